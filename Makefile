@@ -1,0 +1,126 @@
+# qkvplan — plain, strict Makefile. `make V=1` shows the commands.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+WERROR   ?=
+
+# Debian packages qkvplan builds and tests with (see `make deps`).
+DEB_PACKAGES := build-essential pkg-config libcjson-dev libxlsxwriter-dev check \
+                libopenblas-dev liblapacke-dev gnuplot-nox
+
+PKGS      := libcjson check
+PKG_CFLAGS := $(shell pkg-config --cflags libcjson 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libcjson 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(if $(WERROR),-Werror) $(CFLAGS) \
+              $(PKG_CFLAGS) -MMD -MP
+LDLIBS_ALL := $(PKG_LIBS) -lm
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRC   := $(wildcard analyzer/*.c probes/*.c reports/*.c)
+CLI_SRC   := $(filter-out cli/main.c,$(wildcard cli/*.c))
+TEST_SRC  := $(wildcard tests/*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
+BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
+LIB       := $(BUILD)/libqkvplan.a
+
+.PHONY: all deps check test-unit test-cli demo install uninstall clean asan bench
+
+all: qkvplan
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+qkvplan: $(BUILD)/cli/main.o $(CLI_OBJ) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/run-tests: $(TEST_OBJ) $(CLI_OBJ) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS_ALL)
+
+$(BUILD)/bench-plan: $(BENCH_OBJ) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+# Installs the Debian packages above that are missing (apt-get; needs root or sudo).
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+# The README's test command: every Check suite and the CLI tests, under LC_ALL=C.
+check: deps
+	$(Q)$(MAKE) --no-print-directory test-unit test-cli
+
+test-unit: $(BUILD)/run-tests
+	$(Q)LC_ALL=C CK_DEFAULT_TIMEOUT=60 ./$(BUILD)/run-tests
+
+test-cli: qkvplan
+	$(Q)LC_ALL=C bash tests/cli_test.sh ./qkvplan
+
+# The README's main job.
+demo: deps
+	$(Q)$(MAKE) --no-print-directory qkvplan
+	./qkvplan --device 8GB --ctx 32k
+
+# The whole test suite under AddressSanitizer and UndefinedBehaviorSanitizer,
+# in a separate build directory. CK_FORK=no keeps leaks in the test process.
+asan: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	  CFLAGS="-O1 -g" build-asan/run-tests qkvplan-asan
+	$(Q)LC_ALL=C CK_FORK=no ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ./build-asan/run-tests
+	$(Q)LC_ALL=C ASAN_OPTIONS=detect_leaks=1 bash tests/cli_test.sh ./build-asan/qkvplan
+
+qkvplan-asan: $(BUILD)/cli/main.o $(CLI_OBJ) $(LIB)
+	@$(if $(Q),echo "  LD      $(BUILD)/qkvplan")
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $(BUILD)/qkvplan $^ $(LDLIBS_ALL)
+
+bench: $(BUILD)/bench-plan qkvplan
+	$(Q)./$(BUILD)/bench-plan ./qkvplan
+
+install: qkvplan
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 qkvplan $(DESTDIR)$(PREFIX)/bin/qkvplan
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/qkvplan
+
+clean:
+	rm -rf build build-asan qkvplan
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(BUILD)/cli/main.d

@@ -1,0 +1,140 @@
+/* kvplan.h — the planner: exact KV-cache and total memory of a model under an
+ * attention variant, on a device budget, for one of several engines.
+ *
+ * Per layer that holds a cache, per cell:
+ *     K bytes = row_bytes(type_k, KVH x HD)
+ *     V bytes = row_bytes(type_v, KVH x HDV)   only where V is cached (QKV, Q=K-V)
+ * MLA layers cache one latent row of kv_lora_rank + rope_dim elements, as K.
+ *
+ * How many cells a layer holds depends on the engine (kvplan_engine):
+ *   exact      every sequence holds ctx cells; a sliding-window layer holds
+ *              min(ctx, window) — the least any engine could keep.
+ *   llama.cpp  ctx is llama.cpp's n_ctx (-c), shared by the sequences (-np):
+ *              n_ctx = pad256(ctx); unified: one stream of n_ctx cells;
+ *              otherwise seqs streams of pad256(n_ctx / seqs) cells each.
+ *              Sliding-window layers hold
+ *              pad256(min(stream cells, window x (unified ? seqs : 1) + n_ubatch))
+ *              per stream (llama_kv_cache_iswa). MLA caches K only.
+ *   vllm       every sequence holds ctx rounded up to whole 16-token blocks;
+ *              sliding-window layers min(ctx, window) rounded up likewise
+ *              (an approximation of vLLM's sliding-window manager).
+ *
+ * Total memory = weights + KV cache + compute scratch, and it fits when it is
+ * at most device − reserve. Scratch is an estimate (see kvplan_row).
+ */
+#ifndef QKV_KVPLAN_H
+#define QKV_KVPLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dtype.h"
+#include "model.h"
+#include "qkv_error.h"
+#include "variant.h"
+
+typedef enum { ENGINE_EXACT, ENGINE_LLAMACPP, ENGINE_VLLM, ENGINE_COUNT } kvplan_engine;
+
+/* Bounds of the inputs and of the solvers' searches. */
+#define KVPLAN_CTX_MAX ((uint64_t)1 << 32)    /* tokens; llama.cpp's n_ctx is 32-bit */
+#define KVPLAN_SEQS_MAX ((uint64_t)1 << 20)
+#define KVPLAN_UBATCH_MAX ((uint64_t)1 << 20)
+#define KVPLAN_DEVICE_MAX ((uint64_t)1 << 60) /* 1 EiB */
+#define KVPLAN_LLAMA_PAD 256                  /* llama.cpp pads n_ctx and caches to 256 cells */
+#define KVPLAN_LLAMA_N_BATCH 2048             /* llama.cpp's default logical batch */
+#define KVPLAN_VLLM_BLOCK 16                  /* vLLM's default block size in tokens */
+
+const char *kvplan_engine_name(kvplan_engine e);
+qkv_status kvplan_engine_parse(const char *s, kvplan_engine *out);
+
+typedef struct {
+    kvplan_engine engine;
+    bool kv_unified;      /* llama.cpp: one cache shared by all sequences */
+    bool flash_attn;      /* off: scratch holds the NH x ubatch x cells f32 score matrix */
+    uint64_t ctx;         /* tokens (per sequence, or llama.cpp's shared n_ctx) */
+    uint64_t seqs;        /* concurrent sequences */
+    uint64_t ubatch;      /* tokens per micro-batch */
+    dtype_cache type_k;
+    dtype_cache type_v;
+    dtype_weight weight_type;
+    uint64_t device_bytes;
+    uint64_t reserve_bytes;
+} kvplan_params;
+
+/* Default parameters: exact engine, flash attention on, ctx 4096, one
+ * sequence, ubatch 512, f16 cache and weights, 8 GiB device, 1 GiB reserve. */
+kvplan_params kvplan_params_default(void);
+
+/* One variant's plan. All byte counts are exact integers. */
+typedef struct {
+    variant v;
+    char label[VARIANT_LABEL_BYTES];
+    int cached_tensors;          /* 2 (K and V), 1 (one shared tensor) */
+    uint64_t kv_bytes_per_token; /* one token of one sequence, all KV layers */
+    uint64_t cells_full;         /* cells of one full-attention layer, all sequences */
+    uint64_t cells_swa;          /* cells of one sliding-window layer, all sequences */
+    uint64_t ctx_per_seq;        /* context each sequence gets */
+    uint64_t k_bytes;            /* K cache at ctx x seqs */
+    uint64_t v_bytes;            /* V cache (0 when V is not cached) */
+    uint64_t kv_bytes;           /* k_bytes + v_bytes */
+    double kv_reduction;         /* 1 − kv_bytes / QKV+MHA kv_bytes (same types) */
+    uint64_t params;             /* parameter count of this variant */
+    uint64_t weight_bytes;       /* params at the weight type */
+    /* Scratch estimate: logits (V x n_tok x 4), attention scores without
+     * flash attention (NH x n_tok x stream cells x 4), FFN intermediates
+     * (n_tok x FF x 4, twice when gated), Q/K/V (n_tok x (NH+2 KVH) x HD x 4)
+     * and two residual buffers (2 x n_tok x C x 4), n_tok = min(ubatch, ctx). */
+    uint64_t scratch_bytes;
+    uint64_t total_bytes;        /* weights + kv + scratch */
+    bool fits;                   /* total <= device − reserve */
+    int64_t headroom_bytes;      /* device − reserve − total (negative: short by) */
+    uint64_t max_ctx;            /* largest ctx that fits at these seqs (0: none) */
+    bool max_ctx_capped;         /* KVPLAN_CTX_MAX fits: the cache does not bound ctx */
+    uint64_t max_seqs;           /* most sequences of ctx_per_seq that fit (0: none) */
+    bool max_seqs_capped;
+    bool has_paper;              /* the paper measured this variant */
+    double paper_ppl_delta_pct;  /* its validation perplexity change vs QKV, % */
+    bool rope_caveat;            /* shared K=V under RoPE: cache before rotation */
+} kvplan_row;
+
+#define KVPLAN_NOTE_BYTES 256
+#define KVPLAN_NOTES_MAX 16
+
+typedef struct {
+    model_shape model;
+    kvplan_params params;
+    kvplan_row baseline;     /* QKV+MHA of the same shape and types */
+    kvplan_row *rows;        /* n_rows rows, in the order requested */
+    size_t n_rows;
+    size_t n_fit;            /* rows that fit */
+    long built_row;          /* index of the as-built row, −1 if not planned */
+    long best_row;           /* the fitting row with the smallest paper-measured loss
+                              * (else the smallest total), −1 if none fits */
+    char notes[KVPLAN_NOTES_MAX][KVPLAN_NOTE_BYTES];
+    size_t n_notes;
+} kvplan_result;
+
+/* Plan every variant in vs (n of them) for model m. Variants that cannot be
+ * built on m are skipped with a note when skip_invalid is set, and are an
+ * error otherwise. Fills *out; the caller frees it with kvplan_result_free.
+ * Fails with the message in err on invalid parameters, a row width a block
+ * type cannot store, or sizes overflowing 64 bits. */
+qkv_status kvplan_plan(const model_shape *m, const variant *vs, size_t n, const kvplan_params *p,
+                       bool skip_invalid, kvplan_result *out, qkv_error *err);
+
+/* Plan one variant (no solving when solve is false: max_ctx and max_seqs are 0). */
+qkv_status kvplan_row_eval(const model_shape *m, const variant *v, const kvplan_params *p,
+                           bool solve, kvplan_row *row, qkv_error *err);
+
+/* Parameter count of m built as v. */
+qkv_status kvplan_param_count(const model_shape *m, const variant *v, uint64_t *params,
+                              qkv_error *err);
+
+/* Validate p on its own (ranges, reserve below device). */
+qkv_status kvplan_params_check(const kvplan_params *p, qkv_error *err);
+
+/* Frees what kvplan_plan allocated; NULL and zeroed results are allowed. */
+void kvplan_result_free(kvplan_result *r);
+
+#endif

@@ -1,0 +1,96 @@
+#include "model.h"
+
+#include <stdio.h>
+
+static qkv_status need(const model_shape *m, qkv_error *err, const char *field, uint64_t v,
+                       uint64_t lo)
+{
+    if (v < lo || v > MODEL_DIM_MAX)
+        return qkv_error_set(err, QKV_ERR_INVALID, "model '%s': %s is %llu; it must be %s%llu",
+                             m->name, field, (unsigned long long)v,
+                             v < lo ? "at least " : "at most ",
+                             (unsigned long long)(v < lo ? lo : MODEL_DIM_MAX));
+    return QKV_OK;
+}
+
+qkv_status model_validate(const model_shape *m, qkv_error *err)
+{
+    qkv_status s;
+    if ((s = need(m, err, "layers", m->n_layers, 1)) || (s = need(m, err, "d_model", m->d_model, 1)) ||
+        (s = need(m, err, "heads", m->n_heads, 1)) ||
+        (s = need(m, err, "kv_heads", m->n_kv_heads, 1)) ||
+        (s = need(m, err, "head_dim", m->head_dim, 1)) ||
+        (s = need(m, err, "v_head_dim", m->v_head_dim, 1)) || (s = need(m, err, "ffn", m->d_ff, 1)) ||
+        (s = need(m, err, "vocab", m->vocab, 1)) || (s = need(m, err, "max_ctx", m->max_ctx, 0)) ||
+        (s = need(m, err, "window", m->window, 0)) ||
+        (s = need(m, err, "kv_lora_rank", m->kv_lora_rank, 0)) ||
+        (s = need(m, err, "rope_dim", m->rope_dim, 0)) ||
+        (s = need(m, err, "q_lora_rank", m->q_lora_rank, 0)) ||
+        (s = need(m, err, "experts", m->n_experts, 0)) ||
+        (s = need(m, err, "shared_experts", m->n_shared_experts, 0)) ||
+        (s = need(m, err, "moe_ffn", m->moe_d_ff, 0)) ||
+        (s = need(m, err, "dense_layers", m->n_dense_layers, 0)))
+        return s;
+    if (m->n_kv_heads > m->n_heads || m->n_heads % m->n_kv_heads != 0)
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "model '%s': %llu KV heads do not divide %llu query heads", m->name,
+                             (unsigned long long)m->n_kv_heads, (unsigned long long)m->n_heads);
+    if (m->n_swa_layers > m->n_layers || m->n_nokv_layers > m->n_layers - m->n_swa_layers)
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "model '%s': %llu sliding-window and %llu no-KV layers exceed %llu layers",
+                             m->name, (unsigned long long)m->n_swa_layers,
+                             (unsigned long long)m->n_nokv_layers, (unsigned long long)m->n_layers);
+    if (m->n_swa_layers > 0 && m->window == 0)
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "model '%s': sliding-window layers need a window of at least 1 token",
+                             m->name);
+    if (m->kv_lora_rank > 0 && m->rope_dim >= m->head_dim)
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "model '%s': MLA rope_dim %llu must be smaller than the key head width %llu",
+                             m->name, (unsigned long long)m->rope_dim, (unsigned long long)m->head_dim);
+    if (m->n_experts > 0 && (m->moe_d_ff == 0 || m->n_dense_layers > m->n_layers))
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "model '%s': a mixture-of-experts model needs moe_ffn > 0 and at most "
+                             "%llu dense layers",
+                             m->name, (unsigned long long)m->n_layers);
+    if (m->pos == POS_LEARNED && m->max_ctx == 0)
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "model '%s': learned positions need a maximum context", m->name);
+    if (m->norms_per_layer == 0 || m->norms_per_layer > 8)
+        return qkv_error_set(err, QKV_ERR_INVALID, "model '%s': norms per layer is %u; expected 1 to 8",
+                             m->name, m->norms_per_layer);
+    return QKV_OK;
+}
+
+void model_describe(const model_shape *m, char *buf, size_t buf_bytes)
+{
+    int n = snprintf(buf, buf_bytes, "%llu layers, d_model %llu, %llu heads x %llu",
+                     (unsigned long long)m->n_layers, (unsigned long long)m->d_model,
+                     (unsigned long long)m->n_heads, (unsigned long long)m->head_dim);
+    size_t used = n < 0 ? 0 : (size_t)n;
+#define APPEND(...)                                                                                \
+    do {                                                                                           \
+        if (used < buf_bytes) {                                                                    \
+            int k = snprintf(buf + used, buf_bytes - used, __VA_ARGS__);                           \
+            used += k < 0 ? 0 : (size_t)k;                                                         \
+        }                                                                                          \
+    } while (0)
+    if (m->v_head_dim != m->head_dim)
+        APPEND(" (V %llu)", (unsigned long long)m->v_head_dim);
+    if (model_is_mla(m))
+        APPEND(", MLA latent %llu+%llu", (unsigned long long)m->kv_lora_rank,
+               (unsigned long long)m->rope_dim);
+    else
+        APPEND(", %llu KV heads", (unsigned long long)m->n_kv_heads);
+    APPEND(", FFN %llu%s", (unsigned long long)m->d_ff, m->gated_ffn ? " gated" : "");
+    if (m->n_experts > 0)
+        APPEND(", MoE %llu+%llu x %llu", (unsigned long long)m->n_experts,
+               (unsigned long long)m->n_shared_experts, (unsigned long long)m->moe_d_ff);
+    APPEND(", vocab %llu", (unsigned long long)m->vocab);
+    if (m->n_swa_layers > 0)
+        APPEND(", %llu of %llu layers sliding window %llu", (unsigned long long)m->n_swa_layers,
+               (unsigned long long)m->n_layers, (unsigned long long)m->window);
+    if (m->n_nokv_layers > 0)
+        APPEND(", %llu layers without KV cache", (unsigned long long)m->n_nokv_layers);
+#undef APPEND
+}

@@ -1,0 +1,30 @@
+/* cli.h — qkvplan's commands and exit codes. Only cli/ prints and exits. */
+#ifndef QKV_CLI_H
+#define QKV_CLI_H
+
+#include <stdio.h>
+
+#define QKVPLAN_VERSION "0.1.0"
+
+enum {
+    EXIT_OK = 0,     /* success (a plan in which nothing fits is still a success) */
+    EXIT_FAIL = 1,   /* output could not be written, or an internal failure */
+    EXIT_USAGE = 2,  /* bad command line: unknown option, value out of range */
+    EXIT_INPUT = 3,  /* an input file is unreadable, malformed or meaningless */
+};
+
+int cmd_plan(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
+
+/* Print "qkvplan: <message>" to stderr. */
+void cli_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/* Flush and check stdout; returns EXIT_FAIL with a message on a write error. */
+int cli_finish_stdout(int code);
+
+#endif

@@ -1,0 +1,544 @@
+/* qkvplan [plan] — the planner command. */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "../analyzer/catalog.h"
+#include "../analyzer/devices.h"
+#include "../analyzer/hfconfig.h"
+#include "../analyzer/kvplan.h"
+#include "../reports/outfile.h"
+#include "../reports/report.h"
+#include "cli.h"
+#include "options.h"
+#include "units.h"
+
+enum {
+    O_MODEL = 1, O_DEVICE, O_RESERVE, O_CTX, O_SEQS, O_UBATCH, O_ENGINE, O_UNIFIED, O_FLASH,
+    O_SHARE, O_KVHEADS, O_ASBUILT, O_KVTYPE, O_KTYPE, O_VTYPE, O_WTYPE,
+    O_LAYERS, O_DMODEL, O_HEADS, O_MKVHEADS, O_HEADDIM, O_FFN, O_VOCAB,
+    O_FORMAT, O_OUTPUT, O_HELP, O_VERSION,
+};
+
+static const cli_option plan_options[] = {
+    {0, NULL, 0, NULL, NULL, "Model:"},
+    {O_MODEL, "model", 'm', "NAME|PATH|all", CATALOG_DEFAULT,
+     "a catalog model (see 'qkvplan models'), a Hugging Face config.json or a directory holding "
+     "one, or 'all' for the whole catalog"},
+    {O_LAYERS, "layers", 0, "N", NULL, "override the number of layers"},
+    {O_DMODEL, "d-model", 0, "N", NULL, "override the hidden size"},
+    {O_HEADS, "heads", 0, "N", NULL, "override the number of query heads"},
+    {O_MKVHEADS, "model-kv-heads", 0, "N", NULL,
+     "override the model's own KV heads (the as-built row)"},
+    {O_HEADDIM, "head-dim", 0, "N", NULL,
+     "override the head width (else d-model / heads when either of those is overridden)"},
+    {O_FFN, "ffn", 0, "N", NULL, "override the FFN width"},
+    {O_VOCAB, "vocab", 0, "N", NULL, "override the vocabulary size"},
+    {0, NULL, 0, NULL, NULL, "Variants (default grid: MHA x every sharing; GQA-8, GQA-4, MQA x "
+                             "{QKV, Q-K=V}; and the model as built):"},
+    {O_SHARE, "share", 0, "LIST", NULL,
+     "projection sharings: QKV, Q-K=V, Q=K-V, Q=K=V (aliases none, kv, qk, all), comma-separated"},
+    {O_KVHEADS, "kv-heads", 0, "LIST", NULL,
+     "head sharings: mha, mqa, gqa-N or a number of KV heads, comma-separated"},
+    {O_ASBUILT, "as-built", 0, NULL, NULL, "plan only the model as published"},
+    {0, NULL, 0, NULL, NULL, "Types:"},
+    {O_KVTYPE, "kv-type", 0, "TYPE", "f16",
+     "cache type of K and V: f32, f16, bf16, fp8, fp8_e5m2, q8_0, q5_1, q5_0, q4_1, q4_0, iq4_nl"},
+    {O_KTYPE, "k-type", 0, "TYPE", NULL, "cache type of K (and of a shared K=V tensor)"},
+    {O_VTYPE, "v-type", 0, "TYPE", NULL, "cache type of V"},
+    {O_WTYPE, "weight-type", 0, "TYPE", "f16",
+     "weight type: f32, f16, bf16, q8_0, q6_K, q5_1, q5_0, q4_1, q4_0 (exact) or the mixes "
+     "q5_K_M 5.68, q5_K_S 5.52, q4_K_M 4.84, q4_K_S 4.58, q3_K_L 4.27, q3_K_M 3.91, q3_K_S 3.50, "
+     "q2_K 3.35 bits per weight (llama.cpp, Llama 2 7B)"},
+    {0, NULL, 0, NULL, NULL, "Device and workload:"},
+    {O_DEVICE, "device", 'd', "SIZE|NAME", "8GB",
+     "memory budget: a size (8GB = 8GiB = 8 x 2^30 bytes, 512MiB, 8589934592) or a profile from "
+     "'qkvplan devices'"},
+    {O_RESERVE, "reserve", 0, "SIZE", "1GiB", "memory kept free for the OS and runtime"},
+    {O_CTX, "ctx", 'c', "TOKENS", "4096",
+     "context length (32k = 32768, 1M); per sequence, except with llama.cpp where it is n_ctx "
+     "shared by the sequences as in llama-server -c"},
+    {O_SEQS, "seqs", 's', "N", "1", "concurrent sequences"},
+    {O_UBATCH, "ubatch", 0, "N", "512", "tokens per micro-batch (scratch; llama.cpp SWA cells)"},
+    {O_ENGINE, "engine", 'e', "NAME", "exact",
+     "cell rules: exact (ctx cells), llama.cpp (256-cell padding, per-sequence streams, SWA "
+     "cache), vllm (16-token blocks)"},
+    {O_UNIFIED, "kv-unified", 0, NULL, NULL, "llama.cpp: one cache shared by all sequences"},
+    {O_FLASH, "flash-attn", 0, "on|off", "on",
+     "off adds the heads x ubatch x cells f32 score matrix to the scratch"},
+    {0, NULL, 0, NULL, NULL, "Output:"},
+    {O_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
+    {O_OUTPUT, "output", 'o', "FILE", NULL,
+     "write to FILE (atomically: complete or not at all) instead of standard output"},
+    {O_HELP, "help", 'h', NULL, NULL, "show this help"},
+    {O_VERSION, "version", 'V', NULL, NULL, "show the version"},
+    {0, NULL, 0, NULL, NULL, NULL},
+};
+
+typedef struct {
+    const char *model_arg;
+    char device_label[96];
+    kvplan_params p;
+    dtype_cache kv_type;
+    bool k_set, v_set;
+    const char *share_list, *kv_heads_list;
+    bool as_built;
+    uint64_t ov[O_VOCAB + 1]; /* overrides by option id, 0 = not given */
+    report_format format;
+    const char *output;
+    bool help, version;
+} plan_state;
+
+static int bad(const char *name, const char *value, const char *why)
+{
+    cli_error("--%s '%s': %s", name, value, why);
+    return -1;
+}
+
+static int on_option(void *vs, int id, const char *name, const char *value)
+{
+    plan_state *st = vs;
+    char why[160];
+    uint64_t v;
+    switch (id) {
+    case O_MODEL: st->model_arg = value; return 0;
+    case O_DEVICE: {
+        const device_profile *d = devices_find(value);
+        if (d) {
+            st->p.device_bytes = d->bytes;
+        } else {
+            if (units_parse_size(value, &v, why, sizeof why) != 0)
+                return bad(name, value, strcmp(why, "is not a number") == 0
+                                            ? "is neither a size nor a device profile (see "
+                                              "'qkvplan devices')"
+                                            : why);
+            if (v == 0)
+                return bad(name, value, "must be greater than 0");
+            if (v > KVPLAN_DEVICE_MAX)
+                return bad(name, value, "is larger than 1 EiB");
+            st->p.device_bytes = v;
+        }
+        snprintf(st->device_label, sizeof st->device_label, "%s", value);
+        return 0;
+    }
+    case O_RESERVE:
+        if (units_parse_size(value, &v, why, sizeof why) != 0)
+            return bad(name, value, why);
+        if (v > KVPLAN_DEVICE_MAX)
+            return bad(name, value, "is larger than 1 EiB");
+        st->p.reserve_bytes = v;
+        return 0;
+    case O_CTX:
+        if (units_parse_tokens(value, &v, why, sizeof why) != 0)
+            return bad(name, value, why);
+        if (v == 0)
+            return bad(name, value, "must be at least 1 token");
+        if (v > KVPLAN_CTX_MAX)
+            return bad(name, value, "is more than 4G tokens (4294967296)");
+        st->p.ctx = v;
+        return 0;
+    case O_SEQS:
+        if (units_parse_count(value, 1, KVPLAN_SEQS_MAX, &v, why, sizeof why) != 0)
+            return bad(name, value, why);
+        st->p.seqs = v;
+        return 0;
+    case O_UBATCH:
+        if (units_parse_count(value, 1, KVPLAN_UBATCH_MAX, &v, why, sizeof why) != 0)
+            return bad(name, value, why);
+        st->p.ubatch = v;
+        return 0;
+    case O_ENGINE:
+        if (kvplan_engine_parse(value, &st->p.engine) != QKV_OK)
+            return bad(name, value, "unknown engine (exact, llama.cpp, vllm)");
+        return 0;
+    case O_UNIFIED: st->p.kv_unified = true; return 0;
+    case O_FLASH:
+        if (strcasecmp(value, "on") == 0)
+            st->p.flash_attn = true;
+        else if (strcasecmp(value, "off") == 0)
+            st->p.flash_attn = false;
+        else
+            return bad(name, value, "must be on or off");
+        return 0;
+    case O_SHARE: st->share_list = value; return 0;
+    case O_KVHEADS: st->kv_heads_list = value; return 0;
+    case O_ASBUILT: st->as_built = true; return 0;
+    case O_KVTYPE:
+    case O_KTYPE:
+    case O_VTYPE: {
+        dtype_cache t;
+        if (dtype_cache_parse(value, &t) != QKV_OK)
+            return bad(name, value, "unknown cache type (f32, f16, bf16, fp8, fp8_e5m2, q8_0, "
+                                    "q5_1, q5_0, q4_1, q4_0, iq4_nl)");
+        if (id == O_KVTYPE)
+            st->kv_type = t;
+        else if (id == O_KTYPE)
+            st->p.type_k = t, st->k_set = true;
+        else
+            st->p.type_v = t, st->v_set = true;
+        return 0;
+    }
+    case O_WTYPE:
+        if (dtype_weight_parse(value, &st->p.weight_type) != QKV_OK)
+            return bad(name, value, "unknown weight type (see --help)");
+        return 0;
+    case O_LAYERS: case O_DMODEL: case O_HEADS: case O_MKVHEADS: case O_HEADDIM: case O_FFN:
+    case O_VOCAB:
+        if (units_parse_count(value, 1, MODEL_DIM_MAX, &v, why, sizeof why) != 0)
+            return bad(name, value, why);
+        st->ov[id] = v;
+        return 0;
+    case O_FORMAT:
+        if (report_format_parse(value, &st->format) != QKV_OK)
+            return bad(name, value, "unknown format (table, json, csv, md)");
+        return 0;
+    case O_OUTPUT: st->output = value; return 0;
+    case O_HELP: st->help = true; return 0;
+    case O_VERSION: st->version = true; return 0;
+    }
+    return 0;
+}
+
+static void print_help(FILE *f)
+{
+    fprintf(f,
+            "Usage: qkvplan [plan] [OPTIONS]\n"
+            "       qkvplan models | devices | help | --version\n\n"
+            "Plans the KV cache and total memory of a model under every attention variant —\n"
+            "head sharing (MHA, GQA, MQA) x projection sharing (QKV, Q-K=V, Q=K-V, Q=K=V) —\n"
+            "on a device budget, and solves for the longest context and the most sequences\n"
+            "that fit. Example: qkvplan --device 8GB --ctx 32k\n");
+    cli_print_options(f, plan_options);
+    fprintf(f, "\nSizes: 8GB and 8GiB both mean 8 x 2^30 bytes; output states exact bytes.\n"
+               "Exit codes: 0 plan written (also when nothing fits); 1 output could not be\n"
+               "written; 2 bad command line; 3 unreadable or invalid input file.\n");
+}
+
+/* Split a comma-separated list in place; returns the count (at most max). */
+static size_t split(char *s, char **items, size_t max)
+{
+    size_t n = 0;
+    for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ","))
+        items[n++] = tok;
+    return n;
+}
+
+/* Variants to plan for model m. Returns the count, or -1 after an error.
+ * For a single model a head sharing that does not fit the model is an error;
+ * for the whole catalog it is skipped with a note. */
+static long build_variants(const plan_state *st, const model_shape *m, variant *out, bool lenient,
+                           char skipped[][KVPLAN_NOTE_BYTES], size_t *n_skipped)
+{
+    *n_skipped = 0;
+    if (st->as_built) {
+        out[0] = variant_as_built(m);
+        return 1;
+    }
+    if (!st->share_list && !st->kv_heads_list)
+        return (long)variant_default_grid(m, out, VARIANT_MAX);
+
+    variant_share shares[SHARE_COUNT];
+    size_t n_share = 0;
+    uint64_t heads[VARIANT_MAX];
+    size_t n_heads = 0;
+    char buf[512], *items[VARIANT_MAX];
+
+    if (st->share_list) {
+        snprintf(buf, sizeof buf, "%s", st->share_list);
+        size_t n = split(buf, items, VARIANT_MAX);
+        for (size_t i = 0; i < n; i++) {
+            variant_share s;
+            if (variant_share_parse(items[i], &s) != QKV_OK) {
+                cli_error("--share '%s': unknown sharing (QKV, Q-K=V, Q=K-V, Q=K=V or none, kv, "
+                          "qk, all)",
+                          items[i]);
+                return -1;
+            }
+            bool dup = false;
+            for (size_t j = 0; j < n_share; j++)
+                dup |= shares[j] == s;
+            if (!dup)
+                shares[n_share++] = s;
+        }
+        if (n_share == 0) {
+            cli_error("--share '%s': empty list", st->share_list);
+            return -1;
+        }
+    } else {
+        for (int s = 0; s < SHARE_COUNT; s++)
+            shares[n_share++] = (variant_share)s;
+    }
+    if (st->kv_heads_list) {
+        snprintf(buf, sizeof buf, "%s", st->kv_heads_list);
+        size_t n = split(buf, items, VARIANT_MAX);
+        for (size_t i = 0; i < n; i++) {
+            qkv_error e;
+            uint64_t kv;
+            qkv_status ps = variant_parse_kv_heads(items[i], m->n_heads, &kv, &e);
+            if (ps != QKV_OK) {
+                if (!lenient || ps == QKV_ERR_PARSE) {
+                    cli_error("--kv-heads '%s': %s", items[i], e.msg);
+                    return -1;
+                }
+                if (*n_skipped < KVPLAN_NOTES_MAX)
+                    snprintf(skipped[(*n_skipped)++], KVPLAN_NOTE_BYTES, "skipped --kv-heads %.32s: %.200s",
+                             items[i], e.msg);
+                continue;
+            }
+            bool dup = false;
+            for (size_t j = 0; j < n_heads; j++)
+                dup |= heads[j] == kv;
+            if (!dup && n_heads < VARIANT_MAX)
+                heads[n_heads++] = kv;
+        }
+        if (n == 0) {
+            cli_error("--kv-heads '%s': empty list", st->kv_heads_list);
+            return -1;
+        }
+    } else {
+        heads[n_heads++] = m->n_heads;
+    }
+    size_t n = 0;
+    for (size_t h = 0; h < n_heads; h++)
+        for (size_t s = 0; s < n_share && n < VARIANT_MAX; s++)
+            out[n++] = (variant){shares[s], heads[h], false,
+                                 !model_is_mla(m) && shares[s] == SHARE_QKV && heads[h] == m->n_kv_heads};
+    return (long)n;
+}
+
+static int apply_overrides(const plan_state *st, model_shape *m)
+{
+    static const struct {
+        int id;
+        const char *flag;
+    } names[] = {{O_LAYERS, "layers"},   {O_DMODEL, "d-model"}, {O_HEADS, "heads"},
+                 {O_MKVHEADS, "model-kv-heads"}, {O_HEADDIM, "head-dim"}, {O_FFN, "ffn"},
+                 {O_VOCAB, "vocab"}};
+    char note[MODEL_SOURCE_BYTES] = "";
+    size_t used = 0;
+    bool any = false;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!st->ov[names[i].id])
+            continue;
+        any = true;
+        int k = snprintf(note + used, sizeof note - used, " --%s %" PRIu64, names[i].flag,
+                         st->ov[names[i].id]);
+        if (k > 0 && (size_t)k < sizeof note - used)
+            used += (size_t)k;
+    }
+    if (!any)
+        return 0;
+    const uint64_t old_heads = m->n_heads, old_kv = m->n_kv_heads;
+    if (st->ov[O_LAYERS]) {
+        /* keep the share of sliding-window and no-KV layers where it scales exactly */
+        uint64_t L = st->ov[O_LAYERS];
+        m->n_swa_layers = m->n_swa_layers == m->n_layers ? L : m->n_swa_layers * L / m->n_layers;
+        m->n_nokv_layers = m->n_nokv_layers * L / m->n_layers;
+        if (m->n_experts > 0 && m->n_dense_layers > L)
+            m->n_dense_layers = L;
+        m->n_layers = L;
+    }
+    if (st->ov[O_DMODEL])
+        m->d_model = st->ov[O_DMODEL];
+    if (st->ov[O_HEADS])
+        m->n_heads = st->ov[O_HEADS];
+    if (st->ov[O_FFN])
+        m->d_ff = st->ov[O_FFN];
+    if (st->ov[O_VOCAB])
+        m->vocab = st->ov[O_VOCAB];
+    if (st->ov[O_HEADDIM]) {
+        m->head_dim = m->v_head_dim = st->ov[O_HEADDIM];
+    } else if (st->ov[O_DMODEL] || st->ov[O_HEADS]) {
+        if (m->d_model % m->n_heads != 0) {
+            cli_error("--d-model %" PRIu64 " is not a multiple of %" PRIu64
+                      " heads; give --head-dim",
+                      m->d_model, m->n_heads);
+            return -1;
+        }
+        m->head_dim = m->v_head_dim = m->d_model / m->n_heads;
+    }
+    if (st->ov[O_MKVHEADS])
+        m->n_kv_heads = st->ov[O_MKVHEADS];
+    else if (st->ov[O_HEADS])
+        m->n_kv_heads = old_kv == old_heads ? m->n_heads : old_kv;
+    if (model_is_mla(m) && (st->ov[O_HEADDIM] || st->ov[O_DMODEL] || st->ov[O_HEADS])) {
+        cli_error("overriding the heads of an MLA model is not supported");
+        return -1;
+    }
+    char base[MODEL_NAME_BYTES];
+    snprintf(base, sizeof base, "%s", m->name);
+    snprintf(m->name, sizeof m->name, "custom");
+    snprintf(m->source, sizeof m->source, "%.80s with%s", base, note);
+    return 0;
+}
+
+/* The same file, by device and inode. */
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
+        return false;
+    if (S_ISDIR(sa.st_mode))
+        return false;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int cmd_plan(int argc, char **argv)
+{
+    plan_state st;
+    memset(&st, 0, sizeof st);
+    st.p = kvplan_params_default();
+    if (cli_apply_defaults(plan_options, on_option, &st) != 0)
+        return EXIT_FAIL; /* a default the table itself gets wrong */
+    if (cli_parse(plan_options, argc, argv, on_option, &st) != 0)
+        return EXIT_USAGE;
+    if (st.help) {
+        print_help(stdout);
+        return cli_finish_stdout(EXIT_OK);
+    }
+    if (st.version) {
+        printf("qkvplan %s\n", QKVPLAN_VERSION);
+        return cli_finish_stdout(EXIT_OK);
+    }
+    if (!st.k_set)
+        st.p.type_k = st.kv_type;
+    if (!st.v_set)
+        st.p.type_v = st.kv_type;
+    if (st.as_built && (st.share_list || st.kv_heads_list)) {
+        cli_error("--as-built plans the model as published; it cannot be combined with --share "
+                  "or --kv-heads");
+        return EXIT_USAGE;
+    }
+    qkv_error err;
+    if (kvplan_params_check(&st.p, &err) != QKV_OK) {
+        cli_error("%s", err.msg);
+        return EXIT_USAGE;
+    }
+
+    /* Models. */
+    bool all = strcasecmp(st.model_arg, "all") == 0, from_file = false;
+    size_t n_models = all ? catalog_count() : 1;
+    model_shape *models = calloc(n_models, sizeof *models);
+    kvplan_result *plans = calloc(n_models, sizeof *plans);
+    variant *vs = calloc(VARIANT_MAX, sizeof *vs);
+    int code = EXIT_OK;
+    size_t n_plans = 0;
+    if (!models || !plans || !vs) {
+        cli_error("out of memory");
+        code = EXIT_FAIL;
+        goto done;
+    }
+    if (all) {
+        for (size_t i = 0; i < n_models; i++)
+            models[i] = *catalog_get(i);
+    } else {
+        const model_shape *c = catalog_find(st.model_arg);
+        if (c) {
+            models[0] = *c;
+        } else {
+            struct stat sb;
+            if (stat(st.model_arg, &sb) != 0 && !strchr(st.model_arg, '/') &&
+                !strstr(st.model_arg, ".json")) {
+                cli_error("--model '%s': no such catalog model or file (see 'qkvplan models')",
+                          st.model_arg);
+                code = EXIT_USAGE;
+                goto done;
+            }
+            if (hfconfig_load(st.model_arg, &models[0], &err) != QKV_OK) {
+                cli_error("%s", err.msg);
+                code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
+                goto done;
+            }
+            from_file = true;
+        }
+    }
+    for (int id = O_LAYERS; id <= O_VOCAB; id++) {
+        if (all && st.ov[id]) {
+            cli_error("shape overrides apply to one model, not to --model all");
+            code = EXIT_USAGE;
+            goto done;
+        }
+    }
+    if (!all && apply_overrides(&st, &models[0]) != 0) {
+        code = EXIT_USAGE;
+        goto done;
+    }
+    if (st.output && from_file && same_file(st.output, st.model_arg)) {
+        cli_error("--output '%s' is the input file; refusing to overwrite it", st.output);
+        code = EXIT_USAGE;
+        goto done;
+    }
+
+    for (size_t i = 0; i < n_models; i++) {
+        char skipped[KVPLAN_NOTES_MAX][KVPLAN_NOTE_BYTES];
+        size_t n_skipped;
+        if (model_validate(&models[i], &err) != QKV_OK) {
+            cli_error("%s", err.msg);
+            code = from_file ? EXIT_INPUT : EXIT_USAGE;
+            goto done;
+        }
+        long n = build_variants(&st, &models[i], vs, all, skipped, &n_skipped);
+        if (n < 0) {
+            code = EXIT_USAGE;
+            goto done;
+        }
+        /* One explicitly requested variant that cannot be built is an error;
+         * in a grid or a list, such combinations are skipped with a note. */
+        bool single = st.share_list && st.kv_heads_list && !strchr(st.share_list, ',') &&
+                      !strchr(st.kv_heads_list, ',');
+        if (kvplan_plan(&models[i], vs, (size_t)n, &st.p, all || !single, &plans[n_plans], &err) !=
+            QKV_OK) {
+            if (all && (n == 0 || err.code == QKV_ERR_INVALID)) {
+                /* the whole catalog: a model none of the variants fit is left out */
+                continue;
+            }
+            cli_error("%s", err.msg);
+            code = from_file ? EXIT_INPUT : EXIT_USAGE;
+            goto done;
+        }
+        kvplan_result *r = &plans[n_plans++];
+        for (size_t k = 0; k < n_skipped && r->n_notes < KVPLAN_NOTES_MAX; k++)
+            memcpy(r->notes[r->n_notes++], skipped[k], KVPLAN_NOTE_BYTES);
+    }
+
+    /* Output. */
+    report_input in = {st.device_label, plans, n_plans};
+    if (st.output) {
+        outfile of;
+        if (outfile_open(&of, st.output, &err) != QKV_OK) {
+            cli_error("%s", err.msg);
+            code = EXIT_FAIL;
+            goto done;
+        }
+        if (report_write(of.f, st.format, &in, &err) != QKV_OK) {
+            outfile_abort(&of);
+            cli_error("cannot write '%s': %s", st.output, err.msg);
+            code = EXIT_FAIL;
+            goto done;
+        }
+        if (outfile_commit(&of, &err) != QKV_OK) {
+            cli_error("%s", err.msg);
+            code = EXIT_FAIL;
+            goto done;
+        }
+    } else {
+        if (report_write(stdout, st.format, &in, &err) != QKV_OK) {
+            cli_error("cannot write to standard output: %s", err.msg);
+            code = EXIT_FAIL;
+            goto done;
+        }
+        code = cli_finish_stdout(EXIT_OK);
+    }
+done:
+    if (plans)
+        for (size_t i = 0; i < n_plans; i++)
+            kvplan_result_free(&plans[i]);
+    free(plans);
+    free(models);
+    free(vs);
+    return code;
+}

@@ -1,0 +1,27 @@
+/* qkvplan — memory planning for attention variants. main parses the command
+ * name and dispatches; each command lives in its own file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && argv[1][0] != '-') {
+        const char *cmd = argv[1];
+        if (strcmp(cmd, "plan") == 0)
+            return cmd_plan(argc - 1, argv + 1);
+        if (strcmp(cmd, "models") == 0)
+            return cmd_models(argc - 1, argv + 1);
+        if (strcmp(cmd, "devices") == 0)
+            return cmd_devices(argc - 1, argv + 1);
+        if (strcmp(cmd, "help") == 0) {
+            static char help_flag[] = "--help";
+            char *help[] = {argv[0], help_flag, NULL};
+            return cmd_plan(2, help);
+        }
+        cli_error("unknown command '%s' (plan, models, devices, help)", cmd);
+        return EXIT_USAGE;
+    }
+    return cmd_plan(argc, argv);
+}

@@ -1,0 +1,137 @@
+#define _GNU_SOURCE /* getopt_long */
+#include "options.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define MAX_OPTS 96
+
+int cli_parse(const cli_option *table, int argc, char **argv, cli_handler h, void *state)
+{
+    struct option longs[MAX_OPTS + 1];
+    char shorts[2 * MAX_OPTS + 2];
+    size_t n = 0, ns = 0;
+    shorts[ns++] = ':'; /* report missing values ourselves */
+    for (const cli_option *o = table; o->id || o->help; o++) {
+        if (o->id == 0)
+            continue;
+        if (n >= MAX_OPTS)
+            abort(); /* a table larger than MAX_OPTS is a programming error */
+        longs[n].name = o->long_name;
+        longs[n].has_arg = o->arg ? required_argument : no_argument;
+        longs[n].flag = NULL;
+        longs[n].val = 1000 + o->id;
+        n++;
+        if (o->short_name) {
+            shorts[ns++] = o->short_name;
+            if (o->arg)
+                shorts[ns++] = ':';
+        }
+    }
+    memset(&longs[n], 0, sizeof longs[n]);
+    shorts[ns] = '\0';
+
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int c = getopt_long(argc, argv, shorts, longs, NULL);
+        if (c == -1)
+            break;
+        if (c == '?') {
+            if (optopt)
+                cli_error("unknown option '-%c' (see --help)", optopt);
+            else
+                cli_error("unknown option '%s' (see --help)", argv[optind - 1]);
+            return -1;
+        }
+        if (c == ':') {
+            cli_error("option '%s' needs a value (see --help)", argv[optind - 1]);
+            return -1;
+        }
+        const cli_option *hit = NULL;
+        for (const cli_option *o = table; o->id || o->help; o++) {
+            if (o->id && (c == 1000 + o->id || (o->short_name && c == o->short_name))) {
+                hit = o;
+                break;
+            }
+        }
+        if (!hit) {
+            cli_error("unknown option '%s' (see --help)", argv[optind - 1]);
+            return -1;
+        }
+        if (h(state, hit->id, hit->long_name, optarg) != 0)
+            return -1;
+    }
+    if (optind < argc) {
+        cli_error("unexpected argument '%s' (see --help)", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_apply_defaults(const cli_option *table, cli_handler h, void *state)
+{
+    for (const cli_option *o = table; o->id || o->help; o++)
+        if (o->id && o->arg && o->def && h(state, o->id, o->long_name, o->def) != 0)
+            return -1;
+    return 0;
+}
+
+/* Print text wrapped at width, each continuation line indented by indent. */
+static void wrap(FILE *f, const char *text, size_t col, size_t indent, size_t width)
+{
+    const char *p = text;
+    while (*p) {
+        const char *w = p;
+        while (*w && *w != ' ')
+            w++;
+        size_t len = (size_t)(w - p);
+        if (col + len + 1 > width && col > indent) {
+            fprintf(f, "\n%*s", (int)indent, "");
+            col = indent;
+        } else if (col > indent) {
+            fputc(' ', f);
+            col++;
+        }
+        fwrite(p, 1, len, f);
+        col += len;
+        p = w;
+        while (*p == ' ')
+            p++;
+    }
+    fputc('\n', f);
+}
+
+void cli_print_options(FILE *f, const cli_option *table)
+{
+    const size_t indent = 28, width = 100;
+    for (const cli_option *o = table; o->id || o->help; o++) {
+        if (o->id == 0) {
+            fprintf(f, "\n%s\n", o->help);
+            continue;
+        }
+        char head[64];
+        if (o->short_name)
+            snprintf(head, sizeof head, "  -%c, --%s%s%s", o->short_name, o->long_name,
+                     o->arg ? " " : "", o->arg ? o->arg : "");
+        else
+            snprintf(head, sizeof head, "      --%s%s%s", o->long_name, o->arg ? " " : "",
+                     o->arg ? o->arg : "");
+        size_t col = strlen(head);
+        fputs(head, f);
+        if (col + 2 > indent) {
+            fprintf(f, "\n%*s", (int)indent, "");
+        } else {
+            fprintf(f, "%*s", (int)(indent - col), "");
+        }
+        char text[1024];
+        if (o->def)
+            snprintf(text, sizeof text, "%s [default: %s]", o->help, o->def);
+        else
+            snprintf(text, sizeof text, "%s", o->help);
+        wrap(f, text, indent, indent, width);
+    }
+}

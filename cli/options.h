@@ -1,0 +1,37 @@
+/* options.h — one option table drives parsing and --help.
+ *
+ * A command describes its options as an array of cli_option ending with
+ * {0}; entries with id 0 and a help text are section headings in --help.
+ * cli_parse() walks argv with getopt_long and calls the command's handler
+ * for each option; the handler validates the value and returns 0 or -1
+ * (having printed the error). Defaults live in the table, are printed by
+ * --help, and are applied by the handler before parsing through
+ * cli_apply_defaults().
+ */
+#ifndef QKV_CLI_OPTIONS_H
+#define QKV_CLI_OPTIONS_H
+
+#include <stdio.h>
+
+typedef struct {
+    int id;                /* > 0; 0 marks a section heading */
+    const char *long_name; /* without "--" */
+    char short_name;       /* 0 for none */
+    const char *arg;       /* value placeholder, NULL for a flag */
+    const char *def;       /* default as text, NULL for none */
+    const char *help;
+} cli_option;
+
+typedef int (*cli_handler)(void *state, int id, const char *name, const char *value);
+
+/* Parse argv[first..]; returns 0, or -1 after printing an error. Positional
+ * arguments are rejected. */
+int cli_parse(const cli_option *table, int argc, char **argv, cli_handler h, void *state);
+
+/* Call h with every option's default value (entries with a def and an arg). */
+int cli_apply_defaults(const cli_option *table, cli_handler h, void *state);
+
+/* Print the option list, wrapped, with defaults. */
+void cli_print_options(FILE *f, const cli_option *table);
+
+#endif

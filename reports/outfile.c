@@ -1,0 +1,118 @@
+#define _DEFAULT_SOURCE /* realpath */
+
+#include "outfile.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void release(outfile *o)
+{
+    free(o->tmp_path);
+    free(o->final_path);
+    o->tmp_path = o->final_path = NULL;
+    o->f = NULL;
+}
+
+/* Open a non-regular target (a device, a FIFO) for writing in place. */
+static qkv_status open_direct(outfile *o, const char *path, qkv_error *err)
+{
+    o->final_path = strdup(path);
+    if (!o->final_path)
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory opening '%s'", path);
+    o->f = fopen(path, "w");
+    if (!o->f) {
+        int e = errno;
+        release(o);
+        return qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': %s", path, strerror(e));
+    }
+    return QKV_OK;
+}
+
+qkv_status outfile_open(outfile *o, const char *path, qkv_error *err)
+{
+    memset(o, 0, sizeof *o);
+    struct stat st;
+    char *resolved = NULL;
+    /* Renaming over a symbolic link would replace the link, not what it
+     * names: write beside the link's target instead. */
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        resolved = realpath(path, NULL);
+        if (!resolved && errno != ENOENT)
+            return qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+        if (!resolved) /* /proc/self/fd/N of a pipe, or a dangling link */
+            return open_direct(o, path, err);
+    }
+    const char *target = resolved ? resolved : path;
+    if (stat(target, &st) == 0 && !S_ISREG(st.st_mode)) {
+        free(resolved);
+        if (S_ISDIR(st.st_mode))
+            return qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': it is a directory", path);
+        /* A device, pipe or terminal cannot be replaced by a rename. */
+        return open_direct(o, path, err);
+    }
+    size_t n = strlen(target);
+    o->final_path = strdup(target);
+    o->tmp_path = malloc(n + sizeof ".tmp.XXXXXX");
+    free(resolved);
+    if (!o->final_path || !o->tmp_path) {
+        release(o);
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory opening '%s'", path);
+    }
+    memcpy(o->tmp_path, o->final_path, n);
+    memcpy(o->tmp_path + n, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
+    int fd = mkstemp(o->tmp_path);
+    if (fd < 0) {
+        int e = errno;
+        release(o);
+        return qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': %s", path, strerror(e));
+    }
+    /* mkstemp creates 0600; give the report the usual permissions under umask. */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0 || (o->f = fdopen(fd, "w")) == NULL) {
+        int e = errno;
+        close(fd);
+        unlink(o->tmp_path);
+        release(o);
+        return qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': %s", path, strerror(e));
+    }
+    return QKV_OK;
+}
+
+qkv_status outfile_commit(outfile *o, qkv_error *err)
+{
+    int e = 0;
+    errno = 0;
+    if (fflush(o->f) != 0 || ferror(o->f))
+        e = errno ? errno : EIO;
+    else if (o->tmp_path && fsync(fileno(o->f)) != 0 && errno != EINVAL)
+        e = errno;
+    if (fclose(o->f) != 0 && e == 0)
+        e = errno ? errno : EIO;
+    o->f = NULL;
+    if (e == 0 && o->tmp_path && rename(o->tmp_path, o->final_path) != 0)
+        e = errno;
+    if (e != 0) {
+        if (o->tmp_path)
+            unlink(o->tmp_path);
+        qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': %s", o->final_path, strerror(e));
+        release(o);
+        return QKV_ERR_IO;
+    }
+    release(o);
+    return QKV_OK;
+}
+
+void outfile_abort(outfile *o)
+{
+    if (!o)
+        return;
+    if (o->f)
+        fclose(o->f);
+    if (o->tmp_path)
+        unlink(o->tmp_path);
+    release(o);
+}

@@ -1,0 +1,31 @@
+/* outfile.h — write a file atomically: into a temporary file beside the
+ * target, renamed over it only when everything was written and closed. A
+ * failure or an abort leaves the target as it was and removes the temporary.
+ * A target that exists and is not a regular file (a device such as
+ * /dev/stdout, a FIFO) is written directly, as renaming over it would
+ * replace it.
+ */
+#ifndef QKV_OUTFILE_H
+#define QKV_OUTFILE_H
+
+#include <stdio.h>
+
+#include "../analyzer/qkv_error.h"
+
+typedef struct {
+    FILE *f;          /* write here between open and commit */
+    char *tmp_path;   /* owned; NULL when writing a non-regular file directly */
+    char *final_path; /* owned */
+} outfile;
+
+/* Create the temporary file for path. On failure nothing is left behind. */
+qkv_status outfile_open(outfile *o, const char *path, qkv_error *err);
+
+/* Flush, sync, close and rename into place; on any failure the temporary is
+ * removed and err names the file and the reason. Frees o's strings. */
+qkv_status outfile_commit(outfile *o, qkv_error *err);
+
+/* Close and remove the temporary file; o may be zeroed or already committed. */
+void outfile_abort(outfile *o);
+
+#endif

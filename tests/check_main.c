@@ -1,0 +1,19 @@
+/* Runs every Check suite; the exit status is non-zero when any test fails. */
+#include <stdlib.h>
+
+#include "tests.h"
+
+int main(void)
+{
+    SRunner *sr = srunner_create(dtype_suite());
+    srunner_add_suite(sr, variant_suite());
+    srunner_add_suite(sr, kvplan_suite());
+    srunner_add_suite(sr, catalog_suite());
+    srunner_add_suite(sr, hfconfig_suite());
+    srunner_add_suite(sr, units_suite());
+    srunner_add_suite(sr, reports_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

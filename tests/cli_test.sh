@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# End-to-end tests of the qkvplan command line: outputs, exit codes, error
+# messages, and that a failed run leaves no output file behind.
+# Usage: tests/cli_test.sh ./qkvplan   (run from the repository root)
+set -u
+BIN=${1:-./qkvplan}
+FIX=tests/fixtures
+TMP=$(mktemp -d /tmp/qkvplan-cli.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+# expect CODE PATTERN -- ARGS...: exit code CODE and PATTERN (grep -E) in stdout+stderr.
+expect() {
+    local code=$1 pattern=$2
+    shift 3
+    "$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
+    local got=$?
+    if [ "$got" -ne "$code" ]; then
+        bad "qkvplan $* -> exit $got, want $code; stderr: $(head -c 300 "$TMP/err")"
+        return
+    fi
+    if ! cat "$TMP/out" "$TMP/err" | grep -Eq -- "$pattern"; then
+        bad "qkvplan $* -> output lacks /$pattern/; stderr: $(head -c 300 "$TMP/err")"
+        return
+    fi
+    ok
+}
+
+# usage_error CODE PATTERN ARGS...: fails with one line on stderr, nothing on
+# stdout, and no -o file left behind.
+usage_error() {
+    local code=$1 pattern=$2
+    shift 2
+    rm -f "$TMP/should-not-exist.json"
+    "$BIN" "$@" -o "$TMP/should-not-exist.json" >"$TMP/out" 2>"$TMP/err"
+    local got=$?
+    if [ "$got" -ne "$code" ]; then
+        bad "qkvplan $* -> exit $got, want $code; stderr: $(head -c 300 "$TMP/err")"
+    elif ! grep -Eq -- "^qkvplan: .*$pattern" "$TMP/err"; then
+        bad "qkvplan $* -> stderr lacks /$pattern/: $(head -c 300 "$TMP/err")"
+    elif [ "$(wc -l <"$TMP/err")" -ne 1 ]; then
+        bad "qkvplan $* -> stderr is not one line: $(cat "$TMP/err")"
+    elif [ -s "$TMP/out" ]; then
+        bad "qkvplan $* -> wrote to stdout on error"
+    elif ls "$TMP" | grep -q should-not-exist; then
+        bad "qkvplan $* -> left an output file behind"
+    else
+        ok
+    fi
+}
+
+# --- the headline command and the listing commands
+expect 0 'paper-1.2B as built \(QKV\+MHA\) needs .* does not fit' -- --device 8GB --ctx 32k
+expect 0 '5,905,580,032 bytes' -- --device 8GB --ctx 32k
+expect 0 'Q-K=V\+MQA +2\.75 KiB' -- --device 8GB --ctx 32k
+expect 0 'device 8GB = 8\.00 GiB \(8,589,934,592 bytes\)' -- --device 8GB --ctx 32k
+expect 0 'Exit codes' -- --help
+expect 0 'Exit codes' -- help
+expect 0 '^qkvplan [0-9]+\.[0-9]+\.[0-9]+' -- --version
+expect 0 'DeepSeek-V2-Lite' -- models
+expect 0 'rpi5-8gb' -- devices
+expect 0 'device rpi5-8gb = 8\.00 GiB' -- --device rpi5-8gb
+expect 0 'Llama-3.2-1B as built \(QKV\+GQA-8\)' -- -m llama-3.2-1b --ctx 128k
+expect 0 '"kv_bytes":	5905580032' -- --ctx 32k -f json
+expect 0 '^model,label,share' -- --ctx 32k -f csv
+expect 0 '^# qkvplan memory plan' -- --ctx 32k -f md
+
+# --- published llama.cpp allocations through the command line
+expect 0 '"kv_bytes":	1342177280' -- --share qkv --kv-heads 8 --layers 80 --d-model 8192 \
+    --heads 64 --head-dim 128 --engine llama.cpp --ctx 4096 -f json
+expect 0 '"kv_bytes":	4563402752' -- --share qkv --kv-heads 8 --layers 64 --d-model 5120 \
+    --heads 40 --head-dim 128 --engine llama.cpp --ctx 32768 --kv-type q8_0 -f json
+expect 0 '"kv_bytes":	18874368' -- -m gemma-3-270m --as-built --engine llama.cpp --ctx 1024 --seqs 4 -f json
+expect 0 '"kv_bytes":	28311552' -- -m gemma-3-270m --as-built --engine llama.cpp --ctx 1024 --seqs 3 -f json
+
+# --- models from config.json files and directories
+expect 0 'llama as built \(QKV\+GQA-8\)' -- -m $FIX/llama-3.2-1b.json --ctx 8k
+expect 0 'llama as built' -- -m $FIX/dir-model
+expect 0 'MLA \*' -- -m $FIX/deepseek-v2-lite.json --engine llama.cpp
+
+# --- the whole catalog
+"$BIN" -m all -f csv >"$TMP/all.csv" 2>"$TMP/err"
+if [ $? -eq 0 ] && [ "$(cut -d, -f1 "$TMP/all.csv" | sort -u | grep -vc '^model$')" -eq "$("$BIN" models | awk 'NR>1 && NF==0 {exit} NR>1' | wc -l)" ]; then ok; else bad "--model all does not plan every catalog model"; fi
+
+# --- variant lists: invalid combinations in a list are skipped with a note
+expect 0 'note: skipped Q=K-V\+GQA-4' -- --share qkv,q=k-v --kv-heads 4
+expect 0 'note: skipped Q=K=V\+MQA' -- --kv-heads mqa
+
+# --- output files are atomic and equal to stdout
+"$BIN" --ctx 32k -f json >"$TMP/stdout.json"
+"$BIN" --ctx 32k -f json -o "$TMP/file.json"
+if cmp -s "$TMP/stdout.json" "$TMP/file.json" && [ "$(ls "$TMP" | grep -c tmp)" -eq 0 ]; then ok; else bad "-o output differs from stdout or left a temporary"; fi
+# /dev/stdout is a link: the report must reach its target, and the link must stay a link.
+"$BIN" --ctx 32k -f json -o /dev/stdout >"$TMP/devout.json"
+if cmp -s "$TMP/stdout.json" "$TMP/devout.json" && [ -L /dev/stdout ]; then ok; else bad "-o /dev/stdout"; fi
+"$BIN" --ctx 32k -f json -o /dev/stdout | cmp -s - "$TMP/stdout.json" && [ -L /dev/stdout ] && ok || bad "-o /dev/stdout into a pipe"
+ln -s "$TMP/linked.json" "$TMP/link.json"
+"$BIN" --ctx 32k -f json -o "$TMP/link.json"
+if [ -L "$TMP/link.json" ] && cmp -s "$TMP/stdout.json" "$TMP/linked.json"; then ok; else bad "-o through a symbolic link"; fi
+
+# --- bad input: exit 2 for the command line, 3 for input files, 1 for output
+usage_error 2 "unknown option '--frobnicate'" --frobnicate
+usage_error 2 "unknown command 'frobnicate'" frobnicate
+usage_error 2 "--ctx '0': must be at least 1" --ctx 0
+usage_error 2 "--ctx '-5': must not be negative" --ctx -5
+usage_error 2 "--ctx '99999999999999999999': is too large" --ctx 99999999999999999999
+usage_error 2 "--ctx '8G': is more than 4G tokens" --ctx 8G
+usage_error 2 "--ctx '32kb'" --ctx 32kb
+usage_error 2 "--device '8XB': has an unknown unit 'XB'" --device 8XB
+usage_error 2 "--device '0': must be greater than 0" --device 0
+usage_error 2 "--device 'potato'.*qkvplan devices" --device potato
+usage_error 2 "reserve of .* leaves nothing" --device 1GB --reserve 1GB
+usage_error 2 "--kv-heads '5': 5 KV heads do not divide 32 query heads" --kv-heads 5
+usage_error 2 "--kv-heads 'gqa'" --kv-heads gqa
+usage_error 2 "--share 'q-k-v'" --share q-k-v
+usage_error 2 "sharing Q and K needs one key head per query head" --share q=k-v --kv-heads 4
+usage_error 2 "--as-built .* cannot be combined" --as-built --share kv
+usage_error 2 "cache type q4_0 stores blocks of 32 elements; a row of 40" --d-model 320 --heads 8 \
+    --head-dim 40 --share qkv --kv-heads mqa --kv-type q4_0
+usage_error 2 "--kv-type 'q3'" --kv-type q3
+usage_error 2 "--engine 'tgi'" --engine tgi
+usage_error 2 "--layers '0'" --layers 0
+usage_error 2 "--seqs 'many'" --seqs many
+usage_error 2 "overflows 64 bits" --layers 4294967296 --d-model 4294967296 --heads 1 \
+    --head-dim 4294967296 --ffn 4294967296 --vocab 4294967296
+usage_error 2 "--model 'llama-9'.*no such catalog model" -m llama-9
+expect 2 "option '--ctx' needs a value" -- --ctx
+usage_error 3 "cannot read '$FIX/nope.json'" -m $FIX/nope.json
+usage_error 3 "bad-truncated.json: not valid JSON" -m $FIX/bad-truncated.json
+usage_error 3 "bad-zero-layers.json: 'num_hidden_layers' is 0" -m $FIX/bad-zero-layers.json
+usage_error 3 "bad-negative-layers.json: 'num_hidden_layers' is -4" -m $FIX/bad-negative-layers.json
+usage_error 3 "bad-string-layers.json: 'num_hidden_layers' is not a number" -m $FIX/bad-string-layers.json
+usage_error 3 "bad-missing-hidden.json: required key 'hidden_size' is missing" -m $FIX/bad-missing-hidden.json
+usage_error 3 "bad-empty.json: the file is empty" -m $FIX/bad-empty.json
+usage_error 3 "overflows 64 bits" -m $FIX/bad-overflow.json
+usage_error 3 "5 KV heads do not divide 32" -m $FIX/bad-kv-heads.json
+
+# output failures
+cp $FIX/llama-3.2-1b.json "$TMP/in.json"
+"$BIN" -m "$TMP/in.json" -o "$TMP/in.json" >/dev/null 2>"$TMP/err"
+if [ $? -eq 2 ] && grep -q "is the input file" "$TMP/err" && cmp -s $FIX/llama-3.2-1b.json "$TMP/in.json"; then ok; else bad "output over the input file"; fi
+"$BIN" -o /nonexistent-dir/plan.json >/dev/null 2>"$TMP/err"
+if [ $? -eq 1 ] && grep -q "cannot write '/nonexistent-dir/plan.json'" "$TMP/err"; then ok; else bad "unwritable output: $(cat "$TMP/err")"; fi
+if [ -w /dev/full ]; then
+    "$BIN" >/dev/full 2>"$TMP/err"
+    if [ $? -eq 1 ] && grep -q "cannot write to standard output" "$TMP/err"; then ok; else bad "stdout to /dev/full: $(cat "$TMP/err")"; fi
+    "$BIN" -o /dev/full 2>"$TMP/err"
+    if [ $? -eq 1 ] && grep -q "cannot write '/dev/full'" "$TMP/err" && [ -c /dev/full ]; then ok; else bad "-o /dev/full: $(cat "$TMP/err")"; fi
+fi
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
