@@ -180,6 +180,7 @@ static qkv_status engine_cells(const model_shape *m, const kvplan_params *p, uin
                                uint64_t seqs, cells *c, qkv_error *err)
 {
     const uint64_t W = m->window;
+    memset(c, 0, sizeof *c);
     switch (p->engine) {
     case ENGINE_EXACT:
     case ENGINE_VLLM: {
@@ -311,7 +312,7 @@ static qkv_status memory_at(const model_shape *m, const variant *v, const kvplan
 static bool fits_at(const model_shape *m, const variant *v, const kvplan_params *p,
                     const fixed_costs *f, uint64_t ctx, uint64_t seqs)
 {
-    memory mem;
+    memory mem = {0};
     if (memory_at(m, v, p, f, ctx, seqs, &mem, NULL) != QKV_OK)
         return false;
     return mem.total <= p->device_bytes - p->reserve_bytes;
@@ -372,7 +373,7 @@ qkv_status kvplan_row_eval(const model_shape *m, const variant *v, const kvplan_
 {
     qkv_status s;
     fixed_costs f;
-    memory mem;
+    memory mem = {0};
     memset(row, 0, sizeof *row);
     if ((s = variant_check(v, m, err)) != QKV_OK)
         return s;

@@ -372,7 +372,7 @@ static int apply_overrides(const plan_state *st, model_shape *m)
     char base[MODEL_NAME_BYTES];
     snprintf(base, sizeof base, "%s", m->name);
     snprintf(m->name, sizeof m->name, "custom");
-    snprintf(m->source, sizeof m->source, "%.80s with%s", base, note);
+    snprintf(m->source, sizeof m->source, "%.80s with%.160s", base, note);
     return 0;
 }
 
