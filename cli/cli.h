@@ -2,6 +2,7 @@
 #ifndef QKV_CLI_H
 #define QKV_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #define QKVPLAN_VERSION "0.1.0"
@@ -16,6 +17,7 @@ enum {
 int cmd_plan(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 
 /* Print "qkvplan: <message>" to stderr. */
 void cli_error(const char *fmt, ...)
@@ -23,6 +25,9 @@ void cli_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
+
+/* Whether a and b name the same existing file (not directory). */
+bool same_path(const char *a, const char *b);
 
 /* Flush and check stdout; returns EXIT_FAIL with a message on a write error. */
 int cli_finish_stdout(int code);

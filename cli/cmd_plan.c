@@ -207,6 +207,7 @@ static void print_help(FILE *f)
 {
     fprintf(f,
             "Usage: qkvplan [plan] [OPTIONS]\n"
+            "       qkvplan probe MODEL [OPTIONS]   (see qkvplan probe --help)\n"
             "       qkvplan models | devices | help | --version\n\n"
             "Plans the KV cache and total memory of a model under every attention variant —\n"
             "head sharing (MHA, GQA, MQA) x projection sharing (QKV, Q-K=V, Q=K-V, Q=K=V) —\n"
@@ -376,17 +377,6 @@ static int apply_overrides(const plan_state *st, model_shape *m)
     return 0;
 }
 
-/* The same file, by device and inode. */
-static bool same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
-        return false;
-    if (S_ISDIR(sa.st_mode))
-        return false;
-    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 int cmd_plan(int argc, char **argv)
 {
     plan_state st;
@@ -467,7 +457,7 @@ int cmd_plan(int argc, char **argv)
         code = EXIT_USAGE;
         goto done;
     }
-    if (st.output && from_file && same_file(st.output, st.model_arg)) {
+    if (st.output && from_file && same_path(st.output, st.model_arg)) {
         cli_error("--output '%s' is the input file; refusing to overwrite it", st.output);
         code = EXIT_USAGE;
         goto done;

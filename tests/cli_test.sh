@@ -152,5 +152,30 @@ if [ -w /dev/full ]; then
     if [ $? -eq 1 ] && grep -q "cannot write '/dev/full'" "$TMP/err" && [ -c /dev/full ]; then ok; else bad "-o /dev/full: $(cat "$TMP/err")"; fi
 fi
 
+# --- probe
+MODEL=../shared/models/stories260K.bin
+expect 0 'stories260K.bin: Llama-style, 5 layers, d_model 64, 8 heads x 8 \(4 KV\), QKV, causal, 4 tokens' -- probe $MODEL --tokens "1 461 461 401"
+expect 0 '^    4    7   3 \|' -- probe $MODEL --sample 16 --seed 2
+expect 0 '"heads":' -- probe $MODEL --sample 8 -f json
+expect 0 '^layer,head,kv_head,erank_q' -- probe $MODEL --sample 8 -f csv
+expect 0 'Exit codes' -- probe --help
+rm -rf "$TMP/rep"
+"$BIN" probe $MODEL --sample 12 --layers 1,3-4 --report "$TMP/rep" -f json -o "$TMP/p.json" >/dev/null 2>"$TMP/err"
+if [ $? -eq 0 ] && [ -s "$TMP/rep/probe.json" ] && [ -s "$TMP/rep/probe.csv" ] && [ -s "$TMP/rep/probe.md" ] \
+    && cmp -s "$TMP/rep/probe.json" "$TMP/p.json" && [ "$(grep -c '^[0-9]' "$TMP/rep/probe.csv")" -eq 24 ]; then ok; else bad "probe --report: $(cat "$TMP/err")"; fi
+usage_error 2 "probe: give a model file" probe
+usage_error 2 "--tokens: token 512 is outside the vocabulary 0..511" probe $MODEL --tokens "1 512"
+usage_error 2 "--tokens: 'x1' is not a token id" probe $MODEL --tokens "1 x1"
+usage_error 2 "--tokens: probing needs at least 2 tokens" probe $MODEL --tokens "1"
+usage_error 2 "--layers '7': layer 7 does not exist" probe $MODEL --layers 7
+usage_error 2 "--layers '3-1'" probe $MODEL --layers 3-1
+usage_error 2 "--sample '1': must be 2 to 4096" probe $MODEL --sample 1
+usage_error 3 "cannot read '$TMP/none.bin'" probe "$TMP/none.bin"
+head -c 1000 $MODEL > "$TMP/trunc.bin"
+usage_error 3 "trunc.bin' is 1000 bytes; its header .* needs 1056540" probe "$TMP/trunc.bin"
+head -c 20 $MODEL > "$TMP/short.bin"
+usage_error 3 "too short for a llama2.c header" probe "$TMP/short.bin"
+usage_error 3 "gpt2.json': header field dim is 538970747" probe $FIX/gpt2.json
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

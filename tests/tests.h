@@ -11,6 +11,9 @@ Suite *catalog_suite(void);
 Suite *hfconfig_suite(void);
 Suite *units_suite(void);
 Suite *reports_suite(void);
+Suite *runtime_suite(void);
+Suite *spectral_suite(void);
+Suite *probe_suite(void);
 
 /* Directory of test fixtures, relative to the repository root. */
 #define FIXTURES "tests/fixtures/"

@@ -1,0 +1,277 @@
+/* qkvplan probe MODEL — run the reference runtime over tokens and report
+ * attention evidence per layer and head. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../probes/llama2c.h"
+#include "../probes/probe.h"
+#include "../reports/outfile.h"
+#include "../reports/probe_report.h"
+#include "cli.h"
+#include "options.h"
+#include "units.h"
+
+enum { P_TOKENS = 1, P_SAMPLE, P_SEED, P_LAYERS, P_FORMAT, P_OUTPUT, P_REPORT, P_HELP };
+
+#define PROBE_TOKENS_MAX 4096
+
+static const cli_option probe_options[] = {
+    {0, NULL, 0, NULL, NULL, "Input:"},
+    {P_TOKENS, "tokens", 't', "LIST", NULL,
+     "token ids to run, separated by spaces or commas (e.g. \"1 461 461 401\")"},
+    {P_SAMPLE, "sample", 'n', "N", "64",
+     "without --tokens: N tokens the model samples itself, starting from BOS (token 1)"},
+    {P_SEED, "seed", 0, "S", "1", "seed of the sampler"},
+    {P_LAYERS, "layers", 'l', "LIST", NULL, "layers to probe, e.g. 0,2-4 (default: all)"},
+    {0, NULL, 0, NULL, NULL, "Output:"},
+    {P_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
+    {P_OUTPUT, "output", 'o', "FILE", NULL, "write to FILE (atomically) instead of standard output"},
+    {P_REPORT, "report", 'r', "DIR", NULL,
+     "also write probe.json, probe.csv and probe.md into DIR (created if missing)"},
+    {P_HELP, "help", 'h', NULL, NULL, "show this help"},
+    {0, NULL, 0, NULL, NULL, NULL},
+};
+
+typedef struct {
+    const char *tokens, *layers, *output, *report;
+    uint64_t sample, seed;
+    report_format format;
+    bool help;
+} probe_state;
+
+static int on_option(void *vs, int id, const char *name, const char *value)
+{
+    probe_state *st = vs;
+    char why[160];
+    switch (id) {
+    case P_TOKENS: st->tokens = value; return 0;
+    case P_SAMPLE:
+        if (units_parse_count(value, 2, PROBE_TOKENS_MAX, &st->sample, why, sizeof why) != 0) {
+            cli_error("--%s '%s': %s", name, value, why);
+            return -1;
+        }
+        return 0;
+    case P_SEED:
+        if (units_parse_count(value, 0, UINT64_MAX, &st->seed, why, sizeof why) != 0) {
+            cli_error("--%s '%s': %s", name, value, why);
+            return -1;
+        }
+        return 0;
+    case P_LAYERS: st->layers = value; return 0;
+    case P_FORMAT:
+        if (report_format_parse(value, &st->format) != QKV_OK) {
+            cli_error("--%s '%s': unknown format (table, json, csv, md)", name, value);
+            return -1;
+        }
+        return 0;
+    case P_OUTPUT: st->output = value; return 0;
+    case P_REPORT: st->report = value; return 0;
+    case P_HELP: st->help = true; return 0;
+    }
+    return 0;
+}
+
+/* "1 461, 7" -> tokens; each must be a whole number below vocab. */
+static int parse_tokens(const char *s, int vocab, int *out, int *n)
+{
+    *n = 0;
+    const char *p = s;
+    while (*p) {
+        while (*p == ' ' || *p == ',' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || (*end && *end != ' ' && *end != ',' && *end != '\t')) {
+            cli_error("--tokens: '%.*s' is not a token id", (int)strcspn(p, " ,\t"), p);
+            return -1;
+        }
+        if (v < 0 || v >= vocab) {
+            cli_error("--tokens: token %ld is outside the vocabulary 0..%d", v, vocab - 1);
+            return -1;
+        }
+        if (*n >= PROBE_TOKENS_MAX) {
+            cli_error("--tokens: more than %d tokens", PROBE_TOKENS_MAX);
+            return -1;
+        }
+        out[(*n)++] = (int)v;
+        p = end;
+    }
+    if (*n < 2) {
+        cli_error("--tokens: probing needs at least 2 tokens");
+        return -1;
+    }
+    return 0;
+}
+
+/* "0,2-4" -> mask over n_layers. */
+static int parse_layers(const char *s, int n_layers, bool *mask)
+{
+    for (int l = 0; l < n_layers; l++)
+        mask[l] = false;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long a = strtol(p, &end, 10), b;
+        if (end == p || errno || a < 0)
+            goto bad;
+        b = a;
+        if (*end == '-') {
+            const char *q = end + 1;
+            b = strtol(q, &end, 10);
+            if (end == q || errno || b < a)
+                goto bad;
+        }
+        if (b >= n_layers) {
+            cli_error("--layers '%s': layer %ld does not exist (the model has %d, numbered from 0)",
+                      s, b, n_layers);
+            return -1;
+        }
+        for (long l = a; l <= b; l++)
+            mask[l] = true;
+        if (*end == ',')
+            end++;
+        else if (*end)
+            goto bad;
+        p = end;
+    }
+    return 0;
+bad:
+    cli_error("--layers '%s': use layer numbers and ranges, e.g. 0,2-4", s);
+    return -1;
+}
+
+static int write_to(const char *path, report_format fmt, const probe_report_input *in)
+{
+    outfile of;
+    qkv_error err;
+    if (outfile_open(&of, path, &err) != QKV_OK) {
+        cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    if (report_probe_write(of.f, fmt, in, &err) != QKV_OK) {
+        outfile_abort(&of);
+        cli_error("cannot write '%s': %s", path, err.msg);
+        return EXIT_FAIL;
+    }
+    if (outfile_commit(&of, &err) != QKV_OK) {
+        cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+int cmd_probe(int argc, char **argv)
+{
+    probe_state st;
+    memset(&st, 0, sizeof st);
+    const char *model_path = NULL;
+    if (argc > 1 && argv[1][0] != '-') {
+        model_path = argv[1];
+        argv[1] = argv[0];
+        argc--;
+        argv++;
+    }
+    if (cli_apply_defaults(probe_options, on_option, &st) != 0)
+        return EXIT_FAIL;
+    if (cli_parse(probe_options, argc, argv, on_option, &st) != 0)
+        return EXIT_USAGE;
+    if (st.help) {
+        printf("Usage: qkvplan probe MODEL [OPTIONS]\n\n"
+               "Runs the reference runtime over tokens and reports, per layer and head, the\n"
+               "effective ranks of Q/K/V and of the attention map, the K-V and Q-K subspace\n"
+               "overlap of the projection weights, linear CKA of the activations, symmetric\n"
+               "shares and attention-map statistics. MODEL is a llama2.c checkpoint (.bin).\n");
+        cli_print_options(stdout, probe_options);
+        printf("\nExit codes: 0 written; 1 output could not be written; 2 bad command line;\n"
+               "3 unreadable or invalid model file.\n");
+        return cli_finish_stdout(EXIT_OK);
+    }
+    if (!model_path) {
+        cli_error("probe: give a model file (see 'qkvplan probe --help')");
+        return EXIT_USAGE;
+    }
+    if (st.output && (same_path(st.output, model_path) ||
+                      (st.report && strcmp(st.output, st.report) == 0))) {
+        cli_error("--output '%s' is the model file or the report directory; refusing", st.output);
+        return EXIT_USAGE;
+    }
+    rt_model m;
+    qkv_error err;
+    if (llama2c_load(model_path, &m, &err) != QKV_OK) {
+        cli_error("%s", err.msg);
+        return err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
+    }
+    int code = EXIT_OK, n = 0;
+    int *tokens = malloc(PROBE_TOKENS_MAX * sizeof *tokens);
+    bool *mask = malloc((size_t)m.cfg.n_layers * sizeof *mask);
+    probe_result r;
+    memset(&r, 0, sizeof r);
+    if (!tokens || !mask) {
+        cli_error("out of memory");
+        code = EXIT_FAIL;
+        goto done;
+    }
+    if (st.tokens) {
+        if (parse_tokens(st.tokens, m.cfg.vocab, tokens, &n) != 0) {
+            code = EXIT_USAGE;
+            goto done;
+        }
+    } else {
+        n = (int)st.sample;
+        if (probe_sample(&m, n, st.seed, tokens, &err) != QKV_OK) {
+            cli_error("%s", err.msg);
+            code = EXIT_FAIL;
+            goto done;
+        }
+    }
+    if (st.layers && parse_layers(st.layers, m.cfg.n_layers, mask) != 0) {
+        code = EXIT_USAGE;
+        goto done;
+    }
+    if (probe_run(&m, tokens, n, st.layers ? mask : NULL, &r, &err) != QKV_OK) {
+        cli_error("probe: %s", err.msg);
+        code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_USAGE;
+        goto done;
+    }
+    probe_report_input in = {model_path, &r};
+    if (st.report) {
+        if (mkdir(st.report, 0777) != 0 && errno != EEXIST) {
+            cli_error("cannot create '%s': %s", st.report, strerror(errno));
+            code = EXIT_FAIL;
+            goto done;
+        }
+        static const struct {
+            const char *file;
+            report_format fmt;
+        } files[] = {{"probe.json", REPORT_JSON}, {"probe.csv", REPORT_CSV}, {"probe.md", REPORT_MD}};
+        for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", st.report, files[i].file);
+            if ((code = write_to(path, files[i].fmt, &in)) != EXIT_OK)
+                goto done;
+        }
+    }
+    if (st.output) {
+        code = write_to(st.output, st.format, &in);
+    } else if (report_probe_write(stdout, st.format, &in, &err) != QKV_OK) {
+        cli_error("cannot write to standard output: %s", err.msg);
+        code = EXIT_FAIL;
+    } else {
+        code = cli_finish_stdout(EXIT_OK);
+    }
+done:
+    probe_result_free(&r);
+    free(tokens);
+    free(mask);
+    rt_model_free(&m);
+    return code;
+}

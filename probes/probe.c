@@ -1,0 +1,170 @@
+#include "probe.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_forward.h"
+
+typedef struct {
+    probe_result *r;
+    int *row_of_layer; /* (L) first row of each selected layer, −1 if not selected */
+    qkv_status status;
+    qkv_error *err;
+} recorder;
+
+static void on_attention(void *user, const rt_attn_event *ev)
+{
+    recorder *rec = user;
+    if (rec->status != QKV_OK || rec->row_of_layer[ev->layer] < 0 || ev->seq != 0)
+        return;
+    probe_head *h = &rec->r->heads[rec->row_of_layer[ev->layer] + ev->head];
+    const int T = ev->n_queries, HD = rec->r->cfg.head_dim;
+    qkv_status s;
+    if ((s = spectral_ranks_of(ev->q, T, HD, ev->ld_q, &h->q, rec->err)) ||
+        (s = spectral_ranks_of(ev->k, T, HD, ev->ld_kv, &h->k, rec->err)) ||
+        (s = spectral_ranks_of(ev->k_pre, T, HD, ev->ld_kv, &h->k_pre, rec->err)) ||
+        (s = spectral_ranks_of(ev->v, T, HD, ev->ld_kv, &h->v, rec->err)) ||
+        (s = spectral_ranks_of(ev->att, T, ev->n_keys, ev->n_keys, &h->map, rec->err)) ||
+        (s = spectral_cka(ev->k_pre, T, HD, ev->ld_kv, ev->v, HD, ev->ld_kv, &h->cka_kv, rec->err)) ||
+        (s = spectral_cka(ev->q_pre, T, HD, ev->ld_q, ev->k_pre, HD, ev->ld_kv, &h->cka_qk,
+                          rec->err))) {
+        rec->status = s;
+        return;
+    }
+    h->sym_scores = spectral_sym_share(ev->scores, T, ev->n_keys);
+    spectral_map_stats_of(ev->att, T, ev->n_keys, rec->r->cfg.causal, &h->map_stats);
+}
+
+static qkv_status weight_metrics(const rt_model *m, int layer, probe_head *h, qkv_error *err)
+{
+    const rt_config *c = &m->cfg;
+    const int C = c->d_model, HD = c->head_dim;
+    const rt_layer *y = &m->layers[layer];
+    const float *wq = y->wq + (size_t)h->head * HD * C;
+    const float *wk = y->wk + (size_t)h->kv_head * HD * C;
+    const float *wv = y->wv + (size_t)h->kv_head * HD * C;
+    qkv_status s;
+    if ((s = spectral_ranks_of(wq, HD, C, C, &h->wq, err)) ||
+        (s = spectral_ranks_of(wk, HD, C, C, &h->wk, err)) ||
+        (s = spectral_ranks_of(wv, HD, C, C, &h->wv, err)) ||
+        (s = spectral_overlap_rows(wk, HD, C, wv, HD, C, C, h->cos_kv, &h->kv, err)) ||
+        (s = spectral_overlap_rows(wq, HD, C, wk, HD, C, C, h->cos_qk, &h->qk, err)) ||
+        (s = spectral_sym_share_bilinear(wq, wk, HD, C, C, &h->sym_w, err)))
+        return s;
+    return QKV_OK;
+}
+
+void probe_result_free(probe_result *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; r->heads && i < r->n_heads; i++) {
+        free(r->heads[i].cos_kv);
+        free(r->heads[i].cos_qk);
+    }
+    free(r->heads);
+    free(r->tokens);
+    memset(r, 0, sizeof *r);
+}
+
+qkv_status probe_run(const rt_model *m, const int *tokens, int T, const bool *layer_mask,
+                     probe_result *out, qkv_error *err)
+{
+    const rt_config *c = &m->cfg;
+    memset(out, 0, sizeof *out);
+    out->cfg = *c;
+    if (T < 2)
+        return qkv_error_set(err, QKV_ERR_RANGE, "probing needs at least 2 tokens, not %d", T);
+    int selected = 0;
+    for (int l = 0; l < c->n_layers; l++)
+        selected += !layer_mask || layer_mask[l];
+    if (selected == 0)
+        return qkv_error_set(err, QKV_ERR_INVALID, "no layer selected");
+    const int NH = c->n_heads, HD = c->head_dim, V = c->vocab;
+    recorder rec = {out, NULL, QKV_OK, err};
+    float *logits = malloc((size_t)T * (size_t)V * sizeof(float));
+    rec.row_of_layer = malloc((size_t)c->n_layers * sizeof(int));
+    out->tokens = malloc((size_t)T * sizeof(int));
+    out->heads = calloc((size_t)selected * NH, sizeof *out->heads);
+    qkv_status s = QKV_OK;
+    if (!logits || !rec.row_of_layer || !out->tokens || !out->heads) {
+        s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    out->n_heads = selected * NH;
+    memcpy(out->tokens, tokens, (size_t)T * sizeof(int));
+    out->n_tokens = T;
+    for (int l = 0, row = 0; l < c->n_layers; l++) {
+        rec.row_of_layer[l] = (!layer_mask || layer_mask[l]) ? row : -1;
+        if (rec.row_of_layer[l] < 0)
+            continue;
+        for (int h = 0; h < NH; h++, row++) {
+            probe_head *ph = &out->heads[row];
+            ph->layer = l;
+            ph->head = h;
+            ph->kv_head = h / (NH / c->n_kv_heads);
+            ph->cos_kv = calloc((size_t)HD, sizeof(double));
+            ph->cos_qk = calloc((size_t)HD, sizeof(double));
+            if (!ph->cos_kv || !ph->cos_qk) {
+                s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+        }
+    }
+    rt_hooks hooks = {on_attention, &rec};
+    if ((s = rt_forward(m, tokens, 1, T, logits, &hooks, err)) != QKV_OK)
+        goto done;
+    if ((s = rec.status) != QKV_OK)
+        goto done;
+    for (int i = 0; i < out->n_heads; i++)
+        if ((s = weight_metrics(m, out->heads[i].layer, &out->heads[i], err)) != QKV_OK)
+            goto done;
+done:
+    free(logits);
+    free(rec.row_of_layer);
+    if (s != QKV_OK)
+        probe_result_free(out);
+    return s;
+}
+
+qkv_status probe_sample(const rt_model *m, int n, uint64_t seed, int *tokens, qkv_error *err)
+{
+    const rt_config *c = &m->cfg;
+    if (n < 1)
+        return qkv_error_set(err, QKV_ERR_RANGE, "sample length must be at least 1");
+    rt_cache cache;
+    qkv_status s = rt_cache_init(&cache, c, n, err);
+    if (s != QKV_OK)
+        return s;
+    float *logits = malloc((size_t)c->vocab * sizeof(float));
+    if (!logits) {
+        rt_cache_free(&cache);
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+    }
+    rt_rng rng = {seed};
+    tokens[0] = c->vocab > 1 ? 1 : 0;
+    for (int i = 1; i < n && s == QKV_OK; i++) {
+        if ((s = rt_decode(m, &cache, tokens[i - 1], logits, NULL, err)) != QKV_OK)
+            break;
+        double mx = logits[0], sum = 0.0;
+        for (int v = 1; v < c->vocab; v++)
+            if (logits[v] > mx)
+                mx = logits[v];
+        for (int v = 0; v < c->vocab; v++)
+            sum += exp(logits[v] - mx);
+        double u = rt_rng_uniform(&rng) * sum, acc = 0.0;
+        int pick = c->vocab - 1;
+        for (int v = 0; v < c->vocab; v++) {
+            acc += exp(logits[v] - mx);
+            if (acc > u) {
+                pick = v;
+                break;
+            }
+        }
+        tokens[i] = pick;
+    }
+    free(logits);
+    rt_cache_free(&cache);
+    return s;
+}

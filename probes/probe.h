@@ -1,0 +1,58 @@
+/* probe.h — per layer and head evidence of what attention does: activation
+ * metrics recorded through the runtime's hook during one forward pass, and
+ * weight metrics of each head's projections. Metric conventions are those of
+ * analyzer/spectral.h.
+ *
+ * Activations (over the probed tokens of one sequence):
+ *   q, k (after RoPE), k_pre (before RoPE), v, map: rank figures
+ *   cka_kv  linear CKA of K before RoPE and V (1 when V shares K's projection)
+ *   cka_qk  linear CKA of Q and K, both before RoPE (1 when Q shares K's)
+ *   sym_scores  symmetric share of the scaled pre-mask score matrix
+ *   map     normalised row entropy, first-key mass, mean attention distance
+ * Weights (rows of W_Q for the query head; of W_K, W_V for its KV head, read
+ * as directions in the residual stream):
+ *   wq, wk, wv rank figures; K–V and Q–K principal angles; sym_w, the
+ *   symmetric share of W_Qᵀ W_K (1 when Q shares K's projection).
+ */
+#ifndef QKV_PROBE_H
+#define QKV_PROBE_H
+
+#include <stdbool.h>
+
+#include "../analyzer/spectral.h"
+#include "rt_model.h"
+
+typedef struct {
+    int layer, head, kv_head;
+    spectral_ranks q, k, k_pre, v, map;
+    double cka_kv, cka_qk, sym_scores;
+    spectral_map_stats map_stats;
+    spectral_ranks wq, wk, wv;
+    spectral_overlap kv, qk;
+    double *cos_kv; /* (HD) cosines of the K–V principal angles, descending */
+    double *cos_qk; /* (HD) Q–K */
+    double sym_w;
+} probe_head;
+
+typedef struct {
+    rt_config cfg;
+    int n_tokens;
+    int *tokens;       /* (n_tokens) */
+    int n_heads;       /* rows in heads: selected layers x NH */
+    probe_head *heads;
+} probe_result;
+
+/* Run model m over tokens (one sequence of T) and measure every head of the
+ * layers whose layer_mask entry is true (NULL: all layers). Fills *out; the
+ * caller frees it with probe_result_free. */
+qkv_status probe_run(const rt_model *m, const int *tokens, int T, const bool *layer_mask,
+                     probe_result *out, qkv_error *err);
+
+void probe_result_free(probe_result *r);
+
+/* Sample n tokens from the model, starting with BOS (token 1 in llama2.c
+ * vocabularies, clamped to the vocabulary), drawing each next token from the
+ * softmax of the logits with a seeded generator. Causal models only. */
+qkv_status probe_sample(const rt_model *m, int n, uint64_t seed, int *tokens, qkv_error *err);
+
+#endif

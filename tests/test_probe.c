@@ -1,0 +1,138 @@
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../probes/llama2c.h"
+#include "../probes/probe.h"
+#include "tests.h"
+
+static probe_result probe_random(rt_family fam, variant_share share, int kv, bool pos2d)
+{
+    rt_config c = rt_config_default(fam);
+    c.share = share;
+    c.n_kv_heads = kv;
+    c.pos2d = pos2d;
+    c.pos2d_scale = 64.0f; /* ±31 at the ends of 32 tokens: comparable to the scores */
+    rt_model m;
+    ck_assert_int_eq(rt_model_init(&m, &c, NULL), QKV_OK);
+    rt_model_randomize(&m, 17);
+    for (size_t i = 0; i < m.n_params; i++)
+        m.params[i] *= 10.0f;
+    int tokens[32];
+    for (int i = 0; i < 32; i++)
+        tokens[i] = (i * 29 + 3) % 64;
+    probe_result r;
+    qkv_error err;
+    ck_assert_msg(probe_run(&m, tokens, 32, NULL, &r, &err) == QKV_OK, "%s", err.msg);
+    rt_model_free(&m);
+    return r;
+}
+
+/* Identities the metrics must hold by construction (DESIGN.md). */
+START_TEST(kv_shared_gives_overlap_and_cka_one)
+{
+    const rt_family fams[] = {RT_GPT2, RT_LLAMA};
+    for (int f = 0; f < 2; f++) {
+        probe_result r = probe_random(fams[f], SHARE_KV, 2, false);
+        ck_assert_int_eq(r.n_heads, 2 * 4);
+        for (int i = 0; i < r.n_heads; i++) {
+            ck_assert_double_eq_tol(r.heads[i].kv.mean_cos2, 1.0, 1e-9);
+            ck_assert_double_eq_tol(r.heads[i].cka_kv, 1.0, 1e-9);
+        }
+        probe_result_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(qk_shared_gives_symmetric_share_one)
+{
+    const rt_family fams[] = {RT_GPT2, RT_LLAMA};
+    for (int f = 0; f < 2; f++) {
+        probe_result r = probe_random(fams[f], SHARE_QK, 4, false);
+        for (int i = 0; i < r.n_heads; i++) {
+            ck_assert_double_eq_tol(r.heads[i].sym_w, 1.0, 1e-9);
+            ck_assert_double_eq_tol(r.heads[i].cka_qk, 1.0, 1e-9);
+            ck_assert_double_eq_tol(r.heads[i].qk.mean_cos2, 1.0, 1e-9);
+            /* scores before the mask are symmetric, RoPE included:
+             * q_i·k_j = k_iᵀ R(j−i) k_j is unchanged by swapping i and j */
+            ck_assert_double_eq_tol(r.heads[i].sym_scores, 1.0, 1e-6);
+        }
+        probe_result_free(&r);
+        /* the antisymmetric 2D term breaks the symmetry of the scores */
+        r = probe_random(fams[f], SHARE_QK, 4, true);
+        for (int i = 0; i < r.n_heads; i++) {
+            ck_assert_double_eq_tol(r.heads[i].sym_w, 1.0, 1e-9);
+            ck_assert_double_lt(r.heads[i].sym_scores, 1.0 - 1e-4);
+        }
+        probe_result_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(independent_projections_near_chance)
+{
+    probe_result r = probe_random(RT_LLAMA, SHARE_QKV, 4, false);
+    double mean = 0.0;
+    for (int i = 0; i < r.n_heads; i++) {
+        ck_assert_double_eq_tol(r.heads[i].kv.chance, 16.0 / 64.0, 1e-15);
+        ck_assert_double_lt(r.heads[i].kv.mean_cos2, 0.6);
+        mean += r.heads[i].kv.mean_cos2;
+    }
+    mean /= r.n_heads;
+    /* 8 heads of 16-dim subspaces in R^64: mean within 0.1 of chance (0.25);
+     * one head's standard deviation is 0.06, the mean's 0.02. */
+    ck_assert_double_lt(fabs(mean - 0.25), 0.1);
+    probe_result_free(&r);
+}
+END_TEST
+
+START_TEST(stories_probe_is_finite_and_selects_layers)
+{
+    rt_model m;
+    qkv_error err;
+    ck_assert_int_eq(llama2c_load("../shared/models/stories260K.bin", &m, &err), QKV_OK);
+    int tokens[40];
+    ck_assert_int_eq(probe_sample(&m, 40, 3, tokens, &err), QKV_OK);
+    ck_assert_int_eq(tokens[0], 1);
+    int again[40];
+    ck_assert_int_eq(probe_sample(&m, 40, 3, again, &err), QKV_OK);
+    ck_assert_int_eq(memcmp(tokens, again, sizeof tokens), 0); /* seeded: reproducible */
+    bool mask[5] = {false, true, false, false, true};
+    probe_result r;
+    ck_assert_int_eq(probe_run(&m, tokens, 40, mask, &r, &err), QKV_OK);
+    ck_assert_int_eq(r.n_heads, 2 * 8);
+    ck_assert_int_eq(r.heads[0].layer, 1);
+    ck_assert_int_eq(r.heads[8].layer, 4);
+    for (int i = 0; i < r.n_heads; i++) {
+        const probe_head *h = &r.heads[i];
+        ck_assert_int_eq(h->kv_head, h->head / 2);
+        ck_assert_double_eq_tol(h->kv.chance, 8.0 / 64.0, 1e-15);
+        const double vals[] = {h->q.erank, h->k.erank, h->v.erank, h->map.erank, h->kv.mean_cos2,
+                               h->cka_kv, h->cka_qk, h->sym_w, h->sym_scores,
+                               h->map_stats.entropy};
+        for (size_t j = 0; j < sizeof vals / sizeof vals[0]; j++)
+            ck_assert(isfinite(vals[j]) && vals[j] >= 0.0);
+        ck_assert_double_le(h->q.erank, 8.0 + 1e-9);
+        ck_assert_double_le(h->kv.mean_cos2, 1.0 + 1e-9);
+        ck_assert_double_le(h->map_stats.entropy, 1.0 + 1e-9);
+    }
+    /* heads of one KV group share their K/V weight metrics */
+    ck_assert_double_eq(r.heads[0].kv.mean_cos2, r.heads[1].kv.mean_cos2);
+    probe_result_free(&r);
+    ck_assert_int_eq(probe_run(&m, tokens, 1, NULL, &r, &err), QKV_ERR_RANGE);
+    rt_model_free(&m);
+}
+END_TEST
+
+Suite *probe_suite(void)
+{
+    Suite *s = suite_create("probe");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, kv_shared_gives_overlap_and_cka_one);
+    tcase_add_test(tc, qk_shared_gives_symmetric_share_one);
+    tcase_add_test(tc, independent_projections_near_chance);
+    tcase_add_test(tc, stories_probe_is_finite_and_selects_layers);
+    suite_add_tcase(s, tc);
+    return s;
+}
