@@ -113,6 +113,12 @@ typedef struct {
                               * (else the smallest total), −1 if none fits */
     char notes[KVPLAN_NOTES_MAX][KVPLAN_NOTE_BYTES];
     size_t n_notes;
+    /* Context sweep (kvplan_sweep): n_sweep context values and, per row,
+     * the KV cache and total bytes at each: row i, point j at [i * n_sweep + j]. */
+    size_t n_sweep;
+    uint64_t *sweep_ctx;   /* (n_sweep) ascending */
+    uint64_t *sweep_kv;    /* (n_rows, n_sweep) */
+    uint64_t *sweep_total; /* (n_rows, n_sweep) */
 } kvplan_result;
 
 /* Plan every variant in vs (n of them) for model m. Variants that cannot be
@@ -133,6 +139,18 @@ qkv_status kvplan_param_count(const model_shape *m, const variant *v, uint64_t *
 
 /* Validate p on its own (ranges, reserve below device). */
 qkv_status kvplan_params_check(const kvplan_params *p, qkv_error *err);
+
+/* Smallest context of a sweep. */
+#define KVPLAN_SWEEP_MIN 512
+/* Top of a sweep when the model's context is unknown. */
+#define KVPLAN_SWEEP_DEFAULT_TOP ((uint64_t)1 << 20)
+
+/* Evaluate every row of r over a context sweep: powers of two from 512 to
+ * the larger of the model's trained context (1M when unknown) and the
+ * requested context, plus those two values themselves, with all other
+ * parameters as planned. A context at which a row cannot be built (llama.cpp
+ * leaving no cells per sequence) is skipped for all rows. */
+qkv_status kvplan_sweep(kvplan_result *r, qkv_error *err);
 
 /* Frees what kvplan_plan allocated; NULL and zeroed results are allowed. */
 void kvplan_result_free(kvplan_result *r);

@@ -15,6 +15,7 @@ const char *qkv_strerror(qkv_status s)
     case QKV_ERR_OVERFLOW: return "size overflows 64 bits";
     case QKV_ERR_UNSUPPORTED: return "unsupported";
     case QKV_ERR_NOTFOUND: return "not found";
+    case QKV_ERR_TOOL: return "external program failed";
     }
     return "unknown error";
 }

@@ -19,7 +19,8 @@ typedef enum {
     QKV_ERR_RANGE,       /* a value outside its documented range */
     QKV_ERR_OVERFLOW,    /* a size product does not fit in 64 bits */
     QKV_ERR_UNSUPPORTED, /* a valid request this build cannot serve */
-    QKV_ERR_NOTFOUND     /* a named model, device or file does not exist */
+    QKV_ERR_NOTFOUND,    /* a named model, device or file does not exist */
+    QKV_ERR_TOOL         /* an external program (gnuplot) is missing or failed */
 } qkv_status;
 
 #define QKV_ERROR_MSG_BYTES 512

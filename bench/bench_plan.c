@@ -3,7 +3,9 @@
  *      sweep (512 .. 1M, powers of two), one plan = one variant evaluated at
  *      one context, without and with solving for max ctx / max seqs;
  *   2. wall time of the headline command (`qkvplan --device 8GB --ctx 32k`,
- *      output to /dev/null), median of repeated runs, process start included.
+ *      output to /dev/null), median of repeated runs, process start included;
+ *   3. wall time of the same command writing the full design-review bundle
+ *      (--report: Markdown, XLSX, JSON and three gnuplot figures as PNG + SVG).
  * Timings are printed, never asserted: the machine is shared and noisy. */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
@@ -31,6 +33,31 @@ static int cmp_double(const void *a, const void *b)
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
+
+/* Median wall time of running args (output to /dev/null) runs times. */
+static double median_run(char **args, int runs, double *min_out)
+{
+    double times[64];
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    for (int i = 0; i < runs; i++) {
+        pid_t pid;
+        int status;
+        double t0 = now();
+        if (posix_spawn(&pid, args[0], &fa, NULL, args, environ) != 0 || waitpid(pid, &status, 0) < 0 ||
+            !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            posix_spawn_file_actions_destroy(&fa);
+            return -1.0;
+        }
+        times[i] = now() - t0;
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    qsort(times, (size_t)runs, sizeof times[0], cmp_double);
+    *min_out = times[0];
+    return times[runs / 2];
+}
+
 
 /* Evaluate every catalog model x grid variant x context; returns plans done. */
 static long sweep(bool solve, volatile uint64_t *sink)
@@ -73,29 +100,31 @@ int main(int argc, char **argv)
                solve ? "with max ctx/seqs solving:" : "memory only:", (double)plans / t, plans, t);
     }
 
-    enum { RUNS = 25 };
-    double times[RUNS];
     char *args[] = {(char *)bin, "--device", "8GB", "--ctx", "32k", NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    for (int i = 0; i < RUNS; i++) {
-        pid_t pid;
-        int status;
-        double t0 = now();
-        if (posix_spawn(&pid, bin, &fa, NULL, args, environ) != 0) {
-            fprintf(stderr, "bench: cannot run %s\n", bin);
-            return 1;
-        }
-        if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            fprintf(stderr, "bench: %s failed\n", bin);
-            return 1;
-        }
-        times[i] = now() - t0;
+    double mn, med = median_run(args, 25, &mn);
+    if (med < 0) {
+        fprintf(stderr, "bench: %s failed\n", bin);
+        return 1;
     }
-    posix_spawn_file_actions_destroy(&fa);
-    qsort(times, RUNS, sizeof times[0], cmp_double);
-    printf("headline `qkvplan --device 8GB --ctx 32k`: median %.2f ms, min %.2f ms (%d runs)\n",
-           1e3 * times[RUNS / 2], 1e3 * times[0], RUNS);
+    printf("headline `qkvplan --device 8GB --ctx 32k`: median %.2f ms, min %.2f ms (25 runs)\n",
+           1e3 * med, 1e3 * mn);
+    char dir[] = "/tmp/qkvplan-bench-XXXXXX";
+    if (!mkdtemp(dir)) {
+        perror("bench: mkdtemp");
+        return 1;
+    }
+    char *rargs[] = {(char *)bin, "--device", "8GB", "--ctx", "32k", "--report", dir, NULL};
+    med = median_run(rargs, 10, &mn);
+    if (med < 0) {
+        fprintf(stderr, "bench: %s --report failed (is gnuplot installed?)\n", bin);
+        return 1;
+    }
+    printf("headline with --report (md, xlsx, json, 3 gnuplot figures as PNG+SVG): median %.0f ms, "
+           "min %.0f ms (10 runs)\n",
+           1e3 * med, 1e3 * mn);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench: could not remove %s\n", dir);
     return sink == 42 ? 2 : 0;
 }

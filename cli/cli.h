@@ -12,6 +12,7 @@ enum {
     EXIT_FAIL = 1,   /* output could not be written, or an internal failure */
     EXIT_USAGE = 2,  /* bad command line: unknown option, value out of range */
     EXIT_INPUT = 3,  /* an input file is unreadable, malformed or meaningless */
+    EXIT_PLOTS = 4,  /* plots not drawn (gnuplot missing or failing); all else written */
 };
 
 int cmd_plan(int argc, char **argv);

@@ -11,7 +11,10 @@
 #include "../analyzer/devices.h"
 #include "../analyzer/hfconfig.h"
 #include "../analyzer/kvplan.h"
+#include "../reports/bundle.h"
+#include "../reports/gnuplot.h"
 #include "../reports/outfile.h"
+#include "../reports/xlsx.h"
 #include "../reports/report.h"
 #include "cli.h"
 #include "options.h"
@@ -21,7 +24,7 @@ enum {
     O_MODEL = 1, O_DEVICE, O_RESERVE, O_CTX, O_SEQS, O_UBATCH, O_ENGINE, O_UNIFIED, O_FLASH,
     O_SHARE, O_KVHEADS, O_ASBUILT, O_KVTYPE, O_KTYPE, O_VTYPE, O_WTYPE,
     O_LAYERS, O_DMODEL, O_HEADS, O_MKVHEADS, O_HEADDIM, O_FFN, O_VOCAB,
-    O_FORMAT, O_OUTPUT, O_HELP, O_VERSION,
+    O_FORMAT, O_OUTPUT, O_XLSX, O_PLOT, O_REPORT, O_HELP, O_VERSION,
 };
 
 static const cli_option plan_options[] = {
@@ -74,6 +77,12 @@ static const cli_option plan_options[] = {
     {O_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
     {O_OUTPUT, "output", 'o', "FILE", NULL,
      "write to FILE (atomically: complete or not at all) instead of standard output"},
+    {O_XLSX, "xlsx", 0, "FILE", NULL,
+     "also write an XLSX workbook: summary, variants, KV vs context with a chart, paper evidence"},
+    {O_PLOT, "plot", 0, "DIR", NULL,
+     "also draw plots with gnuplot into DIR (PNG and SVG, with the .gp scripts and .dat data)"},
+    {O_REPORT, "report", 0, "DIR", NULL,
+     "also write the design-review bundle into DIR: report.md, report.xlsx, plots/, results.json"},
     {O_HELP, "help", 'h', NULL, NULL, "show this help"},
     {O_VERSION, "version", 'V', NULL, NULL, "show the version"},
     {0, NULL, 0, NULL, NULL, NULL},
@@ -89,7 +98,7 @@ typedef struct {
     bool as_built;
     uint64_t ov[O_VOCAB + 1]; /* overrides by option id, 0 = not given */
     report_format format;
-    const char *output;
+    const char *output, *xlsx, *plot, *report;
     bool help, version;
 } plan_state;
 
@@ -197,6 +206,9 @@ static int on_option(void *vs, int id, const char *name, const char *value)
             return bad(name, value, "unknown format (table, json, csv, md)");
         return 0;
     case O_OUTPUT: st->output = value; return 0;
+    case O_XLSX: st->xlsx = value; return 0;
+    case O_PLOT: st->plot = value; return 0;
+    case O_REPORT: st->report = value; return 0;
     case O_HELP: st->help = true; return 0;
     case O_VERSION: st->version = true; return 0;
     }
@@ -216,7 +228,8 @@ static void print_help(FILE *f)
     cli_print_options(f, plan_options);
     fprintf(f, "\nSizes: 8GB and 8GiB both mean 8 x 2^30 bytes; output states exact bytes.\n"
                "Exit codes: 0 plan written (also when nothing fits); 1 output could not be\n"
-               "written; 2 bad command line; 3 unreadable or invalid input file.\n");
+               "written; 2 bad command line; 3 unreadable or invalid input file; 4 plots not\n"
+               "drawn (gnuplot missing or failing) though everything else was written.\n");
 }
 
 /* Split a comma-separated list in place; returns the count (at most max). */
@@ -457,10 +470,24 @@ int cmd_plan(int argc, char **argv)
         code = EXIT_USAGE;
         goto done;
     }
-    if (st.output && from_file && same_path(st.output, st.model_arg)) {
-        cli_error("--output '%s' is the input file; refusing to overwrite it", st.output);
-        code = EXIT_USAGE;
-        goto done;
+    if (from_file) {
+        const char *outs[] = {st.output, st.xlsx};
+        for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+            if (outs[i] && same_path(outs[i], st.model_arg)) {
+                cli_error("'%s' is the input file; refusing to overwrite it", outs[i]);
+                code = EXIT_USAGE;
+                goto done;
+            }
+        }
+        for (size_t i = 0; st.report && i < BUNDLE_FILES; i++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", st.report, report_bundle_files[i]);
+            if (same_path(path, st.model_arg)) {
+                cli_error("'%s' is the input file; refusing to overwrite it", path);
+                code = EXIT_USAGE;
+                goto done;
+            }
+        }
     }
 
     for (size_t i = 0; i < n_models; i++) {
@@ -495,6 +522,16 @@ int cmd_plan(int argc, char **argv)
             memcpy(r->notes[r->n_notes++], skipped[k], KVPLAN_NOTE_BYTES);
     }
 
+    if (st.xlsx || st.plot || st.report) {
+        for (size_t i = 0; i < n_plans; i++) {
+            if (kvplan_sweep(&plans[i], &err) != QKV_OK) {
+                cli_error("%s", err.msg);
+                code = EXIT_FAIL;
+                goto done;
+            }
+        }
+    }
+
     /* Output. */
     report_input in = {st.device_label, plans, n_plans};
     if (st.output) {
@@ -522,7 +559,41 @@ int cmd_plan(int argc, char **argv)
             goto done;
         }
         code = cli_finish_stdout(EXIT_OK);
+        if (code != EXIT_OK)
+            goto done;
     }
+    if (st.xlsx && report_xlsx_write(st.xlsx, &in, &err) != QKV_OK) {
+        cli_error("%s", err.msg);
+        code = EXIT_FAIL;
+        goto done;
+    }
+    bool plots_missing = false;
+    if (st.plot) {
+        qkv_status ps = report_make_dir(st.plot, &err);
+        if (ps == QKV_OK)
+            ps = report_plots_write(st.plot, &in, &err);
+        if (ps == QKV_ERR_TOOL) {
+            cli_error("plots not drawn: %s", err.msg);
+            plots_missing = true;
+        } else if (ps != QKV_OK) {
+            cli_error("%s", err.msg);
+            code = EXIT_FAIL;
+            goto done;
+        }
+    }
+    if (st.report) {
+        qkv_status bs = report_bundle_write(st.report, &in, &err);
+        if (bs == QKV_ERR_TOOL) {
+            cli_error("report written without plots: %s", err.msg);
+            plots_missing = true;
+        } else if (bs != QKV_OK) {
+            cli_error("%s", err.msg);
+            code = EXIT_FAIL;
+            goto done;
+        }
+    }
+    if (plots_missing)
+        code = EXIT_PLOTS;
 done:
     if (plans)
         for (size_t i = 0; i < n_plans; i++)

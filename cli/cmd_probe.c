@@ -11,12 +11,14 @@
 #include "../probes/llama2c.h"
 #include "../probes/probe.h"
 #include "../reports/outfile.h"
+#include "../reports/bundle.h"
 #include "../reports/probe_report.h"
+#include "../reports/xlsx.h"
 #include "cli.h"
 #include "options.h"
 #include "units.h"
 
-enum { P_TOKENS = 1, P_SAMPLE, P_SEED, P_LAYERS, P_FORMAT, P_OUTPUT, P_REPORT, P_HELP };
+enum { P_TOKENS = 1, P_SAMPLE, P_SEED, P_LAYERS, P_FORMAT, P_OUTPUT, P_XLSX, P_REPORT, P_HELP };
 
 #define PROBE_TOKENS_MAX 4096
 
@@ -31,14 +33,15 @@ static const cli_option probe_options[] = {
     {0, NULL, 0, NULL, NULL, "Output:"},
     {P_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
     {P_OUTPUT, "output", 'o', "FILE", NULL, "write to FILE (atomically) instead of standard output"},
+    {P_XLSX, "xlsx", 0, "FILE", NULL, "also write an XLSX workbook with one row per head"},
     {P_REPORT, "report", 'r', "DIR", NULL,
-     "also write probe.json, probe.csv and probe.md into DIR (created if missing)"},
+     "also write probe.json, probe.csv, probe.md and probe.xlsx into DIR (created if missing)"},
     {P_HELP, "help", 'h', NULL, NULL, "show this help"},
     {0, NULL, 0, NULL, NULL, NULL},
 };
 
 typedef struct {
-    const char *tokens, *layers, *output, *report;
+    const char *tokens, *layers, *output, *report, *xlsx;
     uint64_t sample, seed;
     report_format format;
     bool help;
@@ -71,6 +74,7 @@ static int on_option(void *vs, int id, const char *name, const char *value)
         return 0;
     case P_OUTPUT: st->output = value; return 0;
     case P_REPORT: st->report = value; return 0;
+    case P_XLSX: st->xlsx = value; return 0;
     case P_HELP: st->help = true; return 0;
     }
     return 0;
@@ -199,10 +203,12 @@ int cmd_probe(int argc, char **argv)
         cli_error("probe: give a model file (see 'qkvplan probe --help')");
         return EXIT_USAGE;
     }
-    if (st.output && (same_path(st.output, model_path) ||
-                      (st.report && strcmp(st.output, st.report) == 0))) {
-        cli_error("--output '%s' is the model file or the report directory; refusing", st.output);
-        return EXIT_USAGE;
+    const char *outs[] = {st.output, st.xlsx};
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+        if (outs[i] && same_path(outs[i], model_path)) {
+            cli_error("'%s' is the model file; refusing to overwrite it", outs[i]);
+            return EXIT_USAGE;
+        }
     }
     rt_model m;
     qkv_error err;
@@ -244,8 +250,8 @@ int cmd_probe(int argc, char **argv)
     }
     probe_report_input in = {model_path, &r};
     if (st.report) {
-        if (mkdir(st.report, 0777) != 0 && errno != EEXIST) {
-            cli_error("cannot create '%s': %s", st.report, strerror(errno));
+        if (report_make_dir(st.report, &err) != QKV_OK) {
+            cli_error("%s", err.msg);
             code = EXIT_FAIL;
             goto done;
         }
@@ -259,6 +265,18 @@ int cmd_probe(int argc, char **argv)
             if ((code = write_to(path, files[i].fmt, &in)) != EXIT_OK)
                 goto done;
         }
+        char path[4096];
+        snprintf(path, sizeof path, "%s/probe.xlsx", st.report);
+        if (report_xlsx_probe_write(path, &in, &err) != QKV_OK) {
+            cli_error("%s", err.msg);
+            code = EXIT_FAIL;
+            goto done;
+        }
+    }
+    if (st.xlsx && report_xlsx_probe_write(st.xlsx, &in, &err) != QKV_OK) {
+        cli_error("%s", err.msg);
+        code = EXIT_FAIL;
+        goto done;
     }
     if (st.output) {
         code = write_to(st.output, st.format, &in);

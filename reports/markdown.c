@@ -6,10 +6,14 @@
 
 #include "../analyzer/dtype.h"
 #include "fmt.h"
+#include "gnuplot.h"
 #include "report.h"
 
-static void write_plan(FILE *f, const char *device_label, const kvplan_result *r)
+static void write_plan(FILE *f, const report_input *in, size_t idx, const char *plots_rel,
+                       const char *plots_note)
 {
+    const char *device_label = in->device_label;
+    const kvplan_result *r = &in->plans[idx];
     const kvplan_params *p = &r->params;
     char a[FMT_BYTES], b[FMT_BYTES], desc[320], verdict[1024];
     model_describe(&r->model, desc, sizeof desc);
@@ -59,15 +63,34 @@ static void write_plan(FILE *f, const char *device_label, const kvplan_result *r
         fprintf(f, "- Note: %s\n", r->notes[i]);
     if (r->n_notes > 0)
         fputc('\n', f);
+    if (plots_note) {
+        fprintf(f, "Plots not drawn: %s\n\n", plots_note);
+    } else if (plots_rel) {
+        static const char *const captions[PLOT_KINDS] = {
+            "KV cache vs context", "Memory per variant", "Longest context that fits"};
+        for (int k = 0; k < PLOT_KINDS; k++) {
+            if (k == 0 && r->n_sweep == 0)
+                continue;
+            char base[160];
+            report_plot_name(in, idx, k, base, sizeof base);
+            fprintf(f, "![%s](%s/%s.png)\n\n", captions[k], plots_rel, base);
+        }
+    }
 }
 
 qkv_status report_md_write(FILE *f, const report_input *in, qkv_error *err)
 {
+    return report_md_write_plots(f, in, NULL, NULL, err);
+}
+
+qkv_status report_md_write_plots(FILE *f, const report_input *in, const char *plots_rel,
+                                 const char *plots_note, qkv_error *err)
+{
     (void)err;
     fprintf(f, "# qkvplan memory plan\n\n");
     for (size_t i = 0; i < in->n_plans; i++)
-        write_plan(f, in->device_label, &in->plans[i]);
-    fprintf(f, "## Conventions\n\n"
+        write_plan(f, in, i, plots_rel, plots_note);
+    fprintf(f, "## Assumptions and conventions\n\n"
                "- Sizes follow the memory convention: 1 GB = 1 GiB = 2^30 bytes; byte columns are "
                "exact.\n"
                "- vs QKV+MHA: change of the KV cache against standard attention with one KV head "
@@ -76,6 +99,20 @@ qkv_status report_md_write(FILE *f, const report_input *in, qkv_error *err)
                "Gopal, Lewis (2026), *Do Transformers Need Three Projections?*, arXiv 2606.04032 "
                "(300M model; GQA-4 = 4 KV heads). Measurements, not predictions.\n"
                "- Scratch is an estimate of compute buffers (logits, FFN and Q/K/V activations, "
-               "attention scores without flash attention).\n");
+               "attention scores without flash attention).\n"
+               "- Reserve: memory kept free for the OS and runtime; a setup fits when weights + "
+               "KV cache + scratch <= device - reserve.\n"
+               "- Engines: exact = ctx cells per sequence (sliding-window layers min(ctx, window)); "
+               "llama.cpp = n_ctx padded to 256, per-sequence streams of pad256(n_ctx / seqs) cells "
+               "unless unified, sliding-window caches of pad256(min(stream, window x (unified ? "
+               "seqs : 1) + n_ubatch)), MLA caching one K latent; vllm = 16-token blocks per "
+               "sequence.\n"
+               "- Weights: parameter count x bits per weight of the weight type (K-quant mixes use "
+               "llama.cpp's Llama 2 7B averages and are approximate). Sharing removes parameters: "
+               "Q-K=V drops W_V, Q=K-V drops W_Q, Q=K=V both; GQA shrinks W_K and W_V.\n"
+               "- With RoPE, a shared K=V tensor must be cached before rotation (values are not "
+               "rotated), so keys are rotated again at every decode step.\n"
+               "- Q=K variants need one key head per query head; the paper combines sharing with "
+               "GQA/MQA only for Q-K=V.\n");
     return QKV_OK;
 }

@@ -82,16 +82,37 @@ qkv_status outfile_open(outfile *o, const char *path, qkv_error *err)
     return QKV_OK;
 }
 
+qkv_status outfile_open_path(outfile *o, const char *path, qkv_error *err)
+{
+    qkv_status s = outfile_open(o, path, err);
+    if (s != QKV_OK)
+        return s;
+    if (!o->tmp_path) {
+        outfile_abort(o);
+        return qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': not a regular file", path);
+    }
+    if (fclose(o->f) != 0) {
+        int e = errno;
+        o->f = NULL;
+        outfile_abort(o);
+        return qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': %s", path, strerror(e));
+    }
+    o->f = NULL;
+    return QKV_OK;
+}
+
 qkv_status outfile_commit(outfile *o, qkv_error *err)
 {
     int e = 0;
     errno = 0;
-    if (fflush(o->f) != 0 || ferror(o->f))
-        e = errno ? errno : EIO;
-    else if (o->tmp_path && fsync(fileno(o->f)) != 0 && errno != EINVAL)
-        e = errno;
-    if (fclose(o->f) != 0 && e == 0)
-        e = errno ? errno : EIO;
+    if (o->f) {
+        if (fflush(o->f) != 0 || ferror(o->f))
+            e = errno ? errno : EIO;
+        else if (o->tmp_path && fsync(fileno(o->f)) != 0 && errno != EINVAL)
+            e = errno;
+        if (fclose(o->f) != 0 && e == 0)
+            e = errno ? errno : EIO;
+    }
     o->f = NULL;
     if (e == 0 && o->tmp_path && rename(o->tmp_path, o->final_path) != 0)
         e = errno;

@@ -21,6 +21,12 @@ typedef struct {
 /* Create the temporary file for path. On failure nothing is left behind. */
 qkv_status outfile_open(outfile *o, const char *path, qkv_error *err);
 
+/* For writers that take a file name (libxlsxwriter): reserve a temporary
+ * file beside path, named in o->tmp_path, for the writer to fill; o->f is
+ * NULL. The target must be a regular file or not exist yet. Commit renames
+ * the temporary into place. */
+qkv_status outfile_open_path(outfile *o, const char *path, qkv_error *err);
+
 /* Flush, sync, close and rename into place; on any failure the temporary is
  * removed and err names the file and the reason. Frees o's strings. */
 qkv_status outfile_commit(outfile *o, qkv_error *err);

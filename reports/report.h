@@ -36,6 +36,12 @@ qkv_status report_json_write(FILE *f, const report_input *in, qkv_error *err);
 qkv_status report_csv_write(FILE *f, const report_input *in, qkv_error *err);
 qkv_status report_md_write(FILE *f, const report_input *in, qkv_error *err);
 
+/* Markdown with each plan's plots embedded from plots_rel (a path relative
+ * to the Markdown file), or, when plots_note is not NULL, that note in place
+ * of the images (plots not drawn). */
+qkv_status report_md_write_plots(FILE *f, const report_input *in, const char *plots_rel,
+                                 const char *plots_note, qkv_error *err);
+
 /* The one-paragraph verdict for a plan, as every writer prints it. */
 void report_verdict(const kvplan_result *r, char *buf, size_t buf_bytes);
 

@@ -152,6 +152,52 @@ if [ -w /dev/full ]; then
     if [ $? -eq 1 ] && grep -q "cannot write '/dev/full'" "$TMP/err" && [ -c /dev/full ]; then ok; else bad "-o /dev/full: $(cat "$TMP/err")"; fi
 fi
 
+# --- the design-review bundle, XLSX and plots
+"$BIN" --device 8GB --ctx 32k --report "$TMP/r1" >/dev/null 2>"$TMP/err"
+code=$?
+ok_files=1
+for f in report.md report.xlsx results.json plots/kv_vs_ctx.png plots/kv_vs_ctx.svg plots/kv_vs_ctx.gp \
+    plots/kv_vs_ctx.dat plots/memory.png plots/memory.svg plots/max_ctx.png plots/max_ctx.svg; do
+    [ -s "$TMP/r1/$f" ] || { ok_files=0; echo "missing $f" >&2; }
+done
+if [ $code -eq 0 ] && [ $ok_files -eq 1 ] && [ -z "$(find "$TMP/r1" -name "*.tmp*")" ]; then ok; else bad "--report bundle: exit $code $(cat "$TMP/err")"; fi
+grep -q '!\[KV cache vs context\](plots/kv_vs_ctx.png)' "$TMP/r1/report.md" && ok || bad "report.md does not embed the plots"
+grep -q 'RoPE\|before rotation' "$TMP/r1/report.md" && grep -q 'arXiv 2606.04032' "$TMP/r1/report.md" && ok || bad "report.md lacks assumptions or the citation"
+# every KV byte count in report.md's table equals results.json's
+json_kv=$(grep -o '"kv_bytes":	[0-9]*' "$TMP/r1/results.json" | grep -o '[0-9]*$' | tr '\n' ' ')
+md_kv=$(grep '^| [QK]' "$TMP/r1/report.md" | awk -F'|' '{gsub(/ /,"",$7); print $7}' | tr '\n' ' ')
+[ -n "$json_kv" ] && [ "$json_kv" = "$md_kv" ] && ok || bad "report.md KV bytes ($md_kv) differ from results.json ($json_kv)"
+# reproducible: a second run gives byte-identical files
+"$BIN" --device 8GB --ctx 32k --report "$TMP/r2" >/dev/null 2>&1
+same=1
+for f in report.md report.xlsx results.json plots/kv_vs_ctx.dat plots/kv_vs_ctx.gp plots/memory.dat plots/memory.gp plots/max_ctx.dat plots/max_ctx.gp; do
+    cmp -s "$TMP/r1/$f" "$TMP/r2/$f" || { same=0; echo "differs: $f" >&2; }
+done
+[ $same -eq 1 ] && ok || bad "bundle is not reproducible"
+# gnuplot missing: exit 4, data and scripts written, no image and no temporary
+mkdir -p "$TMP/nobin"
+for t in bash dirname mkdir; do ln -sf "$(command -v $t)" "$TMP/nobin/$t"; done
+PATH="$TMP/nobin" "$BIN" --ctx 32k --plot "$TMP/p-missing" >/dev/null 2>"$TMP/err"
+code=$?
+if [ $code -eq 4 ] && grep -q "gnuplot is not installed" "$TMP/err" && [ -s "$TMP/p-missing/kv_vs_ctx.gp" ] \
+    && [ -s "$TMP/p-missing/kv_vs_ctx.dat" ] && ! ls "$TMP/p-missing" | grep -q 'png\|svg\|tmp'; then ok; else bad "gnuplot missing: exit $code $(cat "$TMP/err")"; fi
+# gnuplot failing: its own message is reported
+mkdir -p "$TMP/failbin"
+printf '#!/bin/sh\necho "\"kv_vs_ctx.gp\" line 3: invalid command" >&2\nexit 1\n' > "$TMP/failbin/gnuplot"
+chmod +x "$TMP/failbin/gnuplot"
+PATH="$TMP/failbin:$PATH" "$BIN" --ctx 32k --report "$TMP/r-fail" >/dev/null 2>"$TMP/err"
+code=$?
+if [ $code -eq 4 ] && grep -q "invalid command" "$TMP/err" && [ -s "$TMP/r-fail/report.md" ] && [ -s "$TMP/r-fail/report.xlsx" ] \
+    && grep -q "Plots not drawn" "$TMP/r-fail/report.md" && ! ls "$TMP/r-fail/plots" | grep -q 'png\|tmp'; then ok; else bad "gnuplot failing: exit $code $(cat "$TMP/err")"; fi
+expect 0 '' -- --ctx 32k --xlsx "$TMP/plan.xlsx"
+unzip -Z1 "$TMP/plan.xlsx" | grep -q 'xl/charts/chart1.xml' && ok || bad "--xlsx has no chart"
+"$BIN" -m "$TMP/in.json" --xlsx "$TMP/in.json" >/dev/null 2>"$TMP/err"
+if [ $? -eq 2 ] && grep -q "is the input file" "$TMP/err" && cmp -s $FIX/llama-3.2-1b.json "$TMP/in.json"; then ok; else bad "--xlsx over the input file"; fi
+"$BIN" --report /proc/nope >/dev/null 2>"$TMP/err"
+[ $? -eq 1 ] && grep -q "cannot create directory '/proc/nope'" "$TMP/err" && ok || bad "unwritable report directory: $(cat "$TMP/err")"
+expect 0 '' -- -m all --ctx 8k --plot "$TMP/p-all"
+[ -s "$TMP/p-all/Gemma-3-270M-kv_vs_ctx.png" ] && [ -s "$TMP/p-all/DeepSeek-V2-Lite-memory.svg" ] && ok || bad "--model all plots are not named per model"
+
 # --- probe
 MODEL=../shared/models/stories260K.bin
 expect 0 'stories260K.bin: Llama-style, 5 layers, d_model 64, 8 heads x 8 \(4 KV\), QKV, causal, 4 tokens' -- probe $MODEL --tokens "1 461 461 401"
@@ -162,7 +208,8 @@ expect 0 'Exit codes' -- probe --help
 rm -rf "$TMP/rep"
 "$BIN" probe $MODEL --sample 12 --layers 1,3-4 --report "$TMP/rep" -f json -o "$TMP/p.json" >/dev/null 2>"$TMP/err"
 if [ $? -eq 0 ] && [ -s "$TMP/rep/probe.json" ] && [ -s "$TMP/rep/probe.csv" ] && [ -s "$TMP/rep/probe.md" ] \
-    && cmp -s "$TMP/rep/probe.json" "$TMP/p.json" && [ "$(grep -c '^[0-9]' "$TMP/rep/probe.csv")" -eq 24 ]; then ok; else bad "probe --report: $(cat "$TMP/err")"; fi
+    && cmp -s "$TMP/rep/probe.json" "$TMP/p.json" && [ "$(grep -c '^[0-9]' "$TMP/rep/probe.csv")" -eq 24 ] \
+    && unzip -p "$TMP/rep/probe.xlsx" xl/workbook.xml | grep -q 'name="Probe"'; then ok; else bad "probe --report: $(cat "$TMP/err")"; fi
 usage_error 2 "probe: give a model file" probe
 usage_error 2 "--tokens: token 512 is outside the vocabulary 0..511" probe $MODEL --tokens "1 512"
 usage_error 2 "--tokens: 'x1' is not a token id" probe $MODEL --tokens "1 x1"

@@ -8,6 +8,8 @@
 
 #include "../analyzer/catalog.h"
 #include "../reports/fmt.h"
+#include "../reports/gnuplot.h"
+#include "../reports/xlsx.h"
 #include "../reports/outfile.h"
 #include "../reports/report.h"
 #include "tests.h"
@@ -258,10 +260,183 @@ START_TEST(write_error_is_reported)
 }
 END_TEST
 
+START_TEST(context_sweep)
+{
+    kvplan_result r = plan_of("paper-1.2B", 32768);
+    ck_assert_int_eq(kvplan_sweep(&r, NULL), QKV_OK);
+    /* 512 .. max(trained 2048, requested 32768), powers of two */
+    ck_assert_uint_eq(r.n_sweep, 7);
+    ck_assert_uint_eq(r.sweep_ctx[0], 512);
+    ck_assert_uint_eq(r.sweep_ctx[6], 32768);
+    ck_assert_uint_eq(r.sweep_kv[0 * r.n_sweep + 6], 5905580032u);
+    for (size_t i = 0; i < r.n_rows; i++) {
+        ck_assert_uint_eq(r.sweep_kv[i * r.n_sweep + 6], r.rows[i].kv_bytes);
+        ck_assert_uint_eq(r.sweep_total[i * r.n_sweep + 6], r.rows[i].total_bytes);
+        for (size_t k = 1; k < r.n_sweep; k++) /* linear in context for the exact engine */
+            ck_assert_uint_eq(r.sweep_kv[i * r.n_sweep + k], 2 * r.sweep_kv[i * r.n_sweep + k - 1]);
+    }
+    kvplan_result_free(&r);
+    /* unknown trained context: up to 1M */
+    kvplan_result q = plan_of("paper-1.2B", 1000);
+    q.model.max_ctx = 0;
+    ck_assert_int_eq(kvplan_sweep(&q, NULL), QKV_OK);
+    ck_assert_uint_eq(q.sweep_ctx[q.n_sweep - 1], 1u << 20);
+    int has_1000 = 0;
+    for (size_t k = 0; k < q.n_sweep; k++)
+        has_1000 |= q.sweep_ctx[k] == 1000;
+    ck_assert(has_1000);
+    kvplan_result_free(&q);
+}
+END_TEST
+
+/* Read the output of a shell command (unzip) into a string. */
+static char *capture(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    size_t k;
+    while ((k = fread(buf + n, 1, cap - n - 1, p)) > 0) {
+        n += k;
+        if (n + 1 >= cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[n] = '\0';
+    pclose(p);
+    return buf;
+}
+
+/* The workbook read back with unzip: its sheets, numbers stored as numbers,
+ * a native chart on log axes, fixed document time. */
+START_TEST(xlsx_contents)
+{
+    kvplan_result r = plan_of("paper-1.2B", 32768);
+    ck_assert_int_eq(kvplan_sweep(&r, NULL), QKV_OK);
+    report_input in = {"8GB", &r, 1};
+    char dir[] = "/tmp/qkvplan-xlsx-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256], cmd[512];
+    snprintf(path, sizeof path, "%s/plan.xlsx", dir);
+    qkv_error err;
+    ck_assert_msg(report_xlsx_write(path, &in, &err) == QKV_OK, "%s", err.msg);
+    snprintf(cmd, sizeof cmd, "unzip -Z1 %s", path);
+    char *list = capture(cmd);
+    const char *parts[] = {"xl/workbook.xml", "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml",
+                           "xl/worksheets/sheet3.xml", "xl/worksheets/sheet4.xml",
+                           "xl/charts/chart1.xml", "xl/drawings/drawing1.xml"};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        ck_assert_msg(strstr(list, parts[i]) != NULL, "workbook lacks %s", parts[i]);
+    free(list);
+    snprintf(cmd, sizeof cmd, "unzip -p %s xl/workbook.xml", path);
+    char *wb = capture(cmd);
+    ck_assert_ptr_nonnull(strstr(wb, "name=\"Summary\""));
+    ck_assert_ptr_nonnull(strstr(wb, "name=\"Variants\""));
+    ck_assert_ptr_nonnull(strstr(wb, "name=\"KV vs context\""));
+    ck_assert_ptr_nonnull(strstr(wb, "name=\"Paper evidence\""));
+    free(wb);
+    snprintf(cmd, sizeof cmd, "unzip -p %s xl/worksheets/sheet2.xml", path);
+    char *sheet = capture(cmd);
+    ck_assert_ptr_nonnull(strstr(sheet, "<v>5905580032</v>")); /* KV bytes of QKV+MHA */
+    ck_assert_ptr_nonnull(strstr(sheet, "<v>92274688</v>"));   /* Q-K=V+MQA */
+    ck_assert_ptr_nonnull(strstr(sheet, "<pane xSplit=\"2\" ySplit=\"1\""));
+    ck_assert_ptr_nonnull(strstr(sheet, "<autoFilter"));
+    ck_assert_ptr_nonnull(strstr(sheet, "<conditionalFormatting"));
+    free(sheet);
+    snprintf(cmd, sizeof cmd, "unzip -p %s xl/charts/chart1.xml", path);
+    char *chart = capture(cmd);
+    ck_assert_ptr_nonnull(strstr(chart, "<c:scatterChart>"));
+    ck_assert_ptr_nonnull(strstr(chart, "<c:logBase val=\"2\"/>"));
+    ck_assert_ptr_nonnull(strstr(chart, "'KV vs context'!$B$3:$B$9"));
+    free(chart);
+    snprintf(cmd, sizeof cmd, "unzip -p %s docProps/core.xml", path);
+    char *core = capture(cmd);
+    ck_assert_ptr_nonnull(strstr(core, "2026-01-01T00:00:00Z"));
+    free(core);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    kvplan_result_free(&r);
+}
+END_TEST
+
+/* PNG: signature and IHDR size; SVG: a complete document. */
+static void check_images(const char *dir, const char *base)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.png", dir, base);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s missing", path);
+    unsigned char h[24];
+    ck_assert_uint_eq(fread(h, 1, 24, f), 24);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    ck_assert_int_eq(memcmp(h, "\x89PNG\r\n\x1a\n", 8), 0);
+    ck_assert_int_eq(memcmp(h + 12, "IHDR", 4), 0);
+    unsigned w = (unsigned)h[16] << 24 | h[17] << 16 | h[18] << 8 | h[19];
+    unsigned hh = (unsigned)h[20] << 24 | h[21] << 16 | h[22] << 8 | h[23];
+    ck_assert_uint_eq(w, 1100);
+    ck_assert_uint_eq(hh, 650);
+    ck_assert_int_gt(size, 10000); /* a drawn chart, not an empty canvas */
+    snprintf(path, sizeof path, "%s/%s.svg", dir, base);
+    char *svg;
+    size_t n;
+    f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    svg = malloc(n + 1);
+    ck_assert_uint_eq(fread(svg, 1, n, f), n);
+    svg[n] = '\0';
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(svg, "<svg"));
+    ck_assert_ptr_nonnull(strstr(svg, "</svg>"));
+    ck_assert_uint_gt(n, 5000);
+    free(svg);
+}
+
+START_TEST(gnuplot_plots)
+{
+    kvplan_result r = plan_of("Llama-3.2-1B", 65536);
+    ck_assert_int_eq(kvplan_sweep(&r, NULL), QKV_OK);
+    report_input in = {"8GB", &r, 1};
+    char dir[] = "/tmp/qkvplan-plots-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    qkv_error err;
+    ck_assert_msg(report_plots_write(dir, &in, &err) == QKV_OK, "%s", err.msg);
+    for (int k = 0; k < PLOT_KINDS; k++)
+        check_images(dir, report_plot_kinds[k]);
+    /* the data are exact bytes: the sweep's last point of the first row */
+    char path[512], line[4096];
+    snprintf(path, sizeof path, "%s/kv_vs_ctx.dat", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_ptr_nonnull(strstr(line, "\"QKV+GQA-8\""));
+    size_t rows = 0;
+    char last[4096] = "";
+    while (fgets(line, sizeof line, f)) {
+        rows++;
+        strcpy(last, line);
+    }
+    fclose(f);
+    ck_assert_uint_eq(rows, r.n_sweep);
+    char want[64];
+    snprintf(want, sizeof want, "131072 %llu ", (unsigned long long)r.sweep_kv[r.n_sweep - 1]);
+    ck_assert_msg(strncmp(last, want, strlen(want)) == 0, "last row '%s'", last);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "test -z \"$(ls %s | grep tmp)\" && rm -rf %s", dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    kvplan_result_free(&r);
+}
+END_TEST
+
 Suite *reports_suite(void)
 {
     Suite *s = suite_create("reports");
     TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, json_round_trip);
     tcase_add_test(tc, json_exact_beyond_double);
     tcase_add_test(tc, csv_rows_and_values);
@@ -270,6 +445,9 @@ Suite *reports_suite(void)
     tcase_add_test(tc, formatting);
     tcase_add_test(tc, atomic_output);
     tcase_add_test(tc, write_error_is_reported);
+    tcase_add_test(tc, context_sweep);
+    tcase_add_test(tc, xlsx_contents);
+    tcase_add_test(tc, gnuplot_plots);
     suite_add_tcase(s, tc);
     return s;
 }
