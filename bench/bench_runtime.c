@@ -119,7 +119,7 @@ int main(void)
         reps = 0;
         t0 = now();
         do {
-            if (probe_run(&s, toks, 256, NULL, &r, &err) != QKV_OK) {
+            if (probe_run(&s, toks, 256, NULL, false, &r, &err) != QKV_OK) {
                 fprintf(stderr, "bench: %s\n", err.msg);
                 return 1;
             }

@@ -12,13 +12,14 @@
 #include "../probes/probe.h"
 #include "../reports/outfile.h"
 #include "../reports/bundle.h"
+#include "../reports/probe_plots.h"
 #include "../reports/probe_report.h"
 #include "../reports/xlsx.h"
 #include "cli.h"
 #include "options.h"
 #include "units.h"
 
-enum { P_TOKENS = 1, P_SAMPLE, P_SEED, P_LAYERS, P_FORMAT, P_OUTPUT, P_XLSX, P_REPORT, P_HELP };
+enum { P_TOKENS = 1, P_SAMPLE, P_SEED, P_LAYERS, P_FORMAT, P_OUTPUT, P_XLSX, P_PLOT, P_REPORT, P_HELP };
 
 #define PROBE_TOKENS_MAX 4096
 
@@ -34,14 +35,18 @@ static const cli_option probe_options[] = {
     {P_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
     {P_OUTPUT, "output", 'o', "FILE", NULL, "write to FILE (atomically) instead of standard output"},
     {P_XLSX, "xlsx", 0, "FILE", NULL, "also write an XLSX workbook with one row per head"},
+    {P_PLOT, "plot", 0, "DIR", NULL,
+     "also draw with gnuplot into DIR: attention-map grid, layers x heads heatmaps, principal-angle "
+     "curves, singular-value spectra (PNG, SVG, .gp, .dat)"},
     {P_REPORT, "report", 'r', "DIR", NULL,
-     "also write probe.json, probe.csv, probe.md and probe.xlsx into DIR (created if missing)"},
+     "also write probe.json, probe.csv, probe.md, probe.xlsx and the plots into DIR (created if "
+     "missing)"},
     {P_HELP, "help", 'h', NULL, NULL, "show this help"},
     {0, NULL, 0, NULL, NULL, NULL},
 };
 
 typedef struct {
-    const char *tokens, *layers, *output, *report, *xlsx;
+    const char *tokens, *layers, *output, *report, *xlsx, *plot;
     uint64_t sample, seed;
     report_format format;
     bool help;
@@ -75,6 +80,7 @@ static int on_option(void *vs, int id, const char *name, const char *value)
     case P_OUTPUT: st->output = value; return 0;
     case P_REPORT: st->report = value; return 0;
     case P_XLSX: st->xlsx = value; return 0;
+    case P_PLOT: st->plot = value; return 0;
     case P_HELP: st->help = true; return 0;
     }
     return 0;
@@ -196,7 +202,8 @@ int cmd_probe(int argc, char **argv)
                "shares and attention-map statistics. MODEL is a llama2.c checkpoint (.bin).\n");
         cli_print_options(stdout, probe_options);
         printf("\nExit codes: 0 written; 1 output could not be written; 2 bad command line;\n"
-               "3 unreadable or invalid model file.\n");
+               "3 unreadable or invalid model file; 4 plots not drawn (gnuplot missing or\n"
+               "failing) though everything else was written.\n");
         return cli_finish_stdout(EXIT_OK);
     }
     if (!model_path) {
@@ -243,7 +250,7 @@ int cmd_probe(int argc, char **argv)
         code = EXIT_USAGE;
         goto done;
     }
-    if (probe_run(&m, tokens, n, st.layers ? mask : NULL, &r, &err) != QKV_OK) {
+    if (probe_run(&m, tokens, n, st.layers ? mask : NULL, st.plot || st.report, &r, &err) != QKV_OK) {
         cli_error("probe: %s", err.msg);
         code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_USAGE;
         goto done;
@@ -278,6 +285,23 @@ int cmd_probe(int argc, char **argv)
         code = EXIT_FAIL;
         goto done;
     }
+    bool plots_missing = false;
+    const char *plot_dirs[] = {st.plot, st.report};
+    for (size_t i = 0; i < 2; i++) {
+        if (!plot_dirs[i])
+            continue;
+        qkv_status ps = report_make_dir(plot_dirs[i], &err);
+        if (ps == QKV_OK)
+            ps = report_probe_plots_write(plot_dirs[i], &in, &err);
+        if (ps == QKV_ERR_TOOL) {
+            cli_error("plots not drawn: %s", err.msg);
+            plots_missing = true;
+        } else if (ps != QKV_OK) {
+            cli_error("%s", err.msg);
+            code = EXIT_FAIL;
+            goto done;
+        }
+    }
     if (st.output) {
         code = write_to(st.output, st.format, &in);
     } else if (report_probe_write(stdout, st.format, &in, &err) != QKV_OK) {
@@ -286,6 +310,8 @@ int cmd_probe(int argc, char **argv)
     } else {
         code = cli_finish_stdout(EXIT_OK);
     }
+    if (code == EXIT_OK && plots_missing)
+        code = EXIT_PLOTS;
 done:
     probe_result_free(&r);
     free(tokens);

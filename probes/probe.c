@@ -34,6 +34,20 @@ static void on_attention(void *user, const rt_attn_event *ev)
     }
     h->sym_scores = spectral_sym_share(ev->scores, T, ev->n_keys);
     spectral_map_stats_of(ev->att, T, ev->n_keys, rec->r->cfg.causal, &h->map_stats);
+    const int n = rec->r->map_n;
+    if (h->att_map)
+        for (int i = 0; i < n; i++)
+            memcpy(h->att_map + (size_t)i * n, ev->att + (size_t)i * ev->n_keys, (size_t)n * sizeof(float));
+}
+
+/* Singular values of a weight slice (kept for spectra) and its rank figures. */
+static qkv_status slice_ranks(const float *w, int HD, int C, double *sv, spectral_ranks *r,
+                              qkv_error *err)
+{
+    qkv_status s = spectral_svals(w, HD, C, C, sv, err);
+    if (s == QKV_OK)
+        spectral_ranks_from(sv, HD < C ? HD : C, r);
+    return s;
 }
 
 static qkv_status weight_metrics(const rt_model *m, int layer, probe_head *h, qkv_error *err)
@@ -45,9 +59,9 @@ static qkv_status weight_metrics(const rt_model *m, int layer, probe_head *h, qk
     const float *wk = y->wk + (size_t)h->kv_head * HD * C;
     const float *wv = y->wv + (size_t)h->kv_head * HD * C;
     qkv_status s;
-    if ((s = spectral_ranks_of(wq, HD, C, C, &h->wq, err)) ||
-        (s = spectral_ranks_of(wk, HD, C, C, &h->wk, err)) ||
-        (s = spectral_ranks_of(wv, HD, C, C, &h->wv, err)) ||
+    if ((s = slice_ranks(wq, HD, C, h->sv_wq, &h->wq, err)) ||
+        (s = slice_ranks(wk, HD, C, h->sv_wk, &h->wk, err)) ||
+        (s = slice_ranks(wv, HD, C, h->sv_wv, &h->wv, err)) ||
         (s = spectral_overlap_rows(wk, HD, C, wv, HD, C, C, h->cos_kv, &h->kv, err)) ||
         (s = spectral_overlap_rows(wq, HD, C, wk, HD, C, C, h->cos_qk, &h->qk, err)) ||
         (s = spectral_sym_share_bilinear(wq, wk, HD, C, C, &h->sym_w, err)))
@@ -62,6 +76,10 @@ void probe_result_free(probe_result *r)
     for (int i = 0; r->heads && i < r->n_heads; i++) {
         free(r->heads[i].cos_kv);
         free(r->heads[i].cos_qk);
+        free(r->heads[i].sv_wq);
+        free(r->heads[i].sv_wk);
+        free(r->heads[i].sv_wv);
+        free(r->heads[i].att_map);
     }
     free(r->heads);
     free(r->tokens);
@@ -69,7 +87,7 @@ void probe_result_free(probe_result *r)
 }
 
 qkv_status probe_run(const rt_model *m, const int *tokens, int T, const bool *layer_mask,
-                     probe_result *out, qkv_error *err)
+                     bool keep_maps, probe_result *out, qkv_error *err)
 {
     const rt_config *c = &m->cfg;
     memset(out, 0, sizeof *out);
@@ -93,6 +111,7 @@ qkv_status probe_run(const rt_model *m, const int *tokens, int T, const bool *la
         goto done;
     }
     out->n_heads = selected * NH;
+    out->map_n = keep_maps ? (T < PROBE_MAP_MAX ? T : PROBE_MAP_MAX) : 0;
     memcpy(out->tokens, tokens, (size_t)T * sizeof(int));
     out->n_tokens = T;
     for (int l = 0, row = 0; l < c->n_layers; l++) {
@@ -104,9 +123,16 @@ qkv_status probe_run(const rt_model *m, const int *tokens, int T, const bool *la
             ph->layer = l;
             ph->head = h;
             ph->kv_head = h / (NH / c->n_kv_heads);
+            const size_t sv_n = (size_t)(HD < c->d_model ? HD : c->d_model);
             ph->cos_kv = calloc((size_t)HD, sizeof(double));
             ph->cos_qk = calloc((size_t)HD, sizeof(double));
-            if (!ph->cos_kv || !ph->cos_qk) {
+            ph->sv_wq = calloc(sv_n, sizeof(double));
+            ph->sv_wk = calloc(sv_n, sizeof(double));
+            ph->sv_wv = calloc(sv_n, sizeof(double));
+            if (out->map_n)
+                ph->att_map = calloc((size_t)out->map_n * (size_t)out->map_n, sizeof(float));
+            if (!ph->cos_kv || !ph->cos_qk || !ph->sv_wq || !ph->sv_wk || !ph->sv_wv ||
+                (out->map_n && !ph->att_map)) {
                 s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
                 goto done;
             }

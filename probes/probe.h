@@ -32,6 +32,8 @@ typedef struct {
     double *cos_kv; /* (HD) cosines of the K–V principal angles, descending */
     double *cos_qk; /* (HD) Q–K */
     double sym_w;
+    double *sv_wq, *sv_wk, *sv_wv; /* (HD) singular values of the weight slices, descending */
+    float *att_map; /* (map_n, map_n) attention over the first map_n tokens, or NULL */
 } probe_head;
 
 typedef struct {
@@ -40,13 +42,19 @@ typedef struct {
     int *tokens;       /* (n_tokens) */
     int n_heads;       /* rows in heads: selected layers x NH */
     probe_head *heads;
+    int map_n;         /* tokens kept of each attention map (0: maps not kept) */
 } probe_result;
 
+/* Most tokens of an attention map a probe keeps for plotting. */
+#define PROBE_MAP_MAX 64
+
 /* Run model m over tokens (one sequence of T) and measure every head of the
- * layers whose layer_mask entry is true (NULL: all layers). Fills *out; the
- * caller frees it with probe_result_free. */
+ * layers whose layer_mask entry is true (NULL: all layers). With keep_maps,
+ * each head also keeps its attention map over the first min(T,
+ * PROBE_MAP_MAX) tokens, for plots. Fills *out; the caller frees it with
+ * probe_result_free. */
 qkv_status probe_run(const rt_model *m, const int *tokens, int T, const bool *layer_mask,
-                     probe_result *out, qkv_error *err);
+                     bool keep_maps, probe_result *out, qkv_error *err);
 
 void probe_result_free(probe_result *r);
 

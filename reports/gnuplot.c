@@ -31,11 +31,8 @@ void report_plot_name(const report_input *in, size_t i, int k, char *buf, size_t
     snprintf(buf, buf_bytes, "%s-%s", model, report_plot_kinds[k]);
 }
 
-/* Write text produced by fn into dir/name atomically. */
-typedef void (*writer_fn)(FILE *f, const report_input *in, size_t i, const char *base);
-
-static qkv_status write_file(const char *dir, const char *name, writer_fn fn, const report_input *in,
-                             size_t i, const char *base, qkv_error *err)
+qkv_status report_write_text(const char *dir, const char *name, void (*fn)(FILE *f, const void *ctx),
+                             const void *ctx, qkv_error *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -43,8 +40,31 @@ static qkv_status write_file(const char *dir, const char *name, writer_fn fn, co
     qkv_status s = outfile_open(&of, path, err);
     if (s != QKV_OK)
         return s;
-    fn(of.f, in, i, base);
+    fn(of.f, ctx);
     return outfile_commit(&of, err);
+}
+
+typedef void (*writer_fn)(FILE *f, const report_input *in, size_t i, const char *base);
+
+/* One plan's figure file: the writer, which plan, under which base name. */
+typedef struct {
+    writer_fn fn;
+    const report_input *in;
+    size_t i;
+    const char *base;
+} plan_fig;
+
+static void call_plan_fn(FILE *f, const void *ctx)
+{
+    const plan_fig *pf = ctx;
+    pf->fn(f, pf->in, pf->i, pf->base);
+}
+
+static qkv_status write_file(const char *dir, const char *name, writer_fn fn, const report_input *in,
+                             size_t i, const char *base, qkv_error *err)
+{
+    plan_fig pf = {fn, in, i, base};
+    return report_write_text(dir, name, call_plan_fn, &pf, err);
 }
 
 static void quoted(FILE *f, const char *s)
@@ -262,7 +282,7 @@ static void ctx_gp(FILE *f, const report_input *in, size_t i, const char *base)
 
 /* Run gnuplot on script in dir with outputs to temporary names; on success
  * rename them into place. */
-static qkv_status run_gnuplot(const char *dir, const char *base, qkv_error *err)
+qkv_status report_gnuplot_run(const char *dir, const char *base, qkv_error *err)
 {
     char png_tmp[512], svg_tmp[512], set[1200], script[512];
     snprintf(png_tmp, sizeof png_tmp, "%s.png.tmp", base);
@@ -359,7 +379,7 @@ qkv_status report_plots_write(const char *dir, const report_input *in, qkv_error
             if ((s = write_file(dir, name, gps[k], in, i, base, err)) != QKV_OK)
                 return s;
             if (tool == QKV_OK) {
-                s = run_gnuplot(dir, base, &tool_err);
+                s = report_gnuplot_run(dir, base, &tool_err);
                 if (s == QKV_ERR_IO) {
                     if (err)
                         *err = tool_err;

@@ -22,6 +22,7 @@
 #define QKV_REPORT_GNUPLOT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "report.h"
 
@@ -31,6 +32,16 @@ extern const char *const report_plot_kinds[PLOT_KINDS]; /* "kv_vs_ctx", "memory"
 /* Base name (no extension) of plan i's plot of kind k, e.g. "kv_vs_ctx" or
  * "Llama-3.2-1B-kv_vs_ctx" when there are several plans. */
 void report_plot_name(const report_input *in, size_t i, int k, char *buf, size_t buf_bytes);
+
+/* Write dir/name atomically with fn(f, ctx). */
+qkv_status report_write_text(const char *dir, const char *name, void (*fn)(FILE *f, const void *ctx),
+                             const void *ctx, qkv_error *err);
+
+/* Draw dir/base.gp with gnuplot (run in dir) to base.png and base.svg: the
+ * script takes its output names from the variables outpng and outsvg, which
+ * are set to temporary names and renamed when gnuplot succeeds.
+ * QKV_ERR_TOOL: gnuplot missing or failing (err quotes it). */
+qkv_status report_gnuplot_run(const char *dir, const char *base, qkv_error *err);
 
 /* Write every plan's plots into dir (which must exist). The plans need their
  * sweeps. QKV_ERR_TOOL: gnuplot missing or failing (err says which), data and

@@ -210,6 +210,12 @@ rm -rf "$TMP/rep"
 if [ $? -eq 0 ] && [ -s "$TMP/rep/probe.json" ] && [ -s "$TMP/rep/probe.csv" ] && [ -s "$TMP/rep/probe.md" ] \
     && cmp -s "$TMP/rep/probe.json" "$TMP/p.json" && [ "$(grep -c '^[0-9]' "$TMP/rep/probe.csv")" -eq 24 ] \
     && unzip -p "$TMP/rep/probe.xlsx" xl/workbook.xml | grep -q 'name="Probe"'; then ok; else bad "probe --report: $(cat "$TMP/err")"; fi
+"$BIN" probe $MODEL --sample 24 --plot "$TMP/pp" >/dev/null 2>"$TMP/err"
+code=$?
+n_png=$(ls "$TMP/pp"/*.png 2>/dev/null | wc -l)
+[ $code -eq 0 ] && [ "$n_png" -eq 4 ] && [ -s "$TMP/pp/probe_maps.gp" ] && ok || bad "probe --plot: exit $code, $n_png images: $(cat "$TMP/err")"
+PATH="$TMP/failbin:$PATH" "$BIN" probe $MODEL --sample 8 --plot "$TMP/pp-fail" >/dev/null 2>"$TMP/err"
+[ $? -eq 4 ] && grep -q "invalid command" "$TMP/err" && [ -s "$TMP/pp-fail/probe_heat.dat" ] && ok || bad "probe plots with a failing gnuplot: $(cat "$TMP/err")"
 usage_error 2 "probe: give a model file" probe
 usage_error 2 "--tokens: token 512 is outside the vocabulary 0..511" probe $MODEL --tokens "1 512"
 usage_error 2 "--tokens: 'x1' is not a token id" probe $MODEL --tokens "1 x1"

@@ -23,7 +23,7 @@ static probe_result probe_random(rt_family fam, variant_share share, int kv, boo
         tokens[i] = (i * 29 + 3) % 64;
     probe_result r;
     qkv_error err;
-    ck_assert_msg(probe_run(&m, tokens, 32, NULL, &r, &err) == QKV_OK, "%s", err.msg);
+    ck_assert_msg(probe_run(&m, tokens, 32, NULL, false, &r, &err) == QKV_OK, "%s", err.msg);
     rt_model_free(&m);
     return r;
 }
@@ -99,7 +99,7 @@ START_TEST(stories_probe_is_finite_and_selects_layers)
     ck_assert_int_eq(memcmp(tokens, again, sizeof tokens), 0); /* seeded: reproducible */
     bool mask[5] = {false, true, false, false, true};
     probe_result r;
-    ck_assert_int_eq(probe_run(&m, tokens, 40, mask, &r, &err), QKV_OK);
+    ck_assert_int_eq(probe_run(&m, tokens, 40, mask, true, &r, &err), QKV_OK);
     ck_assert_int_eq(r.n_heads, 2 * 8);
     ck_assert_int_eq(r.heads[0].layer, 1);
     ck_assert_int_eq(r.heads[8].layer, 4);
@@ -116,10 +116,29 @@ START_TEST(stories_probe_is_finite_and_selects_layers)
         ck_assert_double_le(h->kv.mean_cos2, 1.0 + 1e-9);
         ck_assert_double_le(h->map_stats.entropy, 1.0 + 1e-9);
     }
+    /* kept attention maps: causal rows that sum to one over the first 40 tokens */
+    ck_assert_int_eq(r.map_n, 40);
+    for (int i = 0; i < r.n_heads; i++) {
+        const float *a = r.heads[i].att_map;
+        ck_assert_ptr_nonnull(a);
+        for (int q = 0; q < 40; q++) {
+            double sum = 0.0;
+            for (int k = 0; k < 40; k++) {
+                sum += a[q * 40 + k];
+                if (k > q)
+                    ck_assert(a[q * 40 + k] == 0.0f);
+            }
+            ck_assert_double_eq_tol(sum, 1.0, 1e-5);
+        }
+        /* weight spectra are kept, descending, and agree with the rank figures */
+        ck_assert_double_eq(r.heads[i].sv_wk[0], r.heads[i].wk.sigma_max);
+        for (int j = 1; j < 8; j++)
+            ck_assert_double_le(r.heads[i].sv_wk[j], r.heads[i].sv_wk[j - 1]);
+    }
     /* heads of one KV group share their K/V weight metrics */
     ck_assert_double_eq(r.heads[0].kv.mean_cos2, r.heads[1].kv.mean_cos2);
     probe_result_free(&r);
-    ck_assert_int_eq(probe_run(&m, tokens, 1, NULL, &r, &err), QKV_ERR_RANGE);
+    ck_assert_int_eq(probe_run(&m, tokens, 1, NULL, false, &r, &err), QKV_ERR_RANGE);
     rt_model_free(&m);
 }
 END_TEST
