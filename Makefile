@@ -11,7 +11,7 @@ DEB_PACKAGES := build-essential pkg-config libcjson-dev libxlsxwriter-dev check 
                 libopenblas-dev liblapacke-dev gnuplot-nox unzip
 
 PKG_CFLAGS := $(shell pkg-config --cflags libcjson openblas lapacke xlsxwriter 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libcjson openblas lapacke xlsxwriter 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libcjson openblas lapacke xlsxwriter 2>/dev/null) -lpthread
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 

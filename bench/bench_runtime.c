@@ -15,6 +15,7 @@
 #include "../probes/llama2c.h"
 #include "../probes/probe.h"
 #include "../probes/rt_forward.h"
+#include "../probes/rt_train.h"
 
 static double now(void)
 {
@@ -108,6 +109,53 @@ int main(void)
            T, T / t, flops_prefill / t / 1e9, cache.bytes);
     rt_cache_free(&cache);
     rt_model_free(&m);
+
+    /* Training: a matmul-heavy configuration, forward + backward + AdamW.
+     * Model FLOPs utilisation = (6 x parameters x tokens/s + attention) /
+     * the SGEMM rate, attention counted as 3 x 4 T C per token and layer. */
+    rt_config tc = rt_config_default(RT_GPT2);
+    tc.d_model = 512;
+    tc.n_layers = 4;
+    tc.n_heads = tc.n_kv_heads = 8;
+    tc.head_dim = 64;
+    tc.d_ff = 2048;
+    tc.vocab = 256;
+    tc.max_seq = 256;
+    tc.causal = false;
+    const int TB = 8, TT = 256;
+    rt_model tm;
+    rt_trainer tr;
+    if (rt_model_init(&tm, &tc, &err) != QKV_OK || rt_trainer_init(&tr, &tm, TB, TT, &err) != QKV_OK) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 1;
+    }
+    rt_model_randomize(&tm, 2);
+    int *tin = malloc((size_t)TB * TT * sizeof(int)), *ttg = malloc((size_t)TB * TT * sizeof(int));
+    for (int i = 0; i < TB * TT; i++) {
+        tin[i] = (i * 37) % 256;
+        ttg[i] = (i * 11) % 256;
+    }
+    rt_optim o = rt_optim_default();
+    double loss;
+    rt_train_grad(&tm, &tr, tin, ttg, &loss, NULL, &err); /* warm-up */
+    rt_optim_step(&tm, &tr, &o);
+    reps = 0;
+    t0 = now();
+    do {
+        rt_train_grad(&tm, &tr, tin, ttg, &loss, NULL, &err);
+        rt_optim_step(&tm, &tr, &o);
+        reps++;
+        t = now() - t0;
+    } while (t < 3.0);
+    const double tps = (double)reps * TB * TT / t;
+    const double flops = 6.0 * (double)tm.n_params * tps + 12.0 * TT * tc.d_model * tc.n_layers * tps;
+    printf("training d512 x 4 layers, %d x %d tokens: %8.0f tokens/s, %6.1f GFLOP/s, model FLOPs "
+           "utilisation %.0f%% of SGEMM\n",
+           TB, TT, tps, flops / 1e9, 100.0 * flops / 1e9 / peak);
+    free(tin);
+    free(ttg);
+    rt_trainer_free(&tr);
+    rt_model_free(&tm);
 
     rt_model s;
     if (llama2c_load("../shared/models/stories260K.bin", &s, &err) != QKV_OK) {

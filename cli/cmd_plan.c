@@ -220,6 +220,7 @@ static void print_help(FILE *f)
     fprintf(f,
             "Usage: qkvplan [plan] [OPTIONS]\n"
             "       qkvplan probe MODEL [OPTIONS]   (see qkvplan probe --help)\n"
+            "       qkvplan study [OPTIONS]         (see qkvplan study --help)\n"
             "       qkvplan models | devices | help | --version\n\n"
             "Plans the KV cache and total memory of a model under every attention variant —\n"
             "head sharing (MHA, GQA, MQA) x projection sharing (QKV, Q-K=V, Q=K-V, Q=K=V) —\n"

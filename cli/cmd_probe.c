@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "../probes/llama2c.h"
+#include "../probes/rt_io.h"
 #include "../probes/probe.h"
 #include "../reports/outfile.h"
 #include "../reports/bundle.h"
@@ -199,7 +200,8 @@ int cmd_probe(int argc, char **argv)
                "Runs the reference runtime over tokens and reports, per layer and head, the\n"
                "effective ranks of Q/K/V and of the attention map, the K-V and Q-K subspace\n"
                "overlap of the projection weights, linear CKA of the activations, symmetric\n"
-               "shares and attention-map statistics. MODEL is a llama2.c checkpoint (.bin).\n");
+               "shares and attention-map statistics. MODEL is a llama2.c checkpoint (.bin) or a\n"
+               "model saved by qkvplan study (.qkvm).\n");
         cli_print_options(stdout, probe_options);
         printf("\nExit codes: 0 written; 1 output could not be written; 2 bad command line;\n"
                "3 unreadable or invalid model file; 4 plots not drawn (gnuplot missing or\n"
@@ -219,7 +221,9 @@ int cmd_probe(int argc, char **argv)
     }
     rt_model m;
     qkv_error err;
-    if (llama2c_load(model_path, &m, &err) != QKV_OK) {
+    qkv_status ls = rt_model_is_qkvplan(model_path) ? rt_model_load(model_path, &m, &err)
+                                                    : llama2c_load(model_path, &m, &err);
+    if (ls != QKV_OK) {
         cli_error("%s", err.msg);
         return err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
     }

@@ -17,12 +17,14 @@ int main(int argc, char **argv)
             return cmd_devices(argc - 1, argv + 1);
         if (strcmp(cmd, "probe") == 0)
             return cmd_probe(argc - 1, argv + 1);
+        if (strcmp(cmd, "study") == 0)
+            return cmd_study(argc - 1, argv + 1);
         if (strcmp(cmd, "help") == 0) {
             static char help_flag[] = "--help";
             char *help[] = {argv[0], help_flag, NULL};
             return cmd_plan(2, help);
         }
-        cli_error("unknown command '%s' (plan, probe, models, devices, help)", cmd);
+        cli_error("unknown command '%s' (plan, probe, study, models, devices, help)", cmd);
         return EXIT_USAGE;
     }
     return cmd_plan(argc, argv);

@@ -1,114 +1,30 @@
 #include "rt_forward.h"
 
+#include "rt_ops.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* out (N, OUT) = in (N, IN) · W (OUT, IN)ᵀ + b */
-static void matmul(float *out, const float *in, const float *w, const float *b, int N, int IN,
-                   int OUT)
-{
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OUT, IN, 1.0f, in, IN, w, IN, 0.0f, out,
-                OUT);
-    if (b)
-        for (int n = 0; n < N; n++)
-            for (int o = 0; o < OUT; o++)
-                out[(size_t)n * OUT + o] += b[o];
-}
-
-/* RMSNorm (b == NULL) or LayerNorm over rows of C. */
-static void norm_rows(float *out, const float *in, const float *w, const float *b, int N, int C,
-                      float eps)
-{
-    for (int n = 0; n < N; n++) {
-        const float *x = in + (size_t)n * C;
-        float *y = out + (size_t)n * C;
-        if (b) {
-            float mean = 0.0f, var = 0.0f;
-            for (int i = 0; i < C; i++)
-                mean += x[i];
-            mean /= (float)C;
-            for (int i = 0; i < C; i++)
-                var += (x[i] - mean) * (x[i] - mean);
-            var /= (float)C;
-            float r = 1.0f / sqrtf(var + eps);
-            for (int i = 0; i < C; i++)
-                y[i] = (x[i] - mean) * r * w[i] + b[i];
-        } else {
-            float ss = 0.0f;
-            for (int i = 0; i < C; i++)
-                ss += x[i] * x[i];
-            float r = 1.0f / sqrtf(ss / (float)C + eps);
-            for (int i = 0; i < C; i++)
-                y[i] = x[i] * r * w[i];
-        }
-    }
-}
-
-/* RoPE on interleaved pairs of every head in one row at position pos
- * (llama2.c: angle pos · theta^(−2i/HD), computed in float). */
-static void rope_row(float *x, int n_heads, int HD, int pos, float theta)
-{
-    for (int i = 0; i < HD; i += 2) {
-        float freq = 1.0f / powf(theta, (float)i / (float)HD);
-        float val = (float)pos * freq;
-        float c = cosf(val), s = sinf(val);
-        for (int h = 0; h < n_heads; h++) {
-            float *v = x + (size_t)h * HD + i;
-            float v0 = v[0], v1 = v[1];
-            v[0] = v0 * c - v1 * s;
-            v[1] = v0 * s + v1 * c;
-        }
-    }
-}
-
-static float gelu(float x)
-{
-    const float k = 0.7978845608028654f; /* sqrt(2/pi) */
-    return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
-}
-
-/* Softmax of row[0..n) in place. */
-static void softmax(float *row, int n)
-{
-    float mx = row[0];
-    for (int j = 1; j < n; j++)
-        if (row[j] > mx)
-            mx = row[j];
-    float sum = 0.0f;
-    for (int j = 0; j < n; j++) {
-        row[j] = expf(row[j] - mx);
-        sum += row[j];
-    }
-    for (int j = 0; j < n; j++)
-        row[j] /= sum;
-}
-
-/* The 2D positional term of the `+` variants. */
-static float pos2d(const rt_config *c, int i, int j)
-{
-    return c->pos2d_scale * (float)(j - i) / (float)c->max_seq;
-}
 
 /* FFN on N rows of h (normed), added into x. f1, f3: (N, FF) scratch. */
 static void ffn_add(const rt_config *c, const rt_layer *y, float *x, const float *h, float *f1,
                     float *f3, float *tmp, int N)
 {
     const int C = c->d_model, FF = c->d_ff;
-    matmul(f1, h, y->w1, y->b1, N, C, FF);
+    rt_matmul(f1, h, y->w1, y->b1, N, C, FF);
     const size_t n = (size_t)N * FF;
     if (c->family == RT_GPT2) {
         for (size_t i = 0; i < n; i++)
-            f1[i] = gelu(f1[i]);
+            f1[i] = rt_gelu(f1[i]);
     } else {
-        matmul(f3, h, y->w3, NULL, N, C, FF);
+        rt_matmul(f3, h, y->w3, NULL, N, C, FF);
         for (size_t i = 0; i < n; i++) {
             float g = f1[i];
             f1[i] = g / (1.0f + expf(-g)) * f3[i];
         }
     }
-    matmul(tmp, f1, y->w2, y->b2, N, FF, C);
+    rt_matmul(tmp, f1, y->w2, y->b2, N, FF, C);
     for (size_t i = 0; i < (size_t)N * C; i++)
         x[i] += tmp[i];
 }
@@ -171,13 +87,13 @@ static void qkv_rows(const rt_config *c, const rt_layer *y, work *w, int N, cons
     const int C = c->d_model, QW = c->n_heads * c->head_dim, KW = c->n_kv_heads * c->head_dim;
     const bool own_q = c->share == SHARE_QKV || c->share == SHARE_KV;
     const bool own_v = c->share == SHARE_QKV || c->share == SHARE_QK;
-    matmul(w->k, w->h, y->wk, y->bk, N, C, KW);
+    rt_matmul(w->k, w->h, y->wk, y->bk, N, C, KW);
     if (own_q)
-        matmul(w->q, w->h, y->wq, y->bq, N, C, QW);
+        rt_matmul(w->q, w->h, y->wq, y->bq, N, C, QW);
     else
         memcpy(w->q, w->k, (size_t)N * QW * sizeof(float)); /* Q=K: KW == QW */
     if (own_v)
-        matmul(w->v, w->h, y->wv, y->bv, N, C, KW);
+        rt_matmul(w->v, w->h, y->wv, y->bv, N, C, KW);
     else
         memcpy(w->v, w->k, (size_t)N * KW * sizeof(float));
     if (w->q_pre) {
@@ -186,8 +102,8 @@ static void qkv_rows(const rt_config *c, const rt_layer *y, work *w, int N, cons
     }
     if (c->family == RT_LLAMA) {
         for (int n = 0; n < N; n++) {
-            rope_row(w->q + (size_t)n * QW, c->n_heads, c->head_dim, positions[n], c->rope_theta);
-            rope_row(w->k + (size_t)n * KW, c->n_kv_heads, c->head_dim, positions[n], c->rope_theta);
+            rt_rope_row(w->q + (size_t)n * QW, c->n_heads, c->head_dim, positions[n], c->rope_theta, 0);
+            rt_rope_row(w->k + (size_t)n * KW, c->n_kv_heads, c->head_dim, positions[n], c->rope_theta, 0);
         }
     }
 }
@@ -231,7 +147,7 @@ qkv_status rt_forward(const rt_model *m, const int *tokens, int B, int T, float 
     }
     for (int l = 0; l < c->n_layers; l++) {
         const rt_layer *y = &m->layers[l];
-        norm_rows(w.h, w.x, y->ln1_w, y->ln1_b, N, C, c->norm_eps);
+        rt_norm_rows(w.h, NULL, NULL, w.x, y->ln1_w, y->ln1_b, N, C, c->norm_eps);
         qkv_rows(c, y, &w, N, positions);
         for (int b = 0; b < B; b++) {
             for (int h = 0; h < NH; h++) {
@@ -248,9 +164,9 @@ qkv_status rt_forward(const rt_model *m, const int *tokens, int B, int T, float 
                     const int n_vis = c->causal ? i + 1 : T;
                     if (c->pos2d)
                         for (int j = 0; j < T; j++)
-                            srow[j] += pos2d(c, i, j);
+                            srow[j] += rt_pos2d(c, i, j);
                     memcpy(arow, srow, (size_t)n_vis * sizeof(float));
-                    softmax(arow, n_vis);
+                    rt_softmax(arow, n_vis);
                     for (int j = n_vis; j < T; j++)
                         arow[j] = 0.0f;
                 }
@@ -269,14 +185,14 @@ qkv_status rt_forward(const rt_model *m, const int *tokens, int B, int T, float 
                 }
             }
         }
-        matmul(w.tmp, w.o, y->wo, y->bo, N, QW, C);
+        rt_matmul(w.tmp, w.o, y->wo, y->bo, N, QW, C);
         for (size_t i = 0; i < (size_t)N * C; i++)
             w.x[i] += w.tmp[i];
-        norm_rows(w.h, w.x, y->ln2_w, y->ln2_b, N, C, c->norm_eps);
+        rt_norm_rows(w.h, NULL, NULL, w.x, y->ln2_w, y->ln2_b, N, C, c->norm_eps);
         ffn_add(c, y, w.x, w.h, w.f1, w.f3, w.tmp, N);
     }
-    norm_rows(w.h, w.x, m->lnf_w, m->lnf_b, N, C, c->norm_eps);
-    matmul(logits, w.h, m->wcls, NULL, N, C, c->vocab);
+    rt_norm_rows(w.h, NULL, NULL, w.x, m->lnf_w, m->lnf_b, N, C, c->norm_eps);
+    rt_matmul(logits, w.h, m->wcls, NULL, N, C, c->vocab);
     free(positions);
     free(w.block);
     return QKV_OK;
@@ -351,7 +267,7 @@ qkv_status rt_decode(const rt_model *m, rt_cache *cache, int token, float *logit
     const size_t layer_stride = (size_t)cache->capacity * KW;
     for (int l = 0; l < c->n_layers; l++) {
         const rt_layer *y = &m->layers[l];
-        norm_rows(w.h, w.x, y->ln1_w, y->ln1_b, 1, C, c->norm_eps);
+        rt_norm_rows(w.h, NULL, NULL, w.x, y->ln1_w, y->ln1_b, 1, C, c->norm_eps);
         qkv_rows(c, y, &w, 1, &pos);
         float *kl = cache->k + l * layer_stride, *vl = cache->v ? cache->v + l * layer_stride : NULL;
         const float *unrotated = w.k_pre ? w.k_pre : w.k; /* GPT-2: no rotation at all */
@@ -362,7 +278,7 @@ qkv_status rt_decode(const rt_model *m, rt_cache *cache, int token, float *logit
         if (cache->pre_rope) {
             memcpy(krot, kl, (size_t)n_keys * KW * sizeof(float));
             for (int j = 0; j < n_keys; j++)
-                rope_row(krot + (size_t)j * KW, KVH, HD, j, c->rope_theta);
+                rt_rope_row(krot + (size_t)j * KW, KVH, HD, j, c->rope_theta, 0);
             keys = krot;
         }
         for (int h = 0; h < NH; h++) {
@@ -372,9 +288,9 @@ qkv_status rt_decode(const rt_model *m, rt_cache *cache, int token, float *logit
                         1, 0.0f, w.s, 1);
             if (c->pos2d)
                 for (int j = 0; j < n_keys; j++)
-                    w.s[j] += pos2d(c, pos, j);
+                    w.s[j] += rt_pos2d(c, pos, j);
             memcpy(w.a, w.s, (size_t)n_keys * sizeof(float));
-            softmax(w.a, n_keys);
+            rt_softmax(w.a, n_keys);
             if (hooked) {
                 rt_attn_event ev = {
                     .layer = l, .head = h, .kv_head = g, .seq = 0, .n_queries = 1,
@@ -391,14 +307,14 @@ qkv_status rt_decode(const rt_model *m, rt_cache *cache, int token, float *logit
             cblas_sgemv(CblasRowMajor, CblasTrans, n_keys, HD, 1.0f, Vg, KW, w.a, 1, 0.0f,
                         w.o + (size_t)h * HD, 1);
         }
-        matmul(w.tmp, w.o, y->wo, y->bo, 1, QW, C);
+        rt_matmul(w.tmp, w.o, y->wo, y->bo, 1, QW, C);
         for (int i = 0; i < C; i++)
             w.x[i] += w.tmp[i];
-        norm_rows(w.h, w.x, y->ln2_w, y->ln2_b, 1, C, c->norm_eps);
+        rt_norm_rows(w.h, NULL, NULL, w.x, y->ln2_w, y->ln2_b, 1, C, c->norm_eps);
         ffn_add(c, y, w.x, w.h, w.f1, w.f3, w.tmp, 1);
     }
-    norm_rows(w.h, w.x, m->lnf_w, m->lnf_b, 1, C, c->norm_eps);
-    matmul(logits, w.h, m->wcls, NULL, 1, C, c->vocab);
+    rt_norm_rows(w.h, NULL, NULL, w.x, m->lnf_w, m->lnf_b, 1, C, c->norm_eps);
+    rt_matmul(logits, w.h, m->wcls, NULL, 1, C, c->vocab);
     cache->len++;
     free(krot);
     free(w.block);

@@ -230,5 +230,32 @@ head -c 20 $MODEL > "$TMP/short.bin"
 usage_error 3 "too short for a llama2.c header" probe "$TMP/short.bin"
 usage_error 3 "gpt2.json': header field dim is 538970747" probe $FIX/gpt2.json
 
+# --- study
+SMALL="--d-model 16 --heads 2 --layers 1 --seq-len 6 --steps 40 --seeds 2 --batch 8"
+"$BIN" study $SMALL --tasks sort,reverse --variants "QKV,Q-K=V+MQA,(Q=K=V)+" --report "$TMP/st" > "$TMP/st.txt" 2>"$TMP/err"
+code=$?
+if [ $code -eq 0 ] && grep -q '^sort (length 6), eval accuracy' "$TMP/st.txt" && grep -q '^(Q=K=V)+ ' "$TMP/st.txt" \
+    && [ -s "$TMP/st/study.md" ] && [ -s "$TMP/st/study.json" ] && [ -s "$TMP/st/study.csv" ] \
+    && [ -s "$TMP/st/plots/loss_sort.png" ] && [ -s "$TMP/st/models/sort-Q-K=V+MQA.qkvm" ]; then ok; else bad "study --report: exit $code $(cat "$TMP/err")"; fi
+[ "$(grep -c '^sort,6,' "$TMP/st/study.csv")" -eq 6 ] && ok || bad "study.csv rows"
+# a trained model is probed like any other: its K=V tying shows as overlap 1
+expect 0 '^    0    0   0 \|.* 1\.000 ' -- probe "$TMP/st/models/sort-Q-K=V+MQA.qkvm" --tokens "1 2 3 4 5 6"
+# same seeds, one or two worker threads: identical results
+"$BIN" study $SMALL --tasks sort --variants QKV,Q=K=V -j 1 -f csv > "$TMP/j1.csv" 2>/dev/null
+"$BIN" study $SMALL --tasks sort --variants QKV,Q=K=V -j 2 -f csv > "$TMP/j2.csv" 2>/dev/null
+cmp -s "$TMP/j1.csv" "$TMP/j2.csv" && [ -s "$TMP/j1.csv" ] && ok || bad "study results depend on threads"
+head -c 3000 README.md > "$TMP/corpus.txt"
+expect 0 'text:.*eval loss' -- study $SMALL --tasks "text:$TMP/corpus.txt" --variants QKV,Q-K=V
+usage_error 2 "--tasks: unknown task 'rotate'" study --tasks rotate
+usage_error 2 "swap exchanges two halves: the length must be even, not 7" study --tasks swap --seq-len 7
+usage_error 2 "--seq-len '0'" study --seq-len 0
+usage_error 2 "--d-model 50 is not divisible by --heads 4" study --d-model 50
+usage_error 2 "--variants: variant 'Q=K=V\\+MQA': sharing Q and K needs one key head" study --variants Q=K=V+MQA
+usage_error 2 "--lr '0'" study --lr 0
+usage_error 3 "cannot read '$TMP/missing.txt'" study --tasks "text:$TMP/missing.txt"
+head -c 50 README.md > "$TMP/tiny.txt"
+usage_error 3 "tiny.txt' has 50 bytes" study --tasks "text:$TMP/tiny.txt"
+expect 0 'Tasks: reverse, sort, sub, swap, copy, text:FILE' -- study --help
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -14,6 +14,7 @@ Suite *reports_suite(void);
 Suite *runtime_suite(void);
 Suite *spectral_suite(void);
 Suite *probe_suite(void);
+Suite *train_suite(void);
 
 /* Directory of test fixtures, relative to the repository root. */
 #define FIXTURES "tests/fixtures/"

@@ -1,0 +1,326 @@
+/* qkvplan study — train every attention variant on the same tasks and report. */
+#define _DEFAULT_SOURCE /* isatty */
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../probes/rt_io.h"
+#include "../probes/study.h"
+#include "../reports/bundle.h"
+#include "../reports/outfile.h"
+#include "../reports/study_report.h"
+#include "cli.h"
+#include "options.h"
+#include "units.h"
+
+enum {
+    S_TASKS = 1, S_VARIANTS, S_SEEDS, S_STEPS, S_DMODEL, S_LAYERS, S_HEADS, S_SEQLEN, S_BATCH,
+    S_LR, S_POS2D, S_THREADS, S_FORMAT, S_OUTPUT, S_REPORT, S_HELP
+};
+
+#define DEFAULT_TASKS "reverse,sort,swap,sub,copy"
+#define DEFAULT_VARIANTS "QKV,Q=K-V,(Q=K-V)+,Q-K=V,Q=K=V,(Q=K=V)+,Q-K=V+GQA-2,Q-K=V+MQA"
+#define LIST_MAX 32
+
+static const cli_option study_options[] = {
+    {0, NULL, 0, NULL, NULL, "What to train:"},
+    {S_TASKS, "tasks", 't', "LIST", DEFAULT_TASKS,
+     "tasks: reverse, sort, sub (9 - x), swap (exchange halves), copy — bidirectional, symbols "
+     "0-9, per-token classification — or text:FILE, causal byte-level language modelling"},
+    {S_VARIANTS, "variants", 'v', "LIST", DEFAULT_VARIANTS,
+     "variants: a sharing (QKV, Q-K=V, Q=K-V, Q=K=V), (SHARING)+ for the fixed 2D positional "
+     "term, +GQA-N or +MQA for head sharing"},
+    {S_SEEDS, "seeds", 's', "N", "3", "seeds per variant (mean and spread)"},
+    {S_STEPS, "steps", 'n', "N", "300", "training steps"},
+    {0, NULL, 0, NULL, NULL, "Model and optimiser:"},
+    {S_DMODEL, "d-model", 0, "N", "48", "hidden size"},
+    {S_LAYERS, "layers", 0, "N", "2", "layers"},
+    {S_HEADS, "heads", 0, "N", "4", "query heads (d-model must be divisible by them)"},
+    {S_SEQLEN, "seq-len", 0, "N", "16", "tokens per sequence (swap: even)"},
+    {S_BATCH, "batch", 0, "N", "32", "sequences per step"},
+    {S_LR, "lr", 0, "RATE", "0.003", "peak learning rate (AdamW, 20 warm-up steps, cosine to 10%)"},
+    {S_POS2D, "pos2d-scale", 0, "S", "1",
+     "size of the fixed 2D term of the + variants: S x (j - i) / seq-len is added to every score"},
+    {S_THREADS, "threads", 'j', "N", "2", "training jobs run in parallel"},
+    {0, NULL, 0, NULL, NULL, "Output:"},
+    {S_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
+    {S_OUTPUT, "output", 'o', "FILE", NULL, "write to FILE (atomically) instead of standard output"},
+    {S_REPORT, "report", 'r', "DIR", NULL,
+     "also write study.md, study.json, study.csv, loss-curve plots and the trained models (seed "
+     "0) into DIR"},
+    {S_HELP, "help", 'h', NULL, NULL, "show this help"},
+    {0, NULL, 0, NULL, NULL, NULL},
+};
+
+typedef struct {
+    const char *tasks, *variants, *output, *report;
+    uint64_t seeds, steps, d_model, layers, heads, seq_len, batch, threads;
+    double lr, pos2d;
+    report_format format;
+    bool help;
+} study_state;
+
+static int on_option(void *vs, int id, const char *name, const char *value)
+{
+    study_state *st = vs;
+    char why[160];
+    uint64_t *target = NULL, lo = 1, hi = 1 << 20;
+    switch (id) {
+    case S_TASKS: st->tasks = value; return 0;
+    case S_VARIANTS: st->variants = value; return 0;
+    case S_SEEDS: target = &st->seeds, hi = 64; break;
+    case S_STEPS: target = &st->steps, hi = 10000000; break;
+    case S_DMODEL: target = &st->d_model, hi = 4096; break;
+    case S_LAYERS: target = &st->layers, hi = 64; break;
+    case S_HEADS: target = &st->heads, hi = 256; break;
+    case S_SEQLEN: target = &st->seq_len, lo = 2, hi = 4096; break;
+    case S_BATCH: target = &st->batch, hi = 4096; break;
+    case S_THREADS: target = &st->threads, hi = 16; break;
+    case S_LR:
+    case S_POS2D: {
+        char *end;
+        errno = 0;
+        double v = strtod(value, &end);
+        const double top = id == S_LR ? 1.0 : 1000.0;
+        if (errno || *end || !isfinite(v) || v <= 0 || v > top) {
+            cli_error("--%s '%s': must be a number in (0, %g]", name, value, top);
+            return -1;
+        }
+        *(id == S_LR ? &st->lr : &st->pos2d) = v;
+        return 0;
+    }
+    case S_FORMAT:
+        if (report_format_parse(value, &st->format) != QKV_OK) {
+            cli_error("--%s '%s': unknown format (table, json, csv, md)", name, value);
+            return -1;
+        }
+        return 0;
+    case S_OUTPUT: st->output = value; return 0;
+    case S_REPORT: st->report = value; return 0;
+    case S_HELP: st->help = true; return 0;
+    }
+    if (target && units_parse_count(value, lo, hi, target, why, sizeof why) != 0) {
+        cli_error("--%s '%s': %s", name, value, why);
+        return -1;
+    }
+    return 0;
+}
+
+static size_t split(char *s, char **items, size_t max)
+{
+    size_t n = 0;
+    for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ","))
+        items[n++] = tok;
+    return n;
+}
+
+typedef struct {
+    bool tty;
+    int last_job;
+} progress_state;
+
+static void on_progress(void *user, const study_progress *p)
+{
+    progress_state *ps = user;
+    if (!ps->tty)
+        return;
+    fprintf(stderr,
+            "\r\033[K[%d/%d] %s %s seed %d: step %d/%d, loss %.3f, %.0f tokens/s, %.0f s left",
+            p->job, p->n_jobs, p->task, p->variant, p->seed, p->step, p->steps, p->loss,
+            p->tokens_per_s, p->eta_s);
+    fflush(stderr);
+}
+
+static int write_report(const char *path, report_format fmt, const study_result *r)
+{
+    outfile of;
+    qkv_error err;
+    if (outfile_open(&of, path, &err) != QKV_OK) {
+        cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    if (report_study_write(of.f, fmt, r, &err) != QKV_OK) {
+        outfile_abort(&of);
+        cli_error("cannot write '%s': %s", path, err.msg);
+        return EXIT_FAIL;
+    }
+    if (outfile_commit(&of, &err) != QKV_OK) {
+        cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+static int save_models(const char *dir, const study_result *r)
+{
+    qkv_error err;
+    if (report_make_dir(dir, &err) != QKV_OK) {
+        cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    for (int ti = 0; ti < r->n_tasks; ti++)
+        for (int vi = 0; vi < r->n_vars; vi++) {
+            char name[192], path[4096];
+            size_t n = 0;
+            const char *parts[2] = {r->tasks[ti].name, r->vars[vi].label};
+            for (int k = 0; k < 2; k++) {
+                for (const char *p = parts[k]; *p && n + 8 < sizeof name; p++)
+                    name[n++] = (*p == '/' || *p == ':' || *p == ' ' || *p == '(' || *p == ')' ||
+                                 *p == '.')
+                                    ? '_'
+                                    : *p;
+                if (k == 0)
+                    name[n++] = '-';
+            }
+            name[n] = '\0';
+            snprintf(path, sizeof path, "%.3800s/%.190s.qkvm", dir, name);
+            outfile of;
+            if (outfile_open(&of, path, &err) != QKV_OK) {
+                cli_error("%s", err.msg);
+                return EXIT_FAIL;
+            }
+            if (rt_model_write(of.f, &r->cells[ti * r->n_vars + vi].model, &err) != QKV_OK) {
+                outfile_abort(&of);
+                cli_error("cannot write '%s': %s", path, err.msg);
+                return EXIT_FAIL;
+            }
+            if (outfile_commit(&of, &err) != QKV_OK) {
+                cli_error("%s", err.msg);
+                return EXIT_FAIL;
+            }
+        }
+    return EXIT_OK;
+}
+
+int cmd_study(int argc, char **argv)
+{
+    study_state st;
+    memset(&st, 0, sizeof st);
+    if (cli_apply_defaults(study_options, on_option, &st) != 0)
+        return EXIT_FAIL;
+    if (cli_parse(study_options, argc, argv, on_option, &st) != 0)
+        return EXIT_USAGE;
+    if (st.help) {
+        printf("Usage: qkvplan study [OPTIONS]\n\n"
+               "Trains every attention variant from the same seeds on the same data and reports,\n"
+               "per task and variant: evaluation accuracy (or loss) with its spread over seeds,\n"
+               "the KV-cache bytes per token, the parameter count, and probes of the trained\n"
+               "models. With no options it runs a reduced version of the paper's synthetic table\n"
+               "(5 tasks x 8 variants x 3 seeds) in about a minute or two on two cores.\n");
+        cli_print_options(stdout, study_options);
+        printf("\nTasks: %s.\nExit codes: 0 written; 1 output could not be written; 2 bad "
+               "command line;\n3 unreadable text file; 4 plots not drawn (gnuplot missing or "
+               "failing).\n",
+               task_names());
+        return cli_finish_stdout(EXIT_OK);
+    }
+    if (st.d_model % st.heads != 0) {
+        cli_error("--d-model %llu is not divisible by --heads %llu", (unsigned long long)st.d_model,
+                  (unsigned long long)st.heads);
+        return EXIT_USAGE;
+    }
+    char tbuf[1024], vbuf[1024], *titems[LIST_MAX], *vitems[LIST_MAX];
+    snprintf(tbuf, sizeof tbuf, "%s", st.tasks);
+    snprintf(vbuf, sizeof vbuf, "%s", st.variants);
+    size_t nt = split(tbuf, titems, LIST_MAX), nv = split(vbuf, vitems, LIST_MAX);
+    if (nt == 0 || nv == 0) {
+        cli_error("--tasks and --variants need at least one entry each");
+        return EXIT_USAGE;
+    }
+    task tasks[LIST_MAX];
+    study_variant vars[LIST_MAX];
+    size_t loaded = 0;
+    int code = EXIT_OK;
+    qkv_error err;
+    study_result r;
+    memset(&r, 0, sizeof r);
+    for (size_t i = 0; i < nv; i++)
+        if (study_variant_parse(vitems[i], (int)st.heads, &vars[i], &err) != QKV_OK) {
+            cli_error("--variants: %s", err.msg);
+            return EXIT_USAGE;
+        }
+    for (; loaded < nt; loaded++) {
+        if (task_parse(titems[loaded], (int)st.seq_len, &tasks[loaded], &err) != QKV_OK) {
+            cli_error("--tasks: %s", err.msg);
+            code = err.code == QKV_ERR_IO || (err.code == QKV_ERR_INVALID && strncmp(titems[loaded], "text:", 5) == 0)
+                       ? EXIT_INPUT
+                       : EXIT_USAGE;
+            goto done;
+        }
+    }
+    study_settings s = study_settings_default();
+    s.d_model = (int)st.d_model;
+    s.layers = (int)st.layers;
+    s.heads = (int)st.heads;
+    s.seq_len = (int)st.seq_len;
+    s.batch = (int)st.batch;
+    s.steps = (int)st.steps;
+    s.seeds = (int)st.seeds;
+    s.threads = (int)st.threads;
+    s.optim.lr = (float)st.lr;
+    s.pos2d_scale = (float)st.pos2d;
+    if (s.optim.warmup >= s.steps)
+        s.optim.warmup = s.steps / 10;
+    progress_state ps = {isatty(STDERR_FILENO) == 1, 0};
+    if (study_run(tasks, (int)nt, vars, (int)nv, &s, on_progress, &ps, &r, &err) != QKV_OK) {
+        if (ps.tty)
+            fputc('\n', stderr);
+        cli_error("study: %s", err.msg);
+        code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_USAGE;
+        goto done;
+    }
+    if (ps.tty)
+        fprintf(stderr, "\r\033[K");
+    if (st.report) {
+        char path[4096];
+        if (report_make_dir(st.report, &err) != QKV_OK) {
+            cli_error("%s", err.msg);
+            code = EXIT_FAIL;
+            goto done;
+        }
+        static const struct {
+            const char *file;
+            report_format fmt;
+        } files[] = {{"study.md", REPORT_MD}, {"study.json", REPORT_JSON}, {"study.csv", REPORT_CSV}};
+        for (size_t i = 0; i < 3; i++) {
+            snprintf(path, sizeof path, "%s/%s", st.report, files[i].file);
+            if ((code = write_report(path, files[i].fmt, &r)) != EXIT_OK)
+                goto done;
+        }
+        snprintf(path, sizeof path, "%s/models", st.report);
+        if ((code = save_models(path, &r)) != EXIT_OK)
+            goto done;
+        snprintf(path, sizeof path, "%s/plots", st.report);
+        qkv_status ps2 = report_make_dir(path, &err);
+        if (ps2 == QKV_OK)
+            ps2 = report_study_plots_write(path, &r, &err);
+        if (ps2 == QKV_ERR_TOOL) {
+            cli_error("plots not drawn: %s", err.msg);
+            code = EXIT_PLOTS;
+        } else if (ps2 != QKV_OK) {
+            cli_error("%s", err.msg);
+            code = EXIT_FAIL;
+            goto done;
+        }
+    }
+    int out_code;
+    if (st.output) {
+        out_code = write_report(st.output, st.format, &r);
+    } else if (report_study_write(stdout, st.format, &r, &err) != QKV_OK) {
+        cli_error("cannot write to standard output: %s", err.msg);
+        out_code = EXIT_FAIL;
+    } else {
+        out_code = cli_finish_stdout(EXIT_OK);
+    }
+    if (out_code != EXIT_OK)
+        code = out_code;
+done:
+    study_result_free(&r);
+    for (size_t i = 0; i < loaded; i++)
+        task_free(&tasks[i]);
+    return code;
+}

@@ -1,0 +1,452 @@
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unistd.h>
+
+#include "../probes/rt_forward.h"
+#include "../probes/rt_io.h"
+#include "../probes/study.h"
+#include "../probes/tasks.h"
+#include "../probes/rt_train.h"
+#include "tests.h"
+
+static rt_model small_model(rt_family fam, variant_share share, int kv, bool causal, bool pos2d,
+                            uint64_t seed)
+{
+    rt_config c = rt_config_default(fam);
+    c.n_layers = 2;
+    c.d_model = 16;
+    c.n_heads = 4;
+    c.n_kv_heads = kv;
+    c.head_dim = 4;
+    c.d_ff = 24;
+    c.vocab = 11;
+    c.max_seq = 8;
+    c.share = share;
+    c.causal = causal;
+    c.pos2d = pos2d;
+    c.pos2d_scale = 2.0f;
+    c.tied = fam == RT_GPT2;
+    rt_model m;
+    ck_assert_int_eq(rt_model_init(&m, &c, NULL), QKV_OK);
+    rt_model_randomize(&m, seed);
+    rt_rng r = {seed ^ 0x5555};
+    /* weights of std 0.06, norms near 1 and nonzero biases: every path matters
+     * and attention is far from uniform, without saturating softmaxes */
+    for (size_t i = 0; i < m.n_params; i++)
+        m.params[i] = m.params[i] * 3.0f + (float)(0.05 * rt_rng_normal(&r));
+    return m;
+}
+
+typedef struct {
+    const char *name;
+    float *p;
+    size_t n;
+} tensor;
+
+static size_t tensors_of(const rt_model *m, tensor *out)
+{
+    const rt_config *c = &m->cfg;
+    const size_t C = (size_t)c->d_model, QW = (size_t)c->n_heads * c->head_dim,
+                 KW = (size_t)c->n_kv_heads * c->head_dim, FF = (size_t)c->d_ff;
+    size_t n = 0;
+    out[n++] = (tensor){"tok_emb", m->tok_emb, (size_t)c->vocab * C};
+    if (m->pos_emb)
+        out[n++] = (tensor){"pos_emb", m->pos_emb, (size_t)c->max_seq * C};
+    if (!c->tied)
+        out[n++] = (tensor){"wcls", m->wcls, (size_t)c->vocab * C};
+    out[n++] = (tensor){"lnf_w", m->lnf_w, C};
+    for (int l = 0; l < c->n_layers; l++) {
+        const rt_layer *y = &m->layers[l];
+        out[n++] = (tensor){"ln1_w", y->ln1_w, C};
+        if (y->ln1_b)
+            out[n++] = (tensor){"ln1_b", y->ln1_b, C};
+        if (y->wq != y->wk)
+            out[n++] = (tensor){"wq", y->wq, QW * C};
+        out[n++] = (tensor){"wk", y->wk, KW * C};
+        if (y->wv != y->wk)
+            out[n++] = (tensor){"wv", y->wv, KW * C};
+        out[n++] = (tensor){"wo", y->wo, C * QW};
+        if (y->bk)
+            out[n++] = (tensor){"bk", y->bk, KW};
+        if (y->bo)
+            out[n++] = (tensor){"bo", y->bo, C};
+        out[n++] = (tensor){"ln2_w", y->ln2_w, C};
+        out[n++] = (tensor){"w1", y->w1, FF * C};
+        if (y->b1)
+            out[n++] = (tensor){"b1", y->b1, FF};
+        out[n++] = (tensor){"w2", y->w2, C * FF};
+        if (y->w3)
+            out[n++] = (tensor){"w3", y->w3, FF * C};
+    }
+    return n;
+}
+
+/* Central differences along the gradient's own direction in each tensor,
+ * D(h) = (L(θ + hu) − L(θ − hu)) / 2h with u = g/‖g‖, against ‖g_tensor‖;
+ * Richardson's (4 D(h/2) − D(h)) / 3 cancels the h² truncation term.
+ * h = 2e-3: on these models the truncation error is then below 1e-5 relative
+ * (it falls as h⁴: 4e-2 at h = 2e-2, 3e-4 at 5e-3, 5e-7 at 2e-3). The
+ * forward pass is float32 (loss summed in double), so D also carries rounding
+ * noise of about 1e-7 of the activations: ~5e-7 in L over 2h = 4e-3, ~1.3e-4
+ * absolute. Bound: |D − ‖g‖| <= 2e-3 ‖g‖ + 2e-4. */
+static double check_model(rt_model *m, const char *what)
+{
+    const int B = 2, T = 5;
+    int inputs[10], targets[10];
+    for (int i = 0; i < B * T; i++) {
+        inputs[i] = (i * 7 + 3) % m->cfg.vocab;
+        targets[i] = i == 4 ? -1 : (i * 5 + 1) % m->cfg.vocab; /* one ignored target */
+    }
+    rt_trainer t;
+    ck_assert_int_eq(rt_trainer_init(&t, m, B, T, NULL), QKV_OK);
+    double loss;
+    ck_assert_int_eq(rt_train_grad(m, &t, inputs, targets, &loss, NULL, NULL), QKV_OK);
+    float *g = malloc(t.n_params * sizeof(float));
+    memcpy(g, t.grads, t.n_params * sizeof(float));
+    tensor ts[64];
+    size_t nt = tensors_of(m, ts);
+    double worst = 0.0;
+    const double eps = 2e-3;
+    for (size_t k = 0; k < nt; k++) {
+        const float *gk = g + (ts[k].p - m->params);
+        double norm = 0.0;
+        for (size_t i = 0; i < ts[k].n; i++)
+            norm += (double)gk[i] * gk[i];
+        norm = sqrt(norm);
+        if (norm < 1e-6)
+            continue;
+        float *saved = malloc(ts[k].n * sizeof(float));
+        memcpy(saved, ts[k].p, ts[k].n * sizeof(float));
+        double dd[2];
+        for (int e = 0; e < 2; e++) {
+            const double h = e ? eps / 2 : eps;
+            double lp, lm;
+            for (size_t i = 0; i < ts[k].n; i++)
+                ts[k].p[i] = saved[i] + (float)(h * gk[i] / norm);
+            ck_assert_int_eq(rt_train_eval(m, &t, inputs, targets, &lp, NULL, NULL, NULL), QKV_OK);
+            for (size_t i = 0; i < ts[k].n; i++)
+                ts[k].p[i] = saved[i] - (float)(h * gk[i] / norm);
+            ck_assert_int_eq(rt_train_eval(m, &t, inputs, targets, &lm, NULL, NULL, NULL), QKV_OK);
+            dd[e] = (lp - lm) / (2 * h);
+        }
+        memcpy(ts[k].p, saved, ts[k].n * sizeof(float));
+        free(saved);
+        const double fd = (4 * dd[1] - dd[0]) / 3, rel = fabs(fd - norm) / norm;
+        const double bound = 2e-3 * norm + 2e-4;
+        if (rel > worst)
+            worst = rel;
+        ck_assert_msg(fabs(fd - norm) <= bound, "%s: tensor %s (#%zu): finite difference %.8g, gradient %.8g, "
+                                  "relative error %.3g, bound %.3g",
+                      what, ts[k].name, k, fd, norm, rel, bound / norm);
+    }
+    free(g);
+    rt_trainer_free(&t);
+    return worst;
+}
+
+START_TEST(gradient_check_every_variant)
+{
+    const rt_family fams[] = {RT_GPT2, RT_LLAMA};
+    double worst = 0.0;
+    int checked = 0;
+    for (int f = 0; f < 2; f++)
+        for (int s = 0; s < SHARE_COUNT; s++)
+            for (int kvi = 0; kvi < 3; kvi++) {
+                const int kv = (int[]){4, 2, 1}[kvi];
+                if ((s == SHARE_QK || s == SHARE_ALL) && kv != 4)
+                    continue;
+                for (int causal = 0; causal < 2; causal++)
+                    for (int p2 = 0; p2 < 2; p2++) {
+                        rt_model m = small_model(fams[f], (variant_share)s, kv, causal, p2, 100 + s);
+                        char what[96];
+                        snprintf(what, sizeof what, "%s %s KVH %d %s%s",
+                                 f ? "llama" : "gpt2", variant_share_name((variant_share)s), kv,
+                                 causal ? "causal" : "bidirectional", p2 ? " +2D" : "");
+                        double w = check_model(&m, what);
+                        if (w > worst)
+                            worst = w;
+                        checked++;
+                        rt_model_free(&m);
+                    }
+            }
+    ck_assert_int_eq(checked, 2 * (2 * 3 + 2) * 4);
+    fprintf(stderr, "gradient check: %d configurations, worst relative error %.2e\n", checked, worst);
+}
+END_TEST
+
+/* The training forward pass computes the same logits as inference. */
+START_TEST(train_loss_matches_inference)
+{
+    rt_model m = small_model(RT_LLAMA, SHARE_KV, 2, true, false, 3);
+    int inputs[5] = {1, 2, 3, 4, 5}, targets[5] = {2, 3, 4, 5, 6};
+    float logits[5 * 11];
+    ck_assert_int_eq(rt_forward(&m, inputs, 1, 5, logits, NULL, NULL), QKV_OK);
+    double want = 0.0;
+    for (int i = 0; i < 5; i++) {
+        double mx = logits[i * 11], sum = 0.0;
+        for (int v = 1; v < 11; v++)
+            mx = fmax(mx, logits[i * 11 + v]);
+        for (int v = 0; v < 11; v++)
+            sum += exp(logits[i * 11 + v] - mx);
+        want -= logits[i * 11 + targets[i]] - mx - log(sum);
+    }
+    want /= 5;
+    rt_trainer t;
+    ck_assert_int_eq(rt_trainer_init(&t, &m, 1, 5, NULL), QKV_OK);
+    double loss;
+    long counted;
+    ck_assert_int_eq(rt_train_eval(&m, &t, inputs, targets, &loss, NULL, &counted, NULL), QKV_OK);
+    ck_assert_int_eq(counted, 5);
+    ck_assert_double_eq_tol(loss, want, 1e-5);
+    rt_trainer_free(&t);
+    rt_model_free(&m);
+}
+END_TEST
+
+/* Same seed, same data: bit-identical weights after training. Training
+ * lowers the loss. */
+START_TEST(training_is_deterministic_and_learns)
+{
+    float *w[2];
+    double first = 0.0, last = 0.0;
+    for (int run = 0; run < 2; run++) {
+        rt_model m = small_model(RT_GPT2, SHARE_KV, 2, false, false, 9);
+        rt_trainer t;
+        ck_assert_int_eq(rt_trainer_init(&t, &m, 4, 6, NULL), QKV_OK);
+        rt_optim o = rt_optim_default();
+        o.steps = 60;
+        o.warmup = 5;
+        o.lr = 3e-3f;
+        rt_rng r = {42};
+        for (int s = 0; s < o.steps; s++) {
+            int in[24], tg[24];
+            for (int i = 0; i < 24; i++) {
+                in[i] = (int)(rt_rng_next(&r) % 10);
+                tg[i] = 9 - in[i]; /* SUB */
+            }
+            double loss;
+            ck_assert_int_eq(rt_train_grad(&m, &t, in, tg, &loss, NULL, NULL), QKV_OK);
+            if (s == 0)
+                first = loss;
+            last = loss;
+            rt_optim_step(&m, &t, &o);
+        }
+        w[run] = malloc(m.n_params * sizeof(float));
+        memcpy(w[run], m.params, m.n_params * sizeof(float));
+        if (run == 1)
+            ck_assert_int_eq(memcmp(w[0], w[1], m.n_params * sizeof(float)), 0);
+        rt_trainer_free(&t);
+        rt_model_free(&m);
+    }
+    ck_assert_double_lt(last, 0.5 * first);
+    free(w[0]);
+    free(w[1]);
+}
+END_TEST
+
+START_TEST(schedule_and_clipping)
+{
+    rt_optim o = rt_optim_default();
+    o.lr = 1.0f;
+    o.warmup = 10;
+    o.steps = 110;
+    o.min_lr_frac = 0.1f;
+    ck_assert_double_eq_tol(rt_optim_lr(&o, 0), 0.1, 1e-6);
+    ck_assert_double_eq_tol(rt_optim_lr(&o, 9), 1.0, 1e-6);
+    ck_assert_double_eq_tol(rt_optim_lr(&o, 60), 0.55, 1e-6); /* halfway down the cosine */
+    ck_assert_double_eq_tol(rt_optim_lr(&o, 110), 0.1, 1e-6);
+    ck_assert_double_eq_tol(rt_optim_lr(&o, 500), 0.1, 1e-6);
+    /* clipping: a step with gradient norm 10 and clip 1 moves like norm 1 */
+    rt_model m = small_model(RT_GPT2, SHARE_QKV, 4, true, false, 1);
+    rt_trainer t;
+    ck_assert_int_eq(rt_trainer_init(&t, &m, 1, 4, NULL), QKV_OK);
+    for (size_t i = 0; i < t.n_params; i++)
+        t.grads[i] = 0.0f;
+    t.grads[0] = 10.0f;
+    o = rt_optim_default();
+    o.weight_decay = 0.0f;
+    o.warmup = 0;
+    const float before = m.params[0];
+    ck_assert_double_eq_tol(rt_optim_step(&m, &t, &o), 10.0, 1e-9);
+    /* Adam's first step moves by lr whatever the scale; the clipped moment is 1 */
+    ck_assert_double_eq_tol(t.m[0], 0.1, 1e-6);
+    ck_assert_double_eq_tol(before - m.params[0], o.lr, 1e-6);
+    rt_trainer_free(&t);
+    rt_model_free(&m);
+}
+END_TEST
+
+
+/* Saved models load back bit-identical and give the same logits. */
+START_TEST(model_save_and_load)
+{
+    rt_model m = small_model(RT_LLAMA, SHARE_KV, 2, true, true, 21);
+    char path[] = "/tmp/qkvplan-model-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "wb");
+    ck_assert_int_eq(rt_model_write(f, &m, NULL), QKV_OK);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert(rt_model_is_qkvplan(path));
+    rt_model b;
+    qkv_error err;
+    ck_assert_msg(rt_model_load(path, &b, &err) == QKV_OK, "%s", err.msg);
+    ck_assert_uint_eq(b.n_params, m.n_params);
+    ck_assert_int_eq(memcmp(b.params, m.params, m.n_params * sizeof(float)), 0);
+    ck_assert_int_eq(b.cfg.share, SHARE_KV);
+    ck_assert(b.cfg.pos2d);
+    ck_assert_ptr_eq(b.layers[0].wv, b.layers[0].wk);
+    int in[5] = {1, 2, 3, 4, 5};
+    float la[55], lb[55];
+    ck_assert_int_eq(rt_forward(&m, in, 1, 5, la, NULL, NULL), QKV_OK);
+    ck_assert_int_eq(rt_forward(&b, in, 1, 5, lb, NULL, NULL), QKV_OK);
+    ck_assert_int_eq(memcmp(la, lb, sizeof la), 0);
+    rt_model_free(&b);
+    /* a truncated file is rejected with both sizes named */
+    ck_assert_int_eq(truncate(path, 200), 0);
+    ck_assert_int_eq(rt_model_load(path, &b, &err), QKV_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.msg, "200 bytes"));
+    unlink(path);
+    rt_model_free(&m);
+}
+END_TEST
+
+START_TEST(tasks_by_definition)
+{
+    task t;
+    qkv_error err;
+    int in[8], tg[8];
+    rt_rng r = {5};
+    static const char *const names[] = {"reverse", "sort", "sub", "swap", "copy"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        ck_assert_int_eq(task_parse(names[k], 8, &t, &err), QKV_OK);
+        r.state = 5;
+        task_batch(&t, &r, 1, false, in, tg);
+        for (int i = 0; i < 8; i++) {
+            ck_assert(in[i] >= 0 && in[i] <= 9);
+            int want;
+            switch (t.kind) {
+            case TASK_REVERSE: want = in[7 - i]; break;
+            case TASK_SUB: want = 9 - in[i]; break;
+            case TASK_SWAP: want = in[(i + 4) % 8]; break;
+            case TASK_COPY: want = in[i]; break;
+            default: want = tg[i]; break;
+            }
+            ck_assert_int_eq(tg[i], want);
+            if (t.kind == TASK_SORT && i > 0)
+                ck_assert_int_le(tg[i - 1], tg[i]);
+        }
+        task_free(&t);
+    }
+    ck_assert_int_eq(task_parse("swap", 7, &t, &err), QKV_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.msg, "even"));
+    ck_assert_int_eq(task_parse("rotate", 8, &t, &err), QKV_ERR_INVALID);
+    ck_assert_int_eq(task_parse("copy", 0, &t, &err), QKV_ERR_RANGE);
+    ck_assert_int_eq(task_parse("text:/nonexistent/file.txt", 8, &t, &err), QKV_ERR_IO);
+    /* text: next-byte targets, evaluation windows from the last 10% */
+    char path[] = "/tmp/qkvplan-text-XXXXXX";
+    int fd = mkstemp(path);
+    char buf[1000];
+    for (int i = 0; i < 1000; i++)
+        buf[i] = (char)('a' + i % 26);
+    ck_assert_int_eq(write(fd, buf, sizeof buf), 1000);
+    close(fd);
+    char spec[64];
+    snprintf(spec, sizeof spec, "text:%s", path);
+    ck_assert_int_eq(task_parse(spec, 8, &t, &err), QKV_OK);
+    ck_assert_int_eq(task_vocab(&t), 256);
+    ck_assert(task_causal(&t));
+    for (int e = 0; e < 2; e++) {
+        task_batch(&t, &r, 1, e, in, tg);
+        for (int i = 0; i < 8; i++)
+            ck_assert_int_eq(tg[i], 'a' + (in[i] - 'a' + 1) % 26);
+    }
+    task_free(&t);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(study_variant_names)
+{
+    study_variant v;
+    qkv_error err;
+    ck_assert_int_eq(study_variant_parse("(Q=K=V)+", 4, &v, &err), QKV_OK);
+    ck_assert(v.pos2d);
+    ck_assert_int_eq(v.share, SHARE_ALL);
+    ck_assert_str_eq(v.label, "(Q=K=V)+");
+    ck_assert_int_eq(study_variant_parse("Q-K=V+MQA", 4, &v, &err), QKV_OK);
+    ck_assert_int_eq(v.kv_heads, 1);
+    ck_assert_str_eq(v.label, "Q-K=V+MQA");
+    ck_assert_int_eq(study_variant_parse("kv+gqa-2", 4, &v, &err), QKV_OK);
+    ck_assert_str_eq(v.label, "Q-K=V+GQA-2");
+    ck_assert_int_eq(study_variant_parse("Q=K-V+", 4, &v, &err), QKV_OK);
+    ck_assert(v.pos2d);
+    ck_assert_str_eq(v.label, "(Q=K-V)+");
+    ck_assert_int_eq(study_variant_parse("Q=K=V+MQA", 4, &v, &err), QKV_ERR_INVALID);
+    ck_assert_int_eq(study_variant_parse("Q-K=V+GQA-3", 4, &v, &err), QKV_ERR_INVALID);
+    ck_assert_int_eq(study_variant_parse("(QKV", 4, &v, &err), QKV_ERR_INVALID);
+}
+END_TEST
+
+/* A small study: results do not depend on the number of worker threads,
+ * and the trained models are kept. */
+START_TEST(study_is_reproducible_across_threads)
+{
+    task t;
+    ck_assert_int_eq(task_parse("sort", 6, &t, NULL), QKV_OK);
+    study_variant v[2];
+    ck_assert_int_eq(study_variant_parse("QKV", 2, &v[0], NULL), QKV_OK);
+    ck_assert_int_eq(study_variant_parse("Q=K=V", 2, &v[1], NULL), QKV_OK);
+    study_settings s = study_settings_default();
+    s.d_model = 16;
+    s.layers = 1;
+    s.heads = 2;
+    s.steps = 40;
+    s.seeds = 2;
+    s.batch = 8;
+    s.eval_batches = 2;
+    study_result r[2];
+    for (int k = 0; k < 2; k++) {
+        s.threads = k + 1;
+        qkv_error err;
+        ck_assert_msg(study_run(&t, 1, v, 2, &s, NULL, NULL, &r[k], &err) == QKV_OK, "%s", err.msg);
+    }
+    for (int c = 0; c < 2; c++) {
+        ck_assert_double_eq(r[0].cells[c].metric[0], r[1].cells[c].metric[0]);
+        ck_assert_double_eq(r[0].cells[c].metric[1], r[1].cells[c].metric[1]);
+        ck_assert_int_eq(memcmp(r[0].cells[c].model.params, r[1].cells[c].model.params,
+                                r[0].cells[c].model.n_params * sizeof(float)),
+                         0);
+        ck_assert(r[0].cells[c].metric_mean >= 0 && r[0].cells[c].metric_mean <= 100);
+    }
+    /* Q=K=V keeps half the KV cache of QKV, and its probe sees tied projections */
+    ck_assert_uint_eq(r[0].cells[1].kv_bytes_per_token * 2, r[0].cells[0].kv_bytes_per_token);
+    ck_assert_double_eq_tol(r[0].cells[1].kv_cos2, 1.0, 1e-9);
+    ck_assert_double_eq_tol(r[0].cells[1].sym_w, 1.0, 1e-9);
+    ck_assert(r[0].cells[0].has_delta);
+    ck_assert_double_eq(r[0].cells[0].delta_vs_qkv, 0.0);
+    study_result_free(&r[0]);
+    study_result_free(&r[1]);
+    task_free(&t);
+}
+END_TEST
+
+Suite *train_suite(void)
+{
+    Suite *s = suite_create("train");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, gradient_check_every_variant);
+    tcase_add_test(tc, train_loss_matches_inference);
+    tcase_add_test(tc, training_is_deterministic_and_learns);
+    tcase_add_test(tc, schedule_and_clipping);
+    tcase_add_test(tc, model_save_and_load);
+    tcase_add_test(tc, tasks_by_definition);
+    tcase_add_test(tc, study_variant_names);
+    tcase_add_test(tc, study_is_reproducible_across_threads);
+    suite_add_tcase(s, tc);
+    return s;
+}
