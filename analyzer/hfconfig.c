@@ -216,6 +216,14 @@ qkv_status hfconfig_parse(const char *json, size_t len, const char *origin, mode
     if (found && b && m->bias == BIAS_NONE)
         m->bias = BIAS_QKV;
 
+    const cJSON *theta = find(&c, "rope_theta"), *eps = find(&c, "rms_norm_eps");
+    if (!eps)
+        eps = find(&c, "layer_norm_epsilon");
+    if (theta && cJSON_IsNumber(theta) && isfinite(theta->valuedouble) && theta->valuedouble > 0)
+        m->rope_theta = theta->valuedouble;
+    if (eps && cJSON_IsNumber(eps) && isfinite(eps->valuedouble) && eps->valuedouble > 0)
+        m->norm_eps = eps->valuedouble;
+
     /* Multi-head latent attention (DeepSeek-V2/V3). */
     if ((s = get_u64(&c, KEYS("kv_lora_rank"), 1, MODEL_DIM_MAX, &m->kv_lora_rank, &found)))
         goto out;

@@ -261,6 +261,22 @@ static qkv_status variant_costs(const model_shape *m, const variant *v, const kv
         return qkv_error_set(err, s, "model '%s', V cache: %s", m->name, e2.msg);
     if ((s = kvplan_param_count(m, v, &f->params, err)) != QKV_OK)
         return s;
+    if (m->file_weight_bytes > 0 && m->file_params > 0) {
+        /* A model file gives the real bytes of the model as built; other
+         * variants keep its bytes per parameter. */
+        variant built = variant_as_built(m);
+        uint64_t built_params;
+        if ((s = kvplan_param_count(m, &built, &built_params, err)) != QKV_OK)
+            return s;
+        if (v->as_built) {
+            f->params = m->file_params;
+            f->weight_bytes = m->file_weight_bytes;
+        } else {
+            f->weight_bytes = (uint64_t)((double)m->file_weight_bytes * (double)f->params /
+                                         (double)(built_params ? built_params : 1));
+        }
+        return QKV_OK;
+    }
     if (dtype_weight_bytes(p->weight_type, f->params, &f->weight_bytes) != QKV_OK)
         return qkv_error_set(err, QKV_ERR_OVERFLOW, "model '%s': weight bytes overflow", m->name);
     return QKV_OK;
@@ -519,7 +535,11 @@ qkv_status kvplan_plan(const model_shape *m, const variant *vs, size_t n, const 
             }
         }
     }
-    if (dtype_weight_get(p->weight_type)->approximate)
+    if (m->file_weight_bytes > 0)
+        add_note(out, "weights: %llu bytes as stored in the model file for the model as built; other "
+                      "variants at the same bytes per parameter",
+                 (unsigned long long)m->file_weight_bytes);
+    else if (dtype_weight_get(p->weight_type)->approximate)
         add_note(out, "weight type %s is a mix; its %.2f bits per weight is llama.cpp's average "
                       "for Llama 2 7B, so weight bytes are approximate",
                  dtype_weight_get(p->weight_type)->name,

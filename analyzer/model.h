@@ -61,6 +61,12 @@ typedef struct {
     uint64_t rope_dim;      /* MLA: decoupled RoPE key width */
     uint64_t q_lora_rank;   /* MLA: query compression (0 = none) */
 
+    uint64_t file_weight_bytes; /* bytes of the tensors in the model file (0: no file) */
+    uint64_t file_params;       /* elements of those tensors */
+
+    double rope_theta;         /* RoPE base (0: unknown; the runtime uses 10000) */
+    double norm_eps;           /* normalisation epsilon (0: unknown; 1e-5) */
+
     uint64_t n_experts;        /* MoE routed experts (0 = dense) */
     uint64_t n_shared_experts; /* MoE always-on experts */
     uint64_t moe_d_ff;         /* width of one expert */

@@ -329,3 +329,115 @@ void spectral_map_stats_of(const float *A, int T, int lda, int causal, spectral_
     out->first_mass = T ? first / T : 0.0;
     out->mean_dist = T ? dist / T : 0.0;
 }
+
+qkv_status spectral_rowspace(const float *A, int k, int d, int lda, double *svals, double *basis,
+                             int *rank, qkv_error *err)
+{
+    qkv_status st;
+    double *D = to_double(A, k, d, lda, err, &st);
+    if (!D)
+        return st;
+    double *G = malloc((size_t)k * k * sizeof(double)), *w = malloc((size_t)k * sizeof(double));
+    if (!G || !w) {
+        free(D);
+        free(G);
+        free(w);
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+    }
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, k, d, 1.0, D, d, 0.0, G, k);
+    lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', k, G, k, w);
+    if (info != 0) {
+        free(D);
+        free(G);
+        free(w);
+        return qkv_error_set(err, QKV_ERR_INVALID, "eigensolver did not converge (LAPACK info %d)",
+                             (int)info);
+    }
+    /* ascending eigenvalues: reverse into descending singular values */
+    for (int i = 0; i < k; i++)
+        svals[i] = sqrt(w[k - 1 - i] > 0 ? w[k - 1 - i] : 0.0);
+    const double tol = svals[0] * (double)(k > d ? k : d) * 2.220446049250313e-16 * 1e4;
+    int r = 0;
+    while (r < k && svals[r] > tol)
+        r++;
+    /* basis row i = (u_iᵀ A) / σ_i, u_i the eigenvector of the i-th largest */
+    for (int i = 0; i < r; i++) {
+        const int col = k - 1 - i;
+        double *row = basis + (size_t)i * d;
+        memset(row, 0, (size_t)d * sizeof(double));
+        for (int j = 0; j < k; j++) {
+            const double u = G[(size_t)j * k + col] / svals[i];
+            const double *a = D + (size_t)j * d;
+            for (int t = 0; t < d; t++)
+                row[t] += u * a[t];
+        }
+    }
+    *rank = r;
+    free(D);
+    free(G);
+    free(w);
+    return QKV_OK;
+}
+
+qkv_status spectral_overlap_bases(const double *qa, int ra, int ka, const double *qb, int rb, int kb,
+                                  int d, double *cosines, spectral_overlap *out, qkv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const int kmin = ka < kb ? ka : kb, k = ra < rb ? ra : rb;
+    out->k = kmin;
+    out->chance = (double)(ka > kb ? ka : kb) / (double)d;
+    if (cosines)
+        for (int i = 0; i < kmin; i++)
+            cosines[i] = 0.0;
+    double theta2 = 0.0, sum2 = 0.0;
+    if (k > 0) {
+        double *M = malloc((size_t)ra * rb * sizeof(double)), *sv = malloc((size_t)k * sizeof(double));
+        if (!M || !sv) {
+            free(M);
+            free(sv);
+            return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+        }
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ra, rb, d, 1.0, qa, d, qb, d, 0.0, M, rb);
+        lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', ra, rb, M, rb, sv, NULL, 1, NULL, rb);
+        free(M);
+        if (info != 0) {
+            free(sv);
+            return qkv_error_set(err, QKV_ERR_INVALID, "SVD did not converge (LAPACK info %d)",
+                                 (int)info);
+        }
+        for (int i = 0; i < k; i++) {
+            const double c = sv[i] > 1.0 ? 1.0 : sv[i];
+            sum2 += c * c;
+            theta2 += acos(c) * acos(c);
+            if (cosines)
+                cosines[i] = c;
+        }
+        free(sv);
+    }
+    for (int i = k; i < kmin; i++)
+        theta2 += (PI / 2) * (PI / 2);
+    out->mean_cos2 = kmin ? sum2 / kmin : 0.0;
+    out->grassmann = sqrt(theta2);
+    return QKV_OK;
+}
+
+double spectral_residual(const float *A, int ka, int lda, const double *qb, int rb, int d)
+{
+    double total = 0.0, inside = 0.0;
+    for (int i = 0; i < ka; i++) {
+        const float *a = A + (size_t)i * lda;
+        for (int t = 0; t < d; t++)
+            total += (double)a[t] * a[t];
+        for (int j = 0; j < rb; j++) {
+            const double *q = qb + (size_t)j * d;
+            double dot = 0.0;
+            for (int t = 0; t < d; t++)
+                dot += a[t] * q[t];
+            inside += dot * dot;
+        }
+    }
+    if (total <= 0.0)
+        return 0.0;
+    const double out = (total - inside) / total;
+    return sqrt(out > 0.0 ? out : 0.0);
+}

@@ -67,6 +67,27 @@ double spectral_sym_share(const float *M, int n, int ldm);
 qkv_status spectral_sym_share_bilinear(const float *Wq, const float *Wk, int hd, int d, int ld,
                                        double *share, qkv_error *err);
 
+/* Row-space analysis of a wide slice A (k × d, k <= d) through its Gram
+ * matrix A Aᵀ (one k × k eigenproblem, fast when k ≪ d, as for a head's
+ * weight slice): singular values svals[k] descending, and in basis (k × d)
+ * an orthonormal basis of the row space in its first *rank rows. Singular
+ * values below max(k, d) · eps · σ₁ count as zero; precision of the basis
+ * degrades like the square of the slice's condition number. */
+qkv_status spectral_rowspace(const float *A, int k, int d, int lda, double *svals, double *basis,
+                             int *rank, qkv_error *err);
+
+/* Principal angles between two row spaces given by orthonormal bases (ra ×
+ * d and rb × d); ka, kb are the slices' row counts (for the mean over
+ * min(ka, kb) angles and the chance level). */
+qkv_status spectral_overlap_bases(const double *qa, int ra, int ka, const double *qb, int rb, int kb,
+                                  int d, double *cosines, spectral_overlap *out, qkv_error *err);
+
+/* The share of A's energy outside the row space spanned by qb (rb × d):
+ * ‖A − A Q_bᵀ Q_b‖_F / ‖A‖_F, i.e. the relative residual of the best linear
+ * map from B's rows to A's (for A = W_V, B = W_K: how much of V a shared
+ * K=V projection could not express without retraining). */
+double spectral_residual(const float *A, int ka, int lda, const double *qb, int rb, int d);
+
 typedef struct {
     double entropy;    /* mean normalised row entropy */
     double first_mass; /* mean weight on key 0 */

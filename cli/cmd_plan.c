@@ -10,6 +10,7 @@
 #include "../analyzer/catalog.h"
 #include "../analyzer/devices.h"
 #include "../analyzer/hfconfig.h"
+#include "../probes/checkpoint.h"
 #include "../analyzer/kvplan.h"
 #include "../reports/bundle.h"
 #include "../reports/gnuplot.h"
@@ -31,7 +32,8 @@ static const cli_option plan_options[] = {
     {0, NULL, 0, NULL, NULL, "Model:"},
     {O_MODEL, "model", 'm', "NAME|PATH|all", CATALOG_DEFAULT,
      "a catalog model (see 'qkvplan models'), a Hugging Face config.json or a directory holding "
-     "one, or 'all' for the whole catalog"},
+     "one, a GGUF file, safetensors (config.json beside them; weight bytes are then exact), or "
+     "'all' for the whole catalog"},
     {O_LAYERS, "layers", 0, "N", NULL, "override the number of layers"},
     {O_DMODEL, "d-model", 0, "N", NULL, "override the hidden size"},
     {O_HEADS, "heads", 0, "N", NULL, "override the number of query heads"},
@@ -221,6 +223,7 @@ static void print_help(FILE *f)
             "Usage: qkvplan [plan] [OPTIONS]\n"
             "       qkvplan probe MODEL [OPTIONS]   (see qkvplan probe --help)\n"
             "       qkvplan study [OPTIONS]         (see qkvplan study --help)\n"
+            "       qkvplan convert IN --to safetensors|gguf OUT\n"
             "       qkvplan models | devices | help | --version\n\n"
             "Plans the KV cache and total memory of a model under every attention variant —\n"
             "head sharing (MHA, GQA, MQA) x projection sharing (QKV, Q-K=V, Q=K-V, Q=K=V) —\n"
@@ -452,7 +455,7 @@ int cmd_plan(int argc, char **argv)
                 code = EXIT_USAGE;
                 goto done;
             }
-            if (hfconfig_load(st.model_arg, &models[0], &err) != QKV_OK) {
+            if (ckpt_plan_shape(st.model_arg, &models[0], &err) != QKV_OK) {
                 cli_error("%s", err.msg);
                 code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
                 goto done;

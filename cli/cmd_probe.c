@@ -8,8 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../probes/llama2c.h"
-#include "../probes/rt_io.h"
+#include "../probes/checkpoint.h"
 #include "../probes/probe.h"
 #include "../reports/outfile.h"
 #include "../reports/bundle.h"
@@ -20,7 +19,7 @@
 #include "options.h"
 #include "units.h"
 
-enum { P_TOKENS = 1, P_SAMPLE, P_SEED, P_LAYERS, P_FORMAT, P_OUTPUT, P_XLSX, P_PLOT, P_REPORT, P_HELP };
+enum { P_TOKENS = 1, P_SAMPLE, P_SEED, P_LAYERS, P_WEIGHTS, P_FORMAT, P_OUTPUT, P_XLSX, P_PLOT, P_REPORT, P_HELP };
 
 #define PROBE_TOKENS_MAX 4096
 
@@ -32,6 +31,9 @@ static const cli_option probe_options[] = {
      "without --tokens: N tokens the model samples itself, starting from BOS (token 1)"},
     {P_SEED, "seed", 0, "S", "1", "seed of the sampler"},
     {P_LAYERS, "layers", 'l', "LIST", NULL, "layers to probe, e.g. 0,2-4 (default: all)"},
+    {P_WEIGHTS, "weights", 'w', NULL, NULL,
+     "probe the weights alone, one layer at a time (no forward pass): overlaps, ranks, symmetric "
+     "share and the K=V residual per head"},
     {0, NULL, 0, NULL, NULL, "Output:"},
     {P_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
     {P_OUTPUT, "output", 'o', "FILE", NULL, "write to FILE (atomically) instead of standard output"},
@@ -50,7 +52,7 @@ typedef struct {
     const char *tokens, *layers, *output, *report, *xlsx, *plot;
     uint64_t sample, seed;
     report_format format;
-    bool help;
+    bool help, weights;
 } probe_state;
 
 static int on_option(void *vs, int id, const char *name, const char *value)
@@ -72,6 +74,7 @@ static int on_option(void *vs, int id, const char *name, const char *value)
         }
         return 0;
     case P_LAYERS: st->layers = value; return 0;
+    case P_WEIGHTS: st->weights = true; return 0;
     case P_FORMAT:
         if (report_format_parse(value, &st->format) != QKV_OK) {
             cli_error("--%s '%s': unknown format (table, json, csv, md)", name, value);
@@ -200,8 +203,9 @@ int cmd_probe(int argc, char **argv)
                "Runs the reference runtime over tokens and reports, per layer and head, the\n"
                "effective ranks of Q/K/V and of the attention map, the K-V and Q-K subspace\n"
                "overlap of the projection weights, linear CKA of the activations, symmetric\n"
-               "shares and attention-map statistics. MODEL is a llama2.c checkpoint (.bin) or a\n"
-               "model saved by qkvplan study (.qkvm).\n");
+               "shares and attention-map statistics. MODEL is a llama2.c checkpoint (.bin), a\n"
+               "model saved by qkvplan study (.qkvm), a GGUF file, or safetensors (a file with\n"
+               "config.json beside it, a directory, or a sharded index).\n");
         cli_print_options(stdout, probe_options);
         printf("\nExit codes: 0 written; 1 output could not be written; 2 bad command line;\n"
                "3 unreadable or invalid model file; 4 plots not drawn (gnuplot missing or\n"
@@ -220,16 +224,22 @@ int cmd_probe(int argc, char **argv)
         }
     }
     rt_model m;
+    memset(&m, 0, sizeof m);
     qkv_error err;
-    qkv_status ls = rt_model_is_qkvplan(model_path) ? rt_model_load(model_path, &m, &err)
-                                                    : llama2c_load(model_path, &m, &err);
-    if (ls != QKV_OK) {
+    ckpt ck;
+    if (ckpt_open(model_path, &ck, &err) != QKV_OK) {
         cli_error("%s", err.msg);
         return err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
     }
+    if (!st.weights && ckpt_load_model(&ck, &m, &err) != QKV_OK) {
+        cli_error("%s", err.msg);
+        ckpt_close(&ck);
+        return err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
+    }
+    const rt_config *mc = &ck.cfg;
     int code = EXIT_OK, n = 0;
     int *tokens = malloc(PROBE_TOKENS_MAX * sizeof *tokens);
-    bool *mask = malloc((size_t)m.cfg.n_layers * sizeof *mask);
+    bool *mask = malloc((size_t)mc->n_layers * sizeof *mask);
     probe_result r;
     memset(&r, 0, sizeof r);
     if (!tokens || !mask) {
@@ -237,8 +247,14 @@ int cmd_probe(int argc, char **argv)
         code = EXIT_FAIL;
         goto done;
     }
-    if (st.tokens) {
-        if (parse_tokens(st.tokens, m.cfg.vocab, tokens, &n) != 0) {
+    if (st.weights) {
+        if (st.tokens) {
+            cli_error("--weights probes weights alone; --tokens does not apply");
+            code = EXIT_USAGE;
+            goto done;
+        }
+    } else if (st.tokens) {
+        if (parse_tokens(st.tokens, mc->vocab, tokens, &n) != 0) {
             code = EXIT_USAGE;
             goto done;
         }
@@ -250,13 +266,15 @@ int cmd_probe(int argc, char **argv)
             goto done;
         }
     }
-    if (st.layers && parse_layers(st.layers, m.cfg.n_layers, mask) != 0) {
+    if (st.layers && parse_layers(st.layers, mc->n_layers, mask) != 0) {
         code = EXIT_USAGE;
         goto done;
     }
-    if (probe_run(&m, tokens, n, st.layers ? mask : NULL, st.plot || st.report, &r, &err) != QKV_OK) {
+    if (st.weights ? probe_weights(&ck, st.layers ? mask : NULL, &r, &err) != QKV_OK
+                   : probe_run(&m, tokens, n, st.layers ? mask : NULL, st.plot || st.report, &r, &err) !=
+                         QKV_OK) {
         cli_error("probe: %s", err.msg);
-        code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_USAGE;
+        code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : st.weights ? EXIT_INPUT : EXIT_USAGE;
         goto done;
     }
     probe_report_input in = {model_path, &r};
@@ -321,5 +339,6 @@ done:
     free(tokens);
     free(mask);
     rt_model_free(&m);
+    ckpt_close(&ck);
     return code;
 }

@@ -194,3 +194,114 @@ qkv_status probe_sample(const rt_model *m, int n, uint64_t seed, int *tokens, qk
     rt_cache_free(&cache);
     return s;
 }
+
+qkv_status probe_weights(ckpt *c, const bool *layer_mask, probe_result *out, qkv_error *err)
+{
+    const rt_config *g = &c->cfg;
+    memset(out, 0, sizeof *out);
+    out->cfg = *g;
+    out->weights_only = true;
+    const int NH = g->n_heads, KVH = g->n_kv_heads, HD = g->head_dim, C = g->d_model;
+    const int group = NH / KVH, sv_n = HD < C ? HD : C;
+    int selected = 0;
+    for (int l = 0; l < g->n_layers; l++)
+        selected += !layer_mask || layer_mask[l];
+    if (selected == 0)
+        return qkv_error_set(err, QKV_ERR_INVALID, "no layer selected");
+    if (HD > 4096)
+        return qkv_error_set(err, QKV_ERR_UNSUPPORTED, "heads wider than 4096 (%d)", HD);
+    const size_t QW = (size_t)NH * HD, KW = (size_t)KVH * HD;
+    float *wq = malloc(QW * C * sizeof(float)), *wk = malloc(KW * C * sizeof(float)),
+          *wv = malloc(KW * C * sizeof(float));
+    double *bq = malloc((size_t)HD * C * sizeof(double)), *bk = malloc((size_t)KVH * HD * C * sizeof(double)),
+           *bv = malloc((size_t)HD * C * sizeof(double));
+    int *rk = malloc((size_t)KVH * sizeof(int));
+    spectral_ranks *rank_k = malloc((size_t)KVH * sizeof *rank_k);
+    out->heads = calloc((size_t)selected * NH, sizeof *out->heads);
+    qkv_status s = QKV_OK;
+    if (!wq || !wk || !wv || !bq || !bk || !bv || !rk || !rank_k || !out->heads) {
+        s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    out->n_heads = selected * NH;
+    for (int i = 0; i < out->n_heads; i++) {
+        probe_head *h = &out->heads[i];
+        h->cos_kv = calloc((size_t)HD, sizeof(double));
+        h->cos_qk = calloc((size_t)HD, sizeof(double));
+        h->sv_wq = calloc((size_t)sv_n, sizeof(double));
+        h->sv_wk = calloc((size_t)sv_n, sizeof(double));
+        h->sv_wv = calloc((size_t)sv_n, sizeof(double));
+        if (!h->cos_kv || !h->cos_qk || !h->sv_wq || !h->sv_wk || !h->sv_wv) {
+            s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+    }
+    int row = 0;
+    for (int l = 0; l < g->n_layers; l++) {
+        if (layer_mask && !layer_mask[l])
+            continue;
+        if ((s = ckpt_read_attn(c, l, wq, wk, wv, err)) != QKV_OK)
+            goto done;
+        probe_head *first = &out->heads[row];
+        /* K bases once per KV head; V per KV head (for overlap and residual) */
+        for (int kv = 0; kv < KVH; kv++) {
+            probe_head *h = &first[kv * group];
+            if ((s = spectral_rowspace(wk + (size_t)kv * HD * C, HD, C, C, h->sv_wk,
+                                       bk + (size_t)kv * HD * C, &rk[kv], err)) != QKV_OK)
+                goto done;
+            spectral_ranks_from(h->sv_wk, sv_n, &rank_k[kv]);
+        }
+        for (int kv = 0; kv < KVH; kv++) {
+            probe_head *h0 = &first[kv * group];
+            int rv;
+            double sv_v[4096];
+            if ((s = spectral_rowspace(wv + (size_t)kv * HD * C, HD, C, C, sv_v, bv, &rv, err)) != QKV_OK)
+                goto done;
+            spectral_overlap kvov;
+            double cos_kv[4096];
+            if ((s = spectral_overlap_bases(bk + (size_t)kv * HD * C, rk[kv], HD, bv, rv, HD, C, cos_kv,
+                                            &kvov, err)) != QKV_OK)
+                goto done;
+            const double resid = spectral_residual(wv + (size_t)kv * HD * C, HD, C,
+                                                   bk + (size_t)kv * HD * C, rk[kv], C);
+            spectral_ranks vr;
+            spectral_ranks_from(sv_v, sv_n, &vr);
+            for (int q = 0; q < group; q++) {
+                probe_head *h = &h0[q];
+                const int head = kv * group + q;
+                h->layer = l;
+                h->head = head;
+                h->kv_head = kv;
+                h->wk = rank_k[kv];
+                h->wv = vr;
+                memcpy(h->sv_wk, h0->sv_wk, (size_t)sv_n * sizeof(double));
+                memcpy(h->sv_wv, sv_v, (size_t)sv_n * sizeof(double));
+                h->kv = kvov;
+                memcpy(h->cos_kv, cos_kv, (size_t)HD * sizeof(double));
+                h->kv_residual = resid;
+                int rq;
+                const float *wqh = wq + (size_t)head * HD * C;
+                if ((s = spectral_rowspace(wqh, HD, C, C, h->sv_wq, bq, &rq, err)) ||
+                    (s = spectral_overlap_bases(bq, rq, HD, bk + (size_t)kv * HD * C, rk[kv], HD, C,
+                                                h->cos_qk, &h->qk, err)) ||
+                    (s = spectral_sym_share_bilinear(wqh, wk + (size_t)kv * HD * C, HD, C, C, &h->sym_w,
+                                                     err)))
+                    goto done;
+                spectral_ranks_from(h->sv_wq, sv_n, &h->wq);
+            }
+        }
+        row += NH;
+    }
+done:
+    free(wq);
+    free(wk);
+    free(wv);
+    free(bq);
+    free(bk);
+    free(bv);
+    free(rk);
+    free(rank_k);
+    if (s != QKV_OK)
+        probe_result_free(out);
+    return s;
+}

@@ -33,6 +33,7 @@ typedef struct {
     double *cos_qk; /* (HD) Q–K */
     double sym_w;
     double *sv_wq, *sv_wk, *sv_wv; /* (HD) singular values of the weight slices, descending */
+    double kv_residual; /* ‖W_V − M W_K‖/‖W_V‖ for the best M: what a shared K=V misses */
     float *att_map; /* (map_n, map_n) attention over the first map_n tokens, or NULL */
 } probe_head;
 
@@ -43,6 +44,7 @@ typedef struct {
     int n_heads;       /* rows in heads: selected layers x NH */
     probe_head *heads;
     int map_n;         /* tokens kept of each attention map (0: maps not kept) */
+    bool weights_only; /* from probe_weights: no activation metrics */
 } probe_result;
 
 /* Most tokens of an attention map a probe keeps for plotting. */
@@ -57,6 +59,14 @@ qkv_status probe_run(const rt_model *m, const int *tokens, int T, const bool *la
                      bool keep_maps, probe_result *out, qkv_error *err);
 
 void probe_result_free(probe_result *r);
+
+/* Weight probes of a checkpoint, one layer at a time (memory: one layer's
+ * Q/K/V projections): per query head, the rank figures of W_Q, W_K, W_V
+ * slices, K–V and Q–K principal angles, symmetric share of W_Qᵀ W_K and the
+ * K=V residual. Row spaces come from the slices' Gram matrices
+ * (spectral_rowspace). Sets weights_only. */
+#include "checkpoint.h"
+qkv_status probe_weights(ckpt *c, const bool *layer_mask, probe_result *out, qkv_error *err);
 
 /* Sample n tokens from the model, starting with BOS (token 1 in llama2.c
  * vocabularies, clamped to the vocabulary), drawing each next token from the

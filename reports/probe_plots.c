@@ -111,7 +111,7 @@ static void heat_dat(FILE *f, const void *ctx)
             row++;
         }
         fprintf(f, "%d %d %.6g %.6g %.6g %.6g\n", row, h->head, h->kv.mean_cos2, h->qk.mean_cos2,
-                h->k.erank / r->cfg.head_dim, h->sym_w);
+                (r->weights_only ? h->wk.erank : h->k.erank) / r->cfg.head_dim, h->sym_w);
     }
 }
 
@@ -138,13 +138,14 @@ static void heat_gp(FILE *f, const void *ctx)
              "plot \"probe_heat.dat\" using 2:1:3 with image\n"
              "set title \"Q-K overlap (mean cos^2)\"\n"
              "plot \"probe_heat.dat\" using 2:1:4 with image\n"
-             "set title \"effective rank of K / head width\"\n"
+             "set title \"effective rank of K%s / head width\"\n"
              "plot \"probe_heat.dat\" using 2:1:5 with image\n"
              "set title \"symmetric share of W_Q^T W_K\"\n"
              "set cbrange [0.4:1]\n"
              "plot \"probe_heat.dat\" using 2:1:6 with image\n"
              "unset multiplot",
-             short_name(in->model_label), r->n_heads ? r->heads[0].kv.chance : 0.0);
+             short_name(in->model_label), r->n_heads ? r->heads[0].kv.chance : 0.0,
+             r->weights_only ? " weights (W_K)" : "");
     draw(f, body, 1100, 800);
 }
 

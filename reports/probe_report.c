@@ -44,10 +44,39 @@ static void num(FILE *f, double v, int prec)
         fputs("n/a", f);
 }
 
+static void write_weights_table(FILE *f, const probe_report_input *in)
+{
+    const probe_result *r = in->probe;
+    const rt_config *c = &r->cfg;
+    fprintf(f, "%s: weights of %d layers, d_model %d, %d heads x %d (%d KV)\n\n", in->model_label,
+            c->n_layers, c->d_model, c->n_heads, c->head_dim, c->n_kv_heads);
+    fprintf(f, "%5s %4s %3s | %6s %6s %6s %6s %4s %4s | %6s %6s %6s %6s | %6s %6s\n", "layer", "head",
+            "kvh", "eWQ", "eWK", "eWV", "srWK", "k90", "k99", "cosKV", "cosQK", "chance", "grsKV",
+            "symW", "K=V res");
+    for (int i = 0; i < r->n_heads; i++) {
+        const probe_head *h = &r->heads[i];
+        fprintf(f, "%5d %4d %3d | %6.2f %6.2f %6.2f %6.2f %4d %4d | %6.3f %6.3f %6.3f %6.3f | %6.3f %6.3f\n",
+                h->layer, h->head, h->kv_head, h->wq.erank, h->wk.erank, h->wv.erank,
+                h->wk.stable_rank, h->wk.k90, h->wk.k99, h->kv.mean_cos2, h->qk.mean_cos2,
+                h->kv.chance, h->kv.grassmann, h->sym_w, h->kv_residual);
+    }
+    fprintf(f, "\n");
+    wrapped(f, "eW*: effective ranks of the head's W_Q, W_K and W_V slices; srWK: stable rank of W_K; "
+               "k90/k99: energy ranks of W_K. cosKV/cosQK: mean cos^2 of the principal angles between "
+               "the read directions of W_K and W_V (W_Q and W_K), chance = k/d; grsKV: Grassmann "
+               "distance (radians). symW: symmetric share of W_Q^T W_K. K=V res: |W_V - M W_K| / |W_V| "
+               "for the best linear M, the part of V a shared K=V projection cannot express without "
+               "retraining (0 = none, 1 = all).");
+}
+
 static void write_table(FILE *f, const probe_report_input *in)
 {
     const probe_result *r = in->probe;
     const rt_config *c = &r->cfg;
+    if (r->weights_only) {
+        write_weights_table(f, in);
+        return;
+    }
     fprintf(f, "%s: %s, %d layers, d_model %d, %d heads x %d (%d KV), %s, %s%s, %d tokens\n",
             in->model_label, c->family == RT_LLAMA ? "Llama-style" : "GPT-2-style", c->n_layers,
             c->d_model, c->n_heads, c->head_dim, c->n_kv_heads, variant_share_name(c->share),
@@ -158,6 +187,7 @@ static qkv_status write_json(FILE *f, const probe_report_input *in, qkv_error *e
     CHECK(cJSON_AddStringToObject(o, "share", variant_share_name(c->share)));
     CHECK(cJSON_AddBoolToObject(o, "causal", c->causal));
     CHECK(cJSON_AddBoolToObject(o, "pos2d", c->pos2d));
+    CHECK(cJSON_AddBoolToObject(root, "weights_only", r->weights_only));
     CHECK(cJSON_AddStringToObject(root, "conventions", conventions));
     CHECK(arr = cJSON_AddArrayToObject(root, "tokens"));
     for (int i = 0; i < r->n_tokens; i++) {
@@ -175,9 +205,10 @@ static qkv_status write_json(FILE *f, const probe_report_input *in, qkv_error *e
         const struct {
             const char *k;
             const spectral_ranks *r;
-        } rk[] = {{"q", &h->q},   {"k", &h->k},   {"k_pre_rope", &h->k_pre}, {"v", &h->v},
-                  {"map", &h->map}, {"w_q", &h->wq}, {"w_k", &h->wk},          {"w_v", &h->wv}};
-        for (size_t j = 0; j < sizeof rk / sizeof rk[0]; j++) {
+        } rk[] = {{"w_q", &h->wq}, {"w_k", &h->wk}, {"w_v", &h->wv},          {"q", &h->q},
+                  {"k", &h->k},     {"v", &h->v},   {"k_pre_rope", &h->k_pre}, {"map", &h->map}};
+        const size_t n_rk = r->weights_only ? 3 : sizeof rk / sizeof rk[0];
+        for (size_t j = 0; j < n_rk; j++) {
             CHECK(o = ranks_json(rk[j].r));
             cJSON_AddItemToObject(item, rk[j].k, o);
         }
@@ -185,9 +216,13 @@ static qkv_status write_json(FILE *f, const probe_report_input *in, qkv_error *e
         cJSON_AddItemToObject(item, "overlap_kv", o);
         CHECK(o = overlap_json(&h->qk, h->cos_qk));
         cJSON_AddItemToObject(item, "overlap_qk", o);
+        CHECK(add_num(item, "sym_share_w", h->sym_w));
+        if (r->weights_only) {
+            CHECK(add_num(item, "kv_residual", h->kv_residual));
+            continue;
+        }
         CHECK(add_num(item, "cka_kv", h->cka_kv));
         CHECK(add_num(item, "cka_qk", h->cka_qk));
-        CHECK(add_num(item, "sym_share_w", h->sym_w));
         CHECK(add_num(item, "sym_share_scores", h->sym_scores));
         CHECK(add_num(item, "map_entropy", h->map_stats.entropy));
         CHECK(add_num(item, "map_first_mass", h->map_stats.first_mass));
@@ -207,6 +242,26 @@ nomem:
 static void write_csv(FILE *f, const probe_report_input *in)
 {
     const probe_result *r = in->probe;
+    if (r->weights_only) {
+        fputs("layer,head,kv_head,erank_w_q,erank_w_k,erank_w_v,stable_rank_w_k,k90_w_k,k99_w_k,"
+              "overlap_kv_mean_cos2,overlap_qk_mean_cos2,overlap_chance,grassmann_kv,grassmann_qk,"
+              "sym_share_w,kv_residual\n",
+              f);
+        for (int i = 0; i < r->n_heads; i++) {
+            const probe_head *h = &r->heads[i];
+            fprintf(f, "%d,%d,%d", h->layer, h->head, h->kv_head);
+            const double vals[] = {h->wq.erank, h->wk.erank, h->wv.erank, h->wk.stable_rank, h->wk.k90,
+                                   h->wk.k99, h->kv.mean_cos2, h->qk.mean_cos2, h->kv.chance,
+                                   h->kv.grassmann, h->qk.grassmann, h->sym_w, h->kv_residual};
+            for (size_t j = 0; j < sizeof vals / sizeof vals[0]; j++) {
+                char buf[40];
+                fmt_double(vals[j], buf, sizeof buf);
+                fprintf(f, ",%s", buf);
+            }
+            fputc('\n', f);
+        }
+        return;
+    }
     fputs("layer,head,kv_head,erank_q,erank_k_pre_rope,erank_k,erank_v,erank_map,erank_w_q,"
           "erank_w_k,erank_w_v,stable_rank_w_k,k90_w_k,k99_w_k,overlap_kv_mean_cos2,"
           "overlap_qk_mean_cos2,overlap_chance,grassmann_kv,grassmann_qk,cka_kv,cka_qk,"
@@ -236,6 +291,21 @@ static void write_md(FILE *f, const probe_report_input *in)
 {
     const probe_result *r = in->probe;
     const rt_config *c = &r->cfg;
+    if (r->weights_only) {
+        fprintf(f, "# qkvplan weight probe: %s\n\n| layer | head | KV head | erank W_Q | erank W_K | "
+                   "erank W_V | K–V cos² | Q–K cos² | chance | sym W | K=V residual |\n"
+                   "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+                in->model_label);
+        for (int i = 0; i < r->n_heads; i++) {
+            const probe_head *h = &r->heads[i];
+            fprintf(f, "| %d | %d | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n",
+                    h->layer, h->head, h->kv_head, h->wq.erank, h->wk.erank, h->wv.erank,
+                    h->kv.mean_cos2, h->qk.mean_cos2, h->kv.chance, h->sym_w, h->kv_residual);
+        }
+        fprintf(f, "\nConventions: %s K=V residual: |W_V - M W_K| / |W_V| for the best linear M.\n",
+                conventions);
+        return;
+    }
     fprintf(f, "# qkvplan probe: %s\n\n", in->model_label);
     fprintf(f, "%s-style, %d layers, d_model %d, %d heads x %d (%d KV heads), %s, %s; %d tokens.\n\n",
             c->family == RT_LLAMA ? "Llama" : "GPT-2", c->n_layers, c->d_model, c->n_heads,

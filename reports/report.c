@@ -68,14 +68,17 @@ void report_verdict(const kvplan_result *r, char *buf, size_t buf_bytes)
     PUT("%zu of %zu setups fit.", r->n_fit, r->n_rows);
     if (r->best_row >= 0) {
         const kvplan_row *w = &r->rows[r->best_row];
-        char red[16];
-        snprintf(red, sizeof red, "%.1f%%", 100.0 * w->kv_reduction);
+        char red[32];
+        if (w->kv_reduction > 0.0)
+            snprintf(red, sizeof red, "KV cache -%.1f%% vs", 100.0 * w->kv_reduction);
+        else
+            snprintf(red, sizeof red, "the KV cache of");
         if (w->has_paper)
-            PUT(" Least paper-measured loss among them: %s (KV cache -%s vs QKV+MHA, %+.1f%% "
-                "perplexity in the paper).",
+            PUT(" Least paper-measured loss among them: %s (%s QKV+MHA, %+.1f%% perplexity in the "
+                "paper).",
                 w->label, red, w->paper_ppl_delta_pct);
         else
-            PUT(" Smallest that fits: %s (KV cache -%s vs QKV+MHA).", w->label, red);
+            PUT(" Smallest that fits: %s (%s QKV+MHA).", w->label, red);
     } else if (r->n_rows > 0) {
         size_t s = 0;
         for (size_t i = 1; i < r->n_rows; i++)

@@ -257,5 +257,46 @@ head -c 50 README.md > "$TMP/tiny.txt"
 usage_error 3 "tiny.txt' has 50 bytes" study --tasks "text:$TMP/tiny.txt"
 expect 0 'Tasks: reverse, sort, sub, swap, copy, text:FILE' -- study --help
 
+# --- real checkpoint formats: convert, plan, probe
+"$BIN" convert $MODEL --to safetensors "$TMP/cv-st" && "$BIN" convert $MODEL --to gguf "$TMP/cv.gguf" \
+    && "$BIN" convert "$TMP/cv-st" --to gguf "$TMP/cv16.gguf" --f16 && ok || bad "convert"
+[ -s "$TMP/cv-st/model.safetensors" ] && [ -s "$TMP/cv-st/config.json" ] && ok || bad "convert to safetensors wrote no directory"
+ref=$("$BIN" probe $MODEL --tokens "1 461 461 401" -f csv | md5sum)
+for f in "$TMP/cv-st" "$TMP/cv-st/model.safetensors" "$TMP/cv.gguf"; do
+    [ "$("$BIN" probe "$f" --tokens "1 461 461 401" -f csv | md5sum)" = "$ref" ] && ok || bad "probe of $f differs from the llama2.c file"
+done
+wref=$("$BIN" probe $MODEL --weights -f csv | md5sum)
+for f in "$TMP/cv-st" "$TMP/cv.gguf"; do
+    [ "$("$BIN" probe "$f" --weights -f csv | md5sum)" = "$wref" ] && ok || bad "weight probe of $f differs"
+done
+expect 0 'K=V res' -- probe $MODEL --weights
+expect 0 '"kv_residual"' -- probe "$TMP/cv.gguf" --weights -f json
+expect 0 'weights: 1040128 bytes as stored in the model file' -- -m "$TMP/cv.gguf" --ctx 512
+expect 0 'weights: 1040128 bytes as stored' -- -m "$TMP/cv-st" --ctx 512
+expect 0 'weights: 520064 bytes as stored' -- -m "$TMP/cv16.gguf" --ctx 512
+expect 2 "--to 'onnx': use safetensors or gguf" -- convert $MODEL --to onnx "$TMP/x"
+expect 2 "convert: give IN" -- convert $MODEL
+expect 3 "convert: converting writes Llama-family models" -- convert "$TMP/st/models/sort-QKV.qkvm" --to gguf "$TMP/gpt2.gguf"
+[ ! -e "$TMP/gpt2.gguf" ] && [ -z "$(ls "$TMP" | grep 'gpt2.gguf.tmp')" ] && ok || bad "a failed convert left a file"
+usage_error 2 "--weights probes weights alone" probe $MODEL --weights --tokens "1 2"
+F=tests/fixtures/formats
+for c in "st-truncated:the header is not a JSON object" "st-header-past-end:header length 1000000 runs past the end" \
+    "st-too-short:too short for a safetensors header" "st-offsets-out-of-range:data_offsets outside the data section" \
+    "st-offsets-mismatch:spans 12 bytes but its shape and dtype need 16" "st-overlap:tensors 'a' and 'b' overlap" \
+    "st-unknown-dtype:unknown dtype 'F12'" "st-overflow:the size of its shape overflows 64 bits" \
+    "st-not-object:the header is not a JSON object" "st-no-offsets:lacks dtype, shape or data_offsets" \
+    "st-good:tensor 'model.layers.0.self_attn.q_proj.weight' is missing"; do
+    usage_error 3 "${c#*:}" probe "$F/${c%%:*}.safetensors" --weights
+done
+for c in "gguf-bad-magic:not a GGUF file \\(bad magic\\)" "gguf-string-past-end:needs 1000000000 bytes but the file has 1 left" \
+    "gguf-array-too-long:claims 4000000000 elements" "gguf-deep-nesting:nests arrays deeper than 4" \
+    "gguf-billions:claims 4000000000 metadata entries and 4000000000 tensors" \
+    "gguf-dims-overflow:the product of its dimensions overflows" "gguf-tensor-past-end:lies outside the data section" \
+    "gguf-missing-keys:metadata key llama.block_count is missing" "gguf-unknown-type:unknown ggml type 99" \
+    "gguf-truncated:the GGUF header needs 24 bytes"; do
+    usage_error 3 "${c#*:}" probe "$F/${c%%:*}.gguf" --weights
+    usage_error 3 "${c#*:}" -m "$F/${c%%:*}.gguf"
+done
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

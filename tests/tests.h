@@ -15,6 +15,7 @@ Suite *runtime_suite(void);
 Suite *spectral_suite(void);
 Suite *probe_suite(void);
 Suite *train_suite(void);
+Suite *formats_suite(void);
 
 /* Directory of test fixtures, relative to the repository root. */
 #define FIXTURES "tests/fixtures/"

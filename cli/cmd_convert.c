@@ -1,0 +1,148 @@
+/* qkvplan convert IN --to safetensors|gguf OUT — write a model the runtime
+ * holds in a standard format. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../probes/checkpoint.h"
+#include "../reports/bundle.h"
+#include "../reports/outfile.h"
+#include "cli.h"
+#include "options.h"
+
+enum { C_TO = 1, C_F16, C_HELP };
+
+static const cli_option convert_options[] = {
+    {C_TO, "to", 't', "FORMAT", NULL,
+     "safetensors (OUT is a directory: model.safetensors + config.json, Hugging Face names and Q/K "
+     "row order) or gguf (OUT is a file, llama architecture)"},
+    {C_F16, "f16", 0, NULL, NULL, "store tensors as F16 instead of F32"},
+    {C_HELP, "help", 'h', NULL, NULL, "show this help"},
+    {0, NULL, 0, NULL, NULL, NULL},
+};
+
+typedef struct {
+    const char *to;
+    bool f16, help;
+} convert_state;
+
+static int on_option(void *vs, int id, const char *name, const char *value)
+{
+    convert_state *st = vs;
+    (void)name;
+    if (id == C_TO)
+        st->to = value;
+    else if (id == C_F16)
+        st->f16 = true;
+    else if (id == C_HELP)
+        st->help = true;
+    return 0;
+}
+
+int cmd_convert(int argc, char **argv)
+{
+    convert_state st = {0};
+    const char *pos[2] = {NULL, NULL};
+    int n_pos = 0;
+    /* IN and OUT are positional; the option parser sees the rest */
+    char *rest[64];
+    int n_rest = 0;
+    for (int i = 0; i < argc && n_rest < 63; i++) {
+        if (i > 0 && argv[i][0] != '-' && !(i > 1 && (strcmp(argv[i - 1], "--to") == 0 ||
+                                                     strcmp(argv[i - 1], "-t") == 0))) {
+            if (n_pos < 2) {
+                pos[n_pos++] = argv[i];
+                continue;
+            }
+        }
+        rest[n_rest++] = argv[i];
+    }
+    rest[n_rest] = NULL;
+    if (cli_parse(convert_options, n_rest, rest, on_option, &st) != 0)
+        return EXIT_USAGE;
+    if (st.help) {
+        printf("Usage: qkvplan convert IN --to safetensors|gguf OUT [--f16]\n\n"
+               "Writes a Llama-family model the runtime holds (a llama2.c checkpoint, a .qkvm from\n"
+               "qkvplan study, or a safetensors or GGUF file) in a standard format, so files\n"
+               "round-trip: loading OUT gives the same logits as IN.\n");
+        cli_print_options(stdout, convert_options);
+        printf("\nExit codes: 0 written; 1 output could not be written; 2 bad command line;\n"
+               "3 unreadable or unsupported input.\n");
+        return cli_finish_stdout(EXIT_OK);
+    }
+    if (n_pos != 2 || !st.to) {
+        cli_error("convert: give IN, --to safetensors|gguf and OUT (see 'qkvplan convert --help')");
+        return EXIT_USAGE;
+    }
+    const bool to_st = strcasecmp(st.to, "safetensors") == 0, to_gg = strcasecmp(st.to, "gguf") == 0;
+    if (!to_st && !to_gg) {
+        cli_error("--to '%s': use safetensors or gguf", st.to);
+        return EXIT_USAGE;
+    }
+    if (same_path(pos[0], pos[1])) {
+        cli_error("convert: OUT '%s' is the input file; refusing to overwrite it", pos[1]);
+        return EXIT_USAGE;
+    }
+    qkv_error err;
+    ckpt ck;
+    rt_model m;
+    if (ckpt_open(pos[0], &ck, &err) != QKV_OK) {
+        cli_error("%s", err.msg);
+        return err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
+    }
+    if (ckpt_load_model(&ck, &m, &err) != QKV_OK) {
+        cli_error("%s", err.msg);
+        ckpt_close(&ck);
+        return EXIT_INPUT;
+    }
+    ckpt_close(&ck);
+    int code = EXIT_OK;
+    outfile a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    char pa[4200], pb[4200];
+    if (to_st) {
+        if (report_make_dir(pos[1], &err) != QKV_OK) {
+            cli_error("%s", err.msg);
+            code = EXIT_FAIL;
+            goto done;
+        }
+        snprintf(pa, sizeof pa, "%s/model.safetensors", pos[1]);
+        snprintf(pb, sizeof pb, "%s/config.json", pos[1]);
+        if (outfile_open(&a, pa, &err) != QKV_OK || outfile_open(&b, pb, &err) != QKV_OK) {
+            cli_error("%s", err.msg);
+            code = EXIT_FAIL;
+            goto done;
+        }
+        if (ckpt_write_safetensors(a.f, b.f, &m, st.f16, &err) != QKV_OK) {
+            cli_error("convert: %s", err.msg);
+            code = err.code == QKV_ERR_UNSUPPORTED ? EXIT_INPUT : EXIT_FAIL;
+            goto done;
+        }
+        if (outfile_commit(&a, &err) != QKV_OK || outfile_commit(&b, &err) != QKV_OK) {
+            cli_error("%s", err.msg);
+            code = EXIT_FAIL;
+        }
+    } else {
+        if (outfile_open(&a, pos[1], &err) != QKV_OK) {
+            cli_error("%s", err.msg);
+            code = EXIT_FAIL;
+            goto done;
+        }
+        if (ckpt_write_gguf(a.f, &m, st.f16, &err) != QKV_OK) {
+            cli_error("convert: %s", err.msg);
+            code = err.code == QKV_ERR_UNSUPPORTED ? EXIT_INPUT : EXIT_FAIL;
+            goto done;
+        }
+        if (outfile_commit(&a, &err) != QKV_OK) {
+            cli_error("%s", err.msg);
+            code = EXIT_FAIL;
+        }
+    }
+done:
+    outfile_abort(&a);
+    outfile_abort(&b);
+    rt_model_free(&m);
+    return code;
+}

@@ -1,0 +1,64 @@
+/* checkpoint.h — one view of every checkpoint format qkvplan reads:
+ * llama2.c .bin, qkvplan .qkvm, safetensors (a file with config.json beside
+ * it, a directory, or a sharded index) and GGUF.
+ *
+ * Tensor names: Hugging Face Llama/Mistral/Qwen (model.layers.N.self_attn.
+ * q_proj/k_proj/v_proj/o_proj, mlp.gate_proj/up_proj/down_proj, ...) and
+ * GGUF (blk.N.attn_q/attn_k/attn_v/attn_output, ffn_gate/ffn_up/ffn_down).
+ * Hugging Face stores each head's Q and K rows in "rotate-half" order
+ * (the first half of the head, then the second); llama2.c and GGUF (whose
+ * converter permutes them) store interleaved pairs, which is the runtime's
+ * RoPE. Reading from safetensors re-orders those rows into interleaved
+ * order; writing does the reverse. Row spaces are unchanged either way.
+ */
+#ifndef QKV_CHECKPOINT_H
+#define QKV_CHECKPOINT_H
+
+#include "../analyzer/model.h"
+#include "gguf.h"
+#include "rt_model.h"
+#include "safetensors.h"
+
+typedef enum { CKPT_LLAMA2C, CKPT_QKVM, CKPT_SAFETENSORS, CKPT_GGUF } ckpt_kind;
+
+typedef struct {
+    ckpt_kind kind;
+    char path[4096];
+    rt_config cfg;        /* the architecture (Llama family unless a .qkvm says otherwise) */
+    uint64_t file_bytes;  /* bytes of all tensors as stored */
+    uint64_t n_params;    /* elements of all tensors as stored */
+    rt_model rt;          /* llama2.c and .qkvm: the whole model, loaded */
+    st_file st;
+    gguf_file gg;
+    bool has_rt;
+} ckpt;
+
+qkv_status ckpt_open(const char *path, ckpt *c, qkv_error *err);
+void ckpt_close(ckpt *c);
+
+/* The projection weights of one layer, rows in interleaved RoPE order:
+ * wq (NH*HD, C), wk (KVH*HD, C), wv (KVH*HD, C). */
+qkv_status ckpt_read_attn(ckpt *c, int layer, float *wq, float *wk, float *wv, qkv_error *err);
+
+/* The whole model in the runtime (Llama family for safetensors and GGUF).
+ * Caller frees m with rt_model_free. */
+qkv_status ckpt_load_model(ckpt *c, rt_model *m, qkv_error *err);
+
+/* The planner's view of a model file: a GGUF file (architecture from its
+ * metadata), safetensors (config.json beside the file, or in the
+ * directory), or a config.json alone. When tensors are found,
+ * file_weight_bytes and file_params hold their exact totals. */
+qkv_status ckpt_plan_shape(const char *path, model_shape *ms, qkv_error *err);
+
+/* Tensor bytes read from disk so far (for benchmarks). */
+uint64_t ckpt_bytes_read(const ckpt *c);
+
+/* Write runtime model m (Llama family) as safetensors into directory out
+ * (model.safetensors + config.json, Hugging Face names and row order) or as
+ * a GGUF file, F32 or (half) F16. Files are written atomically by the
+ * callers' writer functions; these take open streams. */
+qkv_status ckpt_write_safetensors(FILE *weights, FILE *config, const rt_model *m, int half,
+                                  qkv_error *err);
+qkv_status ckpt_write_gguf(FILE *out, const rt_model *m, int half, qkv_error *err);
+
+#endif
