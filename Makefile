@@ -115,6 +115,7 @@ qkvplan-asan: $(BUILD)/cli/main.o $(CLI_OBJ) $(LIB)
 bench: $(BENCH_BIN) qkvplan
 	$(Q)./$(BUILD)/bench/bench_plan ./qkvplan
 	$(Q)./$(BUILD)/bench/bench_runtime
+	$(Q)./$(BUILD)/bench/bench_formats
 
 install: qkvplan
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -360,18 +360,21 @@ qkv_status spectral_rowspace(const float *A, int k, int d, int lda, double *sval
     int r = 0;
     while (r < k && svals[r] > tol)
         r++;
-    /* basis row i = (u_iᵀ A) / σ_i, u_i the eigenvector of the i-th largest */
-    for (int i = 0; i < r; i++) {
-        const int col = k - 1 - i;
-        double *row = basis + (size_t)i * d;
-        memset(row, 0, (size_t)d * sizeof(double));
-        for (int j = 0; j < k; j++) {
-            const double u = G[(size_t)j * k + col] / svals[i];
-            const double *a = D + (size_t)j * d;
-            for (int t = 0; t < d; t++)
-                row[t] += u * a[t];
-        }
+    /* basis row i = (u_iᵀ A) / σ_i, u_i the eigenvector of the i-th largest:
+     * the scaled eigenvectors as rows of U (r × k), then one GEMM */
+    double *U = malloc((size_t)(r ? r : 1) * k * sizeof(double));
+    if (!U) {
+        free(D);
+        free(G);
+        free(w);
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
     }
+    for (int i = 0; i < r; i++)
+        for (int j = 0; j < k; j++)
+            U[(size_t)i * k + j] = G[(size_t)j * k + (k - 1 - i)] / svals[i];
+    if (r > 0)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r, d, k, 1.0, U, k, D, d, 0.0, basis, d);
+    free(U);
     *rank = r;
     free(D);
     free(G);
@@ -424,18 +427,23 @@ qkv_status spectral_overlap_bases(const double *qa, int ra, int ka, const double
 double spectral_residual(const float *A, int ka, int lda, const double *qb, int rb, int d)
 {
     double total = 0.0, inside = 0.0;
-    for (int i = 0; i < ka; i++) {
-        const float *a = A + (size_t)i * lda;
-        for (int t = 0; t < d; t++)
-            total += (double)a[t] * a[t];
-        for (int j = 0; j < rb; j++) {
-            const double *q = qb + (size_t)j * d;
-            double dot = 0.0;
-            for (int t = 0; t < d; t++)
-                dot += a[t] * q[t];
-            inside += dot * dot;
-        }
+    double *a = malloc((size_t)ka * d * sizeof(double)), *proj = malloc((size_t)ka * (rb ? rb : 1) * sizeof(double));
+    if (!a || !proj) {
+        free(a);
+        free(proj);
+        return NAN; /* reported as not available, never as a number */
     }
+    for (int i = 0; i < ka; i++)
+        for (int t = 0; t < d; t++) {
+            a[(size_t)i * d + t] = A[(size_t)i * lda + t];
+            total += a[(size_t)i * d + t] * a[(size_t)i * d + t];
+        }
+    if (rb > 0)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ka, rb, d, 1.0, a, d, qb, d, 0.0, proj, rb);
+    for (size_t i = 0; i < (size_t)ka * rb; i++)
+        inside += proj[i] * proj[i];
+    free(a);
+    free(proj);
     if (total <= 0.0)
         return 0.0;
     const double out = (total - inside) / total;
