@@ -8,7 +8,7 @@ WERROR   ?=
 
 # Debian packages qkvplan builds and tests with (see `make deps`).
 DEB_PACKAGES := build-essential pkg-config libcjson-dev libxlsxwriter-dev check \
-                libopenblas-dev liblapacke-dev gnuplot-nox unzip
+                libopenblas-dev liblapacke-dev gnuplot-nox unzip clang libclang-rt-14-dev valgrind
 
 PKG_CFLAGS := $(shell pkg-config --cflags libcjson openblas lapacke xlsxwriter 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs libcjson openblas lapacke xlsxwriter 2>/dev/null) -lpthread
@@ -39,7 +39,7 @@ TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 LIB       := $(BUILD)/libqkvplan.a
 
-.PHONY: all deps check test-unit test-cli demo install uninstall clean asan bench
+.PHONY: all deps check test-unit test-cli demo install uninstall clean asan valgrind bench fuzz fuzz-bins
 
 all: qkvplan
 
@@ -91,6 +91,7 @@ test-unit: $(BUILD)/run-tests
 
 test-cli: qkvplan
 	$(Q)LC_ALL=C bash tests/cli_test.sh ./qkvplan
+	$(Q)LC_ALL=C bash tests/malformed_test.sh ./qkvplan
 
 # The README's main job.
 demo: deps
@@ -106,6 +107,15 @@ asan: deps
 	$(Q)LC_ALL=C CK_FORK=no ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ./build-asan/run-tests
 	$(Q)LC_ALL=C ASAN_OPTIONS=detect_leaks=1 bash tests/cli_test.sh ./build-asan/qkvplan
+	$(Q)LC_ALL=C ASAN_OPTIONS=detect_leaks=1 bash tests/malformed_test.sh ./build-asan/qkvplan
+
+# The CLI tests with every qkvplan run under valgrind memcheck: any error or
+# definite leak fails the run (exit 99 from valgrind, caught by the scripts).
+valgrind: deps
+	$(Q)$(MAKE) --no-print-directory qkvplan
+	$(Q)mkdir -p build && printf '#!/bin/sh\nexec %s -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite %s/qkvplan "$$@"\n' "$$(command -v valgrind)" "$$(pwd)" > build/qkvplan-vg && chmod +x build/qkvplan-vg
+	$(Q)LC_ALL=C bash tests/cli_test.sh ./build/qkvplan-vg
+	$(Q)LC_ALL=C bash tests/malformed_test.sh ./build/qkvplan-vg
 
 qkvplan-asan: $(BUILD)/cli/main.o $(CLI_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $(BUILD)/qkvplan")
@@ -117,6 +127,32 @@ bench: $(BENCH_BIN) qkvplan
 	$(Q)./$(BUILD)/bench/bench_runtime
 	$(Q)./$(BUILD)/bench/bench_formats
 
+# libFuzzer harnesses (clang, AddressSanitizer + UBSan) for every parser.
+# `make fuzz FUZZ_SECONDS=N` runs each target for N seconds from the seeds in
+# tests/fuzz/seeds/TARGET (copied to a working corpus under build-fuzz/) and
+# fails on the first crash, leak or timeout, leaving the input in build-fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := units variants hfconfig llama2c safetensors gguf cli
+FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_FLAGS)" CFLAGS="-O1 -g" fuzz-bins
+	$(Q)set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t; cp -n tests/fuzz/seeds/$$t/* build-fuzz/corpus/$$t/ 2>/dev/null || true; \
+	  echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
+	  ./build-fuzz/fuzz_$$t build-fuzz/corpus/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -rss_limit_mb=2048 -max_len=65536 -artifact_prefix=build-fuzz/crash-$$t- -print_final_stats=1 \
+	    2> build-fuzz/fuzz_$$t.log || { tail -40 build-fuzz/fuzz_$$t.log; exit 1; }; \
+	  grep -E "^stat::number_of_executed_units|cov: " build-fuzz/fuzz_$$t.log | tail -2; \
+	done
+
+fuzz-bins: $(addprefix $(BUILD)/fuzz_,$(FUZZ_TARGETS))
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(CLI_OBJ) $(LIB)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS_ALL)
+
 install: qkvplan
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 qkvplan $(DESTDIR)$(PREFIX)/bin/qkvplan
@@ -125,6 +161,6 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/qkvplan
 
 clean:
-	rm -rf build build-asan qkvplan
+	rm -rf build build-asan build-fuzz qkvplan
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(BUILD)/cli/main.d

@@ -55,15 +55,24 @@ qkv_status variant_parse_kv_heads(const char *s, uint64_t n_heads, uint64_t *kv_
         return qkv_error_set(err, QKV_ERR_PARSE,
                              "'%s' is not a head sharing; use mha, mqa, gqa-N or a number", s);
     if (v > n_heads || n_heads % v != 0) {
+        /* The divisors of n_heads, ascending: pairs (d, n/d) for d <= sqrt(n),
+         * so even 2^32 heads take 65536 steps. */
+        uint64_t small[64], large[64];
+        size_t ns = 0, nl = 0;
+        for (uint64_t d = 1; d <= n_heads / d && ns < 64 && nl < 64; d++) {
+            if (n_heads % d != 0)
+                continue;
+            small[ns++] = d;
+            if (d != n_heads / d)
+                large[nl++] = n_heads / d;
+        }
         char valid[256];
         size_t used = 0;
         valid[0] = '\0';
-        for (uint64_t d = 1; d <= n_heads && used + 24 < sizeof valid; d++) {
-            if (n_heads % d == 0) {
-                int k = snprintf(valid + used, sizeof valid - used, "%s%" PRIu64,
-                                 used ? ", " : "", d);
-                used += k > 0 ? (size_t)k : 0;
-            }
+        for (size_t i = 0; i < ns + nl && used + 24 < sizeof valid; i++) {
+            uint64_t d = i < ns ? small[i] : large[nl - 1 - (i - ns)];
+            int k = snprintf(valid + used, sizeof valid - used, "%s%" PRIu64, used ? ", " : "", d);
+            used += k > 0 ? (size_t)k : 0;
         }
         return qkv_error_set(err, QKV_ERR_INVALID,
                              "%llu KV heads do not divide %llu query heads (valid: %s)", v,

@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../reports/outfile.h"
 #include "cli.h"
 
 int main(int argc, char **argv)
 {
+    outfile_install_signal_cleanup();
     if (argc > 1 && argv[1][0] != '-') {
         const char *cmd = argv[1];
         if (strcmp(cmd, "plan") == 0)

@@ -34,7 +34,7 @@ int cli_parse(const cli_option *table, int argc, char **argv, cli_handler h, voi
     memset(&longs[n], 0, sizeof longs[n]);
     shorts[ns] = '\0';
 
-    optind = 1;
+    optind = 0; /* glibc: 0 re-initialises getopt fully, so commands can parse again */
     opterr = 0;
     for (;;) {
         int c = getopt_long(argc, argv, shorts, longs, NULL);

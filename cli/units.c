@@ -65,7 +65,7 @@ int units_parse_size(const char *s, uint64_t *bytes, char *why, size_t why_bytes
             q++;
         char tmp[64];
         size_t n = (size_t)(q - end);
-        if (n >= sizeof tmp)
+        if (n + 2 > sizeof tmp) /* '0', the n characters, the NUL */
             return WHY("has too many decimals");
         tmp[0] = '0';
         memcpy(tmp + 1, end, n);

@@ -282,6 +282,10 @@ static void ctx_gp(FILE *f, const report_input *in, size_t i, const char *base)
 
 /* Run gnuplot on script in dir with outputs to temporary names; on success
  * rename them into place. */
+static qkv_status run_and_rename(const char *dir, const char *base, const char *set,
+                                 const char *script, const char *png_tmp, const char *svg_tmp,
+                                 qkv_error *err);
+
 qkv_status report_gnuplot_run(const char *dir, const char *base, qkv_error *err)
 {
     char png_tmp[512], svg_tmp[512], set[1200], script[512];
@@ -289,6 +293,21 @@ qkv_status report_gnuplot_run(const char *dir, const char *base, qkv_error *err)
     snprintf(svg_tmp, sizeof svg_tmp, "%s.svg.tmp", base);
     snprintf(set, sizeof set, "outpng=\"%s\"; outsvg=\"%s\"", png_tmp, svg_tmp);
     snprintf(script, sizeof script, "%s.gp", base);
+    char track_png[4096], track_svg[4096];
+    snprintf(track_png, sizeof track_png, "%s/%s", dir, png_tmp);
+    snprintf(track_svg, sizeof track_svg, "%s/%s", dir, svg_tmp);
+    outfile_track(track_png);
+    outfile_track(track_svg);
+    qkv_status st = run_and_rename(dir, base, set, script, png_tmp, svg_tmp, err);
+    outfile_untrack(track_png);
+    outfile_untrack(track_svg);
+    return st;
+}
+
+static qkv_status run_and_rename(const char *dir, const char *base, const char *set,
+                                 const char *script, const char *png_tmp, const char *svg_tmp,
+                                 qkv_error *err)
+{
     int pipefd[2];
     if (pipe(pipefd) != 0)
         return qkv_error_set(err, QKV_ERR_TOOL, "cannot run gnuplot: %s", strerror(errno));

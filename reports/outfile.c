@@ -3,13 +3,62 @@
 #include "outfile.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define TRACK_MAX 32
+#define TRACK_PATH 4200
+static char tracked[TRACK_MAX][TRACK_PATH];
+static volatile sig_atomic_t tracked_live[TRACK_MAX];
+
+void outfile_track(const char *path)
+{
+    for (int i = 0; i < TRACK_MAX; i++) {
+        if (!tracked_live[i]) {
+            snprintf(tracked[i], TRACK_PATH, "%s", path);
+            tracked_live[i] = 1;
+            return;
+        }
+    }
+}
+
+void outfile_untrack(const char *path)
+{
+    for (int i = 0; i < TRACK_MAX; i++) {
+        if (tracked_live[i] && strcmp(tracked[i], path) == 0) {
+            tracked_live[i] = 0;
+            return;
+        }
+    }
+}
+
+static void on_signal(int sig)
+{
+    for (int i = 0; i < TRACK_MAX; i++)
+        if (tracked_live[i])
+            unlink(tracked[i]); /* async-signal-safe */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void outfile_install_signal_cleanup(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+}
+
 static void release(outfile *o)
 {
+    if (o->tmp_path)
+        outfile_untrack(o->tmp_path);
     free(o->tmp_path);
     free(o->final_path);
     o->tmp_path = o->final_path = NULL;
@@ -64,6 +113,8 @@ qkv_status outfile_open(outfile *o, const char *path, qkv_error *err)
     memcpy(o->tmp_path, o->final_path, n);
     memcpy(o->tmp_path + n, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
     int fd = mkstemp(o->tmp_path);
+    if (fd >= 0)
+        outfile_track(o->tmp_path);
     if (fd < 0) {
         int e = errno;
         release(o);

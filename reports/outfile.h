@@ -34,4 +34,14 @@ qkv_status outfile_commit(outfile *o, qkv_error *err);
 /* Close and remove the temporary file; o may be zeroed or already committed. */
 void outfile_abort(outfile *o);
 
+/* Interrupted runs leave nothing half-written: every temporary file in
+ * flight (outfile's own, and those registered with outfile_track, such as
+ * the images gnuplot draws) is recorded in a small process-wide table, and
+ * outfile_install_signal_cleanup() makes SIGINT, SIGTERM and SIGHUP remove
+ * them before the process dies of the signal. The table is the one piece of
+ * global state in the library: a signal handler cannot be given context. */
+void outfile_install_signal_cleanup(void);
+void outfile_track(const char *path);
+void outfile_untrack(const char *path);
+
 #endif

@@ -129,15 +129,6 @@ usage_error 2 "overflows 64 bits" --layers 4294967296 --d-model 4294967296 --hea
     --head-dim 4294967296 --ffn 4294967296 --vocab 4294967296
 usage_error 2 "--model 'llama-9'.*no such catalog model" -m llama-9
 expect 2 "option '--ctx' needs a value" -- --ctx
-usage_error 3 "cannot read '$FIX/nope.json'" -m $FIX/nope.json
-usage_error 3 "bad-truncated.json: not valid JSON" -m $FIX/bad-truncated.json
-usage_error 3 "bad-zero-layers.json: 'num_hidden_layers' is 0" -m $FIX/bad-zero-layers.json
-usage_error 3 "bad-negative-layers.json: 'num_hidden_layers' is -4" -m $FIX/bad-negative-layers.json
-usage_error 3 "bad-string-layers.json: 'num_hidden_layers' is not a number" -m $FIX/bad-string-layers.json
-usage_error 3 "bad-missing-hidden.json: required key 'hidden_size' is missing" -m $FIX/bad-missing-hidden.json
-usage_error 3 "bad-empty.json: the file is empty" -m $FIX/bad-empty.json
-usage_error 3 "overflows 64 bits" -m $FIX/bad-overflow.json
-usage_error 3 "5 KV heads do not divide 32" -m $FIX/bad-kv-heads.json
 
 # output failures
 cp $FIX/llama-3.2-1b.json "$TMP/in.json"
@@ -228,7 +219,6 @@ head -c 1000 $MODEL > "$TMP/trunc.bin"
 usage_error 3 "trunc.bin' is 1000 bytes; its header .* needs 1056540" probe "$TMP/trunc.bin"
 head -c 20 $MODEL > "$TMP/short.bin"
 usage_error 3 "too short for a llama2.c header" probe "$TMP/short.bin"
-usage_error 3 "gpt2.json': header field dim is 538970747" probe $FIX/gpt2.json
 
 # --- study
 SMALL="--d-model 16 --heads 2 --layers 1 --seq-len 6 --steps 40 --seeds 2 --batch 8"
@@ -279,24 +269,7 @@ expect 2 "convert: give IN" -- convert $MODEL
 expect 3 "convert: converting writes Llama-family models" -- convert "$TMP/st/models/sort-QKV.qkvm" --to gguf "$TMP/gpt2.gguf"
 [ ! -e "$TMP/gpt2.gguf" ] && [ -z "$(ls "$TMP" | grep 'gpt2.gguf.tmp')" ] && ok || bad "a failed convert left a file"
 usage_error 2 "--weights probes weights alone" probe $MODEL --weights --tokens "1 2"
-F=tests/fixtures/formats
-for c in "st-truncated:the header is not a JSON object" "st-header-past-end:header length 1000000 runs past the end" \
-    "st-too-short:too short for a safetensors header" "st-offsets-out-of-range:data_offsets outside the data section" \
-    "st-offsets-mismatch:spans 12 bytes but its shape and dtype need 16" "st-overlap:tensors 'a' and 'b' overlap" \
-    "st-unknown-dtype:unknown dtype 'F12'" "st-overflow:the size of its shape overflows 64 bits" \
-    "st-not-object:the header is not a JSON object" "st-no-offsets:lacks dtype, shape or data_offsets" \
-    "st-good:tensor 'model.layers.0.self_attn.q_proj.weight' is missing"; do
-    usage_error 3 "${c#*:}" probe "$F/${c%%:*}.safetensors" --weights
-done
-for c in "gguf-bad-magic:not a GGUF file \\(bad magic\\)" "gguf-string-past-end:needs 1000000000 bytes but the file has 1 left" \
-    "gguf-array-too-long:claims 4000000000 elements" "gguf-deep-nesting:nests arrays deeper than 4" \
-    "gguf-billions:claims 4000000000 metadata entries and 4000000000 tensors" \
-    "gguf-dims-overflow:the product of its dimensions overflows" "gguf-tensor-past-end:lies outside the data section" \
-    "gguf-missing-keys:metadata key llama.block_count is missing" "gguf-unknown-type:unknown ggml type 99" \
-    "gguf-truncated:the GGUF header needs 24 bytes"; do
-    usage_error 3 "${c#*:}" probe "$F/${c%%:*}.gguf" --weights
-    usage_error 3 "${c#*:}" -m "$F/${c%%:*}.gguf"
-done
+# malformed files: tests/malformed/MANIFEST, run by tests/malformed_test.sh
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

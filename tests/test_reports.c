@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../analyzer/catalog.h"
@@ -246,6 +248,35 @@ START_TEST(atomic_output)
 }
 END_TEST
 
+/* An interrupt in the middle of writing leaves neither the target nor the
+ * temporary file behind. */
+START_TEST(interrupted_write_leaves_nothing)
+{
+    char dir[] = "/tmp/qkvplan-sig-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        outfile_install_signal_cleanup();
+        outfile o;
+        if (outfile_open(&o, path, NULL) != QKV_OK)
+            _exit(3);
+        fputs("{\"partial\":", o.f);
+        fflush(o.f);
+        raise(SIGINT);
+        _exit(4); /* not reached */
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "test -z \"$(ls -A %s)\" && rmdir %s", dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(write_error_is_reported)
 {
     FILE *f = fopen("/dev/full", "w");
@@ -445,6 +476,7 @@ Suite *reports_suite(void)
     tcase_add_test(tc, formatting);
     tcase_add_test(tc, atomic_output);
     tcase_add_test(tc, write_error_is_reported);
+    tcase_add_test(tc, interrupted_write_leaves_nothing);
     tcase_add_test(tc, context_sweep);
     tcase_add_test(tc, xlsx_contents);
     tcase_add_test(tc, gnuplot_plots);
