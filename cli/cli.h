@@ -29,6 +29,18 @@ void cli_error(const char *fmt, ...)
 #endif
     ;
 
+#include "../analyzer/qkv_error.h"
+
+/* Write path atomically with write(f, ctx, err); on failure print the
+ * error (naming the file) and return EXIT_FAIL, else EXIT_OK. */
+typedef qkv_status (*cli_writer)(FILE *f, const void *ctx, qkv_error *err);
+int cli_write_file(const char *path, cli_writer write, const void *ctx);
+
+/* Account for a plot writer's status: a gnuplot failure (QKV_ERR_TOOL) is
+ * printed with prefix and sets *plots_missing (exit code 4 at the end);
+ * other failures are printed and give EXIT_FAIL; success gives EXIT_OK. */
+int cli_plot_status(qkv_status s, const qkv_error *err, const char *prefix, bool *plots_missing);
+
 /* Whether a and b name the same existing file (not directory). */
 bool same_path(const char *a, const char *b);
 

@@ -14,7 +14,6 @@
 #include "../analyzer/kvplan.h"
 #include "../reports/bundle.h"
 #include "../reports/gnuplot.h"
-#include "../reports/outfile.h"
 #include "../reports/xlsx.h"
 #include "../reports/report.h"
 #include "cli.h"
@@ -394,6 +393,17 @@ static int apply_overrides(const plan_state *st, model_shape *m)
     return 0;
 }
 
+typedef struct {
+    report_format fmt;
+    const report_input *in;
+} plan_output;
+
+static qkv_status write_plan(FILE *f, const void *ctx, qkv_error *err)
+{
+    const plan_output *o = ctx;
+    return report_write(f, o->fmt, o->in, err);
+}
+
 int cmd_plan(int argc, char **argv)
 {
     plan_state st;
@@ -539,23 +549,9 @@ int cmd_plan(int argc, char **argv)
     /* Output. */
     report_input in = {st.device_label, plans, n_plans};
     if (st.output) {
-        outfile of;
-        if (outfile_open(&of, st.output, &err) != QKV_OK) {
-            cli_error("%s", err.msg);
-            code = EXIT_FAIL;
+        plan_output o = {st.format, &in};
+        if ((code = cli_write_file(st.output, write_plan, &o)) != EXIT_OK)
             goto done;
-        }
-        if (report_write(of.f, st.format, &in, &err) != QKV_OK) {
-            outfile_abort(&of);
-            cli_error("cannot write '%s': %s", st.output, err.msg);
-            code = EXIT_FAIL;
-            goto done;
-        }
-        if (outfile_commit(&of, &err) != QKV_OK) {
-            cli_error("%s", err.msg);
-            code = EXIT_FAIL;
-            goto done;
-        }
     } else {
         if (report_write(stdout, st.format, &in, &err) != QKV_OK) {
             cli_error("cannot write to standard output: %s", err.msg);
@@ -576,26 +572,13 @@ int cmd_plan(int argc, char **argv)
         qkv_status ps = report_make_dir(st.plot, &err);
         if (ps == QKV_OK)
             ps = report_plots_write(st.plot, &in, &err);
-        if (ps == QKV_ERR_TOOL) {
-            cli_error("plots not drawn: %s", err.msg);
-            plots_missing = true;
-        } else if (ps != QKV_OK) {
-            cli_error("%s", err.msg);
-            code = EXIT_FAIL;
+        if ((code = cli_plot_status(ps, &err, "plots not drawn", &plots_missing)) != EXIT_OK)
             goto done;
-        }
     }
-    if (st.report) {
-        qkv_status bs = report_bundle_write(st.report, &in, &err);
-        if (bs == QKV_ERR_TOOL) {
-            cli_error("report written without plots: %s", err.msg);
-            plots_missing = true;
-        } else if (bs != QKV_OK) {
-            cli_error("%s", err.msg);
-            code = EXIT_FAIL;
-            goto done;
-        }
-    }
+    if (st.report &&
+        (code = cli_plot_status(report_bundle_write(st.report, &in, &err), &err,
+                                "report written without plots", &plots_missing)) != EXIT_OK)
+        goto done;
     if (plots_missing)
         code = EXIT_PLOTS;
 done:

@@ -10,7 +10,6 @@
 
 #include "../probes/checkpoint.h"
 #include "../probes/probe.h"
-#include "../reports/outfile.h"
 #include "../reports/bundle.h"
 #include "../reports/probe_plots.h"
 #include "../reports/probe_report.h"
@@ -163,24 +162,21 @@ bad:
     return -1;
 }
 
+typedef struct {
+    report_format fmt;
+    const probe_report_input *in;
+} probe_output;
+
+static qkv_status write_probe(FILE *f, const void *ctx, qkv_error *err)
+{
+    const probe_output *o = ctx;
+    return report_probe_write(f, o->fmt, o->in, err);
+}
+
 static int write_to(const char *path, report_format fmt, const probe_report_input *in)
 {
-    outfile of;
-    qkv_error err;
-    if (outfile_open(&of, path, &err) != QKV_OK) {
-        cli_error("%s", err.msg);
-        return EXIT_FAIL;
-    }
-    if (report_probe_write(of.f, fmt, in, &err) != QKV_OK) {
-        outfile_abort(&of);
-        cli_error("cannot write '%s': %s", path, err.msg);
-        return EXIT_FAIL;
-    }
-    if (outfile_commit(&of, &err) != QKV_OK) {
-        cli_error("%s", err.msg);
-        return EXIT_FAIL;
-    }
-    return EXIT_OK;
+    probe_output o = {fmt, in};
+    return cli_write_file(path, write_probe, &o);
 }
 
 int cmd_probe(int argc, char **argv)
@@ -315,14 +311,8 @@ int cmd_probe(int argc, char **argv)
         qkv_status ps = report_make_dir(plot_dirs[i], &err);
         if (ps == QKV_OK)
             ps = report_probe_plots_write(plot_dirs[i], &in, &err);
-        if (ps == QKV_ERR_TOOL) {
-            cli_error("plots not drawn: %s", err.msg);
-            plots_missing = true;
-        } else if (ps != QKV_OK) {
-            cli_error("%s", err.msg);
-            code = EXIT_FAIL;
+        if ((code = cli_plot_status(ps, &err, "plots not drawn", &plots_missing)) != EXIT_OK)
             goto done;
-        }
     }
     if (st.output) {
         code = write_to(st.output, st.format, &in);

@@ -11,7 +11,6 @@
 #include "../probes/rt_io.h"
 #include "../probes/study.h"
 #include "../reports/bundle.h"
-#include "../reports/outfile.h"
 #include "../reports/study_report.h"
 #include "cli.h"
 #include "options.h"
@@ -135,24 +134,26 @@ static void on_progress(void *user, const study_progress *p)
     fflush(stderr);
 }
 
+typedef struct {
+    report_format fmt;
+    const study_result *r;
+} study_output;
+
+static qkv_status write_study(FILE *f, const void *ctx, qkv_error *err)
+{
+    const study_output *o = ctx;
+    return report_study_write(f, o->fmt, o->r, err);
+}
+
 static int write_report(const char *path, report_format fmt, const study_result *r)
 {
-    outfile of;
-    qkv_error err;
-    if (outfile_open(&of, path, &err) != QKV_OK) {
-        cli_error("%s", err.msg);
-        return EXIT_FAIL;
-    }
-    if (report_study_write(of.f, fmt, r, &err) != QKV_OK) {
-        outfile_abort(&of);
-        cli_error("cannot write '%s': %s", path, err.msg);
-        return EXIT_FAIL;
-    }
-    if (outfile_commit(&of, &err) != QKV_OK) {
-        cli_error("%s", err.msg);
-        return EXIT_FAIL;
-    }
-    return EXIT_OK;
+    study_output o = {fmt, r};
+    return cli_write_file(path, write_study, &o);
+}
+
+static qkv_status write_model(FILE *f, const void *ctx, qkv_error *err)
+{
+    return rt_model_write(f, ctx, err);
 }
 
 static int save_models(const char *dir, const study_result *r)
@@ -178,20 +179,9 @@ static int save_models(const char *dir, const study_result *r)
             }
             name[n] = '\0';
             snprintf(path, sizeof path, "%.3800s/%.190s.qkvm", dir, name);
-            outfile of;
-            if (outfile_open(&of, path, &err) != QKV_OK) {
-                cli_error("%s", err.msg);
-                return EXIT_FAIL;
-            }
-            if (rt_model_write(of.f, &r->cells[ti * r->n_vars + vi].model, &err) != QKV_OK) {
-                outfile_abort(&of);
-                cli_error("cannot write '%s': %s", path, err.msg);
-                return EXIT_FAIL;
-            }
-            if (outfile_commit(&of, &err) != QKV_OK) {
-                cli_error("%s", err.msg);
-                return EXIT_FAIL;
-            }
+            int code = cli_write_file(path, write_model, &r->cells[ti * r->n_vars + vi].model);
+            if (code != EXIT_OK)
+                return code;
         }
     return EXIT_OK;
 }
@@ -298,14 +288,11 @@ int cmd_study(int argc, char **argv)
         qkv_status ps2 = report_make_dir(path, &err);
         if (ps2 == QKV_OK)
             ps2 = report_study_plots_write(path, &r, &err);
-        if (ps2 == QKV_ERR_TOOL) {
-            cli_error("plots not drawn: %s", err.msg);
-            code = EXIT_PLOTS;
-        } else if (ps2 != QKV_OK) {
-            cli_error("%s", err.msg);
-            code = EXIT_FAIL;
+        bool plots_missing = false;
+        if ((code = cli_plot_status(ps2, &err, "plots not drawn", &plots_missing)) != EXIT_OK)
             goto done;
-        }
+        if (plots_missing)
+            code = EXIT_PLOTS;
     }
     int out_code;
     if (st.output) {

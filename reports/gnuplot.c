@@ -46,25 +46,28 @@ qkv_status report_write_text(const char *dir, const char *name, void (*fn)(FILE 
 
 typedef void (*writer_fn)(FILE *f, const report_input *in, size_t i, const char *base);
 
-/* One plan's figure file: the writer, which plan, under which base name. */
-typedef struct {
-    writer_fn fn;
-    const report_input *in;
-    size_t i;
-    const char *base;
-} plan_fig;
-
-static void call_plan_fn(FILE *f, const void *ctx)
+qkv_status report_figure(const char *dir, const char *base, void (*dat)(FILE *f, const void *ctx),
+                         void (*gp)(FILE *f, const void *ctx), const void *ctx, qkv_status *tool,
+                         qkv_error *tool_err, qkv_error *err)
 {
-    const plan_fig *pf = ctx;
-    pf->fn(f, pf->in, pf->i, pf->base);
-}
-
-static qkv_status write_file(const char *dir, const char *name, writer_fn fn, const report_input *in,
-                             size_t i, const char *base, qkv_error *err)
-{
-    plan_fig pf = {fn, in, i, base};
-    return report_write_text(dir, name, call_plan_fn, &pf, err);
+    char name[256];
+    qkv_status s;
+    snprintf(name, sizeof name, "%s.dat", base);
+    if ((s = report_write_text(dir, name, dat, ctx, err)) != QKV_OK)
+        return s;
+    snprintf(name, sizeof name, "%s.gp", base);
+    if ((s = report_write_text(dir, name, gp, ctx, err)) != QKV_OK)
+        return s;
+    if (*tool != QKV_OK)
+        return QKV_OK;
+    s = report_gnuplot_run(dir, base, tool_err);
+    if (s == QKV_ERR_IO) {
+        if (err)
+            *err = *tool_err;
+        return s;
+    }
+    *tool = s;
+    return QKV_OK;
 }
 
 static void quoted(FILE *f, const char *s)
@@ -378,6 +381,26 @@ static qkv_status run_and_rename(const char *dir, const char *base, const char *
     return QKV_OK;
 }
 
+/* The plan figures' data and script writers, adapted to report_figure. */
+typedef struct {
+    writer_fn dat, gp;
+    const report_input *in;
+    size_t i;
+    const char *base;
+} plan_figure;
+
+static void plan_dat(FILE *f, const void *ctx)
+{
+    const plan_figure *p = ctx;
+    p->dat(f, p->in, p->i, p->base);
+}
+
+static void plan_gp(FILE *f, const void *ctx)
+{
+    const plan_figure *p = ctx;
+    p->gp(f, p->in, p->i, p->base);
+}
+
 qkv_status report_plots_write(const char *dir, const report_input *in, qkv_error *err)
 {
     static const writer_fn dats[PLOT_KINDS] = {kv_dat, mem_dat, ctx_dat};
@@ -388,24 +411,12 @@ qkv_status report_plots_write(const char *dir, const report_input *in, qkv_error
         for (int k = 0; k < PLOT_KINDS; k++) {
             if (k == 0 && in->plans[i].n_sweep == 0)
                 continue;
-            char base[160], name[200];
+            char base[160];
             report_plot_name(in, i, k, base, sizeof base);
-            qkv_status s;
-            snprintf(name, sizeof name, "%s.dat", base);
-            if ((s = write_file(dir, name, dats[k], in, i, base, err)) != QKV_OK)
+            plan_figure pf = {dats[k], gps[k], in, i, base};
+            qkv_status s = report_figure(dir, base, plan_dat, plan_gp, &pf, &tool, &tool_err, err);
+            if (s != QKV_OK)
                 return s;
-            snprintf(name, sizeof name, "%s.gp", base);
-            if ((s = write_file(dir, name, gps[k], in, i, base, err)) != QKV_OK)
-                return s;
-            if (tool == QKV_OK) {
-                s = report_gnuplot_run(dir, base, &tool_err);
-                if (s == QKV_ERR_IO) {
-                    if (err)
-                        *err = tool_err;
-                    return s;
-                }
-                tool = s; /* after one failure keep writing data and scripts */
-            }
         }
     }
     if (tool != QKV_OK && err)

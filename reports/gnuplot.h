@@ -43,6 +43,15 @@ qkv_status report_write_text(const char *dir, const char *name, void (*fn)(FILE 
  * QKV_ERR_TOOL: gnuplot missing or failing (err quotes it). */
 qkv_status report_gnuplot_run(const char *dir, const char *base, qkv_error *err);
 
+/* One figure: write dir/base.dat and dir/base.gp with dat and gp, then draw
+ * it with gnuplot unless *tool already records a gnuplot failure. A file
+ * that cannot be written is returned as an error; a gnuplot failure is not:
+ * it goes into *tool and tool_err, so the caller keeps writing the data and
+ * scripts of the other figures and reports the failure at the end. */
+qkv_status report_figure(const char *dir, const char *base, void (*dat)(FILE *f, const void *ctx),
+                         void (*gp)(FILE *f, const void *ctx), const void *ctx, qkv_status *tool,
+                         qkv_error *tool_err, qkv_error *err);
+
 /* Write every plan's plots into dir (which must exist). The plans need their
  * sweeps. QKV_ERR_TOOL: gnuplot missing or failing (err says which), data and
  * scripts written; QKV_ERR_IO: a file could not be written. */

@@ -8,29 +8,8 @@
 
 #include "../analyzer/dtype.h"
 #include "fmt.h"
+#include "jsonutil.h"
 #include "report.h"
-
-static cJSON *add_u64(cJSON *o, const char *key, uint64_t v)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%" PRIu64, v);
-    return cJSON_AddRawToObject(o, key, buf);
-}
-
-static cJSON *add_i64(cJSON *o, const char *key, int64_t v)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%" PRId64, v);
-    return cJSON_AddRawToObject(o, key, buf);
-}
-
-static cJSON *add_double(cJSON *o, const char *key, double v)
-{
-    char buf[40];
-    if (!fmt_double(v, buf, sizeof buf))
-        return cJSON_AddNullToObject(o, key);
-    return cJSON_AddRawToObject(o, key, buf);
-}
 
 #define CHECK(x)                                                                                   \
     do {                                                                                           \
@@ -42,28 +21,28 @@ static cJSON *shape_json(const model_shape *m)
 {
     cJSON *o = cJSON_CreateObject();
     CHECK(o);
-    CHECK(add_u64(o, "layers", m->n_layers));
-    CHECK(add_u64(o, "d_model", m->d_model));
-    CHECK(add_u64(o, "heads", m->n_heads));
-    CHECK(add_u64(o, "kv_heads", m->n_kv_heads));
-    CHECK(add_u64(o, "head_dim", m->head_dim));
-    CHECK(add_u64(o, "v_head_dim", m->v_head_dim));
-    CHECK(add_u64(o, "ffn", m->d_ff));
+    CHECK(report_json_u64(o, "layers", m->n_layers));
+    CHECK(report_json_u64(o, "d_model", m->d_model));
+    CHECK(report_json_u64(o, "heads", m->n_heads));
+    CHECK(report_json_u64(o, "kv_heads", m->n_kv_heads));
+    CHECK(report_json_u64(o, "head_dim", m->head_dim));
+    CHECK(report_json_u64(o, "v_head_dim", m->v_head_dim));
+    CHECK(report_json_u64(o, "ffn", m->d_ff));
     CHECK(cJSON_AddBoolToObject(o, "gated_ffn", m->gated_ffn));
-    CHECK(add_u64(o, "vocab", m->vocab));
+    CHECK(report_json_u64(o, "vocab", m->vocab));
     CHECK(cJSON_AddBoolToObject(o, "tied_embeddings", m->tied_embeddings));
-    CHECK(add_u64(o, "max_ctx", m->max_ctx));
-    CHECK(add_u64(o, "sliding_window_layers", m->n_swa_layers));
-    CHECK(add_u64(o, "window", m->window));
-    CHECK(add_u64(o, "no_kv_layers", m->n_nokv_layers));
+    CHECK(report_json_u64(o, "max_ctx", m->max_ctx));
+    CHECK(report_json_u64(o, "sliding_window_layers", m->n_swa_layers));
+    CHECK(report_json_u64(o, "window", m->window));
+    CHECK(report_json_u64(o, "no_kv_layers", m->n_nokv_layers));
     if (model_is_mla(m)) {
-        CHECK(add_u64(o, "kv_lora_rank", m->kv_lora_rank));
-        CHECK(add_u64(o, "rope_dim", m->rope_dim));
+        CHECK(report_json_u64(o, "kv_lora_rank", m->kv_lora_rank));
+        CHECK(report_json_u64(o, "rope_dim", m->rope_dim));
     }
     if (m->n_experts > 0) {
-        CHECK(add_u64(o, "experts", m->n_experts));
-        CHECK(add_u64(o, "shared_experts", m->n_shared_experts));
-        CHECK(add_u64(o, "moe_ffn", m->moe_d_ff));
+        CHECK(report_json_u64(o, "experts", m->n_experts));
+        CHECK(report_json_u64(o, "shared_experts", m->n_shared_experts));
+        CHECK(report_json_u64(o, "moe_ffn", m->moe_d_ff));
     }
     return o;
 nomem:
@@ -77,29 +56,29 @@ static cJSON *row_json(const kvplan_row *w)
     CHECK(o);
     CHECK(cJSON_AddStringToObject(o, "label", w->label));
     CHECK(cJSON_AddStringToObject(o, "share", w->v.mla ? "MLA" : variant_share_name(w->v.share)));
-    CHECK(add_u64(o, "kv_heads", w->v.kv_heads));
+    CHECK(report_json_u64(o, "kv_heads", w->v.kv_heads));
     CHECK(cJSON_AddBoolToObject(o, "as_built", w->v.as_built));
-    CHECK(add_u64(o, "cached_tensors", (uint64_t)w->cached_tensors));
-    CHECK(add_u64(o, "kv_bytes_per_token", w->kv_bytes_per_token));
-    CHECK(add_u64(o, "cells_full", w->cells_full));
-    CHECK(add_u64(o, "cells_swa", w->cells_swa));
-    CHECK(add_u64(o, "ctx_per_seq", w->ctx_per_seq));
-    CHECK(add_u64(o, "k_bytes", w->k_bytes));
-    CHECK(add_u64(o, "v_bytes", w->v_bytes));
-    CHECK(add_u64(o, "kv_bytes", w->kv_bytes));
-    CHECK(add_double(o, "kv_reduction", w->kv_reduction));
-    CHECK(add_u64(o, "params", w->params));
-    CHECK(add_u64(o, "weight_bytes", w->weight_bytes));
-    CHECK(add_u64(o, "scratch_bytes", w->scratch_bytes));
-    CHECK(add_u64(o, "total_bytes", w->total_bytes));
+    CHECK(report_json_u64(o, "cached_tensors", (uint64_t)w->cached_tensors));
+    CHECK(report_json_u64(o, "kv_bytes_per_token", w->kv_bytes_per_token));
+    CHECK(report_json_u64(o, "cells_full", w->cells_full));
+    CHECK(report_json_u64(o, "cells_swa", w->cells_swa));
+    CHECK(report_json_u64(o, "ctx_per_seq", w->ctx_per_seq));
+    CHECK(report_json_u64(o, "k_bytes", w->k_bytes));
+    CHECK(report_json_u64(o, "v_bytes", w->v_bytes));
+    CHECK(report_json_u64(o, "kv_bytes", w->kv_bytes));
+    CHECK(report_json_double(o, "kv_reduction", w->kv_reduction));
+    CHECK(report_json_u64(o, "params", w->params));
+    CHECK(report_json_u64(o, "weight_bytes", w->weight_bytes));
+    CHECK(report_json_u64(o, "scratch_bytes", w->scratch_bytes));
+    CHECK(report_json_u64(o, "total_bytes", w->total_bytes));
     CHECK(cJSON_AddBoolToObject(o, "fits", w->fits));
-    CHECK(add_i64(o, "headroom_bytes", w->headroom_bytes));
-    CHECK(add_u64(o, "max_ctx", w->max_ctx));
+    CHECK(report_json_i64(o, "headroom_bytes", w->headroom_bytes));
+    CHECK(report_json_u64(o, "max_ctx", w->max_ctx));
     CHECK(cJSON_AddBoolToObject(o, "max_ctx_capped", w->max_ctx_capped));
-    CHECK(add_u64(o, "max_seqs", w->max_seqs));
+    CHECK(report_json_u64(o, "max_seqs", w->max_seqs));
     CHECK(cJSON_AddBoolToObject(o, "max_seqs_capped", w->max_seqs_capped));
     if (w->has_paper)
-        CHECK(add_double(o, "paper_ppl_delta_pct", w->paper_ppl_delta_pct));
+        CHECK(report_json_double(o, "paper_ppl_delta_pct", w->paper_ppl_delta_pct));
     else
         CHECK(cJSON_AddNullToObject(o, "paper_ppl_delta_pct"));
     CHECK(cJSON_AddBoolToObject(o, "rope_caveat", w->rope_caveat));
@@ -120,8 +99,8 @@ static cJSON *plan_json(const kvplan_result *r)
     cJSON_AddItemToObject(o, "shape", item);
     report_verdict(r, verdict, sizeof verdict);
     CHECK(cJSON_AddStringToObject(o, "verdict", verdict));
-    CHECK(add_u64(o, "baseline_kv_bytes", r->baseline.kv_bytes));
-    CHECK(add_u64(o, "fitting_variants", r->n_fit));
+    CHECK(report_json_u64(o, "baseline_kv_bytes", r->baseline.kv_bytes));
+    CHECK(report_json_u64(o, "fitting_variants", r->n_fit));
     CHECK(arr = cJSON_AddArrayToObject(o, "notes"));
     for (size_t i = 0; i < r->n_notes; i++) {
         CHECK(item = cJSON_CreateString(r->notes[i]));
@@ -150,15 +129,15 @@ qkv_status report_json_write(FILE *f, const report_input *in, qkv_error *err)
         cJSON *dev = cJSON_AddObjectToObject(root, "device");
         CHECK(dev);
         CHECK(cJSON_AddStringToObject(dev, "name", in->device_label));
-        CHECK(add_u64(dev, "bytes", p->device_bytes));
-        CHECK(add_u64(dev, "reserve_bytes", p->reserve_bytes));
-        CHECK(add_u64(dev, "usable_bytes", p->device_bytes - p->reserve_bytes));
+        CHECK(report_json_u64(dev, "bytes", p->device_bytes));
+        CHECK(report_json_u64(dev, "reserve_bytes", p->reserve_bytes));
+        CHECK(report_json_u64(dev, "usable_bytes", p->device_bytes - p->reserve_bytes));
         CHECK(cJSON_AddStringToObject(root, "engine", kvplan_engine_name(p->engine)));
         CHECK(cJSON_AddBoolToObject(root, "kv_unified", p->kv_unified));
         CHECK(cJSON_AddBoolToObject(root, "flash_attn", p->flash_attn));
-        CHECK(add_u64(root, "ctx", p->ctx));
-        CHECK(add_u64(root, "seqs", p->seqs));
-        CHECK(add_u64(root, "ubatch", p->ubatch));
+        CHECK(report_json_u64(root, "ctx", p->ctx));
+        CHECK(report_json_u64(root, "seqs", p->seqs));
+        CHECK(report_json_u64(root, "ubatch", p->ubatch));
         CHECK(cJSON_AddStringToObject(root, "k_type", dtype_cache_get(p->type_k)->name));
         CHECK(cJSON_AddStringToObject(root, "v_type", dtype_cache_get(p->type_v)->name));
         CHECK(cJSON_AddStringToObject(root, "weight_type", dtype_weight_get(p->weight_type)->name));

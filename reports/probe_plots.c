@@ -249,23 +249,10 @@ qkv_status report_probe_plots_write(const char *dir, const probe_report_input *i
     for (int k = 0; k < PROBE_PLOT_KINDS; k++) {
         if (k == 0 && in->probe->map_n == 0)
             continue;
-        char name[64];
-        qkv_status s;
-        snprintf(name, sizeof name, "%s.dat", report_probe_plot_kinds[k]);
-        if ((s = report_write_text(dir, name, dats[k], in, err)) != QKV_OK)
+        qkv_status s = report_figure(dir, report_probe_plot_kinds[k], dats[k], gps[k], in, &tool,
+                                     &tool_err, err);
+        if (s != QKV_OK)
             return s;
-        snprintf(name, sizeof name, "%s.gp", report_probe_plot_kinds[k]);
-        if ((s = report_write_text(dir, name, gps[k], in, err)) != QKV_OK)
-            return s;
-        if (tool == QKV_OK) {
-            s = report_gnuplot_run(dir, report_probe_plot_kinds[k], &tool_err);
-            if (s == QKV_ERR_IO) {
-                if (err)
-                    *err = tool_err;
-                return s;
-            }
-            tool = s;
-        }
     }
     if (tool != QKV_OK && err)
         *err = tool_err;

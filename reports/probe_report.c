@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "jsonutil.h"
 
 static const char *const conventions =
     "erank: Roy-Vetterli effective rank exp(-sum p ln p), p = s/sum(s); frac = / min(rows, cols). "
@@ -123,26 +124,18 @@ static void write_table(FILE *f, const probe_report_input *in)
             goto nomem;                                                                            \
     } while (0)
 
-static cJSON *add_num(cJSON *o, const char *k, double v)
-{
-    char buf[40];
-    if (!fmt_double(v, buf, sizeof buf))
-        return cJSON_AddNullToObject(o, k);
-    return cJSON_AddRawToObject(o, k, buf);
-}
-
 static cJSON *ranks_json(const spectral_ranks *r)
 {
     cJSON *o = cJSON_CreateObject();
     CHECK(o);
     CHECK(cJSON_AddNumberToObject(o, "n", r->n));
-    CHECK(add_num(o, "erank", r->erank));
-    CHECK(add_num(o, "erank_frac", r->n ? r->erank / r->n : 0.0));
-    CHECK(add_num(o, "stable_rank", r->stable_rank));
-    CHECK(add_num(o, "stable_rank_frac", r->n ? r->stable_rank / r->n : 0.0));
+    CHECK(report_json_double(o, "erank", r->erank));
+    CHECK(report_json_double(o, "erank_frac", r->n ? r->erank / r->n : 0.0));
+    CHECK(report_json_double(o, "stable_rank", r->stable_rank));
+    CHECK(report_json_double(o, "stable_rank_frac", r->n ? r->stable_rank / r->n : 0.0));
     CHECK(cJSON_AddNumberToObject(o, "k90", r->k90));
     CHECK(cJSON_AddNumberToObject(o, "k99", r->k99));
-    CHECK(add_num(o, "sigma_max", r->sigma_max));
+    CHECK(report_json_double(o, "sigma_max", r->sigma_max));
     return o;
 nomem:
     cJSON_Delete(o);
@@ -153,13 +146,12 @@ static cJSON *overlap_json(const spectral_overlap *ov, const double *cos)
 {
     cJSON *o = cJSON_CreateObject(), *arr;
     CHECK(o);
-    CHECK(add_num(o, "mean_cos2", ov->mean_cos2));
-    CHECK(add_num(o, "chance", ov->chance));
-    CHECK(add_num(o, "grassmann", ov->grassmann));
+    CHECK(report_json_double(o, "mean_cos2", ov->mean_cos2));
+    CHECK(report_json_double(o, "chance", ov->chance));
+    CHECK(report_json_double(o, "grassmann", ov->grassmann));
     CHECK(arr = cJSON_AddArrayToObject(o, "cosines"));
     for (int i = 0; i < ov->k; i++) {
-        char buf[40];
-        cJSON *item = fmt_double(cos[i], buf, sizeof buf) ? cJSON_CreateRaw(buf) : cJSON_CreateNull();
+        cJSON *item = report_json_double_item(cos[i]);
         CHECK(item);
         cJSON_AddItemToArray(arr, item);
     }
@@ -216,17 +208,17 @@ static qkv_status write_json(FILE *f, const probe_report_input *in, qkv_error *e
         cJSON_AddItemToObject(item, "overlap_kv", o);
         CHECK(o = overlap_json(&h->qk, h->cos_qk));
         cJSON_AddItemToObject(item, "overlap_qk", o);
-        CHECK(add_num(item, "sym_share_w", h->sym_w));
+        CHECK(report_json_double(item, "sym_share_w", h->sym_w));
         if (r->weights_only) {
-            CHECK(add_num(item, "kv_residual", h->kv_residual));
+            CHECK(report_json_double(item, "kv_residual", h->kv_residual));
             continue;
         }
-        CHECK(add_num(item, "cka_kv", h->cka_kv));
-        CHECK(add_num(item, "cka_qk", h->cka_qk));
-        CHECK(add_num(item, "sym_share_scores", h->sym_scores));
-        CHECK(add_num(item, "map_entropy", h->map_stats.entropy));
-        CHECK(add_num(item, "map_first_mass", h->map_stats.first_mass));
-        CHECK(add_num(item, "map_mean_distance", h->map_stats.mean_dist));
+        CHECK(report_json_double(item, "cka_kv", h->cka_kv));
+        CHECK(report_json_double(item, "cka_qk", h->cka_qk));
+        CHECK(report_json_double(item, "sym_share_scores", h->sym_scores));
+        CHECK(report_json_double(item, "map_entropy", h->map_stats.entropy));
+        CHECK(report_json_double(item, "map_first_mass", h->map_stats.first_mass));
+        CHECK(report_json_double(item, "map_mean_distance", h->map_stats.mean_dist));
     }
     CHECK(text = cJSON_Print(root));
     cJSON_Delete(root);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "jsonutil.h"
 #include "gnuplot.h"
 
 static const char *metric_name(const task *t)
@@ -75,12 +76,6 @@ static void write_table(FILE *f, const study_result *r, bool md)
             paper_note);
 }
 
-static cJSON *num(cJSON *o, const char *k, double v)
-{
-    char buf[40];
-    return fmt_double(v, buf, sizeof buf) ? cJSON_AddRawToObject(o, k, buf) : cJSON_AddNullToObject(o, k);
-}
-
 #define CHECK(x)                                                                                   \
     do {                                                                                           \
         if (!(x))                                                                                  \
@@ -101,10 +96,10 @@ static qkv_status write_json(FILE *f, const study_result *r, qkv_error *err)
     CHECK(cJSON_AddNumberToObject(o, "batch", s->batch));
     CHECK(cJSON_AddNumberToObject(o, "steps", s->steps));
     CHECK(cJSON_AddNumberToObject(o, "seeds", s->seeds));
-    CHECK(num(o, "lr", s->optim.lr));
-    CHECK(num(o, "pos2d_scale", s->pos2d_scale));
-    CHECK(num(root, "seconds", r->seconds));
-    CHECK(num(root, "tokens_per_s", r->tokens_per_s));
+    CHECK(report_json_double(o, "lr", s->optim.lr));
+    CHECK(report_json_double(o, "pos2d_scale", s->pos2d_scale));
+    CHECK(report_json_double(root, "seconds", r->seconds));
+    CHECK(report_json_double(root, "tokens_per_s", r->tokens_per_s));
     CHECK(cJSON_AddStringToObject(root, "note", paper_note));
     CHECK(arr = cJSON_AddArrayToObject(root, "curve_steps"));
     for (int k = 0; k < r->n_curve; k++) {
@@ -130,32 +125,28 @@ static qkv_status write_json(FILE *f, const study_result *r, qkv_error *err)
             CHECK(cJSON_AddStringToObject(cell, "share", variant_share_name(r->vars[vi].share)));
             CHECK(cJSON_AddNumberToObject(cell, "kv_heads", r->vars[vi].kv_heads));
             CHECK(cJSON_AddBoolToObject(cell, "pos2d", r->vars[vi].pos2d));
-            CHECK(num(cell, "metric_mean", c->metric_mean));
-            CHECK(num(cell, "metric_sd", c->metric_sd));
+            CHECK(report_json_double(cell, "metric_mean", c->metric_mean));
+            CHECK(report_json_double(cell, "metric_sd", c->metric_sd));
             CHECK(vals = cJSON_AddArrayToObject(cell, "metric_per_seed"));
             for (int sd = 0; sd < r->settings.seeds; sd++) {
-                char buf[40];
-                cJSON *n = fmt_double(c->metric[sd], buf, sizeof buf) ? cJSON_CreateRaw(buf)
-                                                                       : cJSON_CreateNull();
+                cJSON *n = report_json_double_item(c->metric[sd]);
                 CHECK(n);
                 cJSON_AddItemToArray(vals, n);
             }
             if (c->has_delta)
-                CHECK(num(cell, "delta_vs_qkv", c->delta_vs_qkv));
-            CHECK(num(cell, "train_loss_final", c->train_loss_final));
+                CHECK(report_json_double(cell, "delta_vs_qkv", c->delta_vs_qkv));
+            CHECK(report_json_double(cell, "train_loss_final", c->train_loss_final));
             CHECK(cJSON_AddNumberToObject(cell, "params", (double)c->params));
             CHECK(cJSON_AddNumberToObject(cell, "kv_bytes_per_token", (double)c->kv_bytes_per_token));
-            CHECK(num(cell, "kv_mean_cos2", c->kv_cos2));
-            CHECK(num(cell, "qk_mean_cos2", c->qk_cos2));
-            CHECK(num(cell, "chance", c->chance));
-            CHECK(num(cell, "sym_share_w", c->sym_w));
-            CHECK(num(cell, "sym_share_scores", c->sym_scores));
-            CHECK(num(cell, "erank_k_frac", c->erank_k_frac));
+            CHECK(report_json_double(cell, "kv_mean_cos2", c->kv_cos2));
+            CHECK(report_json_double(cell, "qk_mean_cos2", c->qk_cos2));
+            CHECK(report_json_double(cell, "chance", c->chance));
+            CHECK(report_json_double(cell, "sym_share_w", c->sym_w));
+            CHECK(report_json_double(cell, "sym_share_scores", c->sym_scores));
+            CHECK(report_json_double(cell, "erank_k_frac", c->erank_k_frac));
             CHECK(vals = cJSON_AddArrayToObject(cell, "loss_curve"));
             for (int k = 0; k < r->n_curve; k++) {
-                char buf[40];
-                cJSON *n = fmt_double(c->curve[k], buf, sizeof buf) ? cJSON_CreateRaw(buf)
-                                                                    : cJSON_CreateNull();
+                cJSON *n = report_json_double_item(c->curve[k]);
                 CHECK(n);
                 cJSON_AddItemToArray(vals, n);
             }
@@ -257,29 +248,16 @@ qkv_status report_study_plots_write(const char *dir, const study_result *r, qkv_
     qkv_status tool = QKV_OK;
     qkv_error tool_err;
     for (int ti = 0; ti < r->n_tasks; ti++) {
-        char base[96], name[128];
+        char base[96];
         size_t n = 0;
         base[n++] = 'l', base[n++] = 'o', base[n++] = 's', base[n++] = 's', base[n++] = '_';
         for (const char *p = r->tasks[ti].name; *p && n + 1 < sizeof base; p++)
             base[n++] = (*p == '/' || *p == ':' || *p == ' ' || *p == '.') ? '_' : *p;
         base[n] = '\0';
         curve_ctx cc = {r, ti, base};
-        qkv_status s;
-        snprintf(name, sizeof name, "%s.dat", base);
-        if ((s = report_write_text(dir, name, curve_dat, &cc, err)) != QKV_OK)
+        qkv_status s = report_figure(dir, base, curve_dat, curve_gp, &cc, &tool, &tool_err, err);
+        if (s != QKV_OK)
             return s;
-        snprintf(name, sizeof name, "%s.gp", base);
-        if ((s = report_write_text(dir, name, curve_gp, &cc, err)) != QKV_OK)
-            return s;
-        if (tool == QKV_OK) {
-            s = report_gnuplot_run(dir, base, &tool_err);
-            if (s == QKV_ERR_IO) {
-                if (err)
-                    *err = tool_err;
-                return s;
-            }
-            tool = s;
-        }
     }
     if (tool != QKV_OK && err)
         *err = tool_err;

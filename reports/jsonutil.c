@@ -1,0 +1,34 @@
+#include "jsonutil.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "fmt.h"
+
+cJSON *report_json_u64(cJSON *o, const char *key, uint64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" PRIu64, v);
+    return cJSON_AddRawToObject(o, key, buf);
+}
+
+cJSON *report_json_i64(cJSON *o, const char *key, int64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" PRId64, v);
+    return cJSON_AddRawToObject(o, key, buf);
+}
+
+cJSON *report_json_double(cJSON *o, const char *key, double v)
+{
+    char buf[40];
+    if (!fmt_double(v, buf, sizeof buf))
+        return cJSON_AddNullToObject(o, key);
+    return cJSON_AddRawToObject(o, key, buf);
+}
+
+cJSON *report_json_double_item(double v)
+{
+    char buf[40];
+    return fmt_double(v, buf, sizeof buf) ? cJSON_CreateRaw(buf) : cJSON_CreateNull();
+}

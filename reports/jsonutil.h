@@ -1,0 +1,16 @@
+/* jsonutil.h — numbers into cJSON objects, exactly: integers as raw text
+ * (cJSON's doubles are exact only below 2^53), doubles as the shortest text
+ * that reads back as the same value, and non-finite doubles as null. */
+#ifndef QKV_REPORT_JSONUTIL_H
+#define QKV_REPORT_JSONUTIL_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+cJSON *report_json_u64(cJSON *o, const char *key, uint64_t v);
+cJSON *report_json_i64(cJSON *o, const char *key, int64_t v);
+cJSON *report_json_double(cJSON *o, const char *key, double v);
+/* A double as an array element (null when non-finite); NULL on no memory. */
+cJSON *report_json_double_item(double v);
+
+#endif
