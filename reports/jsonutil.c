@@ -32,3 +32,15 @@ cJSON *report_json_double_item(double v)
     char buf[40];
     return fmt_double(v, buf, sizeof buf) ? cJSON_CreateRaw(buf) : cJSON_CreateNull();
 }
+
+qkv_status report_json_emit(FILE *f, cJSON *root, qkv_error *err)
+{
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text)
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory building JSON");
+    fputs(text, f);
+    fputc('\n', f);
+    cJSON_free(text);
+    return QKV_OK;
+}

@@ -7,6 +7,20 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
+#include <stdio.h>
+
+#include "../analyzer/qkv_error.h"
+
+/* Jump to the writer's `nomem` label when a cJSON call returns NULL. */
+#define JSON_CHECK(x)                                                                              \
+    do {                                                                                           \
+        if (!(x))                                                                                  \
+            goto nomem;                                                                            \
+    } while (0)
+
+/* Print root (indented) and a newline to f, then delete root. */
+qkv_status report_json_emit(FILE *f, cJSON *root, qkv_error *err);
+
 cJSON *report_json_u64(cJSON *o, const char *key, uint64_t v);
 cJSON *report_json_i64(cJSON *o, const char *key, int64_t v);
 cJSON *report_json_double(cJSON *o, const char *key, double v);

@@ -118,24 +118,19 @@ static void write_table(FILE *f, const probe_report_input *in)
                 (double)c->pos2d_scale, c->max_seq);
 }
 
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            goto nomem;                                                                            \
-    } while (0)
 
 static cJSON *ranks_json(const spectral_ranks *r)
 {
     cJSON *o = cJSON_CreateObject();
-    CHECK(o);
-    CHECK(cJSON_AddNumberToObject(o, "n", r->n));
-    CHECK(report_json_double(o, "erank", r->erank));
-    CHECK(report_json_double(o, "erank_frac", r->n ? r->erank / r->n : 0.0));
-    CHECK(report_json_double(o, "stable_rank", r->stable_rank));
-    CHECK(report_json_double(o, "stable_rank_frac", r->n ? r->stable_rank / r->n : 0.0));
-    CHECK(cJSON_AddNumberToObject(o, "k90", r->k90));
-    CHECK(cJSON_AddNumberToObject(o, "k99", r->k99));
-    CHECK(report_json_double(o, "sigma_max", r->sigma_max));
+    JSON_CHECK(o);
+    JSON_CHECK(cJSON_AddNumberToObject(o, "n", r->n));
+    JSON_CHECK(report_json_double(o, "erank", r->erank));
+    JSON_CHECK(report_json_double(o, "erank_frac", r->n ? r->erank / r->n : 0.0));
+    JSON_CHECK(report_json_double(o, "stable_rank", r->stable_rank));
+    JSON_CHECK(report_json_double(o, "stable_rank_frac", r->n ? r->stable_rank / r->n : 0.0));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "k90", r->k90));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "k99", r->k99));
+    JSON_CHECK(report_json_double(o, "sigma_max", r->sigma_max));
     return o;
 nomem:
     cJSON_Delete(o);
@@ -145,14 +140,14 @@ nomem:
 static cJSON *overlap_json(const spectral_overlap *ov, const double *cos)
 {
     cJSON *o = cJSON_CreateObject(), *arr;
-    CHECK(o);
-    CHECK(report_json_double(o, "mean_cos2", ov->mean_cos2));
-    CHECK(report_json_double(o, "chance", ov->chance));
-    CHECK(report_json_double(o, "grassmann", ov->grassmann));
-    CHECK(arr = cJSON_AddArrayToObject(o, "cosines"));
+    JSON_CHECK(o);
+    JSON_CHECK(report_json_double(o, "mean_cos2", ov->mean_cos2));
+    JSON_CHECK(report_json_double(o, "chance", ov->chance));
+    JSON_CHECK(report_json_double(o, "grassmann", ov->grassmann));
+    JSON_CHECK(arr = cJSON_AddArrayToObject(o, "cosines"));
     for (int i = 0; i < ov->k; i++) {
         cJSON *item = report_json_double_item(cos[i]);
-        CHECK(item);
+        JSON_CHECK(item);
         cJSON_AddItemToArray(arr, item);
     }
     return o;
@@ -166,34 +161,33 @@ static qkv_status write_json(FILE *f, const probe_report_input *in, qkv_error *e
     const probe_result *r = in->probe;
     const rt_config *c = &r->cfg;
     cJSON *root = cJSON_CreateObject(), *arr, *item, *o;
-    char *text = NULL;
-    CHECK(root);
-    CHECK(cJSON_AddStringToObject(root, "model", in->model_label));
-    CHECK(o = cJSON_AddObjectToObject(root, "config"));
-    CHECK(cJSON_AddStringToObject(o, "family", c->family == RT_LLAMA ? "llama" : "gpt2"));
-    CHECK(cJSON_AddNumberToObject(o, "layers", c->n_layers));
-    CHECK(cJSON_AddNumberToObject(o, "d_model", c->d_model));
-    CHECK(cJSON_AddNumberToObject(o, "heads", c->n_heads));
-    CHECK(cJSON_AddNumberToObject(o, "kv_heads", c->n_kv_heads));
-    CHECK(cJSON_AddNumberToObject(o, "head_dim", c->head_dim));
-    CHECK(cJSON_AddStringToObject(o, "share", variant_share_name(c->share)));
-    CHECK(cJSON_AddBoolToObject(o, "causal", c->causal));
-    CHECK(cJSON_AddBoolToObject(o, "pos2d", c->pos2d));
-    CHECK(cJSON_AddBoolToObject(root, "weights_only", r->weights_only));
-    CHECK(cJSON_AddStringToObject(root, "conventions", conventions));
-    CHECK(arr = cJSON_AddArrayToObject(root, "tokens"));
+    JSON_CHECK(root);
+    JSON_CHECK(cJSON_AddStringToObject(root, "model", in->model_label));
+    JSON_CHECK(o = cJSON_AddObjectToObject(root, "config"));
+    JSON_CHECK(cJSON_AddStringToObject(o, "family", c->family == RT_LLAMA ? "llama" : "gpt2"));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "layers", c->n_layers));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "d_model", c->d_model));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "heads", c->n_heads));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "kv_heads", c->n_kv_heads));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "head_dim", c->head_dim));
+    JSON_CHECK(cJSON_AddStringToObject(o, "share", variant_share_name(c->share)));
+    JSON_CHECK(cJSON_AddBoolToObject(o, "causal", c->causal));
+    JSON_CHECK(cJSON_AddBoolToObject(o, "pos2d", c->pos2d));
+    JSON_CHECK(cJSON_AddBoolToObject(root, "weights_only", r->weights_only));
+    JSON_CHECK(cJSON_AddStringToObject(root, "conventions", conventions));
+    JSON_CHECK(arr = cJSON_AddArrayToObject(root, "tokens"));
     for (int i = 0; i < r->n_tokens; i++) {
-        CHECK(item = cJSON_CreateNumber(r->tokens[i]));
+        JSON_CHECK(item = cJSON_CreateNumber(r->tokens[i]));
         cJSON_AddItemToArray(arr, item);
     }
-    CHECK(arr = cJSON_AddArrayToObject(root, "heads"));
+    JSON_CHECK(arr = cJSON_AddArrayToObject(root, "heads"));
     for (int i = 0; i < r->n_heads; i++) {
         const probe_head *h = &r->heads[i];
-        CHECK(item = cJSON_CreateObject());
+        JSON_CHECK(item = cJSON_CreateObject());
         cJSON_AddItemToArray(arr, item);
-        CHECK(cJSON_AddNumberToObject(item, "layer", h->layer));
-        CHECK(cJSON_AddNumberToObject(item, "head", h->head));
-        CHECK(cJSON_AddNumberToObject(item, "kv_head", h->kv_head));
+        JSON_CHECK(cJSON_AddNumberToObject(item, "layer", h->layer));
+        JSON_CHECK(cJSON_AddNumberToObject(item, "head", h->head));
+        JSON_CHECK(cJSON_AddNumberToObject(item, "kv_head", h->kv_head));
         const struct {
             const char *k;
             const spectral_ranks *r;
@@ -201,31 +195,26 @@ static qkv_status write_json(FILE *f, const probe_report_input *in, qkv_error *e
                   {"k", &h->k},     {"v", &h->v},   {"k_pre_rope", &h->k_pre}, {"map", &h->map}};
         const size_t n_rk = r->weights_only ? 3 : sizeof rk / sizeof rk[0];
         for (size_t j = 0; j < n_rk; j++) {
-            CHECK(o = ranks_json(rk[j].r));
+            JSON_CHECK(o = ranks_json(rk[j].r));
             cJSON_AddItemToObject(item, rk[j].k, o);
         }
-        CHECK(o = overlap_json(&h->kv, h->cos_kv));
+        JSON_CHECK(o = overlap_json(&h->kv, h->cos_kv));
         cJSON_AddItemToObject(item, "overlap_kv", o);
-        CHECK(o = overlap_json(&h->qk, h->cos_qk));
+        JSON_CHECK(o = overlap_json(&h->qk, h->cos_qk));
         cJSON_AddItemToObject(item, "overlap_qk", o);
-        CHECK(report_json_double(item, "sym_share_w", h->sym_w));
+        JSON_CHECK(report_json_double(item, "sym_share_w", h->sym_w));
         if (r->weights_only) {
-            CHECK(report_json_double(item, "kv_residual", h->kv_residual));
+            JSON_CHECK(report_json_double(item, "kv_residual", h->kv_residual));
             continue;
         }
-        CHECK(report_json_double(item, "cka_kv", h->cka_kv));
-        CHECK(report_json_double(item, "cka_qk", h->cka_qk));
-        CHECK(report_json_double(item, "sym_share_scores", h->sym_scores));
-        CHECK(report_json_double(item, "map_entropy", h->map_stats.entropy));
-        CHECK(report_json_double(item, "map_first_mass", h->map_stats.first_mass));
-        CHECK(report_json_double(item, "map_mean_distance", h->map_stats.mean_dist));
+        JSON_CHECK(report_json_double(item, "cka_kv", h->cka_kv));
+        JSON_CHECK(report_json_double(item, "cka_qk", h->cka_qk));
+        JSON_CHECK(report_json_double(item, "sym_share_scores", h->sym_scores));
+        JSON_CHECK(report_json_double(item, "map_entropy", h->map_stats.entropy));
+        JSON_CHECK(report_json_double(item, "map_first_mass", h->map_stats.first_mass));
+        JSON_CHECK(report_json_double(item, "map_mean_distance", h->map_stats.mean_dist));
     }
-    CHECK(text = cJSON_Print(root));
-    cJSON_Delete(root);
-    fputs(text, f);
-    fputc('\n', f);
-    cJSON_free(text);
-    return QKV_OK;
+    return report_json_emit(f, root, err);
 nomem:
     cJSON_Delete(root);
     return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory building JSON");

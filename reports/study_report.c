@@ -76,88 +76,77 @@ static void write_table(FILE *f, const study_result *r, bool md)
             paper_note);
 }
 
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            goto nomem;                                                                            \
-    } while (0)
 
 static qkv_status write_json(FILE *f, const study_result *r, qkv_error *err)
 {
     const study_settings *s = &r->settings;
     cJSON *root = cJSON_CreateObject(), *o, *arr, *tasks, *cell, *vals;
-    char *text = NULL;
-    CHECK(root);
-    CHECK(o = cJSON_AddObjectToObject(root, "settings"));
-    CHECK(cJSON_AddNumberToObject(o, "d_model", s->d_model));
-    CHECK(cJSON_AddNumberToObject(o, "layers", s->layers));
-    CHECK(cJSON_AddNumberToObject(o, "heads", s->heads));
-    CHECK(cJSON_AddNumberToObject(o, "seq_len", r->n_tasks ? r->tasks[0].len : 0));
-    CHECK(cJSON_AddNumberToObject(o, "batch", s->batch));
-    CHECK(cJSON_AddNumberToObject(o, "steps", s->steps));
-    CHECK(cJSON_AddNumberToObject(o, "seeds", s->seeds));
-    CHECK(report_json_double(o, "lr", s->optim.lr));
-    CHECK(report_json_double(o, "pos2d_scale", s->pos2d_scale));
-    CHECK(report_json_double(root, "seconds", r->seconds));
-    CHECK(report_json_double(root, "tokens_per_s", r->tokens_per_s));
-    CHECK(cJSON_AddStringToObject(root, "note", paper_note));
-    CHECK(arr = cJSON_AddArrayToObject(root, "curve_steps"));
+    JSON_CHECK(root);
+    JSON_CHECK(o = cJSON_AddObjectToObject(root, "settings"));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "d_model", s->d_model));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "layers", s->layers));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "heads", s->heads));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "seq_len", r->n_tasks ? r->tasks[0].len : 0));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "batch", s->batch));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "steps", s->steps));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "seeds", s->seeds));
+    JSON_CHECK(report_json_double(o, "lr", s->optim.lr));
+    JSON_CHECK(report_json_double(o, "pos2d_scale", s->pos2d_scale));
+    JSON_CHECK(report_json_double(root, "seconds", r->seconds));
+    JSON_CHECK(report_json_double(root, "tokens_per_s", r->tokens_per_s));
+    JSON_CHECK(cJSON_AddStringToObject(root, "note", paper_note));
+    JSON_CHECK(arr = cJSON_AddArrayToObject(root, "curve_steps"));
     for (int k = 0; k < r->n_curve; k++) {
         cJSON *n = cJSON_CreateNumber(r->curve_steps[k]);
-        CHECK(n);
+        JSON_CHECK(n);
         cJSON_AddItemToArray(arr, n);
     }
-    CHECK(tasks = cJSON_AddArrayToObject(root, "tasks"));
+    JSON_CHECK(tasks = cJSON_AddArrayToObject(root, "tasks"));
     for (int ti = 0; ti < r->n_tasks; ti++) {
         cJSON *t = cJSON_CreateObject();
-        CHECK(t);
+        JSON_CHECK(t);
         cJSON_AddItemToArray(tasks, t);
-        CHECK(cJSON_AddStringToObject(t, "task", r->tasks[ti].name));
-        CHECK(cJSON_AddNumberToObject(t, "length", r->tasks[ti].len));
-        CHECK(cJSON_AddStringToObject(t, "metric", r->tasks[ti].kind == TASK_TEXT ? "eval_loss"
+        JSON_CHECK(cJSON_AddStringToObject(t, "task", r->tasks[ti].name));
+        JSON_CHECK(cJSON_AddNumberToObject(t, "length", r->tasks[ti].len));
+        JSON_CHECK(cJSON_AddStringToObject(t, "metric", r->tasks[ti].kind == TASK_TEXT ? "eval_loss"
                                                                                    : "eval_accuracy_pct"));
-        CHECK(arr = cJSON_AddArrayToObject(t, "variants"));
+        JSON_CHECK(arr = cJSON_AddArrayToObject(t, "variants"));
         for (int vi = 0; vi < r->n_vars; vi++) {
             const study_cell *c = &r->cells[ti * r->n_vars + vi];
-            CHECK(cell = cJSON_CreateObject());
+            JSON_CHECK(cell = cJSON_CreateObject());
             cJSON_AddItemToArray(arr, cell);
-            CHECK(cJSON_AddStringToObject(cell, "label", r->vars[vi].label));
-            CHECK(cJSON_AddStringToObject(cell, "share", variant_share_name(r->vars[vi].share)));
-            CHECK(cJSON_AddNumberToObject(cell, "kv_heads", r->vars[vi].kv_heads));
-            CHECK(cJSON_AddBoolToObject(cell, "pos2d", r->vars[vi].pos2d));
-            CHECK(report_json_double(cell, "metric_mean", c->metric_mean));
-            CHECK(report_json_double(cell, "metric_sd", c->metric_sd));
-            CHECK(vals = cJSON_AddArrayToObject(cell, "metric_per_seed"));
+            JSON_CHECK(cJSON_AddStringToObject(cell, "label", r->vars[vi].label));
+            JSON_CHECK(cJSON_AddStringToObject(cell, "share", variant_share_name(r->vars[vi].share)));
+            JSON_CHECK(cJSON_AddNumberToObject(cell, "kv_heads", r->vars[vi].kv_heads));
+            JSON_CHECK(cJSON_AddBoolToObject(cell, "pos2d", r->vars[vi].pos2d));
+            JSON_CHECK(report_json_double(cell, "metric_mean", c->metric_mean));
+            JSON_CHECK(report_json_double(cell, "metric_sd", c->metric_sd));
+            JSON_CHECK(vals = cJSON_AddArrayToObject(cell, "metric_per_seed"));
             for (int sd = 0; sd < r->settings.seeds; sd++) {
                 cJSON *n = report_json_double_item(c->metric[sd]);
-                CHECK(n);
+                JSON_CHECK(n);
                 cJSON_AddItemToArray(vals, n);
             }
             if (c->has_delta)
-                CHECK(report_json_double(cell, "delta_vs_qkv", c->delta_vs_qkv));
-            CHECK(report_json_double(cell, "train_loss_final", c->train_loss_final));
-            CHECK(cJSON_AddNumberToObject(cell, "params", (double)c->params));
-            CHECK(cJSON_AddNumberToObject(cell, "kv_bytes_per_token", (double)c->kv_bytes_per_token));
-            CHECK(report_json_double(cell, "kv_mean_cos2", c->kv_cos2));
-            CHECK(report_json_double(cell, "qk_mean_cos2", c->qk_cos2));
-            CHECK(report_json_double(cell, "chance", c->chance));
-            CHECK(report_json_double(cell, "sym_share_w", c->sym_w));
-            CHECK(report_json_double(cell, "sym_share_scores", c->sym_scores));
-            CHECK(report_json_double(cell, "erank_k_frac", c->erank_k_frac));
-            CHECK(vals = cJSON_AddArrayToObject(cell, "loss_curve"));
+                JSON_CHECK(report_json_double(cell, "delta_vs_qkv", c->delta_vs_qkv));
+            JSON_CHECK(report_json_double(cell, "train_loss_final", c->train_loss_final));
+            JSON_CHECK(cJSON_AddNumberToObject(cell, "params", (double)c->params));
+            JSON_CHECK(cJSON_AddNumberToObject(cell, "kv_bytes_per_token", (double)c->kv_bytes_per_token));
+            JSON_CHECK(report_json_double(cell, "kv_mean_cos2", c->kv_cos2));
+            JSON_CHECK(report_json_double(cell, "qk_mean_cos2", c->qk_cos2));
+            JSON_CHECK(report_json_double(cell, "chance", c->chance));
+            JSON_CHECK(report_json_double(cell, "sym_share_w", c->sym_w));
+            JSON_CHECK(report_json_double(cell, "sym_share_scores", c->sym_scores));
+            JSON_CHECK(report_json_double(cell, "erank_k_frac", c->erank_k_frac));
+            JSON_CHECK(vals = cJSON_AddArrayToObject(cell, "loss_curve"));
             for (int k = 0; k < r->n_curve; k++) {
                 cJSON *n = report_json_double_item(c->curve[k]);
-                CHECK(n);
+                JSON_CHECK(n);
                 cJSON_AddItemToArray(vals, n);
             }
         }
     }
-    CHECK(text = cJSON_Print(root));
-    cJSON_Delete(root);
-    fputs(text, f);
-    fputc('\n', f);
-    cJSON_free(text);
-    return QKV_OK;
+    return report_json_emit(f, root, err);
 nomem:
     cJSON_Delete(root);
     return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory building JSON");
