@@ -26,6 +26,12 @@ static bool starts_with_magic(const char *path, const char *magic, size_t n)
     return yes;
 }
 
+/* GPT-2's attn.bias and attn.masked_bias are causal-mask buffers, not weights. */
+static bool is_mask_buffer(const char *name)
+{
+    return ends_with(name, ".attn.bias") || ends_with(name, ".attn.masked_bias");
+}
+
 static qkv_status shape_to_cfg(const model_shape *ms, rt_config *c, const char *path, qkv_error *err)
 {
     if (model_is_mla(ms) || ms->n_experts > 0 || ms->norm == NORM_LAYER)
@@ -147,11 +153,33 @@ qkv_status ckpt_open(const char *path, ckpt *c, qkv_error *err)
         model_shape ms;
         if ((s = hfconfig_load(cfg, &ms, err)) != QKV_OK)
             return s;
-        if ((s = shape_to_cfg(&ms, &c->cfg, cfg, err)) != QKV_OK)
-            return s;
+        c->layout = strcmp(ms.name, "gpt2") == 0       ? CKPT_LAYOUT_GPT2
+                    : strcmp(ms.name, "gpt_neox") == 0 ? CKPT_LAYOUT_NEOX
+                                                       : CKPT_LAYOUT_LLAMA;
+        if (c->layout == CKPT_LAYOUT_LLAMA) {
+            if ((s = shape_to_cfg(&ms, &c->cfg, cfg, err)) != QKV_OK)
+                return s;
+        } else {
+            /* weight probes only: the dimensions are what they need */
+            c->cfg = rt_config_default(RT_GPT2);
+            c->cfg.n_layers = (int)ms.n_layers;
+            c->cfg.d_model = (int)ms.d_model;
+            c->cfg.n_heads = c->cfg.n_kv_heads = (int)ms.n_heads;
+            c->cfg.head_dim = (int)ms.head_dim;
+            c->cfg.d_ff = (int)ms.d_ff;
+            c->cfg.vocab = (int)ms.vocab;
+            c->cfg.max_seq = ms.max_ctx > 0 && ms.max_ctx < RT_SEQ_MAX ? (int)ms.max_ctx : 1024;
+            if ((s = rt_config_check(&c->cfg, err)) != QKV_OK)
+                return s;
+        }
         if ((s = st_open(path, &c->st, err)) != QKV_OK)
             return s;
+        if (c->layout == CKPT_LAYOUT_GPT2 && st_find(&c->st, "h.0.attn.c_attn.weight") == NULL &&
+            st_find(&c->st, "transformer.h.0.attn.c_attn.weight") != NULL)
+            snprintf(c->prefix, sizeof c->prefix, "transformer.");
         for (size_t i = 0; i < c->st.n_tensors; i++) {
+            if (is_mask_buffer(c->st.tensors[i].name))
+                continue;
             c->file_bytes += c->st.tensors[i].end - c->st.tensors[i].begin;
             uint64_t e = 1;
             for (int d = 0; d < c->st.tensors[i].n_dims; d++)
@@ -265,6 +293,38 @@ qkv_status ckpt_read_attn(ckpt *c, int l, float *wq, float *wk, float *wv, qkv_e
         memcpy(wv, c->rt.layers[l].wv, (size_t)KW * C * sizeof(float));
         return QKV_OK;
     }
+    if (c->layout != CKPT_LAYOUT_LLAMA) {
+        /* fused Q/K/V: read the whole tensor, then split */
+        char name[128];
+        const bool gpt2 = c->layout == CKPT_LAYOUT_GPT2;
+        if (gpt2)
+            snprintf(name, sizeof name, "%sh.%d.attn.c_attn.weight", c->prefix, l);
+        else
+            snprintf(name, sizeof name, "gpt_neox.layers.%d.attention.query_key_value.weight", l);
+        const size_t rows = gpt2 ? (size_t)C : (size_t)(QW + 2 * KW), cols = gpt2 ? (size_t)(QW + 2 * KW) : (size_t)C;
+        float *all = malloc(rows * cols * sizeof(float));
+        if (!all)
+            return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+        qkv_status s = read_named(c, name, rows, cols, all, err);
+        if (s == QKV_OK) {
+            for (int o = 0; o < QW + 2 * KW; o++) {
+                float *dst;
+                if (gpt2) { /* columns 0..C are Q, then K, then V; stored in x out */
+                    dst = o < QW ? wq + (size_t)o * C : o < QW + KW ? wk + (size_t)(o - QW) * C
+                                                                     : wv + (size_t)(o - QW - KW) * C;
+                    for (int i = 0; i < C; i++)
+                        dst[i] = all[(size_t)i * cols + (size_t)o];
+                } else { /* rows per head: q_h, k_h, v_h */
+                    const int h = o / (3 * HD), part = (o % (3 * HD)) / HD, r = o % HD;
+                    float *base = part == 0 ? wq : part == 1 ? wk : wv;
+                    dst = base + ((size_t)h * HD + (size_t)r) * C;
+                    memcpy(dst, all + (size_t)o * C, (size_t)C * sizeof(float));
+                }
+            }
+        }
+        free(all);
+        return s;
+    }
     char nq[96], nk[96], nv[96];
     if (c->kind == CKPT_GGUF) {
         snprintf(nq, sizeof nq, "blk.%d.attn_q.weight", l);
@@ -301,6 +361,11 @@ qkv_status ckpt_load_model(ckpt *c, rt_model *m, qkv_error *err)
         return QKV_OK;
     }
     const rt_config *g = &c->cfg;
+    if (c->layout != CKPT_LAYOUT_LLAMA)
+        return qkv_error_set(err, QKV_ERR_UNSUPPORTED,
+                             "'%s': the runtime runs Llama-family checkpoints; this %s model can be "
+                             "probed with --weights",
+                             c->path, c->layout == CKPT_LAYOUT_GPT2 ? "GPT-2" : "GPT-NeoX");
     if ((s = rt_model_init(m, g, err)) != QKV_OK)
         return s;
     const int C = g->d_model, FF = g->d_ff, V = g->vocab;
@@ -596,6 +661,8 @@ qkv_status ckpt_plan_shape(const char *path, model_shape *ms, qkv_error *err)
         if ((s = st_open(path, &f, err)) != QKV_OK)
             return s;
         for (size_t i = 0; i < f.n_tensors; i++) {
+            if (is_mask_buffer(f.tensors[i].name))
+                continue;
             uint64_t e = 1;
             for (int d = 0; d < f.tensors[i].n_dims; d++)
                 e *= f.tensors[i].shape[d];

@@ -3,8 +3,13 @@
  * it, a directory, or a sharded index) and GGUF.
  *
  * Tensor names: Hugging Face Llama/Mistral/Qwen (model.layers.N.self_attn.
- * q_proj/k_proj/v_proj/o_proj, mlp.gate_proj/up_proj/down_proj, ...) and
- * GGUF (blk.N.attn_q/attn_k/attn_v/attn_output, ffn_gate/ffn_up/ffn_down).
+ * q_proj/k_proj/v_proj/o_proj, mlp.gate_proj/up_proj/down_proj, ...),
+ * GGUF (blk.N.attn_q/attn_k/attn_v/attn_output, ffn_gate/ffn_up/ffn_down),
+ * and, for weight probes only, GPT-2 (h.N.attn.c_attn.weight: Q, K and V
+ * fused and stored in x out, i.e. transposed; h.N.attn.bias is a causal-mask
+ * buffer, not a weight, and is not counted) and GPT-NeoX
+ * (gpt_neox.layers.N.attention.query_key_value.weight: fused out x in with
+ * the rows interleaved per head, [q_h; k_h; v_h] for each head h).
  * Hugging Face stores each head's Q and K rows in "rotate-half" order
  * (the first half of the head, then the second); llama2.c and GGUF (whose
  * converter permutes them) store interleaved pairs, which is the runtime's
@@ -20,6 +25,7 @@
 #include "safetensors.h"
 
 typedef enum { CKPT_LLAMA2C, CKPT_QKVM, CKPT_SAFETENSORS, CKPT_GGUF } ckpt_kind;
+enum { CKPT_LAYOUT_LLAMA, CKPT_LAYOUT_GPT2, CKPT_LAYOUT_NEOX };
 
 typedef struct {
     ckpt_kind kind;
@@ -28,6 +34,8 @@ typedef struct {
     uint64_t file_bytes;  /* bytes of all tensors as stored */
     uint64_t n_params;    /* elements of all tensors as stored */
     rt_model rt;          /* llama2.c and .qkvm: the whole model, loaded */
+    int layout;           /* CKPT_LAYOUT_*: how attention weights are named and stored */
+    char prefix[16];      /* GPT-2: "" or "transformer." before the layer names */
     st_file st;
     gguf_file gg;
     bool has_rt;

@@ -295,6 +295,110 @@ START_TEST(planner_reads_model_files)
 }
 END_TEST
 
+/* A GPT-2-style runtime model written the way Hugging Face stores GPT-2
+ * (fused c_attn, in x out, with the attn.bias mask buffer beside it) and
+ * GPT-NeoX (fused query_key_value, out x in, rows [q_h; k_h; v_h] per head)
+ * gives the same weight probes as the model itself. */
+static void write_fused(const rt_model *m, bool neox, const char *dir)
+{
+    const rt_config *g = &m->cfg;
+    const int C = g->d_model, HD = g->head_dim, NH = g->n_heads, L = g->n_layers;
+    st_out_tensor ts[16];
+    float *bufs[8];
+    char names[16][80];
+    size_t n = 0;
+    for (int l = 0; l < L; l++) {
+        float *f = malloc((size_t)3 * C * C * sizeof(float));
+        bufs[l] = f;
+        const float *parts[3] = {m->layers[l].wq, m->layers[l].wk, m->layers[l].wv};
+        for (int o = 0; o < 3 * C; o++)
+            for (int i = 0; i < C; i++) {
+                if (neox) { /* row o: head o / 3HD, part (o % 3HD) / HD, row o % HD */
+                    const int h = o / (3 * HD), part = (o % (3 * HD)) / HD, r = o % HD;
+                    f[(size_t)o * C + i] = parts[part][((size_t)h * HD + r) * C + i];
+                } else { /* stored in x out: f[i][o] */
+                    f[(size_t)i * 3 * C + o] = parts[o / C][(size_t)(o % C) * C + i];
+                }
+            }
+        snprintf(names[n], sizeof names[n], neox ? "gpt_neox.layers.%d.attention.query_key_value.weight"
+                                                 : "h.%d.attn.c_attn.weight", l);
+        ts[n] = (st_out_tensor){names[n], f, 2, {neox ? 3u * C : (unsigned)C, neox ? (unsigned)C : 3u * C}};
+        n++;
+        if (!neox) { /* the mask buffer that is not a weight */
+            static float mask[64];
+            snprintf(names[n], sizeof names[n], "h.%d.attn.bias", l);
+            ts[n] = (st_out_tensor){names[n], mask, 2, {8, 8}};
+            n++;
+        }
+    }
+    (void)NH;
+    char p[256];
+    snprintf(p, sizeof p, "%s/model.safetensors", dir);
+    FILE *f = fopen(p, "wb");
+    ck_assert_int_eq(st_write(f, ts, n, 0, NULL), QKV_OK);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    f = fopen(p, "w");
+    if (neox)
+        fprintf(f, "{\"model_type\":\"gpt_neox\",\"num_hidden_layers\":%d,\"hidden_size\":%d,"
+                   "\"num_attention_heads\":%d,\"intermediate_size\":%d,\"vocab_size\":%d}\n",
+                L, C, NH, g->d_ff, g->vocab);
+    else
+        fprintf(f, "{\"model_type\":\"gpt2\",\"n_layer\":%d,\"n_embd\":%d,\"n_head\":%d,"
+                   "\"vocab_size\":%d,\"n_positions\":%d}\n",
+                L, C, NH, g->vocab, g->max_seq);
+    fclose(f);
+    for (int l = 0; l < L; l++)
+        free(bufs[l]);
+}
+
+START_TEST(gpt2_and_neox_name_maps)
+{
+    rt_config cfg = rt_config_default(RT_GPT2);
+    cfg.n_layers = 2;
+    cfg.d_model = 32;
+    cfg.n_heads = cfg.n_kv_heads = 4;
+    cfg.head_dim = 8;
+    ckpt ref;
+    memset(&ref, 0, sizeof ref);
+    ck_assert_int_eq(rt_model_init(&ref.rt, &cfg, NULL), QKV_OK);
+    rt_model_randomize(&ref.rt, 31);
+    ref.has_rt = true;
+    ref.kind = CKPT_QKVM;
+    ref.cfg = cfg;
+    probe_result want;
+    ck_assert_int_eq(probe_weights(&ref, NULL, &want, NULL), QKV_OK);
+    for (int neox = 0; neox < 2; neox++) {
+        char dir[] = "/tmp/qkvplan-fused-XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        write_fused(&ref.rt, neox, dir);
+        ckpt c;
+        qkv_error err;
+        ck_assert_msg(ckpt_open(dir, &c, &err) == QKV_OK, "%s", err.msg);
+        ck_assert_int_eq(c.layout, neox ? CKPT_LAYOUT_NEOX : CKPT_LAYOUT_GPT2);
+        probe_result got;
+        ck_assert_msg(probe_weights(&c, NULL, &got, &err) == QKV_OK, "%s", err.msg);
+        same_weight_metrics(&want, &got, 1e-12);
+        /* the runtime does not run them; weight probes are what they support */
+        rt_model m;
+        ck_assert_int_eq(ckpt_load_model(&c, &m, &err), QKV_ERR_UNSUPPORTED);
+        ck_assert_ptr_nonnull(strstr(err.msg, "--weights"));
+        probe_result_free(&got);
+        ckpt_close(&c);
+        if (!neox) { /* the planner does not count the mask buffers as weights */
+            model_shape ms;
+            ck_assert_int_eq(ckpt_plan_shape(dir, &ms, NULL), QKV_OK);
+            ck_assert_uint_eq(ms.file_params, 2u * 3 * 32 * 32);
+        }
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        ck_assert_int_eq(system(cmd), 0);
+    }
+    probe_result_free(&want);
+    rt_model_free(&ref.rt);
+}
+END_TEST
+
 START_TEST(cleanup)
 {
     if (tmpdir[0]) {
@@ -316,6 +420,7 @@ Suite *formats_suite(void)
     tcase_add_test(tc, weight_probes_agree_across_formats);
     tcase_add_test(tc, weight_probes_invariant_to_rebasing);
     tcase_add_test(tc, planner_reads_model_files);
+    tcase_add_test(tc, gpt2_and_neox_name_maps);
     tcase_add_test(tc, cleanup);
     suite_add_tcase(s, tc);
     return s;
