@@ -92,7 +92,8 @@ static void write_plan(FILE *f, const char *device_label, const kvplan_result *r
     for (size_t i = 0; i < r->n_rows; i++) {
         row_cells(&r->rows[i], cell);
         for (int j = 0; j <= NCOL; j++)
-            fprintf(f, j == 0 ? "%-*s" : "  %*s", (int)width[j], cell[j]);
+            if (j < NCOL || cell[j][0]) /* no trailing blanks for an empty last cell */
+                fprintf(f, j == 0 ? "%-*s" : "  %*s", (int)width[j], cell[j]);
         fputc('\n', f);
     }
     fputc('\n', f);
