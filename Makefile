@@ -142,7 +142,7 @@ fuzz: deps
 	  mkdir -p build-fuzz/corpus/$$t; cp -n tests/fuzz/seeds/$$t/* build-fuzz/corpus/$$t/ 2>/dev/null || true; \
 	  echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
 	  ./build-fuzz/fuzz_$$t build-fuzz/corpus/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-	    -rss_limit_mb=2048 -max_len=65536 -artifact_prefix=build-fuzz/crash-$$t- -print_final_stats=1 \
+	    -rss_limit_mb=2048 -max_len=65536 -artifact_prefix=$(CURDIR)/build-fuzz/crash-$$t- -print_final_stats=1 \
 	    2> build-fuzz/fuzz_$$t.log || { tail -40 build-fuzz/fuzz_$$t.log; exit 1; }; \
 	  grep -E "^stat::number_of_executed_units|cov: " build-fuzz/fuzz_$$t.log | tail -2; \
 	done

@@ -61,7 +61,10 @@ void report_verdict(const kvplan_result *r, char *buf, size_t buf_bytes)
     if (r->built_row >= 0) {
         const kvplan_row *w = &r->rows[r->built_row];
         fmt_size(w->total_bytes, a, sizeof a);
-        fmt_size_signed(w->headroom_bytes < 0 ? -w->headroom_bytes : w->headroom_bytes, c, sizeof c);
+        /* magnitude in unsigned arithmetic: headroom may be INT64_MIN */
+        const uint64_t mag = w->headroom_bytes < 0 ? (uint64_t)0 - (uint64_t)w->headroom_bytes
+                                                   : (uint64_t)w->headroom_bytes;
+        fmt_size(mag, c, sizeof c);
         PUT("%s as built (%s) needs %s of %s usable: %s %s. ", r->model.name, w->label, a, b,
             w->fits ? "fits with" : "does not fit, short by", c);
     }

@@ -90,6 +90,10 @@ if [ $? -eq 0 ] && [ "$(cut -d, -f1 "$TMP/all.csv" | sort -u | grep -vc '^model$
 expect 0 'note: skipped Q=K-V\+GQA-4' -- --share qkv,q=k-v --kv-heads 4
 expect 0 'note: skipped Q=K=V\+MQA' -- --kv-heads mqa
 
+# found by fuzz_cli: a model so large that its headroom is below -2^63 bytes
+expect 0 'does not fit, short by 8.00 EiB' -- --d-model 4294967296 --heads 1 --head-dim 1 --vocab 1073741824 \
+    --layers 1 --ffn 1 --ctx 1
+
 # --- output files are atomic and equal to stdout
 "$BIN" --ctx 32k -f json >"$TMP/stdout.json"
 "$BIN" --ctx 32k -f json -o "$TMP/file.json"

@@ -7,6 +7,8 @@
  * files (-o in any bundle of short options, and every abbreviation getopt
  * accepts of --output, --xlsx, --plot and --report). */
 #define _DEFAULT_SOURCE /* mkdtemp */
+#include <fcntl.h>
+
 #include "../../cli/cli.h"
 #include "fuzz_common.h"
 
@@ -28,10 +30,10 @@ static int writes_files(const char *a)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static char scratch[] = "/tmp/qkvplan-fuzz-cli-XXXXXX";
     static int ready;
     if (!ready) {
-        char dir[] = "/tmp/qkvplan-fuzz-cli-XXXXXX";
-        if (!mkdtemp(dir) || chdir(dir) != 0 || !freopen("/dev/null", "w", stdout))
+        if (!mkdtemp(scratch) || !freopen("/dev/null", "w", stdout))
             abort();
         ready = 1;
     }
@@ -54,7 +56,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     argv[argc] = NULL;
+    /* run inside the scratch directory; libFuzzer's own paths are relative
+     * to where it started, so come back afterwards */
+    int here = open(".", O_RDONLY);
+    if (here < 0 || chdir(scratch) != 0)
+        abort();
     int code = cmd_plan(argc, argv);
+    if (fchdir(here) != 0)
+        abort();
+    close(here);
     if (code != EXIT_OK && code != EXIT_FAIL && code != EXIT_USAGE && code != EXIT_INPUT)
         abort();
     free(s);
