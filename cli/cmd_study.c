@@ -12,13 +12,14 @@
 #include "../probes/study.h"
 #include "../reports/bundle.h"
 #include "../reports/study_report.h"
+#include "../reports/xlsx.h"
 #include "cli.h"
 #include "options.h"
 #include "units.h"
 
 enum {
     S_TASKS = 1, S_VARIANTS, S_SEEDS, S_STEPS, S_DMODEL, S_LAYERS, S_HEADS, S_SEQLEN, S_BATCH,
-    S_LR, S_POS2D, S_THREADS, S_FORMAT, S_OUTPUT, S_REPORT, S_HELP
+    S_LR, S_POS2D, S_THREADS, S_FORMAT, S_OUTPUT, S_XLSX, S_REPORT, S_HELP
 };
 
 #define DEFAULT_TASKS "reverse,sort,swap,sub,copy"
@@ -48,15 +49,16 @@ static const cli_option study_options[] = {
     {0, NULL, 0, NULL, NULL, "Output:"},
     {S_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
     {S_OUTPUT, "output", 'o', "FILE", NULL, "write to FILE (atomically) instead of standard output"},
+    {S_XLSX, "xlsx", 0, "FILE", NULL, "also write an XLSX workbook, one row per task and variant"},
     {S_REPORT, "report", 'r', "DIR", NULL,
-     "also write study.md, study.json, study.csv, loss-curve plots and the trained models (seed "
-     "0) into DIR"},
+     "also write study.md, study.json, study.csv, study.xlsx, loss-curve plots and the trained "
+     "models (seed 0) into DIR"},
     {S_HELP, "help", 'h', NULL, NULL, "show this help"},
     {0, NULL, 0, NULL, NULL, NULL},
 };
 
 typedef struct {
-    const char *tasks, *variants, *output, *report;
+    const char *tasks, *variants, *output, *report, *xlsx;
     uint64_t seeds, steps, d_model, layers, heads, seq_len, batch, threads;
     double lr, pos2d;
     report_format format;
@@ -100,6 +102,7 @@ static int on_option(void *vs, int id, const char *name, const char *value)
         return 0;
     case S_OUTPUT: st->output = value; return 0;
     case S_REPORT: st->report = value; return 0;
+    case S_XLSX: st->xlsx = value; return 0;
     case S_HELP: st->help = true; return 0;
     }
     if (target && units_parse_count(value, lo, hi, target, why, sizeof why) != 0) {
@@ -281,6 +284,12 @@ int cmd_study(int argc, char **argv)
             if ((code = write_report(path, files[i].fmt, &r)) != EXIT_OK)
                 goto done;
         }
+        snprintf(path, sizeof path, "%s/study.xlsx", st.report);
+        if (report_xlsx_study_write(path, &r, &err) != QKV_OK) {
+            cli_error("%s", err.msg);
+            code = EXIT_FAIL;
+            goto done;
+        }
         snprintf(path, sizeof path, "%s/models", st.report);
         if ((code = save_models(path, &r)) != EXIT_OK)
             goto done;
@@ -293,6 +302,11 @@ int cmd_study(int argc, char **argv)
             goto done;
         if (plots_missing)
             code = EXIT_PLOTS;
+    }
+    if (st.xlsx && report_xlsx_study_write(st.xlsx, &r, &err) != QKV_OK) {
+        cli_error("%s", err.msg);
+        code = EXIT_FAIL;
+        goto done;
     }
     int out_code;
     if (st.output) {

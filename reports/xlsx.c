@@ -431,3 +431,55 @@ qkv_status report_xlsx_probe_write(const char *path, const probe_report_input *i
     str(ws, r->n_heads + 2, 0, in->model_label, f.bold);
     return finish(wb, &of, path, err);
 }
+
+qkv_status report_xlsx_study_write(const char *path, const study_result *r, qkv_error *err)
+{
+    outfile of;
+    formats f;
+    qkv_status s;
+    lxw_workbook *wb = open_book(&of, path, &f, err, &s);
+    if (!wb)
+        return s;
+    lxw_worksheet *ws = workbook_add_worksheet(wb, "Study");
+    if (!ws) {
+        workbook_close(wb);
+        outfile_abort(&of);
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory building '%s'", path);
+    }
+    page_setup(ws);
+    static const char *const heads[] = {"task", "length", "variant", "metric", "mean", "sd",
+                                        "vs QKV", "KV bytes per token", "parameters",
+                                        "K–V mean cos²", "Q–K mean cos²", "sym share W",
+                                        "sym share scores", "erank K / HD"};
+    const int nc = (int)(sizeof heads / sizeof heads[0]);
+    for (int c = 0; c < nc; c++) {
+        str(ws, 0, c, heads[c], f.header);
+        worksheet_set_column(ws, (lxw_col_t)c, (lxw_col_t)c, c == 0 || c == 2 || c == 3 ? 16 : 11, NULL);
+    }
+    worksheet_set_row(ws, 0, 32, NULL);
+    int row = 1;
+    for (int ti = 0; ti < r->n_tasks; ti++) {
+        for (int vi = 0; vi < r->n_vars; vi++, row++) {
+            const study_cell *c = &r->cells[ti * r->n_vars + vi];
+            const bool text = r->tasks[ti].kind == TASK_TEXT;
+            str(ws, row, 0, r->tasks[ti].name, NULL);
+            num(ws, row, 1, r->tasks[ti].len, NULL);
+            str(ws, row, 2, r->vars[vi].label, NULL);
+            str(ws, row, 3, text ? "eval loss (nats)" : "eval accuracy (%)", NULL);
+            num(ws, row, 4, c->metric_mean, f.num3);
+            num(ws, row, 5, c->metric_sd, f.num3);
+            if (c->has_delta)
+                num(ws, row, 6, c->delta_vs_qkv, f.num3);
+            num(ws, row, 7, (double)c->kv_bytes_per_token, f.bytes);
+            num(ws, row, 8, (double)c->params, f.bytes);
+            num(ws, row, 9, c->kv_cos2, f.num3);
+            num(ws, row, 10, c->qk_cos2, f.num3);
+            num(ws, row, 11, c->sym_w, f.num3);
+            num(ws, row, 12, c->sym_scores, f.num3);
+            num(ws, row, 13, c->erank_k_frac, f.num3);
+        }
+    }
+    worksheet_freeze_panes(ws, 1, 3);
+    worksheet_autofilter(ws, 0, 0, (lxw_row_t)(row > 1 ? row - 1 : 1), (lxw_col_t)(nc - 1));
+    return finish(wb, &of, path, err);
+}

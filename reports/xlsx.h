@@ -23,4 +23,8 @@ qkv_status report_xlsx_write(const char *path, const report_input *in, qkv_error
 
 qkv_status report_xlsx_probe_write(const char *path, const probe_report_input *in, qkv_error *err);
 
+/* Study results: sheet "Study", one row per task and variant. */
+#include "study_report.h"
+qkv_status report_xlsx_study_write(const char *path, const study_result *r, qkv_error *err);
+
 #endif
