@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../reports/bundle.h"
 #include "../reports/outfile.h"
 #include "cli.h"
 
@@ -52,6 +53,52 @@ int cli_write_file(const char *path, cli_writer write, const void *ctx)
     if (outfile_commit(&of, &err) != QKV_OK) {
         cli_error("%s", err.msg);
         return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+typedef struct {
+    cli_report_writer write;
+    report_format fmt;
+    const void *ctx;
+} report_job;
+
+static qkv_status write_job(FILE *f, const void *ctx, qkv_error *err)
+{
+    const report_job *j = ctx;
+    return j->write(f, j->fmt, j->ctx, err);
+}
+
+int cli_write_report(const char *path, report_format fmt, cli_report_writer write, const void *ctx)
+{
+    report_job j = {write, fmt, ctx};
+    if (path)
+        return cli_write_file(path, write_job, &j);
+    qkv_error err;
+    if (write(stdout, fmt, ctx, &err) != QKV_OK) {
+        cli_error("cannot write to standard output: %s", err.msg);
+        return EXIT_FAIL;
+    }
+    return cli_finish_stdout(EXIT_OK);
+}
+
+int cli_write_report_set(const char *dir, const char *stem, cli_report_writer write, const void *ctx)
+{
+    static const struct {
+        const char *ext;
+        report_format fmt;
+    } files[] = {{"json", REPORT_JSON}, {"csv", REPORT_CSV}, {"md", REPORT_MD}};
+    qkv_error err;
+    if (report_make_dir(dir, &err) != QKV_OK) {
+        cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%.4000s/%s.%s", dir, stem, files[i].ext);
+        int code = cli_write_report(path, files[i].fmt, write, ctx);
+        if (code != EXIT_OK)
+            return code;
     }
     return EXIT_OK;
 }

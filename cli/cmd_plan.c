@@ -393,15 +393,9 @@ static int apply_overrides(const plan_state *st, model_shape *m)
     return 0;
 }
 
-typedef struct {
-    report_format fmt;
-    const report_input *in;
-} plan_output;
-
-static qkv_status write_plan(FILE *f, const void *ctx, qkv_error *err)
+static qkv_status write_plan(FILE *f, report_format fmt, const void *in, qkv_error *err)
 {
-    const plan_output *o = ctx;
-    return report_write(f, o->fmt, o->in, err);
+    return report_write(f, fmt, in, err);
 }
 
 int cmd_plan(int argc, char **argv)
@@ -548,20 +542,8 @@ int cmd_plan(int argc, char **argv)
 
     /* Output. */
     report_input in = {st.device_label, plans, n_plans};
-    if (st.output) {
-        plan_output o = {st.format, &in};
-        if ((code = cli_write_file(st.output, write_plan, &o)) != EXIT_OK)
-            goto done;
-    } else {
-        if (report_write(stdout, st.format, &in, &err) != QKV_OK) {
-            cli_error("cannot write to standard output: %s", err.msg);
-            code = EXIT_FAIL;
-            goto done;
-        }
-        code = cli_finish_stdout(EXIT_OK);
-        if (code != EXIT_OK)
-            goto done;
-    }
+    if ((code = cli_write_report(st.output, st.format, write_plan, &in)) != EXIT_OK)
+        goto done;
     if (st.xlsx && report_xlsx_write(st.xlsx, &in, &err) != QKV_OK) {
         cli_error("%s", err.msg);
         code = EXIT_FAIL;

@@ -162,21 +162,9 @@ bad:
     return -1;
 }
 
-typedef struct {
-    report_format fmt;
-    const probe_report_input *in;
-} probe_output;
-
-static qkv_status write_probe(FILE *f, const void *ctx, qkv_error *err)
+static qkv_status write_probe(FILE *f, report_format fmt, const void *in, qkv_error *err)
 {
-    const probe_output *o = ctx;
-    return report_probe_write(f, o->fmt, o->in, err);
-}
-
-static int write_to(const char *path, report_format fmt, const probe_report_input *in)
-{
-    probe_output o = {fmt, in};
-    return cli_write_file(path, write_probe, &o);
+    return report_probe_write(f, fmt, in, err);
 }
 
 int cmd_probe(int argc, char **argv)
@@ -275,21 +263,8 @@ int cmd_probe(int argc, char **argv)
     }
     probe_report_input in = {model_path, &r};
     if (st.report) {
-        if (report_make_dir(st.report, &err) != QKV_OK) {
-            cli_error("%s", err.msg);
-            code = EXIT_FAIL;
+        if ((code = cli_write_report_set(st.report, "probe", write_probe, &in)) != EXIT_OK)
             goto done;
-        }
-        static const struct {
-            const char *file;
-            report_format fmt;
-        } files[] = {{"probe.json", REPORT_JSON}, {"probe.csv", REPORT_CSV}, {"probe.md", REPORT_MD}};
-        for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s", st.report, files[i].file);
-            if ((code = write_to(path, files[i].fmt, &in)) != EXIT_OK)
-                goto done;
-        }
         char path[4096];
         snprintf(path, sizeof path, "%s/probe.xlsx", st.report);
         if (report_xlsx_probe_write(path, &in, &err) != QKV_OK) {
@@ -314,14 +289,7 @@ int cmd_probe(int argc, char **argv)
         if ((code = cli_plot_status(ps, &err, "plots not drawn", &plots_missing)) != EXIT_OK)
             goto done;
     }
-    if (st.output) {
-        code = write_to(st.output, st.format, &in);
-    } else if (report_probe_write(stdout, st.format, &in, &err) != QKV_OK) {
-        cli_error("cannot write to standard output: %s", err.msg);
-        code = EXIT_FAIL;
-    } else {
-        code = cli_finish_stdout(EXIT_OK);
-    }
+    code = cli_write_report(st.output, st.format, write_probe, &in);
     if (code == EXIT_OK && plots_missing)
         code = EXIT_PLOTS;
 done:

@@ -137,21 +137,9 @@ static void on_progress(void *user, const study_progress *p)
     fflush(stderr);
 }
 
-typedef struct {
-    report_format fmt;
-    const study_result *r;
-} study_output;
-
-static qkv_status write_study(FILE *f, const void *ctx, qkv_error *err)
+static qkv_status write_study(FILE *f, report_format fmt, const void *r, qkv_error *err)
 {
-    const study_output *o = ctx;
-    return report_study_write(f, o->fmt, o->r, err);
-}
-
-static int write_report(const char *path, report_format fmt, const study_result *r)
-{
-    study_output o = {fmt, r};
-    return cli_write_file(path, write_study, &o);
+    return report_study_write(f, fmt, r, err);
 }
 
 static qkv_status write_model(FILE *f, const void *ctx, qkv_error *err)
@@ -270,20 +258,8 @@ int cmd_study(int argc, char **argv)
         fprintf(stderr, "\r\033[K");
     if (st.report) {
         char path[4096];
-        if (report_make_dir(st.report, &err) != QKV_OK) {
-            cli_error("%s", err.msg);
-            code = EXIT_FAIL;
+        if ((code = cli_write_report_set(st.report, "study", write_study, &r)) != EXIT_OK)
             goto done;
-        }
-        static const struct {
-            const char *file;
-            report_format fmt;
-        } files[] = {{"study.md", REPORT_MD}, {"study.json", REPORT_JSON}, {"study.csv", REPORT_CSV}};
-        for (size_t i = 0; i < 3; i++) {
-            snprintf(path, sizeof path, "%s/%s", st.report, files[i].file);
-            if ((code = write_report(path, files[i].fmt, &r)) != EXIT_OK)
-                goto done;
-        }
         snprintf(path, sizeof path, "%s/study.xlsx", st.report);
         if (report_xlsx_study_write(path, &r, &err) != QKV_OK) {
             cli_error("%s", err.msg);
@@ -308,15 +284,7 @@ int cmd_study(int argc, char **argv)
         code = EXIT_FAIL;
         goto done;
     }
-    int out_code;
-    if (st.output) {
-        out_code = write_report(st.output, st.format, &r);
-    } else if (report_study_write(stdout, st.format, &r, &err) != QKV_OK) {
-        cli_error("cannot write to standard output: %s", err.msg);
-        out_code = EXIT_FAIL;
-    } else {
-        out_code = cli_finish_stdout(EXIT_OK);
-    }
+    int out_code = cli_write_report(st.output, st.format, write_study, &r);
     if (out_code != EXIT_OK)
         code = out_code;
 done:
