@@ -331,6 +331,15 @@ static qkv_status finish(lxw_workbook *wb, outfile *of, const char *path, qkv_er
     return outfile_commit(of, err);
 }
 
+/* Give up on a workbook being built: nothing is left behind at path. */
+static qkv_status abandon(lxw_workbook *wb, outfile *of, const char *path, const char *what,
+                          qkv_error *err)
+{
+    workbook_close(wb);
+    outfile_abort(of);
+    return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory building %s'%s'", what, path);
+}
+
 static lxw_workbook *open_book(outfile *of, const char *path, formats *f, qkv_error *err,
                                qkv_status *s)
 {
@@ -346,9 +355,7 @@ static lxw_workbook *open_book(outfile *of, const char *path, formats *f, qkv_er
                                 .created = FIXED_CREATED};
     workbook_set_properties(wb, &props);
     if (make_formats(wb, f) != 0) {
-        workbook_close(wb);
-        outfile_abort(of);
-        *s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory building '%s'", path);
+        *s = abandon(wb, of, path, "", err);
         return NULL;
     }
     return wb;
@@ -368,11 +375,8 @@ qkv_status report_xlsx_write(const char *path, const report_input *in, qkv_error
     lxw_worksheet *var = workbook_add_worksheet(wb, "Variants");
     lxw_worksheet *swp = workbook_add_worksheet(wb, "KV vs context");
     lxw_worksheet *pap = workbook_add_worksheet(wb, "Paper evidence");
-    if (!sum || !var || !swp || !pap) {
-        workbook_close(wb);
-        outfile_abort(&of);
-        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory building '%s'", path);
-    }
+    if (!sum || !var || !swp || !pap)
+        return abandon(wb, &of, path, "", err);
     page_setup(sum);
     page_setup(var);
     worksheet_fit_to_pages(var, 2, 0); /* 24 columns: two pages across stay legible */
@@ -381,9 +385,7 @@ qkv_status report_xlsx_write(const char *path, const report_input *in, qkv_error
     summary_sheet(sum, in, &f);
     variants_sheet(var, in, &f);
     if (sweep_sheet(wb, swp, in, &f) != 0) {
-        workbook_close(wb);
-        outfile_abort(&of);
-        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory building charts for '%s'", path);
+        return abandon(wb, &of, path, "charts for ", err);
     }
     paper_sheet(pap, in, &f);
     return finish(wb, &of, path, err);
@@ -398,11 +400,8 @@ qkv_status report_xlsx_probe_write(const char *path, const probe_report_input *i
     if (!wb)
         return s;
     lxw_worksheet *ws = workbook_add_worksheet(wb, "Probe");
-    if (!ws) {
-        workbook_close(wb);
-        outfile_abort(&of);
-        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory building '%s'", path);
-    }
+    if (!ws)
+        return abandon(wb, &of, path, "", err);
     static const char *const heads[] = {
         "layer", "head", "KV head", "erank Q", "erank K (pre-RoPE)", "erank K", "erank V",
         "erank map", "erank W_Q", "erank W_K", "erank W_V", "K–V mean cos²", "Q–K mean cos²",
@@ -441,11 +440,8 @@ qkv_status report_xlsx_study_write(const char *path, const study_result *r, qkv_
     if (!wb)
         return s;
     lxw_worksheet *ws = workbook_add_worksheet(wb, "Study");
-    if (!ws) {
-        workbook_close(wb);
-        outfile_abort(&of);
-        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory building '%s'", path);
-    }
+    if (!ws)
+        return abandon(wb, &of, path, "", err);
     page_setup(ws);
     static const char *const heads[] = {"task", "length", "variant", "metric", "mean", "sd",
                                         "vs QKV", "KV bytes per token", "parameters",
