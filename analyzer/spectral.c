@@ -150,54 +150,10 @@ qkv_status spectral_overlap_rows(const float *A, int ka, int lda, const float *B
         free(qa);
         return st;
     }
-    int k = ra < rb ? ra : rb;
-    int kmin = ka < kb ? ka : kb;
-    out->chance = (double)(ka > kb ? ka : kb) / (double)d;
-    if (cosines)
-        for (int i = 0; i < kmin; i++)
-            cosines[i] = 0.0;
-    if (k > 0) {
-        double *M = malloc((size_t)ra * (size_t)rb * sizeof(double));
-        double *s = malloc((size_t)k * sizeof(double));
-        if (!M || !s) {
-            free(M);
-            free(s);
-            free(qa);
-            free(qb);
-            return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
-        }
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ra, rb, d, 1.0, qa, d, qb, d, 0.0, M, rb);
-        lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', ra, rb, M, rb, s, NULL, 1, NULL, rb);
-        free(M);
-        if (info != 0) {
-            free(s);
-            free(qa);
-            free(qb);
-            return qkv_error_set(err, QKV_ERR_INVALID, "SVD did not converge (LAPACK info %d)",
-                                 (int)info);
-        }
-        double sum2 = 0.0, theta2 = 0.0;
-        for (int i = 0; i < k; i++) {
-            double c = s[i] > 1.0 ? 1.0 : s[i];
-            sum2 += c * c;
-            double t = acos(c);
-            theta2 += t * t;
-            if (cosines)
-                cosines[i] = c;
-        }
-        /* angles of the missing (rank-deficient) directions count as 90 degrees */
-        for (int i = k; i < kmin; i++)
-            theta2 += (PI / 2) * (PI / 2);
-        out->mean_cos2 = sum2 / (double)kmin;
-        out->grassmann = sqrt(theta2);
-        free(s);
-    } else {
-        out->grassmann = sqrt((double)kmin) * PI / 2;
-    }
-    out->k = kmin;
+    st = spectral_overlap_bases(qa, ra, ka, qb, rb, kb, d, cosines, out, err);
     free(qa);
     free(qb);
-    return QKV_OK;
+    return st;
 }
 
 /* Column-centred double copy of X (T × n). */
@@ -411,7 +367,8 @@ qkv_status spectral_overlap_bases(const double *qa, int ra, int ka, const double
         for (int i = 0; i < k; i++) {
             const double c = sv[i] > 1.0 ? 1.0 : sv[i];
             sum2 += c * c;
-            theta2 += acos(c) * acos(c);
+            const double t = acos(c);
+            theta2 += t * t;
             if (cosines)
                 cosines[i] = c;
         }
