@@ -147,16 +147,12 @@ qkv_status rt_model_init(rt_model *m, const rt_config *c, qkv_error *err)
     TAKE(m->wcls, t.wcls);
     if (c->tied)
         m->wcls = m->tok_emb;
-    m->lnf_w = p;
-    p += (size_t)c->d_model;
-    m->lnf_b = t.gpt2 ? p : NULL;
-    p += t.lnf - (size_t)c->d_model;
+    TAKE(m->lnf_w, (size_t)c->d_model);
+    TAKE(m->lnf_b, t.lnf - (size_t)c->d_model); /* GPT-2 biases; none in Llama */
     for (int l = 0; l < c->n_layers; l++) {
         rt_layer *y = &m->layers[l];
-        y->ln1_w = p;
-        p += (size_t)c->d_model;
-        y->ln1_b = t.gpt2 ? p : NULL;
-        p += t.ln - (size_t)c->d_model;
+        TAKE(y->ln1_w, (size_t)c->d_model);
+        TAKE(y->ln1_b, t.ln - (size_t)c->d_model);
         TAKE(y->wq, t.wq);
         TAKE(y->wk, t.wk);
         TAKE(y->wv, t.wv);
@@ -165,10 +161,8 @@ qkv_status rt_model_init(rt_model *m, const rt_config *c, qkv_error *err)
         TAKE(y->bk, t.bk);
         TAKE(y->bv, t.bv);
         TAKE(y->bo, t.bo);
-        y->ln2_w = p;
-        p += (size_t)c->d_model;
-        y->ln2_b = t.gpt2 ? p : NULL;
-        p += t.ln - (size_t)c->d_model;
+        TAKE(y->ln2_w, (size_t)c->d_model);
+        TAKE(y->ln2_b, t.ln - (size_t)c->d_model);
         TAKE(y->w1, t.w1);
         TAKE(y->b1, t.b1);
         TAKE(y->w2, t.w2);
