@@ -256,28 +256,19 @@ static qkv_status read_named(ckpt *c, const char *name, uint64_t rows, uint64_t 
     return st_read_rows(&c->st, t, 0, rows, out, err);
 }
 
-/* Hugging Face rotate-half row order <-> interleaved pairs, per head. */
-static void hf_to_interleaved(float *w, int n_heads, int hd, int cols, float *tmp)
+/* Hugging Face rotate-half row order <-> interleaved pairs, per head: row
+ * i + k·hd/2 of the rotate-half order is row 2i + k of the interleaved one. */
+static void permute_rope_rows(float *w, int n_heads, int hd, int cols, float *tmp, bool to_interleaved)
 {
     for (int h = 0; h < n_heads; h++) {
         float *head = w + (size_t)h * hd * cols;
         memcpy(tmp, head, (size_t)hd * cols * sizeof(float));
         for (int i = 0; i < hd / 2; i++)
-            for (int k = 0; k < 2; k++)
-                memcpy(head + (size_t)(2 * i + k) * cols, tmp + (size_t)(i + k * hd / 2) * cols,
-                       (size_t)cols * sizeof(float));
-    }
-}
-
-static void interleaved_to_hf(float *w, int n_heads, int hd, int cols, float *tmp)
-{
-    for (int h = 0; h < n_heads; h++) {
-        float *head = w + (size_t)h * hd * cols;
-        memcpy(tmp, head, (size_t)hd * cols * sizeof(float));
-        for (int i = 0; i < hd / 2; i++)
-            for (int k = 0; k < 2; k++)
-                memcpy(head + (size_t)(i + k * hd / 2) * cols, tmp + (size_t)(2 * i + k) * cols,
-                       (size_t)cols * sizeof(float));
+            for (int k = 0; k < 2; k++) {
+                const size_t inter = (size_t)(2 * i + k), half = (size_t)(i + k * hd / 2);
+                memcpy(head + (to_interleaved ? inter : half) * cols,
+                       tmp + (to_interleaved ? half : inter) * cols, (size_t)cols * sizeof(float));
+            }
     }
 }
 
@@ -344,8 +335,8 @@ qkv_status ckpt_read_attn(ckpt *c, int l, float *wq, float *wk, float *wv, qkv_e
         float *tmp = malloc((size_t)HD * C * sizeof(float));
         if (!tmp)
             return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
-        hf_to_interleaved(wq, g->n_heads, HD, C, tmp);
-        hf_to_interleaved(wk, g->n_kv_heads, HD, C, tmp);
+        permute_rope_rows(wq, g->n_heads, HD, C, tmp, true);
+        permute_rope_rows(wk, g->n_kv_heads, HD, C, tmp, true);
         free(tmp);
     }
     return QKV_OK;
@@ -480,8 +471,8 @@ qkv_status ckpt_write_safetensors(FILE *weights, FILE *config, const rt_model *m
         }
         memcpy(copies[2 * l], m->layers[l].wq, nq * sizeof(float));
         memcpy(copies[2 * l + 1], m->layers[l].wk, nk * sizeof(float));
-        interleaved_to_hf(copies[2 * l], g->n_heads, (int)HD, (int)C, tmp);
-        interleaved_to_hf(copies[2 * l + 1], g->n_kv_heads, (int)HD, (int)C, tmp);
+        permute_rope_rows(copies[2 * l], g->n_heads, (int)HD, (int)C, tmp, false);
+        permute_rope_rows(copies[2 * l + 1], g->n_kv_heads, (int)HD, (int)C, tmp, false);
     }
     size_t n = tensors_of(m, false, ts, copies);
     for (size_t i = 0; i < n; i++) {

@@ -10,6 +10,7 @@
 #include "../probes/llama2c.h"
 #include "../probes/probe.h"
 #include "../probes/rt_forward.h"
+#include "../probes/safetensors.h"
 #include "tests.h"
 
 #define STORIES "../shared/models/stories260K.bin"
@@ -270,6 +271,44 @@ START_TEST(weight_probes_invariant_to_rebasing)
 }
 END_TEST
 
+/* The safetensors file holds Q and K rows in Hugging Face's rotate-half order:
+ * row i + k·HD/2 of each head is row 2i + k of llama2.c's interleaved order
+ * (the permutation in Hugging Face's convert_llama_weights_to_hf.py). */
+START_TEST(safetensors_rows_in_rotate_half_order)
+{
+    convert_stories();
+    rt_model m;
+    ck_assert_int_eq(llama2c_load(STORIES, &m, NULL), QKV_OK);
+    const int HD = m.cfg.head_dim, C = m.cfg.d_model;
+    char p[128];
+    snprintf(p, sizeof p, "%s/st/model.safetensors", tmpdir);
+    st_file f;
+    ck_assert_int_eq(st_open(p, &f, NULL), QKV_OK);
+    for (int l = 0; l < m.cfg.n_layers; l++)
+        for (int w = 0; w < 2; w++) {
+            char name[96];
+            snprintf(name, sizeof name, "model.layers.%d.self_attn.%s_proj.weight", l, w ? "k" : "q");
+            const st_tensor *t = st_find(&f, name);
+            ck_assert_ptr_nonnull(t);
+            const int heads = w ? m.cfg.n_kv_heads : m.cfg.n_heads;
+            const float *ref = w ? m.layers[l].wk : m.layers[l].wq;
+            float *rows = malloc((size_t)heads * HD * C * sizeof(float));
+            ck_assert_ptr_nonnull(rows);
+            ck_assert_int_eq(st_read_rows(&f, t, 0, (uint64_t)heads * HD, rows, NULL), QKV_OK);
+            for (int h = 0; h < heads; h++)
+                for (int i = 0; i < HD / 2; i++)
+                    for (int k = 0; k < 2; k++)
+                        ck_assert_msg(memcmp(rows + ((size_t)h * HD + i + k * HD / 2) * C,
+                                             ref + ((size_t)h * HD + 2 * i + k) * C,
+                                             (size_t)C * sizeof(float)) == 0,
+                                      "%s head %d row %d", name, h, i + k * HD / 2);
+            free(rows);
+        }
+    st_close(&f);
+    rt_model_free(&m);
+}
+END_TEST
+
 START_TEST(planner_reads_model_files)
 {
     convert_stories();
@@ -419,6 +458,7 @@ Suite *formats_suite(void)
     tcase_add_test(tc, round_trips_give_identical_logits);
     tcase_add_test(tc, weight_probes_agree_across_formats);
     tcase_add_test(tc, weight_probes_invariant_to_rebasing);
+    tcase_add_test(tc, safetensors_rows_in_rotate_half_order);
     tcase_add_test(tc, planner_reads_model_files);
     tcase_add_test(tc, gpt2_and_neox_name_maps);
     tcase_add_test(tc, cleanup);
