@@ -391,29 +391,42 @@ qkv_status report_xlsx_write(const char *path, const report_input *in, qkv_error
     return finish(wb, &of, path, err);
 }
 
+/* A workbook of one table sheet: opened, page set up, header row written. */
+static lxw_workbook *open_table_book(outfile *of, const char *path, formats *f, const char *sheet,
+                                     const char *const *heads, int nc, lxw_worksheet **ws,
+                                     qkv_error *err, qkv_status *s)
+{
+    lxw_workbook *wb = open_book(of, path, f, err, s);
+    if (!wb)
+        return NULL;
+    if (!(*ws = workbook_add_worksheet(wb, sheet))) {
+        *s = abandon(wb, of, path, "", err);
+        return NULL;
+    }
+    page_setup(*ws);
+    for (int c = 0; c < nc; c++)
+        str(*ws, 0, c, heads[c], f->header);
+    worksheet_set_row(*ws, 0, 32, NULL);
+    return wb;
+}
+
 qkv_status report_xlsx_probe_write(const char *path, const probe_report_input *in, qkv_error *err)
 {
-    outfile of;
-    formats f;
-    qkv_status s;
-    lxw_workbook *wb = open_book(&of, path, &f, err, &s);
-    if (!wb)
-        return s;
-    lxw_worksheet *ws = workbook_add_worksheet(wb, "Probe");
-    if (!ws)
-        return abandon(wb, &of, path, "", err);
     static const char *const heads[] = {
         "layer", "head", "KV head", "erank Q", "erank K (pre-RoPE)", "erank K", "erank V",
         "erank map", "erank W_Q", "erank W_K", "erank W_V", "K–V mean cos²", "Q–K mean cos²",
         "chance k/d", "Grassmann K–V", "CKA K–V", "CKA Q–K", "sym share W", "sym share scores",
         "map entropy", "first-token mass", "mean distance"};
     const int nc = (int)(sizeof heads / sizeof heads[0]);
-    for (int c = 0; c < nc; c++) {
-        str(ws, 0, c, heads[c], f.header);
+    outfile of;
+    formats f;
+    qkv_status s;
+    lxw_worksheet *ws;
+    lxw_workbook *wb = open_table_book(&of, path, &f, "Probe", heads, nc, &ws, err, &s);
+    if (!wb)
+        return s;
+    for (int c = 0; c < nc; c++)
         worksheet_set_column(ws, (lxw_col_t)c, (lxw_col_t)c, c < 3 ? 7 : 11, NULL);
-    }
-    worksheet_set_row(ws, 0, 32, NULL);
-    page_setup(ws);
     const probe_result *r = in->probe;
     for (int i = 0; i < r->n_heads; i++) {
         const probe_head *h = &r->heads[i];
@@ -433,26 +446,20 @@ qkv_status report_xlsx_probe_write(const char *path, const probe_report_input *i
 
 qkv_status report_xlsx_study_write(const char *path, const study_result *r, qkv_error *err)
 {
-    outfile of;
-    formats f;
-    qkv_status s;
-    lxw_workbook *wb = open_book(&of, path, &f, err, &s);
-    if (!wb)
-        return s;
-    lxw_worksheet *ws = workbook_add_worksheet(wb, "Study");
-    if (!ws)
-        return abandon(wb, &of, path, "", err);
-    page_setup(ws);
     static const char *const heads[] = {"task", "length", "variant", "metric", "mean", "sd",
                                         "vs QKV", "KV bytes per token", "parameters",
                                         "K–V mean cos²", "Q–K mean cos²", "sym share W",
                                         "sym share scores", "erank K / HD"};
     const int nc = (int)(sizeof heads / sizeof heads[0]);
-    for (int c = 0; c < nc; c++) {
-        str(ws, 0, c, heads[c], f.header);
+    outfile of;
+    formats f;
+    qkv_status s;
+    lxw_worksheet *ws;
+    lxw_workbook *wb = open_table_book(&of, path, &f, "Study", heads, nc, &ws, err, &s);
+    if (!wb)
+        return s;
+    for (int c = 0; c < nc; c++)
         worksheet_set_column(ws, (lxw_col_t)c, (lxw_col_t)c, c == 0 || c == 2 || c == 3 ? 16 : 11, NULL);
-    }
-    worksheet_set_row(ws, 0, 32, NULL);
     int row = 1;
     for (int ti = 0; ti < r->n_tasks; ti++) {
         for (int vi = 0; vi < r->n_vars; vi++, row++) {
