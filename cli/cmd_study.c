@@ -191,7 +191,7 @@ int cmd_study(int argc, char **argv)
                "per task and variant: evaluation accuracy (or loss) with its spread over seeds,\n"
                "the KV-cache bytes per token, the parameter count, and probes of the trained\n"
                "models. With no options it runs a reduced version of the paper's synthetic table\n"
-               "(5 tasks x 8 variants x 3 seeds) in about a minute or two on two cores.\n");
+               "(5 tasks x 8 variants x 3 seeds) in about three minutes on two cores.\n");
         cli_print_options(stdout, study_options);
         printf("\nTasks: %s.\nExit codes: 0 written; 1 output could not be written; 2 bad "
                "command line;\n3 unreadable text file; 4 plots not drawn (gnuplot missing or "
