@@ -18,7 +18,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(if $(WERROR),-Werror) $(CFLAGS) \
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -I. $(WARN) $(if $(WERROR),-Werror) $(CFLAGS) \
               $(PKG_CFLAGS) -MMD -MP
 LDLIBS_ALL := $(PKG_LIBS) -lm
 
@@ -28,7 +28,9 @@ else
 Q := @
 endif
 
-LIB_SRC   := $(wildcard analyzer/*.c probes/*.c reports/*.c)
+LIB_DIRS  := analyzer analyzer/core analyzer/formats probes probes/runtime probes/train \
+             reports reports/plan reports/probe reports/study
+LIB_SRC   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 CLI_SRC   := $(filter-out cli/main.c,$(wildcard cli/*.c))
 TEST_SRC  := $(wildcard tests/*.c)
 BENCH_SRC := $(wildcard bench/*.c)

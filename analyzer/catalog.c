@@ -1,4 +1,4 @@
-#include "catalog.h"
+#include "analyzer/catalog.h"
 
 #include <strings.h>
 

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "model.h"
+#include "analyzer/model.h"
 
 /* Number of catalog entries. */
 size_t catalog_count(void);

@@ -1,4 +1,4 @@
-#include "devices.h"
+#include "analyzer/devices.h"
 
 #include <strings.h>
 

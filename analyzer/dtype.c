@@ -1,9 +1,9 @@
-#include "dtype.h"
+#include "analyzer/dtype.h"
 
 #include <string.h>
 #include <strings.h>
 
-#include "checked.h"
+#include "analyzer/core/checked.h"
 
 static const dtype_cache_info cache_types[DTYPE_CACHE_COUNT] = {
     [DTYPE_F32] = {"f32", 1, 4, false},

@@ -26,7 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "qkv_error.h"
+#include "analyzer/core/qkv_error.h"
 
 typedef enum {
     DTYPE_F32,

@@ -1,4 +1,4 @@
-#include "kvplan.h"
+#include "analyzer/kvplan.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "checked.h"
+#include "analyzer/core/checked.h"
 
 static const char *const engine_names[ENGINE_COUNT] = {"exact", "llama.cpp", "vllm"};
 

@@ -29,10 +29,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dtype.h"
-#include "model.h"
-#include "qkv_error.h"
-#include "variant.h"
+#include "analyzer/dtype.h"
+#include "analyzer/model.h"
+#include "analyzer/core/qkv_error.h"
+#include "analyzer/variant.h"
 
 typedef enum { ENGINE_EXACT, ENGINE_LLAMACPP, ENGINE_VLLM, ENGINE_COUNT } kvplan_engine;
 

@@ -1,4 +1,4 @@
-#include "model.h"
+#include "analyzer/model.h"
 
 #include <stdio.h>
 

@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "qkv_error.h"
+#include "analyzer/core/qkv_error.h"
 
 #define MODEL_NAME_BYTES 96
 #define MODEL_SOURCE_BYTES 256

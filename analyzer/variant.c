@@ -1,4 +1,4 @@
-#include "variant.h"
+#include "analyzer/variant.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model.h"
-#include "qkv_error.h"
+#include "analyzer/model.h"
+#include "analyzer/core/qkv_error.h"
 
 typedef enum {
     SHARE_QKV,  /* QKV   */

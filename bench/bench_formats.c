@@ -12,8 +12,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "../probes/checkpoint.h"
-#include "../probes/probe.h"
+#include "probes/runtime/checkpoint.h"
+#include "probes/probe.h"
 
 static double now(void)
 {

@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../analyzer/catalog.h"
-#include "../analyzer/kvplan.h"
+#include "analyzer/catalog.h"
+#include "analyzer/kvplan.h"
 
 extern char **environ;
 

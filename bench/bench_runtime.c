@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "../probes/llama2c.h"
-#include "../probes/probe.h"
-#include "../probes/rt_forward.h"
-#include "../probes/rt_train.h"
+#include "probes/runtime/llama2c.h"
+#include "probes/probe.h"
+#include "probes/runtime/rt_forward.h"
+#include "probes/train/rt_train.h"
 
 static double now(void)
 {

@@ -29,8 +29,8 @@ void cli_error(const char *fmt, ...)
 #endif
     ;
 
-#include "../analyzer/qkv_error.h"
-#include "../reports/report.h"
+#include "analyzer/core/qkv_error.h"
+#include "reports/plan/report.h"
 
 /* Write path atomically with write(f, ctx, err); on failure print the
  * error (naming the file) and return EXIT_FAIL, else EXIT_OK. */

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../reports/bundle.h"
-#include "../reports/outfile.h"
-#include "cli.h"
+#include "reports/bundle.h"
+#include "reports/outfile.h"
+#include "cli/cli.h"
 
 void cli_error(const char *fmt, ...)
 {

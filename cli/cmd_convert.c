@@ -5,11 +5,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../probes/checkpoint.h"
-#include "../reports/bundle.h"
-#include "../reports/outfile.h"
-#include "cli.h"
-#include "options.h"
+#include "probes/runtime/checkpoint.h"
+#include "reports/bundle.h"
+#include "reports/outfile.h"
+#include "cli/cli.h"
+#include "cli/options.h"
 
 enum { C_TO = 1, C_F16, C_HELP };
 

@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../analyzer/catalog.h"
-#include "../analyzer/devices.h"
-#include "../analyzer/kvplan.h"
-#include "../reports/fmt.h"
-#include "cli.h"
+#include "analyzer/catalog.h"
+#include "analyzer/devices.h"
+#include "analyzer/kvplan.h"
+#include "reports/fmt.h"
+#include "cli/cli.h"
 
 static int no_args(int argc, char **argv, const char *cmd, const char *help)
 {

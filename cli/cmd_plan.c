@@ -7,18 +7,18 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "../analyzer/catalog.h"
-#include "../analyzer/devices.h"
-#include "../analyzer/hfconfig.h"
-#include "../probes/checkpoint.h"
-#include "../analyzer/kvplan.h"
-#include "../reports/bundle.h"
-#include "../reports/gnuplot.h"
-#include "../reports/xlsx.h"
-#include "../reports/report.h"
-#include "cli.h"
-#include "options.h"
-#include "units.h"
+#include "analyzer/catalog.h"
+#include "analyzer/devices.h"
+#include "analyzer/formats/hfconfig.h"
+#include "probes/runtime/checkpoint.h"
+#include "analyzer/kvplan.h"
+#include "reports/bundle.h"
+#include "reports/gnuplot.h"
+#include "reports/xlsx.h"
+#include "reports/plan/report.h"
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "cli/units.h"
 
 enum {
     O_MODEL = 1, O_DEVICE, O_RESERVE, O_CTX, O_SEQS, O_UBATCH, O_ENGINE, O_UNIFIED, O_FLASH,

@@ -8,15 +8,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../probes/checkpoint.h"
-#include "../probes/probe.h"
-#include "../reports/bundle.h"
-#include "../reports/probe_plots.h"
-#include "../reports/probe_report.h"
-#include "../reports/xlsx.h"
-#include "cli.h"
-#include "options.h"
-#include "units.h"
+#include "probes/runtime/checkpoint.h"
+#include "probes/probe.h"
+#include "reports/bundle.h"
+#include "reports/probe/probe_plots.h"
+#include "reports/probe/probe_report.h"
+#include "reports/xlsx.h"
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "cli/units.h"
 
 enum { P_TOKENS = 1, P_SAMPLE, P_SEED, P_LAYERS, P_WEIGHTS, P_FORMAT, P_OUTPUT, P_XLSX, P_PLOT, P_REPORT, P_HELP };
 

@@ -8,14 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../probes/rt_io.h"
-#include "../probes/study.h"
-#include "../reports/bundle.h"
-#include "../reports/study_report.h"
-#include "../reports/xlsx.h"
-#include "cli.h"
-#include "options.h"
-#include "units.h"
+#include "probes/runtime/rt_io.h"
+#include "probes/train/study.h"
+#include "reports/bundle.h"
+#include "reports/study/study_report.h"
+#include "reports/xlsx.h"
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "cli/units.h"
 
 enum {
     S_TASKS = 1, S_VARIANTS, S_SEEDS, S_STEPS, S_DMODEL, S_LAYERS, S_HEADS, S_SEQLEN, S_BATCH,

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../reports/outfile.h"
-#include "cli.h"
+#include "reports/outfile.h"
+#include "cli/cli.h"
 
 int main(int argc, char **argv)
 {

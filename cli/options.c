@@ -1,11 +1,11 @@
 #define _GNU_SOURCE /* getopt_long */
-#include "options.h"
+#include "cli/options.h"
 
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 #define MAX_OPTS 96
 

@@ -1,10 +1,10 @@
-#include "probe.h"
+#include "probes/probe.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rt_forward.h"
+#include "probes/runtime/rt_forward.h"
 
 typedef struct {
     probe_result *r;

@@ -19,8 +19,8 @@
 
 #include <stdbool.h>
 
-#include "../analyzer/spectral.h"
-#include "rt_model.h"
+#include "probes/spectral.h"
+#include "probes/runtime/rt_model.h"
 
 typedef struct {
     int layer, head, kv_head;
@@ -65,7 +65,7 @@ void probe_result_free(probe_result *r);
  * slices, K–V and Q–K principal angles, symmetric share of W_Qᵀ W_K and the
  * K=V residual. Row spaces come from the slices' Gram matrices
  * (spectral_rowspace). Sets weights_only. */
-#include "checkpoint.h"
+#include "probes/runtime/checkpoint.h"
 qkv_status probe_weights(ckpt *c, const bool *layer_mask, probe_result *out, qkv_error *err);
 
 /* Sample n tokens from the model, starting with BOS (token 1 in llama2.c

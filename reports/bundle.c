@@ -1,13 +1,13 @@
-#include "bundle.h"
+#include "reports/bundle.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "gnuplot.h"
-#include "outfile.h"
-#include "xlsx.h"
+#include "reports/gnuplot.h"
+#include "reports/outfile.h"
+#include "reports/xlsx.h"
 
 const char *const report_bundle_files[BUNDLE_FILES] = {"report.md", "report.xlsx", "results.json"};
 

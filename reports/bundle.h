@@ -7,7 +7,7 @@
 #ifndef QKV_REPORT_BUNDLE_H
 #define QKV_REPORT_BUNDLE_H
 
-#include "report.h"
+#include "reports/plan/report.h"
 
 #define BUNDLE_FILES 3
 extern const char *const report_bundle_files[BUNDLE_FILES]; /* report.md, report.xlsx, results.json */

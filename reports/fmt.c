@@ -1,4 +1,4 @@
-#include "fmt.h"
+#include "reports/fmt.h"
 
 #include <inttypes.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-#include "gnuplot.h"
+#include "reports/gnuplot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../analyzer/dtype.h"
-#include "outfile.h"
+#include "analyzer/dtype.h"
+#include "reports/outfile.h"
 
 const char *const report_plot_kinds[PLOT_KINDS] = {"kv_vs_ctx", "memory", "max_ctx"};
 

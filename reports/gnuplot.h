@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "report.h"
+#include "reports/plan/report.h"
 
 #define PLOT_KINDS 3
 extern const char *const report_plot_kinds[PLOT_KINDS]; /* "kv_vs_ctx", "memory", "max_ctx" */

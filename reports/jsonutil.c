@@ -1,9 +1,9 @@
-#include "jsonutil.h"
+#include "reports/jsonutil.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "fmt.h"
+#include "reports/fmt.h"
 
 cJSON *report_json_u64(cJSON *o, const char *key, uint64_t v)
 {

@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "../analyzer/qkv_error.h"
+#include "analyzer/core/qkv_error.h"
 
 /* Jump to the writer's `nomem` label when a cJSON call returns NULL. */
 #define JSON_CHECK(x)                                                                              \

@@ -1,6 +1,6 @@
 #define _DEFAULT_SOURCE /* realpath */
 
-#include "outfile.h"
+#include "reports/outfile.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 
-#include "../analyzer/qkv_error.h"
+#include "analyzer/core/qkv_error.h"
 
 typedef struct {
     FILE *f;          /* write here between open and commit */

@@ -1,12 +1,12 @@
-#include "xlsx.h"
+#include "reports/xlsx.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <xlsxwriter.h>
 
-#include "../analyzer/dtype.h"
-#include "outfile.h"
+#include "analyzer/dtype.h"
+#include "reports/outfile.h"
 
 #define GIB 1073741824.0
 #define FIXED_CREATED 1767225600 /* 2026-01-01T00:00:00Z */

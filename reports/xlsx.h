@@ -14,8 +14,8 @@
 #ifndef QKV_REPORT_XLSX_H
 #define QKV_REPORT_XLSX_H
 
-#include "probe_report.h"
-#include "report.h"
+#include "reports/probe/probe_report.h"
+#include "reports/plan/report.h"
 
 /* The plans need their sweeps (kvplan_sweep) for the "KV vs context" sheet;
  * a plan without one gets no chart. */
@@ -24,7 +24,7 @@ qkv_status report_xlsx_write(const char *path, const report_input *in, qkv_error
 qkv_status report_xlsx_probe_write(const char *path, const probe_report_input *in, qkv_error *err);
 
 /* Study results: sheet "Study", one row per task and variant. */
-#include "study_report.h"
+#include "reports/study/study_report.h"
 qkv_status report_xlsx_study_write(const char *path, const study_result *r, qkv_error *err);
 
 #endif

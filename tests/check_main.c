@@ -1,7 +1,7 @@
 /* Runs every Check suite; the exit status is non-zero when any test fails. */
 #include <stdlib.h>
 
-#include "tests.h"
+#include "tests/tests.h"
 
 int main(void)
 {

@@ -1,8 +1,8 @@
 #include <string.h>
 
-#include "../analyzer/catalog.h"
-#include "../analyzer/kvplan.h"
-#include "tests.h"
+#include "analyzer/catalog.h"
+#include "analyzer/kvplan.h"
+#include "tests/tests.h"
 
 static uint64_t params_as_built(const char *name)
 {

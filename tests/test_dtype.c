@@ -1,8 +1,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../analyzer/dtype.h"
-#include "tests.h"
+#include "analyzer/dtype.h"
+#include "tests/tests.h"
 
 /* Block sizes from ggml's type traits (DESIGN.md table): bytes for one 4096-wide row. */
 START_TEST(row_bytes_match_block_table)

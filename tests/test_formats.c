@@ -5,13 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../analyzer/kvplan.h"
-#include "../probes/checkpoint.h"
-#include "../probes/llama2c.h"
-#include "../probes/probe.h"
-#include "../probes/rt_forward.h"
-#include "../probes/safetensors.h"
-#include "tests.h"
+#include "analyzer/kvplan.h"
+#include "probes/runtime/checkpoint.h"
+#include "probes/runtime/llama2c.h"
+#include "probes/probe.h"
+#include "probes/runtime/rt_forward.h"
+#include "analyzer/formats/safetensors.h"
+#include "tests/tests.h"
 
 #define STORIES "../shared/models/stories260K.bin"
 

@@ -1,9 +1,9 @@
 #include <string.h>
 
-#include "../analyzer/catalog.h"
-#include "../analyzer/hfconfig.h"
-#include "../analyzer/kvplan.h"
-#include "tests.h"
+#include "analyzer/catalog.h"
+#include "analyzer/formats/hfconfig.h"
+#include "analyzer/kvplan.h"
+#include "tests/tests.h"
 
 static model_shape load_ok(const char *file)
 {

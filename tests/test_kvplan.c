@@ -1,9 +1,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../analyzer/catalog.h"
-#include "../analyzer/kvplan.h"
-#include "tests.h"
+#include "analyzer/catalog.h"
+#include "analyzer/kvplan.h"
+#include "tests/tests.h"
 
 #define MiB ((uint64_t)1 << 20)
 #define GiB ((uint64_t)1 << 30)

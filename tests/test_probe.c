@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../probes/llama2c.h"
-#include "../probes/probe.h"
-#include "tests.h"
+#include "probes/runtime/llama2c.h"
+#include "probes/probe.h"
+#include "tests/tests.h"
 
 static probe_result probe_random(rt_family fam, variant_share share, int kv, bool pos2d)
 {

@@ -8,13 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../analyzer/catalog.h"
-#include "../reports/fmt.h"
-#include "../reports/gnuplot.h"
-#include "../reports/xlsx.h"
-#include "../reports/outfile.h"
-#include "../reports/report.h"
-#include "tests.h"
+#include "analyzer/catalog.h"
+#include "reports/fmt.h"
+#include "reports/gnuplot.h"
+#include "reports/xlsx.h"
+#include "reports/outfile.h"
+#include "reports/plan/report.h"
+#include "tests/tests.h"
 
 static kvplan_result plan_of(const char *model, uint64_t ctx)
 {

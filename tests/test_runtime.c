@@ -4,10 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../analyzer/kvplan.h"
-#include "../probes/llama2c.h"
-#include "../probes/rt_forward.h"
-#include "tests.h"
+#include "analyzer/kvplan.h"
+#include "probes/runtime/llama2c.h"
+#include "probes/runtime/rt_forward.h"
+#include "tests/tests.h"
 
 #define STORIES "../shared/models/stories260K.bin"
 

@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyzer/spectral.h"
-#include "../probes/rt_model.h"
-#include "tests.h"
+#include "probes/spectral.h"
+#include "probes/runtime/rt_model.h"
+#include "tests/tests.h"
 
 #define PI 3.14159265358979323846
 

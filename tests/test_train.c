@@ -5,12 +5,12 @@
 
 #include <unistd.h>
 
-#include "../probes/rt_forward.h"
-#include "../probes/rt_io.h"
-#include "../probes/study.h"
-#include "../probes/tasks.h"
-#include "../probes/rt_train.h"
-#include "tests.h"
+#include "probes/runtime/rt_forward.h"
+#include "probes/runtime/rt_io.h"
+#include "probes/train/study.h"
+#include "probes/train/tasks.h"
+#include "probes/train/rt_train.h"
+#include "tests/tests.h"
 
 static rt_model small_model(rt_family fam, variant_share share, int kv, bool causal, bool pos2d,
                             uint64_t seed)

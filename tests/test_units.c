@@ -1,8 +1,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../cli/units.h"
-#include "tests.h"
+#include "cli/units.h"
+#include "tests/tests.h"
 
 START_TEST(sizes)
 {

@@ -1,8 +1,8 @@
 #include <string.h>
 
-#include "../analyzer/catalog.h"
-#include "../analyzer/variant.h"
-#include "tests.h"
+#include "analyzer/catalog.h"
+#include "analyzer/variant.h"
+#include "tests/tests.h"
 
 START_TEST(share_names_and_aliases)
 {

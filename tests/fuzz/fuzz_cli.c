@@ -9,8 +9,8 @@
 #define _DEFAULT_SOURCE /* mkdtemp */
 #include <fcntl.h>
 
-#include "../../cli/cli.h"
-#include "fuzz_common.h"
+#include "cli/cli.h"
+#include "tests/fuzz/fuzz_common.h"
 
 static int writes_files(const char *a)
 {

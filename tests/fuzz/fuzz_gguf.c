@@ -1,8 +1,8 @@
 /* Fuzz the GGUF reader: metadata, tensor infos, and a row of every tensor,
  * then the planner's view of the file. */
-#include "../../probes/checkpoint.h"
-#include "../../probes/gguf.h"
-#include "fuzz_common.h"
+#include "probes/runtime/checkpoint.h"
+#include "analyzer/formats/gguf.h"
+#include "tests/fuzz/fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,7 +1,7 @@
 /* Fuzz the Hugging Face config.json reader and plan whatever it accepts. */
-#include "../../analyzer/hfconfig.h"
-#include "../../analyzer/kvplan.h"
-#include "fuzz_common.h"
+#include "analyzer/formats/hfconfig.h"
+#include "analyzer/kvplan.h"
+#include "tests/fuzz/fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

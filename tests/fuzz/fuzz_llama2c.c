@@ -1,6 +1,6 @@
 /* Fuzz the llama2.c checkpoint reader (header, size and NaN checks). */
-#include "../../probes/llama2c.h"
-#include "fuzz_common.h"
+#include "probes/runtime/llama2c.h"
+#include "tests/fuzz/fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,6 +1,6 @@
 /* Fuzz the safetensors header parser and read every tensor it accepts. */
-#include "../../probes/safetensors.h"
-#include "fuzz_common.h"
+#include "analyzer/formats/safetensors.h"
+#include "tests/fuzz/fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

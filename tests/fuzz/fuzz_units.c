@@ -1,6 +1,6 @@
 /* Fuzz the command line's size, token-count and count parsers. */
-#include "../../cli/units.h"
-#include "fuzz_common.h"
+#include "cli/units.h"
+#include "tests/fuzz/fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

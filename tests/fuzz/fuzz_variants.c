@@ -1,7 +1,7 @@
 /* Fuzz variant names: sharing, head-sharing specs and study variants. */
-#include "../../analyzer/variant.h"
-#include "../../probes/study.h"
-#include "fuzz_common.h"
+#include "analyzer/variant.h"
+#include "probes/train/study.h"
+#include "tests/fuzz/fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

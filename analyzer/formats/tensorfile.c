@@ -1,0 +1,243 @@
+#include "analyzer/formats/tensorfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ggml block layouts (llama.cpp ggml-common.h): QK8_0 = QK4_0 = 32,
+ * QK_K = 256. Q8_0: f16 d, 32 x i8. Q4_0: f16 d, 16 bytes of nibbles
+ * (element j in the low nibble of byte j, element j+16 in its high nibble),
+ * value (q − 8)·d. Q4_K: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins
+ * for 8 sub-blocks of 32, 128 bytes of nibbles. Q6_K: 128 bytes low 4 bits,
+ * 64 bytes high 2 bits, 16 i8 scales, f16 d. */
+uint32_t tf_block_elems(tf_type t)
+{
+    switch (t) {
+    case TF_Q8_0:
+    case TF_Q4_0: return 32;
+    case TF_Q4_K:
+    case TF_Q6_K: return 256;
+    default: return 1;
+    }
+}
+
+static uint32_t block_bytes(tf_type t)
+{
+    switch (t) {
+    case TF_F32: return 4;
+    case TF_F16:
+    case TF_BF16: return 2;
+    case TF_Q8_0: return 34;
+    case TF_Q4_0: return 18;
+    case TF_Q4_K: return 144;
+    case TF_Q6_K: return 210;
+    default: return 0;
+    }
+}
+
+uint64_t tf_row_bytes(tf_type t, uint64_t n)
+{
+    uint32_t be = tf_block_elems(t), bb = block_bytes(t);
+    if (bb == 0 || n % be != 0 || n / be > UINT64_MAX / bb)
+        return 0;
+    return n / be * bb;
+}
+
+const char *tf_type_name(tf_type t)
+{
+    static const char *const names[] = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K",
+                                        "unsupported"};
+    return names[t];
+}
+
+float tf_f16_to_f32(uint16_t h)
+{
+    const uint32_t sign = (uint32_t)(h >> 15), exp = (h >> 10) & 0x1f, man = h & 0x3ff;
+    float v;
+    if (exp == 0)
+        v = ldexpf((float)man, -24);
+    else if (exp == 31)
+        v = man ? NAN : INFINITY;
+    else
+        v = ldexpf((float)(man | 0x400), (int)exp - 25);
+    return sign ? -v : v;
+}
+
+uint16_t tf_f32_to_f16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    const uint32_t sign = (x >> 16) & 0x8000;
+    uint32_t abs = x & 0x7fffffff;
+    if (abs >= 0x7f800000) /* inf or nan */
+        return (uint16_t)(sign | 0x7c00 | (abs > 0x7f800000 ? 0x200 : 0));
+    if (abs >= 0x477ff000) /* rounds to >= 65520: overflow to inf */
+        return (uint16_t)(sign | 0x7c00);
+    if (abs < 0x38800000) { /* subnormal half (or zero) */
+        float a;
+        memcpy(&a, &abs, 4);
+        /* a * 2^24 rounded to nearest even integer = the subnormal mantissa */
+        float m = a * 16777216.0f;
+        uint32_t mi = (uint32_t)m;
+        float frac = m - (float)mi;
+        if (frac > 0.5f || (frac == 0.5f && (mi & 1)))
+            mi++;
+        return (uint16_t)(sign | mi);
+    }
+    /* normal: rebias exponent, round mantissa to 10 bits, nearest even */
+    uint32_t v = abs - 0x38000000; /* exponent bias 127 -> 15 */
+    uint32_t round = 0x0fff + ((v >> 13) & 1);
+    v += round;
+    return (uint16_t)(sign | (v >> 13));
+}
+
+float tf_bf16_to_f32(uint16_t h)
+{
+    uint32_t x = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &x, 4);
+    return f;
+}
+
+static uint16_t le16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static void get_scale_min_k4(int j, const unsigned char *q, unsigned char *d, unsigned char *m)
+{
+    if (j < 4) {
+        *d = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *d = (unsigned char)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+        *m = (unsigned char)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+    }
+}
+
+void tf_to_f32(tf_type t, const void *srcv, float *dst, uint64_t n)
+{
+    const unsigned char *src = srcv;
+    switch (t) {
+    case TF_F32:
+        for (uint64_t i = 0; i < n; i++) {
+            uint32_t x = (uint32_t)src[4 * i] | (uint32_t)src[4 * i + 1] << 8 |
+                         (uint32_t)src[4 * i + 2] << 16 | (uint32_t)src[4 * i + 3] << 24;
+            memcpy(&dst[i], &x, 4);
+        }
+        return;
+    case TF_F16:
+        for (uint64_t i = 0; i < n; i++)
+            dst[i] = tf_f16_to_f32(le16(src + 2 * i));
+        return;
+    case TF_BF16:
+        for (uint64_t i = 0; i < n; i++)
+            dst[i] = tf_bf16_to_f32(le16(src + 2 * i));
+        return;
+    case TF_Q8_0:
+        for (uint64_t b = 0; b < n / 32; b++) {
+            const unsigned char *blk = src + b * 34;
+            const float d = tf_f16_to_f32(le16(blk));
+            for (int j = 0; j < 32; j++)
+                dst[b * 32 + j] = d * (float)(int8_t)blk[2 + j];
+        }
+        return;
+    case TF_Q4_0:
+        for (uint64_t b = 0; b < n / 32; b++) {
+            const unsigned char *blk = src + b * 18;
+            const float d = tf_f16_to_f32(le16(blk));
+            for (int j = 0; j < 16; j++) {
+                dst[b * 32 + j] = d * (float)((blk[2 + j] & 0x0F) - 8);
+                dst[b * 32 + j + 16] = d * (float)((blk[2 + j] >> 4) - 8);
+            }
+        }
+        return;
+    case TF_Q4_K:
+        for (uint64_t b = 0; b < n / 256; b++) {
+            const unsigned char *blk = src + b * 144;
+            const float d = tf_f16_to_f32(le16(blk)), dmin = tf_f16_to_f32(le16(blk + 2));
+            const unsigned char *scales = blk + 4, *q = blk + 16;
+            float *y = dst + b * 256;
+            for (int j = 0, is = 0; j < 256; j += 64, is += 2) {
+                unsigned char sc, m;
+                get_scale_min_k4(is, scales, &sc, &m);
+                const float d1 = d * sc, m1 = dmin * m;
+                get_scale_min_k4(is + 1, scales, &sc, &m);
+                const float d2 = d * sc, m2 = dmin * m;
+                for (int l = 0; l < 32; l++)
+                    *y++ = d1 * (float)(q[l] & 0xF) - m1;
+                for (int l = 0; l < 32; l++)
+                    *y++ = d2 * (float)(q[l] >> 4) - m2;
+                q += 32;
+            }
+        }
+        return;
+    case TF_Q6_K:
+        for (uint64_t b = 0; b < n / 256; b++) {
+            const unsigned char *blk = src + b * 210;
+            const unsigned char *ql = blk, *qh = blk + 128;
+            const int8_t *sc = (const int8_t *)(blk + 192);
+            const float d = tf_f16_to_f32(le16(blk + 208));
+            float *y = dst + b * 256;
+            for (int half = 0; half < 2; half++) {
+                for (int l = 0; l < 32; l++) {
+                    const int is = l / 16;
+                    const int q1 = (int)((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+                    const int q2 = (int)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+                    const int q3 = (int)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+                    const int q4 = (int)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+                    y[l] = d * sc[is] * (float)q1;
+                    y[l + 32] = d * sc[is + 2] * (float)q2;
+                    y[l + 64] = d * sc[is + 4] * (float)q3;
+                    y[l + 96] = d * sc[is + 6] * (float)q4;
+                }
+                y += 128;
+                ql += 64;
+                qh += 32;
+                sc += 8;
+            }
+        }
+        return;
+    case TF_UNSUPPORTED:
+        break;
+    }
+    memset(dst, 0, n * sizeof(float));
+}
+
+qkv_status tf_map_open(const char *path, tf_map *m, qkv_error *err)
+{
+    m->data = NULL;
+    m->size = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': not a regular file", path);
+    }
+    if (st.st_size == 0) {
+        close(fd);
+        return qkv_error_set(err, QKV_ERR_INVALID, "'%s' is empty", path);
+    }
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED)
+        return qkv_error_set(err, QKV_ERR_IO, "cannot map '%s': %s", path, strerror(errno));
+    m->data = p;
+    m->size = (size_t)st.st_size;
+    return QKV_OK;
+}
+
+void tf_map_close(tf_map *m)
+{
+    if (m && m->data) {
+        munmap((void *)m->data, m->size);
+        m->data = NULL;
+        m->size = 0;
+    }
+}

@@ -1,0 +1,261 @@
+#include "probes/runtime/rt_model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+rt_config rt_config_default(rt_family family)
+{
+    rt_config c = {
+        .family = family,
+        .n_layers = 2,
+        .d_model = 64,
+        .n_heads = 4,
+        .n_kv_heads = 4,
+        .head_dim = 16,
+        .d_ff = family == RT_GPT2 ? 256 : 172,
+        .vocab = 64,
+        .max_seq = 64,
+        .share = SHARE_QKV,
+        .causal = true,
+        .pos2d = false,
+        .pos2d_scale = 1.0f,
+        .norm_eps = 1e-5f,
+        .rope_theta = 10000.0f,
+        .tied = true,
+    };
+    return c;
+}
+
+#define CHECK_RANGE(field, lo, hi)                                                                 \
+    do {                                                                                           \
+        if (c->field < (lo) || c->field > (hi))                                                    \
+            return qkv_error_set(err, QKV_ERR_RANGE, "%s is %d; it must be %d to %d", #field,     \
+                                 c->field, (lo), (hi));                                            \
+    } while (0)
+
+qkv_status rt_config_check(const rt_config *c, qkv_error *err)
+{
+    CHECK_RANGE(n_layers, 1, RT_LAYERS_MAX);
+    CHECK_RANGE(d_model, 1, RT_DIM_MAX);
+    CHECK_RANGE(n_heads, 1, RT_DIM_MAX);
+    CHECK_RANGE(n_kv_heads, 1, c->n_heads);
+    CHECK_RANGE(head_dim, 1, RT_DIM_MAX);
+    CHECK_RANGE(d_ff, 1, 4 * RT_DIM_MAX);
+    CHECK_RANGE(vocab, 1, RT_VOCAB_MAX);
+    CHECK_RANGE(max_seq, 1, RT_SEQ_MAX);
+    if (c->n_heads % c->n_kv_heads != 0)
+        return qkv_error_set(err, QKV_ERR_INVALID, "%d KV heads do not divide %d query heads",
+                             c->n_kv_heads, c->n_heads);
+    if (c->share < 0 || c->share >= SHARE_COUNT)
+        return qkv_error_set(err, QKV_ERR_INVALID, "unknown projection sharing");
+    if ((c->share == SHARE_QK || c->share == SHARE_ALL) && c->n_kv_heads != c->n_heads)
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "%s needs one key head per query head (MHA), not %d KV heads for %d",
+                             variant_share_name(c->share), c->n_kv_heads, c->n_heads);
+    if (c->family == RT_LLAMA && c->head_dim % 2 != 0)
+        return qkv_error_set(err, QKV_ERR_INVALID, "RoPE needs an even head width, not %d",
+                             c->head_dim);
+    if (!isfinite(c->norm_eps) || c->norm_eps <= 0 || !isfinite(c->pos2d_scale) ||
+        !isfinite(c->rope_theta) || c->rope_theta <= 0)
+        return qkv_error_set(err, QKV_ERR_INVALID, "norm eps, RoPE theta and 2D scale must be finite "
+                                                   "and positive");
+    return QKV_OK;
+}
+
+/* The parameter table: every tensor's size, in the order they are laid out. */
+typedef struct {
+    size_t tok_emb, pos_emb, wcls, lnf;
+    size_t ln, wq, wk, wv, wo, bq, bk, bv, bo, w1, b1, w2, b2, w3; /* per layer */
+    bool own_q, own_v, gpt2;
+} param_table;
+
+static void table_of(const rt_config *c, param_table *t)
+{
+    const size_t C = (size_t)c->d_model, NH = (size_t)c->n_heads, KVH = (size_t)c->n_kv_heads,
+                 HD = (size_t)c->head_dim, FF = (size_t)c->d_ff, V = (size_t)c->vocab;
+    memset(t, 0, sizeof *t);
+    t->gpt2 = c->family == RT_GPT2;
+    t->own_q = c->share == SHARE_QKV || c->share == SHARE_KV;
+    t->own_v = c->share == SHARE_QKV || c->share == SHARE_QK;
+    t->tok_emb = V * C;
+    t->pos_emb = t->gpt2 ? (size_t)c->max_seq * C : 0;
+    t->wcls = c->tied ? 0 : V * C;
+    t->lnf = t->gpt2 ? 2 * C : C;
+    t->ln = t->gpt2 ? 2 * C : C;
+    t->wq = t->own_q ? NH * HD * C : 0;
+    t->wk = KVH * HD * C;
+    t->wv = t->own_v ? KVH * HD * C : 0;
+    t->wo = C * NH * HD;
+    if (t->gpt2) {
+        t->bq = t->own_q ? NH * HD : 0;
+        t->bk = KVH * HD;
+        t->bv = t->own_v ? KVH * HD : 0;
+        t->bo = C;
+        t->b1 = FF;
+        t->b2 = C;
+    }
+    t->w1 = FF * C;
+    t->w2 = C * FF;
+    t->w3 = t->gpt2 ? 0 : FF * C;
+}
+
+static size_t per_layer(const param_table *t)
+{
+    return 2 * t->ln + t->wq + t->wk + t->wv + t->wo + t->bq + t->bk + t->bv + t->bo + t->w1 +
+           t->b1 + t->w2 + t->b2 + t->w3;
+}
+
+qkv_status rt_param_count(const rt_config *c, size_t *count, qkv_error *err)
+{
+    qkv_status s = rt_config_check(c, err);
+    if (s != QKV_OK)
+        return s;
+    param_table t;
+    table_of(c, &t);
+    /* With the limits in rt_config_check every term is below 2^50, so the
+     * sum cannot overflow a 64-bit size_t. */
+    *count = t.tok_emb + t.pos_emb + t.wcls + t.lnf + (size_t)c->n_layers * per_layer(&t);
+    return QKV_OK;
+}
+
+qkv_status rt_model_init(rt_model *m, const rt_config *c, qkv_error *err)
+{
+    memset(m, 0, sizeof *m);
+    size_t n;
+    qkv_status s = rt_param_count(c, &n, err);
+    if (s != QKV_OK)
+        return s;
+    param_table t;
+    table_of(c, &t);
+    m->cfg = *c;
+    m->params = calloc(n, sizeof(float));
+    m->layers = calloc((size_t)c->n_layers, sizeof *m->layers);
+    if (!m->params || !m->layers) {
+        rt_model_free(m);
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory for %zu parameters", n);
+    }
+    m->n_params = n;
+    float *p = m->params;
+#define TAKE(ptr, size)                                                                            \
+    do {                                                                                           \
+        (ptr) = (size) ? p : NULL;                                                                 \
+        p += (size);                                                                               \
+    } while (0)
+    TAKE(m->tok_emb, t.tok_emb);
+    TAKE(m->pos_emb, t.pos_emb);
+    TAKE(m->wcls, t.wcls);
+    if (c->tied)
+        m->wcls = m->tok_emb;
+    TAKE(m->lnf_w, (size_t)c->d_model);
+    TAKE(m->lnf_b, t.lnf - (size_t)c->d_model); /* GPT-2 biases; none in Llama */
+    for (int l = 0; l < c->n_layers; l++) {
+        rt_layer *y = &m->layers[l];
+        TAKE(y->ln1_w, (size_t)c->d_model);
+        TAKE(y->ln1_b, t.ln - (size_t)c->d_model);
+        TAKE(y->wq, t.wq);
+        TAKE(y->wk, t.wk);
+        TAKE(y->wv, t.wv);
+        TAKE(y->wo, t.wo);
+        TAKE(y->bq, t.bq);
+        TAKE(y->bk, t.bk);
+        TAKE(y->bv, t.bv);
+        TAKE(y->bo, t.bo);
+        TAKE(y->ln2_w, (size_t)c->d_model);
+        TAKE(y->ln2_b, t.ln - (size_t)c->d_model);
+        TAKE(y->w1, t.w1);
+        TAKE(y->b1, t.b1);
+        TAKE(y->w2, t.w2);
+        TAKE(y->b2, t.b2);
+        TAKE(y->w3, t.w3);
+        /* exact weight tying */
+        if (!t.own_q) {
+            y->wq = y->wk;
+            y->bq = y->bk;
+        }
+        if (!t.own_v) {
+            y->wv = y->wk;
+            y->bv = y->bk;
+        }
+    }
+#undef TAKE
+    if ((size_t)(p - m->params) != n) {
+        rt_model_free(m);
+        return qkv_error_set(err, QKV_ERR_INVALID, "internal: parameter layout mismatch");
+    }
+    return QKV_OK;
+}
+
+void rt_model_free(rt_model *m)
+{
+    if (!m)
+        return;
+    free(m->params);
+    free(m->layers);
+    memset(m, 0, sizeof *m);
+}
+
+uint64_t rt_rng_next(rt_rng *r)
+{
+    uint64_t z = (r->state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+double rt_rng_uniform(rt_rng *r)
+{
+    return (double)(rt_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+double rt_rng_normal(rt_rng *r)
+{
+    double u1 = rt_rng_uniform(r), u2 = rt_rng_uniform(r);
+    if (u1 < 1e-300)
+        u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+static void fill_normal(float *w, size_t n, double std, rt_rng *r)
+{
+    for (size_t i = 0; i < n; i++)
+        w[i] = (float)(std * rt_rng_normal(r));
+}
+
+static void fill(float *w, size_t n, float v)
+{
+    for (size_t i = 0; w && i < n; i++)
+        w[i] = v;
+}
+
+void rt_model_randomize(rt_model *m, uint64_t seed)
+{
+    const rt_config *c = &m->cfg;
+    param_table t;
+    table_of(c, &t);
+    rt_rng r = {seed};
+    const double std = 0.02;
+    fill_normal(m->tok_emb, t.tok_emb, std, &r);
+    if (m->pos_emb)
+        fill_normal(m->pos_emb, t.pos_emb, std, &r);
+    if (!c->tied)
+        fill_normal(m->wcls, t.wcls, std, &r);
+    fill(m->lnf_w, (size_t)c->d_model, 1.0f);
+    fill(m->lnf_b, (size_t)c->d_model, 0.0f);
+    for (int l = 0; l < c->n_layers; l++) {
+        rt_layer *y = &m->layers[l];
+        fill(y->ln1_w, (size_t)c->d_model, 1.0f);
+        fill(y->ln2_w, (size_t)c->d_model, 1.0f);
+        if (t.wq)
+            fill_normal(y->wq, t.wq, std, &r);
+        fill_normal(y->wk, t.wk, std, &r);
+        if (t.wv)
+            fill_normal(y->wv, t.wv, std, &r);
+        fill_normal(y->wo, t.wo, std, &r);
+        fill_normal(y->w1, t.w1, std, &r);
+        fill_normal(y->w2, t.w2, std, &r);
+        if (y->w3)
+            fill_normal(y->w3, t.w3, std, &r);
+        /* biases stay zero (calloc) */
+    }
+}

@@ -1,0 +1,120 @@
+/* rt_model.h — the reference runtime's model: configuration and weights.
+ *
+ * A small, exact float32 transformer. Matrices are row-major and stored as
+ * [out][in], as in llama2.c. Dimension letters: L layers, C d_model, NH query
+ * heads, KVH key/value heads, HD head width, FF FFN width, V vocabulary, T
+ * tokens, B sequences.
+ *
+ * Two block families:
+ *   GPT-2 style  learned positions, pre-LayerNorm (eps 1e-5), GELU (tanh
+ *                form), biases on every linear layer, tied embeddings — the
+ *                paper's language models;
+ *   Llama style  RMSNorm (eps 1e-5), RoPE on interleaved pairs
+ *                (theta 10000), SwiGLU FFN, no biases.
+ *
+ * Projection sharing is exact weight tying: shared projections point at the
+ * same tensor (Q-K=V: wv == wk; Q=K-V: wq == wk; Q=K=V: both), so gradients of
+ * every use accumulate into one buffer. Q=K variants need KVH = NH.
+ *
+ * The optional 2D positional term of the `+` variants is a fixed,
+ * antisymmetric ramp added to every head's scores before the mask:
+ *     P[i][j] = pos2d_scale x (j − i) / max_seq
+ * It is not learned; it restores directionality that Q=K's symmetric scores
+ * lack on non-causal tasks. (The paper fixes only its kind; this is qkvplan's
+ * choice, stated wherever results are reported.)
+ */
+#ifndef QKV_RT_MODEL_H
+#define QKV_RT_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer/core/qkv_error.h"
+#include "analyzer/variant.h"
+
+typedef enum { RT_GPT2, RT_LLAMA } rt_family;
+
+typedef struct {
+    rt_family family;
+    int n_layers;   /* L */
+    int d_model;    /* C */
+    int n_heads;    /* NH */
+    int n_kv_heads; /* KVH */
+    int head_dim;   /* HD; NH x HD need not equal C */
+    int d_ff;       /* FF */
+    int vocab;      /* V */
+    int max_seq;    /* positions (GPT-2 table size; RoPE has no table) */
+    variant_share share;
+    bool causal;        /* causal mask, else bidirectional */
+    bool pos2d;         /* add the fixed 2D positional term */
+    float pos2d_scale;
+    float norm_eps;
+    float rope_theta;
+    bool tied;          /* classifier = token embedding */
+} rt_config;
+
+/* Limits that keep every buffer size well inside size_t on 64-bit hosts and
+ * reject absurd headers before anything is allocated. */
+#define RT_DIM_MAX (1 << 16)
+#define RT_LAYERS_MAX 1024
+#define RT_VOCAB_MAX (1 << 22)
+#define RT_SEQ_MAX (1 << 20)
+
+typedef struct {
+    float *ln1_w, *ln1_b; /* (C) attention norm; b NULL for RMSNorm */
+    float *wq;            /* (NH*HD, C), == wk when Q shares K */
+    float *wk;            /* (KVH*HD, C) */
+    float *wv;            /* (KVH*HD, C), == wk when V shares K */
+    float *wo;            /* (C, NH*HD) */
+    float *bq, *bk, *bv, *bo; /* GPT-2 biases, tied like their weights; NULL for Llama */
+    float *ln2_w, *ln2_b; /* (C) FFN norm */
+    float *w1;            /* (FF, C) GPT-2 fc / Llama gate */
+    float *b1;            /* (FF) GPT-2 only */
+    float *w2;            /* (C, FF) down */
+    float *b2;            /* (C) GPT-2 only */
+    float *w3;            /* (FF, C) Llama up; NULL for GPT-2 */
+} rt_layer;
+
+typedef struct {
+    rt_config cfg;
+    float *params;        /* every weight, one allocation of n_params floats */
+    size_t n_params;
+    float *tok_emb;       /* (V, C) */
+    float *pos_emb;       /* (max_seq, C) GPT-2 only */
+    float *lnf_w, *lnf_b; /* (C) final norm */
+    float *wcls;          /* (V, C), == tok_emb when tied */
+    rt_layer *layers;     /* (L) */
+} rt_model;
+
+/* Check a configuration: positive sizes within the limits above, KVH
+ * dividing NH, Q=K variants with KVH = NH. */
+qkv_status rt_config_check(const rt_config *c, qkv_error *err);
+
+/* Number of distinct float parameters the configuration needs (shared
+ * projections counted once). */
+qkv_status rt_param_count(const rt_config *c, size_t *count, qkv_error *err);
+
+/* Allocate the model's weights (zeroed) and lay out the pointers. The caller
+ * frees with rt_model_free. */
+qkv_status rt_model_init(rt_model *m, const rt_config *c, qkv_error *err);
+
+/* Fill the weights from a seeded generator: N(0, 0.02) for matrices (GPT-2
+ * initialisation), ones for norm weights, zeros for biases. Deterministic. */
+void rt_model_randomize(rt_model *m, uint64_t seed);
+
+/* Release the weights; NULL and zeroed models are allowed. */
+void rt_model_free(rt_model *m);
+
+/* A llama-style or GPT-2-style configuration with sensible defaults. */
+rt_config rt_config_default(rt_family family);
+
+/* Deterministic generator (splitmix64) used for initialisation and sampling. */
+typedef struct {
+    uint64_t state;
+} rt_rng;
+uint64_t rt_rng_next(rt_rng *r);
+double rt_rng_uniform(rt_rng *r);  /* [0, 1) */
+double rt_rng_normal(rt_rng *r);   /* N(0, 1), Box–Muller */
+
+#endif

@@ -1,0 +1,32 @@
+/* rt_ops.h — the runtime's elementwise and row operations, shared by
+ * inference (rt_forward.c) and training (rt_train.c). Matrix products go
+ * through CBLAS. Shapes: rows of N vectors, row-major. */
+#ifndef QKV_RT_OPS_H
+#define QKV_RT_OPS_H
+
+#include "probes/runtime/rt_model.h"
+
+/* out (N, OUT) = in (N, IN) · W (OUT, IN)ᵀ + b (b may be NULL) */
+void rt_matmul(float *out, const float *in, const float *w, const float *b, int N, int IN, int OUT);
+
+/* LayerNorm (b != NULL) or RMSNorm (b == NULL) of N rows of C. mean and rstd
+ * (N each, may be NULL) receive the statistics the backward pass needs
+ * (mean is 0 for RMSNorm). */
+void rt_norm_rows(float *out, float *mean, float *rstd, const float *in, const float *w,
+                  const float *b, int N, int C, float eps);
+
+/* RoPE on interleaved pairs of n_heads heads of width HD in one row at
+ * position pos: angle pos · theta^(−2i/HD) (llama2.c, in float). inverse
+ * rotates back (the transpose), which is also the backward pass. */
+void rt_rope_row(float *x, int n_heads, int HD, int pos, float theta, int inverse);
+
+float rt_gelu(float x);       /* tanh form */
+float rt_gelu_grad(float x);  /* d gelu / dx */
+
+/* Softmax of row[0..n) in place. */
+void rt_softmax(float *row, int n);
+
+/* The fixed 2D positional term of the `+` variants (rt_model.h). */
+float rt_pos2d(const rt_config *c, int i, int j);
+
+#endif

@@ -1,0 +1,118 @@
+/* Markdown writer: inputs, verdict, one table per model with exact byte
+ * counts beside human sizes, notes and the conventions used. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "analyzer/dtype.h"
+#include "reports/fmt.h"
+#include "reports/gnuplot.h"
+#include "reports/plan/report.h"
+
+static void write_plan(FILE *f, const report_input *in, size_t idx, const char *plots_rel,
+                       const char *plots_note)
+{
+    const char *device_label = in->device_label;
+    const kvplan_result *r = &in->plans[idx];
+    const kvplan_params *p = &r->params;
+    char a[FMT_BYTES], b[FMT_BYTES], desc[320], verdict[1024];
+    model_describe(&r->model, desc, sizeof desc);
+    fprintf(f, "## %s\n\n", r->model.name);
+    fprintf(f, "%s. Source: %s.\n\n", desc, r->model.source);
+    fmt_size(p->device_bytes, a, sizeof a);
+    fprintf(f, "| input | value |\n|---|---|\n");
+    fprintf(f, "| device | %s = %s (%" PRIu64 " bytes) |\n", device_label, a, p->device_bytes);
+    fmt_size(p->reserve_bytes, a, sizeof a);
+    fprintf(f, "| reserve | %s (%" PRIu64 " bytes) |\n", a, p->reserve_bytes);
+    fprintf(f, "| usable | %" PRIu64 " bytes |\n", p->device_bytes - p->reserve_bytes);
+    fprintf(f, "| context | %" PRIu64 " tokens x %" PRIu64 " sequence%s |\n", p->ctx, p->seqs,
+            p->seqs == 1 ? "" : "s");
+    fprintf(f, "| engine | %s%s, ubatch %" PRIu64 ", flash attention %s |\n",
+            kvplan_engine_name(p->engine),
+            p->engine == ENGINE_LLAMACPP ? (p->kv_unified ? " (unified cache)" : " (cache per sequence)")
+                                         : "",
+            p->ubatch, p->flash_attn ? "on" : "off");
+    fprintf(f, "| types | K %s, V %s, weights %s |\n\n", dtype_cache_get(p->type_k)->name,
+            dtype_cache_get(p->type_v)->name, dtype_weight_get(p->weight_type)->name);
+    report_verdict(r, verdict, sizeof verdict);
+    fprintf(f, "**Verdict.** %s\n\n", verdict);
+    fprintf(f, "| variant | as built | KV bytes/token | K bytes | V bytes | KV bytes | KV | vs "
+               "QKV+MHA | params | weight bytes | scratch bytes | total bytes | total | fits | "
+               "headroom bytes | max ctx | max seqs | paper Δppl |\n");
+    fprintf(f, "|---|:-:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|--:|--:|--:|--:|\n");
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const kvplan_row *w = &r->rows[i];
+        char red[24] = "n/a", ppl[24] = "";
+        if (isfinite(w->kv_reduction))
+            snprintf(red, sizeof red, "%.1f%%", -100.0 * w->kv_reduction + 0.0);
+        if (w->has_paper && isfinite(w->paper_ppl_delta_pct))
+            snprintf(ppl, sizeof ppl, "%+.1f%%", w->paper_ppl_delta_pct);
+        fmt_size(w->kv_bytes, a, sizeof a);
+        fmt_size(w->total_bytes, b, sizeof b);
+        fprintf(f,
+                "| %s | %s | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %s | %s | %" PRIu64
+                " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %s | %s | %" PRId64 " | %s%" PRIu64
+                " | %s%" PRIu64 " | %s |\n",
+                w->label, w->v.as_built ? "yes" : "", w->kv_bytes_per_token, w->k_bytes, w->v_bytes,
+                w->kv_bytes, a, red, w->params, w->weight_bytes, w->scratch_bytes, w->total_bytes, b,
+                w->fits ? "yes" : "no", w->headroom_bytes, w->max_ctx_capped ? ">=" : "",
+                w->max_ctx, w->max_seqs_capped ? ">=" : "", w->max_seqs, ppl);
+    }
+    fputc('\n', f);
+    for (size_t i = 0; i < r->n_notes; i++)
+        fprintf(f, "- Note: %s\n", r->notes[i]);
+    if (r->n_notes > 0)
+        fputc('\n', f);
+    if (plots_note) {
+        fprintf(f, "Plots not drawn: %s\n\n", plots_note);
+    } else if (plots_rel) {
+        static const char *const captions[PLOT_KINDS] = {
+            "KV cache vs context", "Memory per variant", "Longest context that fits"};
+        for (int k = 0; k < PLOT_KINDS; k++) {
+            if (k == 0 && r->n_sweep == 0)
+                continue;
+            char base[160];
+            report_plot_name(in, idx, k, base, sizeof base);
+            fprintf(f, "![%s](%s/%s.png)\n\n", captions[k], plots_rel, base);
+        }
+    }
+}
+
+qkv_status report_md_write(FILE *f, const report_input *in, qkv_error *err)
+{
+    return report_md_write_plots(f, in, NULL, NULL, err);
+}
+
+qkv_status report_md_write_plots(FILE *f, const report_input *in, const char *plots_rel,
+                                 const char *plots_note, qkv_error *err)
+{
+    (void)err;
+    fprintf(f, "# qkvplan memory plan\n\n");
+    for (size_t i = 0; i < in->n_plans; i++)
+        write_plan(f, in, i, plots_rel, plots_note);
+    fprintf(f, "## Assumptions and conventions\n\n"
+               "- Sizes follow the memory convention: 1 GB = 1 GiB = 2^30 bytes; byte columns are "
+               "exact.\n"
+               "- vs QKV+MHA: change of the KV cache against standard attention with one KV head "
+               "per query head, same shape and cache types.\n"
+               "- paper Δppl: validation perplexity change against QKV measured in Kayyam, Madan "
+               "Gopal, Lewis (2026), *Do Transformers Need Three Projections?*, arXiv 2606.04032 "
+               "(300M model; GQA-4 = 4 KV heads). Measurements, not predictions.\n"
+               "- Scratch is an estimate of compute buffers (logits, FFN and Q/K/V activations, "
+               "attention scores without flash attention).\n"
+               "- Reserve: memory kept free for the OS and runtime; a setup fits when weights + "
+               "KV cache + scratch <= device - reserve.\n"
+               "- Engines: exact = ctx cells per sequence (sliding-window layers min(ctx, window)); "
+               "llama.cpp = n_ctx padded to 256, per-sequence streams of pad256(n_ctx / seqs) cells "
+               "unless unified, sliding-window caches of pad256(min(stream, window x (unified ? "
+               "seqs : 1) + n_ubatch)), MLA caching one K latent; vllm = 16-token blocks per "
+               "sequence.\n"
+               "- Weights: parameter count x bits per weight of the weight type (K-quant mixes use "
+               "llama.cpp's Llama 2 7B averages and are approximate). Sharing removes parameters: "
+               "Q-K=V drops W_V, Q=K-V drops W_Q, Q=K=V both; GQA shrinks W_K and W_V.\n"
+               "- With RoPE, a shared K=V tensor must be cached before rotation (values are not "
+               "rotated), so keys are rotated again at every decode step.\n"
+               "- Q=K variants need one key head per query head; the paper combines sharing with "
+               "GQA/MQA only for Q-K=V.\n");
+    return QKV_OK;
+}

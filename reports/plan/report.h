@@ -1,0 +1,48 @@
+/* report.h — writers of planner results: terminal table, JSON, CSV, Markdown.
+ *
+ * Writers format what the analyzer computed; they never compute a plan. Every
+ * writer takes the same report_input and an open stream, returns QKV_ERR_IO
+ * (with the reason in err) when the stream reports a write error, and leaves
+ * closing the stream to the caller.
+ *
+ * Non-finite numbers: the planner's outputs are integers except kv_reduction
+ * and the paper's perplexity change, both finite by construction; a writer
+ * that meets a non-finite double anyway writes JSON null, an empty CSV field
+ * or "n/a" in text, and never a made-up number.
+ */
+#ifndef QKV_REPORT_H
+#define QKV_REPORT_H
+
+#include <stdio.h>
+
+#include "analyzer/kvplan.h"
+#include "analyzer/core/qkv_error.h"
+
+typedef struct {
+    const char *device_label;   /* how the user named the device: "8GB", "rpi5-8gb" */
+    const kvplan_result *plans; /* one per model */
+    size_t n_plans;
+} report_input;
+
+typedef enum { REPORT_TABLE, REPORT_JSON, REPORT_CSV, REPORT_MD, REPORT_FORMAT_COUNT } report_format;
+
+qkv_status report_format_parse(const char *s, report_format *out);
+const char *report_format_name(report_format f);
+
+qkv_status report_write(FILE *f, report_format fmt, const report_input *in, qkv_error *err);
+
+qkv_status report_table_write(FILE *f, const report_input *in, qkv_error *err);
+qkv_status report_json_write(FILE *f, const report_input *in, qkv_error *err);
+qkv_status report_csv_write(FILE *f, const report_input *in, qkv_error *err);
+qkv_status report_md_write(FILE *f, const report_input *in, qkv_error *err);
+
+/* Markdown with each plan's plots embedded from plots_rel (a path relative
+ * to the Markdown file), or, when plots_note is not NULL, that note in place
+ * of the images (plots not drawn). */
+qkv_status report_md_write_plots(FILE *f, const report_input *in, const char *plots_rel,
+                                 const char *plots_note, qkv_error *err);
+
+/* The one-paragraph verdict for a plan, as every writer prints it. */
+void report_verdict(const kvplan_result *r, char *buf, size_t buf_bytes);
+
+#endif

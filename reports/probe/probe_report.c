@@ -1,0 +1,329 @@
+#include "reports/probe/probe_report.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "reports/fmt.h"
+#include "reports/jsonutil.h"
+
+static const char *const conventions =
+    "erank: Roy-Vetterli effective rank exp(-sum p ln p), p = s/sum(s); frac = / min(rows, cols). "
+    "cos2: mean squared cosine of the principal angles between row spaces (weights as read "
+    "directions in the residual stream); chance = k/d for random subspaces. CKA: linear, on "
+    "column-centred activations; K before RoPE. sym: symmetric share |(M+M^T)/2|^2/|M|^2 of "
+    "W_Q^T W_K (W) and of the pre-mask scores (S). entropy: row entropy / ln(visible keys).";
+
+/* Print text wrapped at 100 columns. */
+static void wrapped(FILE *f, const char *text)
+{
+    size_t col = 0;
+    for (const char *p = text; *p;) {
+        size_t len = strcspn(p, " ");
+        if (col > 0 && col + 1 + len > 100) {
+            fputc('\n', f);
+            col = 0;
+        } else if (col > 0) {
+            fputc(' ', f);
+            col++;
+        }
+        fwrite(p, 1, len, f);
+        col += len;
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    fputc('\n', f);
+}
+
+static void num(FILE *f, double v, int prec)
+{
+    if (isfinite(v))
+        fprintf(f, "%.*f", prec, v);
+    else
+        fputs("n/a", f);
+}
+
+static void write_weights_table(FILE *f, const probe_report_input *in)
+{
+    const probe_result *r = in->probe;
+    const rt_config *c = &r->cfg;
+    fprintf(f, "%s: weights of %d layers, d_model %d, %d heads x %d (%d KV)\n\n", in->model_label,
+            c->n_layers, c->d_model, c->n_heads, c->head_dim, c->n_kv_heads);
+    fprintf(f, "%5s %4s %3s | %6s %6s %6s %6s %4s %4s | %6s %6s %6s %6s | %6s %6s\n", "layer", "head",
+            "kvh", "eWQ", "eWK", "eWV", "srWK", "k90", "k99", "cosKV", "cosQK", "chance", "grsKV",
+            "symW", "K=V res");
+    for (int i = 0; i < r->n_heads; i++) {
+        const probe_head *h = &r->heads[i];
+        fprintf(f, "%5d %4d %3d | %6.2f %6.2f %6.2f %6.2f %4d %4d | %6.3f %6.3f %6.3f %6.3f | %6.3f %6.3f\n",
+                h->layer, h->head, h->kv_head, h->wq.erank, h->wk.erank, h->wv.erank,
+                h->wk.stable_rank, h->wk.k90, h->wk.k99, h->kv.mean_cos2, h->qk.mean_cos2,
+                h->kv.chance, h->kv.grassmann, h->sym_w, h->kv_residual);
+    }
+    fprintf(f, "\n");
+    wrapped(f, "eW*: effective ranks of the head's W_Q, W_K and W_V slices; srWK: stable rank of W_K; "
+               "k90/k99: energy ranks of W_K. cosKV/cosQK: mean cos^2 of the principal angles between "
+               "the read directions of W_K and W_V (W_Q and W_K), chance = k/d; grsKV: Grassmann "
+               "distance (radians). symW: symmetric share of W_Q^T W_K. K=V res: |W_V - M W_K| / |W_V| "
+               "for the best linear M, the part of V a shared K=V projection cannot express without "
+               "retraining (0 = none, 1 = all).");
+}
+
+static void write_table(FILE *f, const probe_report_input *in)
+{
+    const probe_result *r = in->probe;
+    const rt_config *c = &r->cfg;
+    if (r->weights_only) {
+        write_weights_table(f, in);
+        return;
+    }
+    fprintf(f, "%s: %s, %d layers, d_model %d, %d heads x %d (%d KV), %s, %s%s, %d tokens\n",
+            in->model_label, c->family == RT_LLAMA ? "Llama-style" : "GPT-2-style", c->n_layers,
+            c->d_model, c->n_heads, c->head_dim, c->n_kv_heads, variant_share_name(c->share),
+            c->causal ? "causal" : "bidirectional", c->pos2d ? " + 2D term" : "", r->n_tokens);
+    fprintf(f, "\n%5s %4s %3s | %6s %6s %6s %6s %6s | %6s %6s %6s | %6s %6s | %6s %6s | %6s %6s "
+               "%6s\n",
+            "layer", "head", "kvh", "eQ", "eKpre", "eK", "eV", "eMap", "cosKV", "cosQK", "chance",
+            "ckaKV", "ckaQK", "symW", "symS", "entr", "first", "dist");
+    for (int i = 0; i < r->n_heads; i++) {
+        const probe_head *h = &r->heads[i];
+        fprintf(f, "%5d %4d %3d |", h->layer, h->head, h->kv_head);
+        const double vals[] = {h->q.erank,     h->k_pre.erank, h->k.erank,  h->v.erank,
+                               h->map.erank,   h->kv.mean_cos2, h->qk.mean_cos2, h->kv.chance,
+                               h->cka_kv,      h->cka_qk,      h->sym_w,    h->sym_scores,
+                               h->map_stats.entropy, h->map_stats.first_mass,
+                               h->map_stats.mean_dist};
+        const int prec[] = {2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2};
+        for (size_t j = 0; j < sizeof vals / sizeof vals[0]; j++) {
+            fputc(' ', f);
+            char buf[32];
+            if (isfinite(vals[j]))
+                snprintf(buf, sizeof buf, "%.*f", prec[j], vals[j]);
+            else
+                snprintf(buf, sizeof buf, "n/a");
+            fprintf(f, "%6s", buf);
+            if (j == 4 || j == 7 || j == 9 || j == 11)
+                fputs(" |", f);
+        }
+        fputc('\n', f);
+    }
+    char text[1536];
+    snprintf(text, sizeof text, "eQ..eMap: effective ranks (of %d-wide heads; map over %d tokens). %s",
+             c->head_dim, r->n_tokens, conventions);
+    fputc('\n', f);
+    wrapped(f, text);
+    if (c->pos2d)
+        fprintf(f, "2D term: P[i][j] = %g (j - i) / %d added to scores before the mask.\n",
+                (double)c->pos2d_scale, c->max_seq);
+}
+
+
+static cJSON *ranks_json(const spectral_ranks *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    JSON_CHECK(o);
+    JSON_CHECK(cJSON_AddNumberToObject(o, "n", r->n));
+    JSON_CHECK(report_json_double(o, "erank", r->erank));
+    JSON_CHECK(report_json_double(o, "erank_frac", r->n ? r->erank / r->n : 0.0));
+    JSON_CHECK(report_json_double(o, "stable_rank", r->stable_rank));
+    JSON_CHECK(report_json_double(o, "stable_rank_frac", r->n ? r->stable_rank / r->n : 0.0));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "k90", r->k90));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "k99", r->k99));
+    JSON_CHECK(report_json_double(o, "sigma_max", r->sigma_max));
+    return o;
+nomem:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+static cJSON *overlap_json(const spectral_overlap *ov, const double *cos)
+{
+    cJSON *o = cJSON_CreateObject(), *arr;
+    JSON_CHECK(o);
+    JSON_CHECK(report_json_double(o, "mean_cos2", ov->mean_cos2));
+    JSON_CHECK(report_json_double(o, "chance", ov->chance));
+    JSON_CHECK(report_json_double(o, "grassmann", ov->grassmann));
+    JSON_CHECK(arr = cJSON_AddArrayToObject(o, "cosines"));
+    for (int i = 0; i < ov->k; i++) {
+        cJSON *item = report_json_double_item(cos[i]);
+        JSON_CHECK(item);
+        cJSON_AddItemToArray(arr, item);
+    }
+    return o;
+nomem:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+static qkv_status write_json(FILE *f, const probe_report_input *in, qkv_error *err)
+{
+    const probe_result *r = in->probe;
+    const rt_config *c = &r->cfg;
+    cJSON *root = cJSON_CreateObject(), *arr, *item, *o;
+    JSON_CHECK(root);
+    JSON_CHECK(cJSON_AddStringToObject(root, "model", in->model_label));
+    JSON_CHECK(o = cJSON_AddObjectToObject(root, "config"));
+    JSON_CHECK(cJSON_AddStringToObject(o, "family", c->family == RT_LLAMA ? "llama" : "gpt2"));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "layers", c->n_layers));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "d_model", c->d_model));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "heads", c->n_heads));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "kv_heads", c->n_kv_heads));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "head_dim", c->head_dim));
+    JSON_CHECK(cJSON_AddStringToObject(o, "share", variant_share_name(c->share)));
+    JSON_CHECK(cJSON_AddBoolToObject(o, "causal", c->causal));
+    JSON_CHECK(cJSON_AddBoolToObject(o, "pos2d", c->pos2d));
+    JSON_CHECK(cJSON_AddBoolToObject(root, "weights_only", r->weights_only));
+    JSON_CHECK(cJSON_AddStringToObject(root, "conventions", conventions));
+    JSON_CHECK(arr = cJSON_AddArrayToObject(root, "tokens"));
+    for (int i = 0; i < r->n_tokens; i++) {
+        JSON_CHECK(item = cJSON_CreateNumber(r->tokens[i]));
+        cJSON_AddItemToArray(arr, item);
+    }
+    JSON_CHECK(arr = cJSON_AddArrayToObject(root, "heads"));
+    for (int i = 0; i < r->n_heads; i++) {
+        const probe_head *h = &r->heads[i];
+        JSON_CHECK(item = cJSON_CreateObject());
+        cJSON_AddItemToArray(arr, item);
+        JSON_CHECK(cJSON_AddNumberToObject(item, "layer", h->layer));
+        JSON_CHECK(cJSON_AddNumberToObject(item, "head", h->head));
+        JSON_CHECK(cJSON_AddNumberToObject(item, "kv_head", h->kv_head));
+        const struct {
+            const char *k;
+            const spectral_ranks *r;
+        } rk[] = {{"w_q", &h->wq}, {"w_k", &h->wk}, {"w_v", &h->wv},          {"q", &h->q},
+                  {"k", &h->k},     {"v", &h->v},   {"k_pre_rope", &h->k_pre}, {"map", &h->map}};
+        const size_t n_rk = r->weights_only ? 3 : sizeof rk / sizeof rk[0];
+        for (size_t j = 0; j < n_rk; j++) {
+            JSON_CHECK(o = ranks_json(rk[j].r));
+            cJSON_AddItemToObject(item, rk[j].k, o);
+        }
+        JSON_CHECK(o = overlap_json(&h->kv, h->cos_kv));
+        cJSON_AddItemToObject(item, "overlap_kv", o);
+        JSON_CHECK(o = overlap_json(&h->qk, h->cos_qk));
+        cJSON_AddItemToObject(item, "overlap_qk", o);
+        JSON_CHECK(report_json_double(item, "sym_share_w", h->sym_w));
+        if (r->weights_only) {
+            JSON_CHECK(report_json_double(item, "kv_residual", h->kv_residual));
+            continue;
+        }
+        JSON_CHECK(report_json_double(item, "cka_kv", h->cka_kv));
+        JSON_CHECK(report_json_double(item, "cka_qk", h->cka_qk));
+        JSON_CHECK(report_json_double(item, "sym_share_scores", h->sym_scores));
+        JSON_CHECK(report_json_double(item, "map_entropy", h->map_stats.entropy));
+        JSON_CHECK(report_json_double(item, "map_first_mass", h->map_stats.first_mass));
+        JSON_CHECK(report_json_double(item, "map_mean_distance", h->map_stats.mean_dist));
+    }
+    return report_json_emit(f, root, err);
+nomem:
+    cJSON_Delete(root);
+    return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory building JSON");
+}
+
+static void write_csv(FILE *f, const probe_report_input *in)
+{
+    const probe_result *r = in->probe;
+    if (r->weights_only) {
+        fputs("layer,head,kv_head,erank_w_q,erank_w_k,erank_w_v,stable_rank_w_k,k90_w_k,k99_w_k,"
+              "overlap_kv_mean_cos2,overlap_qk_mean_cos2,overlap_chance,grassmann_kv,grassmann_qk,"
+              "sym_share_w,kv_residual\n",
+              f);
+        for (int i = 0; i < r->n_heads; i++) {
+            const probe_head *h = &r->heads[i];
+            fprintf(f, "%d,%d,%d", h->layer, h->head, h->kv_head);
+            const double vals[] = {h->wq.erank, h->wk.erank, h->wv.erank, h->wk.stable_rank, h->wk.k90,
+                                   h->wk.k99, h->kv.mean_cos2, h->qk.mean_cos2, h->kv.chance,
+                                   h->kv.grassmann, h->qk.grassmann, h->sym_w, h->kv_residual};
+            for (size_t j = 0; j < sizeof vals / sizeof vals[0]; j++) {
+                char buf[40];
+                fmt_double(vals[j], buf, sizeof buf);
+                fprintf(f, ",%s", buf);
+            }
+            fputc('\n', f);
+        }
+        return;
+    }
+    fputs("layer,head,kv_head,erank_q,erank_k_pre_rope,erank_k,erank_v,erank_map,erank_w_q,"
+          "erank_w_k,erank_w_v,stable_rank_w_k,k90_w_k,k99_w_k,overlap_kv_mean_cos2,"
+          "overlap_qk_mean_cos2,overlap_chance,grassmann_kv,grassmann_qk,cka_kv,cka_qk,"
+          "sym_share_w,sym_share_scores,map_entropy,map_first_mass,map_mean_distance\n",
+          f);
+    for (int i = 0; i < r->n_heads; i++) {
+        const probe_head *h = &r->heads[i];
+        fprintf(f, "%d,%d,%d", h->layer, h->head, h->kv_head);
+        const double vals[] = {h->q.erank,       h->k_pre.erank,  h->k.erank,
+                               h->v.erank,       h->map.erank,    h->wq.erank,
+                               h->wk.erank,      h->wv.erank,     h->wk.stable_rank,
+                               h->wk.k90,        h->wk.k99,       h->kv.mean_cos2,
+                               h->qk.mean_cos2,  h->kv.chance,    h->kv.grassmann,
+                               h->qk.grassmann,  h->cka_kv,       h->cka_qk,
+                               h->sym_w,         h->sym_scores,   h->map_stats.entropy,
+                               h->map_stats.first_mass, h->map_stats.mean_dist};
+        for (size_t j = 0; j < sizeof vals / sizeof vals[0]; j++) {
+            char buf[40];
+            fmt_double(vals[j], buf, sizeof buf);
+            fprintf(f, ",%s", buf);
+        }
+        fputc('\n', f);
+    }
+}
+
+static void write_md(FILE *f, const probe_report_input *in)
+{
+    const probe_result *r = in->probe;
+    const rt_config *c = &r->cfg;
+    if (r->weights_only) {
+        fprintf(f, "# qkvplan weight probe: %s\n\n| layer | head | KV head | erank W_Q | erank W_K | "
+                   "erank W_V | K–V cos² | Q–K cos² | chance | sym W | K=V residual |\n"
+                   "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+                in->model_label);
+        for (int i = 0; i < r->n_heads; i++) {
+            const probe_head *h = &r->heads[i];
+            fprintf(f, "| %d | %d | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n",
+                    h->layer, h->head, h->kv_head, h->wq.erank, h->wk.erank, h->wv.erank,
+                    h->kv.mean_cos2, h->qk.mean_cos2, h->kv.chance, h->sym_w, h->kv_residual);
+        }
+        fprintf(f, "\nConventions: %s K=V residual: |W_V - M W_K| / |W_V| for the best linear M.\n",
+                conventions);
+        return;
+    }
+    fprintf(f, "# qkvplan probe: %s\n\n", in->model_label);
+    fprintf(f, "%s-style, %d layers, d_model %d, %d heads x %d (%d KV heads), %s, %s; %d tokens.\n\n",
+            c->family == RT_LLAMA ? "Llama" : "GPT-2", c->n_layers, c->d_model, c->n_heads,
+            c->head_dim, c->n_kv_heads, variant_share_name(c->share),
+            c->causal ? "causal" : "bidirectional", r->n_tokens);
+    fprintf(f, "| layer | head | KV head | erank Q | erank K | erank V | erank map | K–V cos² | "
+               "Q–K cos² | chance | CKA K–V | CKA Q–K | sym W | sym S | entropy | first | "
+               "distance |\n|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    for (int i = 0; i < r->n_heads; i++) {
+        const probe_head *h = &r->heads[i];
+        fprintf(f, "| %d | %d | %d |", h->layer, h->head, h->kv_head);
+        const double vals[] = {h->q.erank,      h->k.erank,      h->v.erank,    h->map.erank,
+                               h->kv.mean_cos2, h->qk.mean_cos2, h->kv.chance,  h->cka_kv,
+                               h->cka_qk,       h->sym_w,        h->sym_scores, h->map_stats.entropy,
+                               h->map_stats.first_mass, h->map_stats.mean_dist};
+        for (size_t j = 0; j < sizeof vals / sizeof vals[0]; j++) {
+            fputc(' ', f);
+            num(f, vals[j], 3);
+            fputs(" |", f);
+        }
+        fputc('\n', f);
+    }
+    fprintf(f, "\nConventions: %s\n", conventions);
+}
+
+qkv_status report_probe_write(FILE *f, report_format fmt, const probe_report_input *in,
+                              qkv_error *err)
+{
+    qkv_status s = QKV_OK;
+    switch (fmt) {
+    case REPORT_TABLE: write_table(f, in); break;
+    case REPORT_JSON: s = write_json(f, in, err); break;
+    case REPORT_CSV: write_csv(f, in); break;
+    case REPORT_MD: write_md(f, in); break;
+    default: return qkv_error_set(err, QKV_ERR_INVALID, "unknown report format");
+    }
+    if (s == QKV_OK && (fflush(f) != 0 || ferror(f)))
+        return qkv_error_set(err, QKV_ERR_IO, "write failed: %s", strerror(errno));
+    return s;
+}

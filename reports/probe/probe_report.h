@@ -1,0 +1,21 @@
+/* probe_report.h — writers of probe results (table, JSON, CSV, Markdown).
+ * Same contract as report.h: format only, QKV_ERR_IO on a write error.
+ * Non-finite metric values (none are expected) are written as JSON null,
+ * empty CSV fields and "n/a". */
+#ifndef QKV_PROBE_REPORT_H
+#define QKV_PROBE_REPORT_H
+
+#include <stdio.h>
+
+#include "probes/probe.h"
+#include "reports/plan/report.h"
+
+typedef struct {
+    const char *model_label; /* file or name the user gave */
+    const probe_result *probe;
+} probe_report_input;
+
+qkv_status report_probe_write(FILE *f, report_format fmt, const probe_report_input *in,
+                              qkv_error *err);
+
+#endif

@@ -1,0 +1,18 @@
+/* study_report.h — writers of study results: table, JSON, CSV, Markdown, and
+ * gnuplot loss curves (one figure per task, mean training loss over seeds per
+ * variant). Same contract as report.h. */
+#ifndef QKV_STUDY_REPORT_H
+#define QKV_STUDY_REPORT_H
+
+#include <stdio.h>
+
+#include "probes/train/study.h"
+#include "reports/plan/report.h"
+
+qkv_status report_study_write(FILE *f, report_format fmt, const study_result *r, qkv_error *err);
+
+/* Loss curves into dir (exists): loss_<task>.dat/.gp/.png/.svg. QKV_ERR_TOOL
+ * when gnuplot is missing or fails (data and scripts written). */
+qkv_status report_study_plots_write(const char *dir, const study_result *r, qkv_error *err);
+
+#endif
