@@ -41,7 +41,8 @@ TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 LIB       := $(BUILD)/libqkvplan.a
 
-.PHONY: all deps check test-unit test-cli demo install uninstall clean asan valgrind bench fuzz fuzz-bins
+.PHONY: all deps check check-model test-unit test-cli demo install uninstall clean asan valgrind \
+        bench fuzz fuzz-bins mutants
 
 all: qkvplan
 
@@ -84,9 +85,19 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-# The README's test command: every Check suite and the CLI tests, under LC_ALL=C.
-check: deps
-	$(Q)$(MAKE) --no-print-directory test-unit test-cli
+# The README's test command: every Check suite and the CLI tests, under LC_ALL=C,
+# with temporaries in a private folder that must be empty afterwards.
+CHECK_TMP := $(CURDIR)/$(BUILD)/check-tmp
+check: deps check-model
+	$(Q)rm -rf $(CHECK_TMP) && mkdir -p $(CHECK_TMP)
+	$(Q)TMPDIR=$(CHECK_TMP) $(MAKE) --no-print-directory test-unit test-cli
+	$(Q)if [ -n "$$(ls -A $(CHECK_TMP))" ]; then \
+	  echo "check: the tests left temporaries behind:" $$(ls -A $(CHECK_TMP)); exit 1; fi
+	$(Q)rmdir $(CHECK_TMP)
+
+# The bundled test model is the one its README describes.
+check-model:
+	$(Q)cd examples/models && sha256sum --quiet -c SHA256SUMS
 
 test-unit: $(BUILD)/run-tests
 	$(Q)LC_ALL=C CK_DEFAULT_TIMEOUT=60 ./$(BUILD)/run-tests
@@ -122,6 +133,11 @@ valgrind: deps
 qkvplan-asan: $(BUILD)/cli/main.o $(CLI_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $(BUILD)/qkvplan")
 	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $(BUILD)/qkvplan $^ $(LDLIBS_ALL)
+
+# Mutation check: the test suite must fail on each deliberate bug in
+# tests/mutants/*.patch (built in copies under build-mutants/).
+mutants: qkvplan $(BUILD)/run-tests check-model
+	$(Q)LC_ALL=C bash tests/mutants/run.sh
 
 # Benchmarks print their figures; nothing here is timed in `make check`.
 bench: $(BENCH_BIN) qkvplan
@@ -163,6 +179,6 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/qkvplan
 
 clean:
-	rm -rf build build-asan build-fuzz qkvplan
+	rm -rf build build-asan build-fuzz build-mutants qkvplan
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(BUILD)/cli/main.d

@@ -158,7 +158,7 @@ int main(void)
     rt_model_free(&tm);
 
     rt_model s;
-    if (llama2c_load("../shared/models/stories260K.bin", &s, &err) != QKV_OK) {
+    if (llama2c_load("examples/models/stories260K.bin", &s, &err) != QKV_OK) {
         printf("probe: skipped (%s)\n", err.msg);
     } else {
         int toks[256];

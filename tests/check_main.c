@@ -1,4 +1,7 @@
-/* Runs every Check suite; the exit status is non-zero when any test fails. */
+/* Runs every Check suite; the exit status is non-zero when any test fails.
+ * After Check's own summary it prints each skipped test with its reason and
+ * one line "unit: N passed, N failed, N skipped". */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "tests/tests.h"
@@ -18,7 +21,9 @@ int main(void)
     srunner_add_suite(sr, train_suite());
     srunner_add_suite(sr, formats_suite());
     srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
+    const int run = srunner_ntests_run(sr), failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    const int skipped = test_skips_report(stdout);
+    printf("unit: %d passed, %d failed, %d skipped\n", run - failed, failed, skipped);
+    return failed == 0 && run > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

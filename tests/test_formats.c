@@ -13,7 +13,6 @@
 #include "analyzer/formats/safetensors.h"
 #include "tests/tests.h"
 
-#define STORIES "../shared/models/stories260K.bin"
 
 START_TEST(half_precision)
 {
@@ -77,34 +76,41 @@ START_TEST(dequantisation)
 }
 END_TEST
 
-static char tmpdir[64];
+/* stories260K converted to safetensors (st/), GGUF F32 (s.gguf) and F16
+ * (h.gguf) once for the whole test case, by an unchecked fixture in the
+ * runner's process; the teardown removes the folder. */
+static char tmpdir[512];
 
 static void convert_stories(void)
 {
-    if (tmpdir[0])
-        return;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/qkvplan-fmt-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    test_mkdtemp(tmpdir, sizeof tmpdir, "fmt");
     rt_model m;
     ck_assert_int_eq(llama2c_load(STORIES, &m, NULL), QKV_OK);
-    char p[128], q[128];
+    char p[600], q[600];
     snprintf(p, sizeof p, "%s/st", tmpdir);
-    mkdir(p, 0777);
+    ck_assert_int_eq(mkdir(p, 0777), 0);
     snprintf(p, sizeof p, "%s/st/model.safetensors", tmpdir);
     snprintf(q, sizeof q, "%s/st/config.json", tmpdir);
     FILE *a = fopen(p, "wb"), *b = fopen(q, "w");
     ck_assert_int_eq(ckpt_write_safetensors(a, b, &m, 0, NULL), QKV_OK);
-    fclose(a);
-    fclose(b);
+    ck_assert_int_eq(fclose(a), 0);
+    ck_assert_int_eq(fclose(b), 0);
     snprintf(p, sizeof p, "%s/s.gguf", tmpdir);
     a = fopen(p, "wb");
     ck_assert_int_eq(ckpt_write_gguf(a, &m, 0, NULL), QKV_OK);
-    fclose(a);
+    ck_assert_int_eq(fclose(a), 0);
     snprintf(p, sizeof p, "%s/h.gguf", tmpdir);
     a = fopen(p, "wb");
     ck_assert_int_eq(ckpt_write_gguf(a, &m, 1, NULL), QKV_OK);
-    fclose(a);
+    ck_assert_int_eq(fclose(a), 0);
     rt_model_free(&m);
+}
+
+static void remove_stories(void)
+{
+    if (tmpdir[0])
+        test_rm_tree(tmpdir);
+    tmpdir[0] = '\0';
 }
 
 static void logits_of(const char *path, float *out)
@@ -126,17 +132,16 @@ static void logits_of(const char *path, float *out)
  * (so the only change is the rounding, which the file format adds). */
 START_TEST(round_trips_give_identical_logits)
 {
-    convert_stories();
     float ref[6 * 512], got[6 * 512];
     logits_of(STORIES, ref);
     const char *files[] = {"st", "st/model.safetensors", "s.gguf"};
     for (size_t i = 0; i < 3; i++) {
-        char p[128];
+        char p[600];
         snprintf(p, sizeof p, "%s/%s", tmpdir, files[i]);
         logits_of(p, got);
         ck_assert_msg(memcmp(ref, got, sizeof ref) == 0, "%s: logits differ", files[i]);
     }
-    char p[128];
+    char p[600];
     snprintf(p, sizeof p, "%s/h.gguf", tmpdir);
     logits_of(p, got);
     rt_model m;
@@ -180,9 +185,8 @@ static void same_weight_metrics(const probe_result *a, const probe_result *b, do
  * metrics of the activation probe. */
 START_TEST(weight_probes_agree_across_formats)
 {
-    convert_stories();
     probe_result a = weights_of(STORIES);
-    char p[128];
+    char p[600];
     snprintf(p, sizeof p, "%s/st", tmpdir);
     probe_result b = weights_of(p);
     snprintf(p, sizeof p, "%s/s.gguf", tmpdir);
@@ -276,11 +280,10 @@ END_TEST
  * (the permutation in Hugging Face's convert_llama_weights_to_hf.py). */
 START_TEST(safetensors_rows_in_rotate_half_order)
 {
-    convert_stories();
     rt_model m;
     ck_assert_int_eq(llama2c_load(STORIES, &m, NULL), QKV_OK);
     const int HD = m.cfg.head_dim, C = m.cfg.d_model;
-    char p[128];
+    char p[600];
     snprintf(p, sizeof p, "%s/st/model.safetensors", tmpdir);
     st_file f;
     ck_assert_int_eq(st_open(p, &f, NULL), QKV_OK);
@@ -311,8 +314,7 @@ END_TEST
 
 START_TEST(planner_reads_model_files)
 {
-    convert_stories();
-    char p[128];
+    char p[600];
     model_shape ms;
     qkv_error err;
     snprintf(p, sizeof p, "%s/s.gguf", tmpdir);
@@ -371,7 +373,7 @@ static void write_fused(const rt_model *m, bool neox, const char *dir)
         }
     }
     (void)NH;
-    char p[256];
+    char p[600];
     snprintf(p, sizeof p, "%s/model.safetensors", dir);
     FILE *f = fopen(p, "wb");
     ck_assert_int_eq(st_write(f, ts, n, 0, NULL), QKV_OK);
@@ -408,8 +410,8 @@ START_TEST(gpt2_and_neox_name_maps)
     probe_result want;
     ck_assert_int_eq(probe_weights(&ref, NULL, &want, NULL), QKV_OK);
     for (int neox = 0; neox < 2; neox++) {
-        char dir[] = "/tmp/qkvplan-fused-XXXXXX";
-        ck_assert_ptr_nonnull(mkdtemp(dir));
+        char dir[512];
+        test_mkdtemp(dir, sizeof dir, "fused");
         write_fused(&ref.rt, neox, dir);
         ckpt c;
         qkv_error err;
@@ -429,22 +431,10 @@ START_TEST(gpt2_and_neox_name_maps)
             ck_assert_int_eq(ckpt_plan_shape(dir, &ms, NULL), QKV_OK);
             ck_assert_uint_eq(ms.file_params, 2u * 3 * 32 * 32);
         }
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-        ck_assert_int_eq(system(cmd), 0);
+        test_rm_tree(dir);
     }
     probe_result_free(&want);
     rt_model_free(&ref.rt);
-}
-END_TEST
-
-START_TEST(cleanup)
-{
-    if (tmpdir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-        ck_assert_int_eq(system(cmd), 0);
-    }
 }
 END_TEST
 
@@ -453,6 +443,7 @@ Suite *formats_suite(void)
     Suite *s = suite_create("formats");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
+    tcase_add_unchecked_fixture(tc, convert_stories, remove_stories);
     tcase_add_test(tc, half_precision);
     tcase_add_test(tc, dequantisation);
     tcase_add_test(tc, round_trips_give_identical_logits);
@@ -461,7 +452,6 @@ Suite *formats_suite(void)
     tcase_add_test(tc, safetensors_rows_in_rotate_half_order);
     tcase_add_test(tc, planner_reads_model_files);
     tcase_add_test(tc, gpt2_and_neox_name_maps);
-    tcase_add_test(tc, cleanup);
     suite_add_tcase(s, tc);
     return s;
 }

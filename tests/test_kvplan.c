@@ -134,6 +134,13 @@ START_TEST(engine_cell_rules)
     p.seqs = 1;
     r = eval(llama, variant_as_built(llama), p);
     ck_assert_uint_eq(r.cells_full, 1024);
+    /* llama.cpp, unified, 2 sequences: one stream of n_ctx = pad256(1000) = 1024 cells. */
+    p.kv_unified = true;
+    p.seqs = 2;
+    r = eval(llama, variant_as_built(llama), p);
+    ck_assert_uint_eq(r.cells_full, 1024);
+    p.kv_unified = false;
+    p.seqs = 1;
     /* MLA, llama.cpp: one K latent of 512 + 64 per token and layer, no V:
      * DeepSeek-V2-Lite, 27 layers, ctx 4096, f16 = 121.5 MiB. */
     const model_shape *ds = catalog_find("DeepSeek-V2-Lite");

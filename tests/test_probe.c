@@ -90,7 +90,7 @@ START_TEST(stories_probe_is_finite_and_selects_layers)
 {
     rt_model m;
     qkv_error err;
-    ck_assert_int_eq(llama2c_load("../shared/models/stories260K.bin", &m, &err), QKV_OK);
+    ck_assert_int_eq(llama2c_load(STORIES, &m, &err), QKV_OK);
     int tokens[40];
     ck_assert_int_eq(probe_sample(&m, 40, 3, tokens, &err), QKV_OK);
     ck_assert_int_eq(tokens[0], 1);

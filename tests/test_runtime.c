@@ -9,9 +9,7 @@
 #include "probes/runtime/rt_forward.h"
 #include "tests/tests.h"
 
-#define STORIES "../shared/models/stories260K.bin"
-
-/* ../shared/models/README.md: greedy decoding from BOS, first eight logits. */
+/* examples/models/README.md: greedy decoding from BOS, first eight logits. */
 static const int ref_tokens[4] = {1, 461, 461, 401};
 static const int ref_argmax[4] = {461, 461, 401, 401};
 static const float ref_logits[4][8] = {
@@ -384,9 +382,8 @@ static char *slurp(const char *path, size_t *n)
 
 static void expect_bad(const char *bytes, size_t n, qkv_status want, const char *needle)
 {
-    char path[] = "/tmp/qkvplan-bad-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
+    char path[512];
+    int fd = test_mkstemp(path, sizeof path, "bad");
     ck_assert_int_eq(write(fd, bytes, n), (ssize_t)n);
     close(fd);
     rt_model m;

@@ -40,59 +40,83 @@ static rt_model small_model(rt_family fam, variant_share share, int kv, bool cau
     return m;
 }
 
+/* Central differences of the loss along a unit direction u inside one
+ * tensor, D(h) = (L(θ + hu) − L(θ − hu)) / 2h, against the analytic
+ * directional derivative g·u. Richardson's (4 D(h/2) − D(h)) / 3 cancels the
+ * h² truncation term. h = 2e-3: on these models the truncation error is then
+ * below 1e-5 relative (it falls as h⁴: 4e-2 at h = 2e-2, 3e-4 at 5e-3, 5e-7
+ * at 2e-3). The forward pass is float32 (loss summed in double), so D also
+ * carries rounding noise of about 1e-7 of the activations: ~5e-7 in L over
+ * 2h = 4e-3, ~1.3e-4 absolute. Bound: |D − g·u| <= 2e-3 |g|_T + 2e-4, where
+ * |g|_T is the norm of the tensor's analytic gradient (the scale against
+ * which truncation is relative). */
 typedef struct {
-    const char *name;
-    float *p;
-    size_t n;
-} tensor;
+    rt_model *m;
+    rt_trainer *t;
+    const int *inputs, *targets;
+    const float *g; /* analytic gradient, n_params */
+    const char *what;
+    double worst;   /* worst |D − g·u| as a fraction of its bound */
+    int probes;     /* directions checked */
+} gradcheck;
 
-static size_t tensors_of(const rt_model *m, tensor *out)
+static void check_direction(gradcheck *gc, const rt_tensor *ts, const double *u, const char *kind)
 {
-    const rt_config *c = &m->cfg;
-    const size_t C = (size_t)c->d_model, QW = (size_t)c->n_heads * c->head_dim,
-                 KW = (size_t)c->n_kv_heads * c->head_dim, FF = (size_t)c->d_ff;
-    size_t n = 0;
-    out[n++] = (tensor){"tok_emb", m->tok_emb, (size_t)c->vocab * C};
-    if (m->pos_emb)
-        out[n++] = (tensor){"pos_emb", m->pos_emb, (size_t)c->max_seq * C};
-    if (!c->tied)
-        out[n++] = (tensor){"wcls", m->wcls, (size_t)c->vocab * C};
-    out[n++] = (tensor){"lnf_w", m->lnf_w, C};
-    for (int l = 0; l < c->n_layers; l++) {
-        const rt_layer *y = &m->layers[l];
-        out[n++] = (tensor){"ln1_w", y->ln1_w, C};
-        if (y->ln1_b)
-            out[n++] = (tensor){"ln1_b", y->ln1_b, C};
-        if (y->wq != y->wk)
-            out[n++] = (tensor){"wq", y->wq, QW * C};
-        out[n++] = (tensor){"wk", y->wk, KW * C};
-        if (y->wv != y->wk)
-            out[n++] = (tensor){"wv", y->wv, KW * C};
-        out[n++] = (tensor){"wo", y->wo, C * QW};
-        if (y->bk)
-            out[n++] = (tensor){"bk", y->bk, KW};
-        if (y->bo)
-            out[n++] = (tensor){"bo", y->bo, C};
-        out[n++] = (tensor){"ln2_w", y->ln2_w, C};
-        out[n++] = (tensor){"w1", y->w1, FF * C};
-        if (y->b1)
-            out[n++] = (tensor){"b1", y->b1, FF};
-        out[n++] = (tensor){"w2", y->w2, C * FF};
-        if (y->w3)
-            out[n++] = (tensor){"w3", y->w3, FF * C};
+    const float *gk = gc->g + (ts->data - gc->m->params);
+    double norm = 0.0, want = 0.0;
+    for (size_t i = 0; i < ts->elems; i++) {
+        norm += (double)gk[i] * gk[i];
+        want += (double)gk[i] * u[i];
     }
-    return n;
+    norm = sqrt(norm);
+    float *saved = malloc(ts->elems * sizeof(float));
+    ck_assert_ptr_nonnull(saved);
+    memcpy(saved, ts->data, ts->elems * sizeof(float));
+    double dd[2];
+    for (int e = 0; e < 2; e++) {
+        const double h = e ? 1e-3 : 2e-3;
+        double lp, lm;
+        for (size_t i = 0; i < ts->elems; i++)
+            ts->data[i] = saved[i] + (float)(h * u[i]);
+        ck_assert_int_eq(rt_train_eval(gc->m, gc->t, gc->inputs, gc->targets, &lp, NULL, NULL, NULL),
+                         QKV_OK);
+        for (size_t i = 0; i < ts->elems; i++)
+            ts->data[i] = saved[i] - (float)(h * u[i]);
+        ck_assert_int_eq(rt_train_eval(gc->m, gc->t, gc->inputs, gc->targets, &lm, NULL, NULL, NULL),
+                         QKV_OK);
+        dd[e] = (lp - lm) / (2 * h);
+    }
+    memcpy(ts->data, saved, ts->elems * sizeof(float));
+    free(saved);
+    const double fd = (4 * dd[1] - dd[0]) / 3, bound = 2e-3 * norm + 2e-4;
+    const double rel = fabs(fd - want) / bound;
+    if (rel > gc->worst)
+        gc->worst = rel;
+    gc->probes++;
+    ck_assert_msg(fabs(fd - want) <= bound,
+                  "%s: tensor %s (layer %d), %s: finite difference %.8g, analytic %.8g "
+                  "(tensor gradient norm %.4g, bound %.3g)",
+                  gc->what, ts->name, ts->layer, kind, fd, want, norm, bound);
 }
 
-/* Central differences along the gradient's own direction in each tensor,
- * D(h) = (L(θ + hu) − L(θ − hu)) / 2h with u = g/‖g‖, against ‖g_tensor‖;
- * Richardson's (4 D(h/2) − D(h)) / 3 cancels the h² truncation term.
- * h = 2e-3: on these models the truncation error is then below 1e-5 relative
- * (it falls as h⁴: 4e-2 at h = 2e-2, 3e-4 at 5e-3, 5e-7 at 2e-3). The
- * forward pass is float32 (loss summed in double), so D also carries rounding
- * noise of about 1e-7 of the activations: ~5e-7 in L over 2h = 4e-3, ~1.3e-4
- * absolute. Bound: |D − ‖g‖| <= 2e-3 ‖g‖ + 2e-4. */
-static double check_model(rt_model *m, const char *what)
+static void unit(double *u, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += u[i] * u[i];
+    s = sqrt(s);
+    for (size_t i = 0; s > 0 && i < n; i++)
+        u[i] /= s;
+}
+
+/* Every tensor of the model's table, each probed along: the analytic
+ * gradient's own direction (when it is not zero), three random directions
+ * (which see a component missing from g, unlike g/|g|), four single entries
+ * picked at random, and for the embeddings and classifier every entry of row
+ * 0 and a random direction inside it (row 0 is the easiest row to drop by an
+ * off-by-one). Zero-gradient tensors are checked too: their finite
+ * differences must then be zero as well. */
+static double check_model(rt_model *m, const char *what, int *probes)
 {
     const int B = 2, T = 5;
     int inputs[10], targets[10];
@@ -100,58 +124,77 @@ static double check_model(rt_model *m, const char *what)
         inputs[i] = (i * 7 + 3) % m->cfg.vocab;
         targets[i] = i == 4 ? -1 : (i * 5 + 1) % m->cfg.vocab; /* one ignored target */
     }
+    /* token 0 and position 0 occur, so row 0 of both embeddings has a gradient */
+    inputs[1] = 0;
     rt_trainer t;
     ck_assert_int_eq(rt_trainer_init(&t, m, B, T, NULL), QKV_OK);
     double loss;
     ck_assert_int_eq(rt_train_grad(m, &t, inputs, targets, &loss, NULL, NULL), QKV_OK);
     float *g = malloc(t.n_params * sizeof(float));
+    ck_assert_ptr_nonnull(g);
     memcpy(g, t.grads, t.n_params * sizeof(float));
-    tensor ts[64];
-    size_t nt = tensors_of(m, ts);
-    double worst = 0.0;
-    const double eps = 2e-3;
-    for (size_t k = 0; k < nt; k++) {
-        const float *gk = g + (ts[k].p - m->params);
-        double norm = 0.0;
-        for (size_t i = 0; i < ts[k].n; i++)
-            norm += (double)gk[i] * gk[i];
-        norm = sqrt(norm);
-        if (norm < 1e-6)
-            continue;
-        float *saved = malloc(ts[k].n * sizeof(float));
-        memcpy(saved, ts[k].p, ts[k].n * sizeof(float));
-        double dd[2];
-        for (int e = 0; e < 2; e++) {
-            const double h = e ? eps / 2 : eps;
-            double lp, lm;
-            for (size_t i = 0; i < ts[k].n; i++)
-                ts[k].p[i] = saved[i] + (float)(h * gk[i] / norm);
-            ck_assert_int_eq(rt_train_eval(m, &t, inputs, targets, &lp, NULL, NULL, NULL), QKV_OK);
-            for (size_t i = 0; i < ts[k].n; i++)
-                ts[k].p[i] = saved[i] - (float)(h * gk[i] / norm);
-            ck_assert_int_eq(rt_train_eval(m, &t, inputs, targets, &lm, NULL, NULL, NULL), QKV_OK);
-            dd[e] = (lp - lm) / (2 * h);
+    /* the table covers the model: a tensor left out of it fails here */
+    size_t total = 0;
+    for (size_t k = 0; k < m->n_tensors; k++)
+        total += m->tensors[k].elems;
+    ck_assert_uint_eq(total, m->n_params);
+    gradcheck gc = {m, &t, inputs, targets, g, what, 0.0, 0};
+    rt_rng r = {0xC0FFEEu ^ m->n_params};
+    for (size_t k = 0; k < m->n_tensors; k++) {
+        const rt_tensor *ts = &m->tensors[k];
+        const float *gk = g + (ts->data - m->params);
+        double *u = calloc(ts->elems, sizeof(double));
+        ck_assert_ptr_nonnull(u);
+        bool nonzero = false;
+        for (size_t i = 0; i < ts->elems; i++) {
+            u[i] = gk[i];
+            nonzero |= gk[i] != 0.0f;
         }
-        memcpy(ts[k].p, saved, ts[k].n * sizeof(float));
-        free(saved);
-        const double fd = (4 * dd[1] - dd[0]) / 3, rel = fabs(fd - norm) / norm;
-        const double bound = 2e-3 * norm + 2e-4;
-        if (rel > worst)
-            worst = rel;
-        ck_assert_msg(fabs(fd - norm) <= bound, "%s: tensor %s (#%zu): finite difference %.8g, gradient %.8g, "
-                                  "relative error %.3g, bound %.3g",
-                      what, ts[k].name, k, fd, norm, rel, bound / norm);
+        if (nonzero) {
+            unit(u, ts->elems);
+            check_direction(&gc, ts, u, "gradient direction");
+        }
+        for (int d = 0; d < 3; d++) {
+            for (size_t i = 0; i < ts->elems; i++)
+                u[i] = rt_rng_normal(&r);
+            unit(u, ts->elems);
+            check_direction(&gc, ts, u, "random direction");
+        }
+        char kind[64];
+        for (int d = 0; d < 4; d++) {
+            memset(u, 0, ts->elems * sizeof(double));
+            const size_t i = (size_t)(rt_rng_uniform(&r) * (double)ts->elems);
+            u[i] = 1.0;
+            snprintf(kind, sizeof kind, "entry %zu", i);
+            check_direction(&gc, ts, u, kind);
+        }
+        if (ts->rows > 1 && (!strcmp(ts->name, "tok_emb") || !strcmp(ts->name, "pos_emb") ||
+                             !strcmp(ts->name, "wcls"))) {
+            for (size_t j = 0; j < ts->cols; j++) {
+                memset(u, 0, ts->elems * sizeof(double));
+                u[j] = 1.0;
+                snprintf(kind, sizeof kind, "row 0, entry %zu", j);
+                check_direction(&gc, ts, u, kind);
+            }
+            memset(u, 0, ts->elems * sizeof(double));
+            for (size_t j = 0; j < ts->cols; j++)
+                u[j] = rt_rng_normal(&r);
+            unit(u, ts->cols);
+            check_direction(&gc, ts, u, "random direction in row 0");
+        }
+        free(u);
     }
     free(g);
     rt_trainer_free(&t);
-    return worst;
+    *probes += gc.probes;
+    return gc.worst;
 }
 
 START_TEST(gradient_check_every_variant)
 {
     const rt_family fams[] = {RT_GPT2, RT_LLAMA};
     double worst = 0.0;
-    int checked = 0;
+    int checked = 0, probes = 0;
     for (int f = 0; f < 2; f++)
         for (int s = 0; s < SHARE_COUNT; s++)
             for (int kvi = 0; kvi < 3; kvi++) {
@@ -165,7 +208,7 @@ START_TEST(gradient_check_every_variant)
                         snprintf(what, sizeof what, "%s %s KVH %d %s%s",
                                  f ? "llama" : "gpt2", variant_share_name((variant_share)s), kv,
                                  causal ? "causal" : "bidirectional", p2 ? " +2D" : "");
-                        double w = check_model(&m, what);
+                        double w = check_model(&m, what, &probes);
                         if (w > worst)
                             worst = w;
                         checked++;
@@ -173,7 +216,8 @@ START_TEST(gradient_check_every_variant)
                     }
             }
     ck_assert_int_eq(checked, 2 * (2 * 3 + 2) * 4);
-    fprintf(stderr, "gradient check: %d configurations, worst relative error %.2e\n", checked, worst);
+    fprintf(stderr, "gradient check: %d configurations, %d directions, worst error %.2f of "
+                    "its bound\n", checked, probes, worst);
 }
 END_TEST
 
@@ -284,9 +328,8 @@ END_TEST
 START_TEST(model_save_and_load)
 {
     rt_model m = small_model(RT_LLAMA, SHARE_KV, 2, true, true, 21);
-    char path[] = "/tmp/qkvplan-model-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
+    char path[512];
+    int fd = test_mkstemp(path, sizeof path, "model");
     FILE *f = fdopen(fd, "wb");
     ck_assert_int_eq(rt_model_write(f, &m, NULL), QKV_OK);
     ck_assert_int_eq(fclose(f), 0);
@@ -347,14 +390,14 @@ START_TEST(tasks_by_definition)
     ck_assert_int_eq(task_parse("copy", 0, &t, &err), QKV_ERR_RANGE);
     ck_assert_int_eq(task_parse("text:/nonexistent/file.txt", 8, &t, &err), QKV_ERR_IO);
     /* text: next-byte targets, evaluation windows from the last 10% */
-    char path[] = "/tmp/qkvplan-text-XXXXXX";
-    int fd = mkstemp(path);
+    char path[512];
+    int fd = test_mkstemp(path, sizeof path, "text");
     char buf[1000];
     for (int i = 0; i < 1000; i++)
         buf[i] = (char)('a' + i % 26);
     ck_assert_int_eq(write(fd, buf, sizeof buf), 1000);
     close(fd);
-    char spec[64];
+    char spec[600];
     snprintf(spec, sizeof spec, "text:%s", path);
     ck_assert_int_eq(task_parse(spec, 8, &t, &err), QKV_OK);
     ck_assert_int_eq(task_vocab(&t), 256);

@@ -3,6 +3,8 @@
 #define QKV_TESTS_H
 
 #include <check.h>
+#include <stddef.h>
+#include <stdio.h>
 
 Suite *dtype_suite(void);
 Suite *variant_suite(void);
@@ -17,7 +19,27 @@ Suite *probe_suite(void);
 Suite *train_suite(void);
 Suite *formats_suite(void);
 
+/* A new private folder "$TMPDIR/qkvplan-STEM-XXXXXX" (TMPDIR defaults to
+ * /tmp) written into buf; fails the test when it cannot be made. */
+char *test_mkdtemp(char *buf, size_t buf_bytes, const char *stem);
+/* Likewise a new file, open for writing: returns its descriptor. */
+int test_mkstemp(char *buf, size_t buf_bytes, const char *stem);
+/* Remove a file or a folder and everything in it (no shell). */
+void test_rm_tree(const char *path);
+/* Entries of dir whose name contains `containing` (NULL: all). */
+int test_count_entries(const char *dir, const char *containing);
+
+/* Record a test that cannot run here, with the reason; called while a suite
+ * is built, instead of adding the test. check_main prints each skip and
+ * counts them in its summary line. */
+void test_skip(const char *name, const char *reason);
+int test_skips_report(FILE *f);
+
 /* Directory of test fixtures, relative to the repository root. */
 #define FIXTURES "tests/fixtures/"
+
+/* The bundled stories260K checkpoint (examples/models/README.md has its
+ * configuration, sha256 and reference logits). */
+#define STORIES "examples/models/stories260K.bin"
 
 #endif

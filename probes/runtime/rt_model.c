@@ -119,6 +119,71 @@ qkv_status rt_param_count(const rt_config *c, size_t *count, qkv_error *err)
     return QKV_OK;
 }
 
+/* The one definition of the parameter layout: every distinct tensor in the
+ * order it lies in m->params, with its name, layer, shape and whether AdamW
+ * decays it. Sets m's pointers (tied projections and biases point at K's),
+ * writes up to cap entries into out (may be NULL), counts the tensors into
+ * *count and returns the number of floats laid out. */
+static size_t layout(rt_model *m, rt_tensor *out, size_t cap, size_t *count)
+{
+    const rt_config *c = &m->cfg;
+    param_table t;
+    table_of(c, &t);
+    const size_t C = (size_t)c->d_model;
+    size_t used = 0, k = 0;
+    float *base = m->params;
+#define TAKE(ptr, nm, lay, r, cols, dec)                                                           \
+    do {                                                                                           \
+        const size_t n_ = (size_t)(r) * (cols);                                                   \
+        (ptr) = n_ ? base + used : NULL;                                                           \
+        if (n_ && out && k < cap)                                                                  \
+            out[k] = (rt_tensor){nm, lay, (ptr), (size_t)(r), (size_t)(cols), n_, dec};            \
+        k += n_ ? 1 : 0;                                                                           \
+        used += n_;                                                                                \
+    } while (0)
+    const size_t V = (size_t)c->vocab, QW = (size_t)c->n_heads * c->head_dim,
+                 KW = (size_t)c->n_kv_heads * c->head_dim, FF = (size_t)c->d_ff;
+    TAKE(m->tok_emb, "tok_emb", -1, V, C, true);
+    TAKE(m->pos_emb, "pos_emb", -1, t.pos_emb ? (size_t)c->max_seq : 0, C, true);
+    TAKE(m->wcls, "wcls", -1, t.wcls ? V : 0, C, true);
+    if (c->tied)
+        m->wcls = m->tok_emb;
+    TAKE(m->lnf_w, "lnf_w", -1, 1, C, false);
+    TAKE(m->lnf_b, "lnf_b", -1, 1, t.lnf - C, false); /* GPT-2 biases; none in Llama */
+    for (int l = 0; l < c->n_layers; l++) {
+        rt_layer *y = &m->layers[l];
+        TAKE(y->ln1_w, "ln1_w", l, 1, C, false);
+        TAKE(y->ln1_b, "ln1_b", l, 1, t.ln - C, false);
+        TAKE(y->wq, "wq", l, t.wq ? QW : 0, C, true);
+        TAKE(y->wk, "wk", l, KW, C, true);
+        TAKE(y->wv, "wv", l, t.wv ? KW : 0, C, true);
+        TAKE(y->wo, "wo", l, C, QW, true);
+        TAKE(y->bq, "bq", l, 1, t.bq, false);
+        TAKE(y->bk, "bk", l, 1, t.bk, false);
+        TAKE(y->bv, "bv", l, 1, t.bv, false);
+        TAKE(y->bo, "bo", l, 1, t.bo, false);
+        TAKE(y->ln2_w, "ln2_w", l, 1, C, false);
+        TAKE(y->ln2_b, "ln2_b", l, 1, t.ln - C, false);
+        TAKE(y->w1, "w1", l, FF, C, true);
+        TAKE(y->b1, "b1", l, 1, t.b1, false);
+        TAKE(y->w2, "w2", l, C, FF, true);
+        TAKE(y->b2, "b2", l, 1, t.b2, false);
+        TAKE(y->w3, "w3", l, t.w3 ? FF : 0, C, true);
+        /* exact weight tying */
+        if (!t.own_q) {
+            y->wq = y->wk;
+            y->bq = y->bk;
+        }
+        if (!t.own_v) {
+            y->wv = y->wk;
+            y->bv = y->bk;
+        }
+    }
+#undef TAKE
+    *count = k;
+    return used;
+}
+
 qkv_status rt_model_init(rt_model *m, const rt_config *c, qkv_error *err)
 {
     memset(m, 0, sizeof *m);
@@ -136,50 +201,15 @@ qkv_status rt_model_init(rt_model *m, const rt_config *c, qkv_error *err)
         return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory for %zu parameters", n);
     }
     m->n_params = n;
-    float *p = m->params;
-#define TAKE(ptr, size)                                                                            \
-    do {                                                                                           \
-        (ptr) = (size) ? p : NULL;                                                                 \
-        p += (size);                                                                               \
-    } while (0)
-    TAKE(m->tok_emb, t.tok_emb);
-    TAKE(m->pos_emb, t.pos_emb);
-    TAKE(m->wcls, t.wcls);
-    if (c->tied)
-        m->wcls = m->tok_emb;
-    TAKE(m->lnf_w, (size_t)c->d_model);
-    TAKE(m->lnf_b, t.lnf - (size_t)c->d_model); /* GPT-2 biases; none in Llama */
-    for (int l = 0; l < c->n_layers; l++) {
-        rt_layer *y = &m->layers[l];
-        TAKE(y->ln1_w, (size_t)c->d_model);
-        TAKE(y->ln1_b, t.ln - (size_t)c->d_model);
-        TAKE(y->wq, t.wq);
-        TAKE(y->wk, t.wk);
-        TAKE(y->wv, t.wv);
-        TAKE(y->wo, t.wo);
-        TAKE(y->bq, t.bq);
-        TAKE(y->bk, t.bk);
-        TAKE(y->bv, t.bv);
-        TAKE(y->bo, t.bo);
-        TAKE(y->ln2_w, (size_t)c->d_model);
-        TAKE(y->ln2_b, t.ln - (size_t)c->d_model);
-        TAKE(y->w1, t.w1);
-        TAKE(y->b1, t.b1);
-        TAKE(y->w2, t.w2);
-        TAKE(y->b2, t.b2);
-        TAKE(y->w3, t.w3);
-        /* exact weight tying */
-        if (!t.own_q) {
-            y->wq = y->wk;
-            y->bq = y->bk;
-        }
-        if (!t.own_v) {
-            y->wv = y->wk;
-            y->bv = y->bk;
-        }
+    size_t nt = 0;
+    (void)layout(m, NULL, 0, &nt);
+    m->tensors = calloc(nt, sizeof *m->tensors);
+    if (!m->tensors) {
+        rt_model_free(m);
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory for the tensor table");
     }
-#undef TAKE
-    if ((size_t)(p - m->params) != n) {
+    m->n_tensors = nt;
+    if (layout(m, m->tensors, nt, &nt) != n) {
         rt_model_free(m);
         return qkv_error_set(err, QKV_ERR_INVALID, "internal: parameter layout mismatch");
     }
@@ -192,6 +222,7 @@ void rt_model_free(rt_model *m)
         return;
     free(m->params);
     free(m->layers);
+    free(m->tensors);
     memset(m, 0, sizeof *m);
 }
 

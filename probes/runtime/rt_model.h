@@ -76,6 +76,16 @@ typedef struct {
     float *w3;            /* (FF, C) Llama up; NULL for GPT-2 */
 } rt_layer;
 
+/* One distinct tensor of a model (tied projections appear once, as wk). */
+typedef struct {
+    const char *name; /* "tok_emb", "wq", "ln1_b", ...: the runtime's own names */
+    int layer;        /* 0..L-1, or -1 for the embeddings, classifier and final norm */
+    float *data;      /* inside rt_model.params */
+    size_t rows, cols; /* [out][in]; vectors have rows == 1 */
+    size_t elems;     /* rows x cols */
+    bool decay;       /* AdamW decays it (embeddings and matrices, not norms or biases) */
+} rt_tensor;
+
 typedef struct {
     rt_config cfg;
     float *params;        /* every weight, one allocation of n_params floats */
@@ -85,6 +95,10 @@ typedef struct {
     float *lnf_w, *lnf_b; /* (C) final norm */
     float *wcls;          /* (V, C), == tok_emb when tied */
     rt_layer *layers;     /* (L) */
+    rt_tensor *tensors;   /* (n_tensors) every distinct tensor in layout order; their
+                             elems add up to n_params. The one table that init,
+                             training, checkpoints and tests read. */
+    size_t n_tensors;
 } rt_model;
 
 /* Check a configuration: positive sizes within the limits above, KVH

@@ -103,12 +103,6 @@ static size_t scratch_size(const rt_config *c, int B, int T)
     return 3 * N * C + 2 * N * QW + 2 * N * KW + 2 * (size_t)T * T + 2 * N * FF + N * (size_t)c->vocab;
 }
 
-static void mark(unsigned char *decay, const rt_model *m, const float *p, size_t n)
-{
-    if (p)
-        memset(decay + (p - m->params), 1, n);
-}
-
 qkv_status rt_trainer_init(rt_trainer *t, const rt_model *m, int B, int T, qkv_error *err)
 {
     const rt_config *c = &m->cfg;
@@ -136,21 +130,9 @@ qkv_status rt_trainer_init(rt_trainer *t, const rt_model *m, int B, int T, qkv_e
         return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory for training (%zu activations)",
                              t->acts_n);
     }
-    const size_t C = (size_t)c->d_model, QW = (size_t)c->n_heads * c->head_dim,
-                 KW = (size_t)c->n_kv_heads * c->head_dim, FF = (size_t)c->d_ff;
-    mark(t->decay, m, m->tok_emb, (size_t)c->vocab * C);
-    mark(t->decay, m, m->pos_emb, (size_t)c->max_seq * C);
-    mark(t->decay, m, m->wcls, (size_t)c->vocab * C);
-    for (int l = 0; l < c->n_layers; l++) {
-        const rt_layer *y = &m->layers[l];
-        mark(t->decay, m, y->wq, QW * C);
-        mark(t->decay, m, y->wk, KW * C);
-        mark(t->decay, m, y->wv, KW * C);
-        mark(t->decay, m, y->wo, C * QW);
-        mark(t->decay, m, y->w1, FF * C);
-        mark(t->decay, m, y->w2, C * FF);
-        mark(t->decay, m, y->w3, FF * C);
-    }
+    for (size_t k = 0; k < m->n_tensors; k++)
+        if (m->tensors[k].decay)
+            memset(t->decay + (m->tensors[k].data - m->params), 1, m->tensors[k].elems);
     return QKV_OK;
 }
 

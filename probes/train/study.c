@@ -217,8 +217,7 @@ static qkv_status run_job(runner *R, int job, qkv_error *err)
         probe_result_free(&pr);
         cellp->params = m.n_params;
         cellp->model = m; /* kept: ownership moves to the cell */
-        m.params = NULL;
-        m.layers = NULL;
+        memset(&m, 0, sizeof m);
     }
 out:
     free(in);
