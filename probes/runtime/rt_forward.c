@@ -80,34 +80,6 @@ static qkv_status work_init(work *w, const rt_config *c, int N, int n_keys, bool
     return QKV_OK;
 }
 
-/* Q, K, V of N rows of h. K is computed once; shared projections copy it
- * (before RoPE: a shared V is the unrotated K). positions: each row's position. */
-static void qkv_rows(const rt_config *c, const rt_layer *y, work *w, int N, const int *positions)
-{
-    const int C = c->d_model, QW = c->n_heads * c->head_dim, KW = c->n_kv_heads * c->head_dim;
-    const bool own_q = c->share == SHARE_QKV || c->share == SHARE_KV;
-    const bool own_v = c->share == SHARE_QKV || c->share == SHARE_QK;
-    rt_matmul(w->k, w->h, y->wk, y->bk, N, C, KW);
-    if (own_q)
-        rt_matmul(w->q, w->h, y->wq, y->bq, N, C, QW);
-    else
-        memcpy(w->q, w->k, (size_t)N * QW * sizeof(float)); /* Q=K: KW == QW */
-    if (own_v)
-        rt_matmul(w->v, w->h, y->wv, y->bv, N, C, KW);
-    else
-        memcpy(w->v, w->k, (size_t)N * KW * sizeof(float));
-    if (w->q_pre) {
-        memcpy(w->q_pre, w->q, (size_t)N * QW * sizeof(float));
-        memcpy(w->k_pre, w->k, (size_t)N * KW * sizeof(float));
-    }
-    if (c->family == RT_LLAMA) {
-        for (int n = 0; n < N; n++) {
-            rt_rope_row(w->q + (size_t)n * QW, c->n_heads, c->head_dim, positions[n], c->rope_theta, 0);
-            rt_rope_row(w->k + (size_t)n * KW, c->n_kv_heads, c->head_dim, positions[n], c->rope_theta, 0);
-        }
-    }
-}
-
 qkv_status rt_forward(const rt_model *m, const int *tokens, int B, int T, float *logits,
                       const rt_hooks *hooks, qkv_error *err)
 {
@@ -126,7 +98,6 @@ qkv_status rt_forward(const rt_model *m, const int *tokens, int B, int T, float 
     const int N = B * T, C = c->d_model, HD = c->head_dim, NH = c->n_heads, KVH = c->n_kv_heads;
     const int QW = NH * HD, KW = KVH * HD, group = NH / KVH;
     const bool hooked = hooks && hooks->on_attention;
-    const float scale = 1.0f / sqrtf((float)HD);
     work w;
     qkv_status s = work_init(&w, c, N, T, hooked && c->family == RT_LLAMA, err);
     if (s != QKV_OK)
@@ -148,30 +119,15 @@ qkv_status rt_forward(const rt_model *m, const int *tokens, int B, int T, float 
     for (int l = 0; l < c->n_layers; l++) {
         const rt_layer *y = &m->layers[l];
         rt_norm_rows(w.h, NULL, NULL, w.x, y->ln1_w, y->ln1_b, N, C, c->norm_eps);
-        qkv_rows(c, y, &w, N, positions);
+        rt_qkv_rows(c, y, w.h, N, T, 0, w.q, w.k, w.v, w.q_pre, w.k_pre);
         for (int b = 0; b < B; b++) {
             for (int h = 0; h < NH; h++) {
                 const int g = h / group;
                 const float *Qh = w.q + (size_t)b * T * QW + (size_t)h * HD;
                 const float *Kg = w.k + (size_t)b * T * KW + (size_t)g * HD;
                 const float *Vg = w.v + (size_t)b * T * KW + (size_t)g * HD;
-                /* Scores of the whole block in one GEMM (masked entries are
-                 * computed too: the hook sees scores before the mask). */
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, scale, Qh, QW, Kg, KW,
-                            0.0f, w.s, T);
-                for (int i = 0; i < T; i++) {
-                    float *srow = w.s + (size_t)i * T, *arow = w.a + (size_t)i * T;
-                    const int n_vis = c->causal ? i + 1 : T;
-                    if (c->pos2d)
-                        for (int j = 0; j < T; j++)
-                            srow[j] += rt_pos2d(c, i, j);
-                    memcpy(arow, srow, (size_t)n_vis * sizeof(float));
-                    rt_softmax(arow, n_vis);
-                    for (int j = n_vis; j < T; j++)
-                        arow[j] = 0.0f;
-                }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HD, T, 1.0f, w.a, T, Vg, KW,
-                            0.0f, w.o + (size_t)b * T * QW + (size_t)h * HD, QW);
+                rt_attention_block(c, T, Qh, Kg, Vg, QW, KW, w.s, w.a,
+                                   w.o + (size_t)b * T * QW + (size_t)h * HD);
                 if (hooked) {
                     rt_attn_event ev = {
                         .layer = l, .head = h, .kv_head = g, .seq = b, .n_queries = T,
@@ -268,7 +224,7 @@ qkv_status rt_decode(const rt_model *m, rt_cache *cache, int token, float *logit
     for (int l = 0; l < c->n_layers; l++) {
         const rt_layer *y = &m->layers[l];
         rt_norm_rows(w.h, NULL, NULL, w.x, y->ln1_w, y->ln1_b, 1, C, c->norm_eps);
-        qkv_rows(c, y, &w, 1, &pos);
+        rt_qkv_rows(c, y, w.h, 1, 1, pos, w.q, w.k, w.v, w.q_pre, w.k_pre);
         float *kl = cache->k + l * layer_stride, *vl = cache->v ? cache->v + l * layer_stride : NULL;
         const float *unrotated = w.k_pre ? w.k_pre : w.k; /* GPT-2: no rotation at all */
         memcpy(kl + (size_t)pos * KW, cache->pre_rope ? unrotated : w.k, (size_t)KW * sizeof(float));

@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <string.h>
 
 void rt_matmul(float *out, const float *in, const float *w, const float *b, int N, int IN, int OUT)
 {
@@ -95,4 +96,56 @@ void rt_softmax(float *row, int n)
 float rt_pos2d(const rt_config *c, int i, int j)
 {
     return c->pos2d_scale * (float)(j - i) / (float)c->max_seq;
+}
+
+void rt_qkv_rows(const rt_config *c, const rt_layer *y, const float *h, int N, int T, int pos0,
+                 float *q, float *k, float *v, float *q_pre, float *k_pre)
+{
+    const int C = c->d_model, QW = c->n_heads * c->head_dim, KW = c->n_kv_heads * c->head_dim;
+    const bool own_q = c->share == SHARE_QKV || c->share == SHARE_KV;
+    const bool own_v = c->share == SHARE_QKV || c->share == SHARE_QK;
+    rt_matmul(k, h, y->wk, y->bk, N, C, KW);
+    if (own_q)
+        rt_matmul(q, h, y->wq, y->bq, N, C, QW);
+    else
+        memcpy(q, k, (size_t)N * QW * sizeof(float)); /* Q=K: KW == QW */
+    if (own_v)
+        rt_matmul(v, h, y->wv, y->bv, N, C, KW);
+    else
+        memcpy(v, k, (size_t)N * KW * sizeof(float));
+    if (q_pre)
+        memcpy(q_pre, q, (size_t)N * QW * sizeof(float));
+    if (k_pre)
+        memcpy(k_pre, k, (size_t)N * KW * sizeof(float));
+    if (c->family == RT_LLAMA) {
+        for (int n = 0; n < N; n++) {
+            const int pos = pos0 + n % T;
+            rt_rope_row(q + (size_t)n * QW, c->n_heads, c->head_dim, pos, c->rope_theta, 0);
+            rt_rope_row(k + (size_t)n * KW, c->n_kv_heads, c->head_dim, pos, c->rope_theta, 0);
+        }
+    }
+}
+
+void rt_attention_block(const rt_config *c, int T, const float *q, const float *k, const float *v,
+                        int ld_q, int ld_kv, float *scores, float *att, float *out)
+{
+    const int HD = c->head_dim;
+    const float scale = 1.0f / sqrtf((float)HD);
+    /* the whole block in one GEMM; masked entries are computed too */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, scale, q, ld_q, k, ld_kv, 0.0f,
+                scores, T);
+    for (int i = 0; i < T; i++) {
+        float *srow = scores + (size_t)i * T, *arow = att + (size_t)i * T;
+        const int n_vis = c->causal ? i + 1 : T;
+        if (c->pos2d)
+            for (int j = 0; j < T; j++)
+                srow[j] += rt_pos2d(c, i, j);
+        if (arow != srow)
+            memcpy(arow, srow, (size_t)n_vis * sizeof(float));
+        rt_softmax(arow, n_vis);
+        for (int j = n_vis; j < T; j++)
+            arow[j] = 0.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HD, T, 1.0f, att, T, v, ld_kv, 0.0f,
+                out, ld_q);
 }

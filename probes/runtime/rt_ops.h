@@ -29,4 +29,21 @@ void rt_softmax(float *row, int n);
 /* The fixed 2D positional term of the `+` variants (rt_model.h). */
 float rt_pos2d(const rt_config *c, int i, int j);
 
+/* Q, K and V of N rows of h (N, C) of one layer: k (N, KVH*HD) is computed
+ * once; a projection shared with K copies it, before RoPE (a shared V is the
+ * unrotated K). Llama: q and k are then rotated, row n at position
+ * pos0 + n % T; q_pre and k_pre (may be NULL) receive them before rotation.
+ * Used by prefill, decode and training alike. */
+void rt_qkv_rows(const rt_config *c, const rt_layer *y, const float *h, int N, int T, int pos0,
+                 float *q, float *k, float *v, float *q_pre, float *k_pre);
+
+/* One head's attention over a block of T queries and the same T keys of one
+ * sequence (prefill and training): scores (T, T) = Q Kᵀ / sqrt(HD) plus the
+ * 2D term, kept before the mask (hooks read them); att (T, T) = the row
+ * softmax over the visible keys (causal: j <= i), zero elsewhere; out
+ * (T, HD) = att V. q and out rows are ld_q floats apart, k and v rows ld_kv.
+ * scores may be att: the scores are then replaced by the weights. */
+void rt_attention_block(const rt_config *c, int T, const float *q, const float *k, const float *v,
+                        int ld_q, int ld_kv, float *scores, float *att, float *out);
+
 #endif

@@ -156,9 +156,6 @@ static qkv_status forward(const rt_model *m, rt_trainer *t, const int *inputs, q
     const rt_config *c = &m->cfg;
     const int B = t->B, T = t->T, N = B * T, C = c->d_model, HD = c->head_dim, NH = c->n_heads;
     const int KVH = c->n_kv_heads, QW = NH * HD, KW = KVH * HD, FF = c->d_ff, group = NH / KVH;
-    const bool own_q = c->share == SHARE_QKV || c->share == SHARE_KV;
-    const bool own_v = c->share == SHARE_QKV || c->share == SHARE_QK;
-    const float scale = 1.0f / sqrtf((float)HD);
     for (int n = 0; n < N; n++)
         if (inputs[n] < 0 || inputs[n] >= c->vocab)
             return qkv_error_set(err, QKV_ERR_RANGE, "token %d is outside the vocabulary 0..%d",
@@ -175,41 +172,15 @@ static qkv_status forward(const rt_model *m, rt_trainer *t, const int *inputs, q
         const rt_layer *y = &m->layers[l];
         layer_acts a = layer_at(t, c, l);
         rt_norm_rows(a.h1, a.mu1, a.rs1, a.x_in, y->ln1_w, y->ln1_b, N, C, c->norm_eps);
-        rt_matmul(a.k, a.h1, y->wk, y->bk, N, C, KW);
-        if (own_q)
-            rt_matmul(a.q, a.h1, y->wq, y->bq, N, C, QW);
-        else
-            memcpy(a.q, a.k, (size_t)N * QW * sizeof(float));
-        if (own_v)
-            rt_matmul(a.v, a.h1, y->wv, y->bv, N, C, KW);
-        else
-            memcpy(a.v, a.k, (size_t)N * KW * sizeof(float)); /* V = K before RoPE */
-        if (c->family == RT_LLAMA)
-            for (int n = 0; n < N; n++) {
-                rt_rope_row(a.q + (size_t)n * QW, NH, HD, n % T, c->rope_theta, 0);
-                rt_rope_row(a.k + (size_t)n * KW, KVH, HD, n % T, c->rope_theta, 0);
-            }
+        rt_qkv_rows(c, y, a.h1, N, T, 0, a.q, a.k, a.v, NULL, NULL);
         for (int b = 0; b < B; b++) {
             for (int h = 0; h < NH; h++) {
                 const int g = h / group;
-                const float *Qh = a.q + (size_t)b * T * QW + (size_t)h * HD;
-                const float *Kg = a.k + (size_t)b * T * KW + (size_t)g * HD;
-                const float *Vg = a.v + (size_t)b * T * KW + (size_t)g * HD;
-                float *A = a.att + ((size_t)b * NH + h) * T * T;
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, scale, Qh, QW, Kg, KW,
-                            0.0f, A, T);
-                for (int i = 0; i < T; i++) {
-                    float *row = A + (size_t)i * T;
-                    const int n_vis = c->causal ? i + 1 : T;
-                    if (c->pos2d)
-                        for (int j = 0; j < n_vis; j++)
-                            row[j] += rt_pos2d(c, i, j);
-                    rt_softmax(row, n_vis);
-                    for (int j = n_vis; j < T; j++)
-                        row[j] = 0.0f;
-                }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HD, T, 1.0f, A, T, Vg, KW,
-                            0.0f, a.o + (size_t)b * T * QW + (size_t)h * HD, QW);
+                float *A = a.att + ((size_t)b * NH + h) * T * T; /* weights only: scores not kept */
+                rt_attention_block(c, T, a.q + (size_t)b * T * QW + (size_t)h * HD,
+                                   a.k + (size_t)b * T * KW + (size_t)g * HD,
+                                   a.v + (size_t)b * T * KW + (size_t)g * HD, QW, KW, A, A,
+                                   a.o + (size_t)b * T * QW + (size_t)h * HD);
             }
         }
         rt_matmul(a.x_mid, a.o, y->wo, y->bo, N, QW, C);
