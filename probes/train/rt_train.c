@@ -291,6 +291,142 @@ static void norm_back(float *dx, float *dw, float *db, const float *dy, const fl
     }
 }
 
+/* Cross-entropy: dlogits (N, V) = (p − onehot) / counted; ignored targets
+ * give zero rows. */
+static void ce_backward(const rt_config *c, rt_trainer *t, const int *targets, long counted)
+{
+    const int N = t->B * t->T, V = c->vocab;
+    scratch d = scratch_at(t, c);
+    const float *probs = final_at(t, c).probs;
+    const float inv = counted ? 1.0f / (float)counted : 0.0f;
+    for (int i = 0; i < N; i++) {
+        float *dl = d.dlogits + (size_t)i * V;
+        const float *p = probs + (size_t)i * V;
+        if (targets[i] < 0) {
+            memset(dl, 0, (size_t)V * sizeof(float));
+            continue;
+        }
+        for (int v = 0; v < V; v++)
+            dl[v] = p[v] * inv;
+        dl[targets[i]] -= inv;
+    }
+}
+
+/* FFN block x_out = x_mid + W2 act(h2) (+ b2), h2 = norm2(x_mid). On entry
+ * d.dx holds d x_out; on return d x_mid. */
+static void ffn_backward(const rt_model *m, rt_trainer *t, const rt_layer *y, const layer_acts *a)
+{
+    const rt_config *c = &m->cfg;
+    const int N = t->B * t->T, C = c->d_model, FF = c->d_ff;
+    scratch d = scratch_at(t, c);
+    linear_back(d.df1 /* as d fa */, 0, G(y->w2), y->b2 ? G(y->b2) : NULL, d.dx, a->fa, y->w2, N,
+                FF, C);
+    const size_t nf = (size_t)N * FF;
+    if (c->family == RT_GPT2) {
+        for (size_t i = 0; i < nf; i++)
+            d.df1[i] *= rt_gelu_grad(a->f1[i]);
+        linear_back(d.dh, 0, G(y->w1), G(y->b1), d.df1, a->h2, y->w1, N, C, FF);
+    } else {
+        for (size_t i = 0; i < nf; i++) {
+            const float g = a->f1[i], sg = 1.0f / (1.0f + expf(-g)), dfa = d.df1[i];
+            d.df3[i] = dfa * g * sg;                                   /* d up */
+            d.df1[i] = dfa * a->f3[i] * sg * (1.0f + g * (1.0f - sg)); /* d gate */
+        }
+        linear_back(d.dh, 0, G(y->w1), NULL, d.df1, a->h2, y->w1, N, C, FF);
+        linear_back(d.dh, 1, G(y->w3), NULL, d.df3, a->h2, y->w3, N, C, FF);
+    }
+    norm_back(d.dx, G(y->ln2_w), y->ln2_b ? G(y->ln2_b) : NULL, d.dh, a->x_mid, y->ln2_w, a->mu2,
+              a->rs2, N, C);
+}
+
+/* One head of one sequence, the inverse of rt_attention_block: from dO
+ * (T, HD) and the saved weights A (T, T), accumulate dV += Aᵀ dO,
+ * dQ += scale dS K and dK += scale dSᵀ Q with dS = A ⊙ (dA − rowsum(A ⊙ dA)),
+ * dA = dO Vᵀ. The 2D term is fixed, so it has no gradient. */
+static void head_backward(const rt_config *c, scratch *d, const layer_acts *a, const float *A,
+                          size_t qo, size_t ko, int T)
+{
+    const int HD = c->head_dim, QW = c->n_heads * HD, KW = c->n_kv_heads * HD;
+    const float scale = 1.0f / sqrtf((float)HD);
+    const float *dO = d->dout + qo;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, 1.0f, dO, QW, a->v + ko, KW, 0.0f,
+                d->dA, T);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HD, T, 1.0f, A, T, dO, QW, 1.0f,
+                d->dv + ko, KW);
+    for (int i = 0; i < T; i++) {
+        const float *ar = A + (size_t)i * T, *dar = d->dA + (size_t)i * T;
+        float *dsr = d->dS + (size_t)i * T;
+        double dot = 0.0;
+        for (int j = 0; j < T; j++)
+            dot += (double)ar[j] * dar[j];
+        for (int j = 0; j < T; j++)
+            dsr[j] = ar[j] * (dar[j] - (float)dot);
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HD, T, scale, d->dS, T, a->k + ko, KW,
+                1.0f, d->dq + qo, QW);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HD, T, scale, d->dS, T, a->q + qo, QW,
+                1.0f, d->dk + ko, KW);
+}
+
+/* Attention block x_mid = x_in + Wo attn(q, k, v) (+ bo), projections of
+ * h1 = norm1(x_in). On entry d.dx holds d x_mid; on return d x_in. Shared
+ * projections add the gradients of all their uses into the one K tensor. */
+static void attn_backward(const rt_model *m, rt_trainer *t, const rt_layer *y, const layer_acts *a)
+{
+    const rt_config *c = &m->cfg;
+    const int B = t->B, T = t->T, N = B * T, C = c->d_model, HD = c->head_dim, NH = c->n_heads;
+    const int KVH = c->n_kv_heads, QW = NH * HD, KW = KVH * HD, group = NH / KVH;
+    const bool own_q = c->share == SHARE_QKV || c->share == SHARE_KV;
+    const bool own_v = c->share == SHARE_QKV || c->share == SHARE_QK;
+    scratch d = scratch_at(t, c);
+    linear_back(d.dout, 0, G(y->wo), y->bo ? G(y->bo) : NULL, d.dx, a->o, y->wo, N, QW, C);
+    memset(d.dq, 0, (size_t)N * QW * sizeof(float));
+    memset(d.dk, 0, (size_t)N * KW * sizeof(float));
+    memset(d.dv, 0, (size_t)N * KW * sizeof(float));
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            head_backward(c, &d, a, a->att + ((size_t)b * NH + h) * T * T,
+                          (size_t)b * T * QW + (size_t)h * HD,
+                          (size_t)b * T * KW + (size_t)(h / group) * HD, T);
+    if (c->family == RT_LLAMA)
+        for (int n = 0; n < N; n++) {
+            rt_rope_row(d.dq + (size_t)n * QW, NH, HD, n % T, c->rope_theta, 1);
+            rt_rope_row(d.dk + (size_t)n * KW, KVH, HD, n % T, c->rope_theta, 1);
+        }
+    if (!own_q)
+        for (size_t i = 0; i < (size_t)N * KW; i++)
+            d.dk[i] += d.dq[i];
+    if (!own_v)
+        for (size_t i = 0; i < (size_t)N * KW; i++)
+            d.dk[i] += d.dv[i];
+    linear_back(d.dh, 0, G(y->wk), y->bk ? G(y->bk) : NULL, d.dk, a->h1, y->wk, N, C, KW);
+    if (own_q)
+        linear_back(d.dh, 1, G(y->wq), y->bq ? G(y->bq) : NULL, d.dq, a->h1, y->wq, N, C, QW);
+    if (own_v)
+        linear_back(d.dh, 1, G(y->wv), y->bv ? G(y->bv) : NULL, d.dv, a->h1, y->wv, N, C, KW);
+    norm_back(d.dx, G(y->ln1_w), y->ln1_b ? G(y->ln1_b) : NULL, d.dh, a->x_in, y->ln1_w, a->mu1,
+              a->rs1, N, C);
+}
+
+/* Token and position embeddings: each row of d.dx (d x_in of layer 0) adds
+ * into its token's row and its position's row. */
+static void embed_backward(const rt_model *m, rt_trainer *t, const int *inputs)
+{
+    const int T = t->T, N = t->B * T, C = m->cfg.d_model;
+    const float *dx = scratch_at(t, &m->cfg).dx;
+    for (int n = 0; n < N; n++) {
+        const float *g = dx + (size_t)n * C;
+        float *te = G(m->tok_emb) + (size_t)inputs[n] * C;
+        for (int i = 0; i < C; i++)
+            te[i] += g[i];
+        if (m->pos_emb) {
+            float *pe = G(m->pos_emb) + (size_t)(n % T) * C;
+            for (int i = 0; i < C; i++)
+                pe[i] += g[i];
+        }
+    }
+}
+
 qkv_status rt_train_grad(const rt_model *m, rt_trainer *t, const int *inputs, const int *targets,
                          double *loss, long *correct, qkv_error *err)
 {
@@ -301,123 +437,21 @@ qkv_status rt_train_grad(const rt_model *m, rt_trainer *t, const int *inputs, co
     long counted;
     loss_of(c, t, targets, loss, correct, &counted);
     memset(t->grads, 0, t->n_params * sizeof(float));
-    const int B = t->B, T = t->T, N = B * T, C = c->d_model, HD = c->head_dim, NH = c->n_heads;
-    const int KVH = c->n_kv_heads, QW = NH * HD, KW = KVH * HD, FF = c->d_ff, V = c->vocab;
-    const int group = NH / KVH;
-    const bool own_q = c->share == SHARE_QKV || c->share == SHARE_KV;
-    const bool own_v = c->share == SHARE_QKV || c->share == SHARE_QK;
-    const float scale = 1.0f / sqrtf((float)HD);
+    const int N = t->B * t->T, C = c->d_model;
     scratch d = scratch_at(t, c);
     final_acts f = final_at(t, c);
-
-    /* cross-entropy: dlogits = (p − onehot) / counted */
-    const float inv = counted ? 1.0f / (float)counted : 0.0f;
-    for (int i = 0; i < N; i++) {
-        float *dl = d.dlogits + (size_t)i * V;
-        const float *p = f.probs + (size_t)i * V;
-        if (targets[i] < 0) {
-            memset(dl, 0, (size_t)V * sizeof(float));
-            continue;
-        }
-        for (int v = 0; v < V; v++)
-            dl[v] = p[v] * inv;
-        dl[targets[i]] -= inv;
-    }
+    ce_backward(c, t, targets, counted);
     /* classifier and final norm */
-    linear_back(d.dh, 0, G(m->wcls), NULL, d.dlogits, f.hf, m->wcls, N, C, V);
+    linear_back(d.dh, 0, G(m->wcls), NULL, d.dlogits, f.hf, m->wcls, N, C, c->vocab);
     memset(d.dx, 0, (size_t)N * C * sizeof(float));
     norm_back(d.dx, G(m->lnf_w), m->lnf_b ? G(m->lnf_b) : NULL, d.dh, f.x_fin, m->lnf_w, f.muf,
               f.rsf, N, C);
-
     for (int l = c->n_layers - 1; l >= 0; l--) {
-        const rt_layer *y = &m->layers[l];
-        layer_acts a = layer_at(t, c, l);
-        /* FFN: x_out = x_mid + W2 fa (+ b2); d.dx holds d x_out */
-        linear_back(d.df1 /* as d fa */, 0, G(y->w2), y->b2 ? G(y->b2) : NULL, d.dx, a.fa, y->w2, N,
-                    FF, C);
-        const size_t nf = (size_t)N * FF;
-        if (c->family == RT_GPT2) {
-            for (size_t i = 0; i < nf; i++)
-                d.df1[i] *= rt_gelu_grad(a.f1[i]);
-            linear_back(d.dh, 0, G(y->w1), G(y->b1), d.df1, a.h2, y->w1, N, C, FF);
-        } else {
-            for (size_t i = 0; i < nf; i++) {
-                const float g = a.f1[i], sg = 1.0f / (1.0f + expf(-g)), dfa = d.df1[i];
-                d.df3[i] = dfa * g * sg;                           /* d up */
-                d.df1[i] = dfa * a.f3[i] * sg * (1.0f + g * (1.0f - sg)); /* d gate */
-            }
-            linear_back(d.dh, 0, G(y->w1), NULL, d.df1, a.h2, y->w1, N, C, FF);
-            linear_back(d.dh, 1, G(y->w3), NULL, d.df3, a.h2, y->w3, N, C, FF);
-        }
-        /* d x_mid = d x_out + norm backward */
-        norm_back(d.dx, G(y->ln2_w), y->ln2_b ? G(y->ln2_b) : NULL, d.dh, a.x_mid, y->ln2_w, a.mu2,
-                  a.rs2, N, C);
-        /* attention output projection */
-        linear_back(d.dout, 0, G(y->wo), y->bo ? G(y->bo) : NULL, d.dx, a.o, y->wo, N, QW, C);
-        memset(d.dq, 0, (size_t)N * QW * sizeof(float));
-        memset(d.dk, 0, (size_t)N * KW * sizeof(float));
-        memset(d.dv, 0, (size_t)N * KW * sizeof(float));
-        for (int b = 0; b < B; b++) {
-            for (int h = 0; h < NH; h++) {
-                const int g = h / group;
-                const size_t qo = (size_t)b * T * QW + (size_t)h * HD, ko = (size_t)b * T * KW + (size_t)g * HD;
-                const float *A = a.att + ((size_t)b * NH + h) * T * T;
-                const float *dO = d.dout + qo;
-                /* dA = dO Vᵀ;  dV += Aᵀ dO */
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, 1.0f, dO, QW, a.v + ko, KW,
-                            0.0f, d.dA, T);
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HD, T, 1.0f, A, T, dO, QW, 1.0f,
-                            d.dv + ko, KW);
-                /* dS = A ⊙ (dA − rowsum(A ⊙ dA)) */
-                for (int i = 0; i < T; i++) {
-                    const float *ar = A + (size_t)i * T, *dar = d.dA + (size_t)i * T;
-                    float *dsr = d.dS + (size_t)i * T;
-                    double dot = 0.0;
-                    for (int j = 0; j < T; j++)
-                        dot += (double)ar[j] * dar[j];
-                    for (int j = 0; j < T; j++)
-                        dsr[j] = ar[j] * (dar[j] - (float)dot);
-                }
-                /* S = scale Q Kᵀ: dQ = scale dS K;  dK += scale dSᵀ Q */
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HD, T, scale, d.dS, T, a.k + ko,
-                            KW, 1.0f, d.dq + qo, QW);
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HD, T, scale, d.dS, T, a.q + qo,
-                            QW, 1.0f, d.dk + ko, KW);
-            }
-        }
-        if (c->family == RT_LLAMA)
-            for (int n = 0; n < N; n++) {
-                rt_rope_row(d.dq + (size_t)n * QW, NH, HD, n % T, c->rope_theta, 1);
-                rt_rope_row(d.dk + (size_t)n * KW, KVH, HD, n % T, c->rope_theta, 1);
-            }
-        /* shared projections: their uses add into the one K projection */
-        if (!own_q)
-            for (size_t i = 0; i < (size_t)N * KW; i++)
-                d.dk[i] += d.dq[i];
-        if (!own_v)
-            for (size_t i = 0; i < (size_t)N * KW; i++)
-                d.dk[i] += d.dv[i];
-        linear_back(d.dh, 0, G(y->wk), y->bk ? G(y->bk) : NULL, d.dk, a.h1, y->wk, N, C, KW);
-        if (own_q)
-            linear_back(d.dh, 1, G(y->wq), y->bq ? G(y->bq) : NULL, d.dq, a.h1, y->wq, N, C, QW);
-        if (own_v)
-            linear_back(d.dh, 1, G(y->wv), y->bv ? G(y->bv) : NULL, d.dv, a.h1, y->wv, N, C, KW);
-        /* d x_in = d x_mid + norm backward */
-        norm_back(d.dx, G(y->ln1_w), y->ln1_b ? G(y->ln1_b) : NULL, d.dh, a.x_in, y->ln1_w, a.mu1,
-                  a.rs1, N, C);
+        const layer_acts a = layer_at(t, c, l);
+        ffn_backward(m, t, &m->layers[l], &a);
+        attn_backward(m, t, &m->layers[l], &a);
     }
-    /* embeddings */
-    for (int n = 0; n < N; n++) {
-        const float *g = d.dx + (size_t)n * C;
-        float *te = G(m->tok_emb) + (size_t)inputs[n] * C;
-        for (int i = 0; i < C; i++)
-            te[i] += g[i];
-        if (m->pos_emb) {
-            float *pe = G(m->pos_emb) + (size_t)(n % T) * C;
-            for (int i = 0; i < C; i++)
-                pe[i] += g[i];
-        }
-    }
+    embed_backward(m, t, inputs);
     return QKV_OK;
 }
 
