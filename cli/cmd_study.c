@@ -22,30 +22,30 @@ enum {
     S_LR, S_POS2D, S_THREADS, S_FORMAT, S_OUTPUT, S_XLSX, S_REPORT, S_HELP
 };
 
-#define DEFAULT_TASKS "reverse,sort,swap,sub,copy"
-#define DEFAULT_VARIANTS "QKV,Q=K-V,(Q=K-V)+,Q-K=V,Q=K=V,(Q=K=V)+,Q-K=V+GQA-2,Q-K=V+MQA"
 #define LIST_MAX 32
 
 static const cli_option study_options[] = {
     {0, NULL, 0, NULL, NULL, "What to train:"},
-    {S_TASKS, "tasks", 't', "LIST", DEFAULT_TASKS,
+    {S_TASKS, "tasks", 't', "LIST", STUDY_DEFAULT_TASKS,
      "tasks: reverse, sort, sub (9 - x), swap (exchange halves), copy — bidirectional, symbols "
      "0-9, per-token classification — or text:FILE, causal byte-level language modelling"},
-    {S_VARIANTS, "variants", 'v', "LIST", DEFAULT_VARIANTS,
+    {S_VARIANTS, "variants", 'v', "LIST", STUDY_DEFAULT_VARIANTS,
      "variants: a sharing (QKV, Q-K=V, Q=K-V, Q=K=V), (SHARING)+ for the fixed 2D positional "
      "term, +GQA-N or +MQA for head sharing"},
-    {S_SEEDS, "seeds", 's', "N", "3", "seeds per variant (mean and spread)"},
-    {S_STEPS, "steps", 'n', "N", "300", "training steps"},
+    {S_SEEDS, "seeds", 's', "N", STUDY_STR(STUDY_DEFAULT_SEEDS), "seeds per variant (mean and spread)"},
+    {S_STEPS, "steps", 'n', "N", STUDY_STR(STUDY_DEFAULT_STEPS), "training steps"},
     {0, NULL, 0, NULL, NULL, "Model and optimiser:"},
-    {S_DMODEL, "d-model", 0, "N", "48", "hidden size"},
-    {S_LAYERS, "layers", 0, "N", "2", "layers"},
-    {S_HEADS, "heads", 0, "N", "4", "query heads (d-model must be divisible by them)"},
-    {S_SEQLEN, "seq-len", 0, "N", "16", "tokens per sequence (swap: even)"},
-    {S_BATCH, "batch", 0, "N", "32", "sequences per step"},
-    {S_LR, "lr", 0, "RATE", "0.003", "peak learning rate (AdamW, 20 warm-up steps, cosine to 10%)"},
-    {S_POS2D, "pos2d-scale", 0, "S", "1",
+    {S_DMODEL, "d-model", 0, "N", STUDY_STR(STUDY_DEFAULT_D_MODEL), "hidden size"},
+    {S_LAYERS, "layers", 0, "N", STUDY_STR(STUDY_DEFAULT_LAYERS), "layers"},
+    {S_HEADS, "heads", 0, "N", STUDY_STR(STUDY_DEFAULT_HEADS),
+     "query heads (d-model must be divisible by them)"},
+    {S_SEQLEN, "seq-len", 0, "N", STUDY_STR(STUDY_DEFAULT_SEQ_LEN), "tokens per sequence (swap: even)"},
+    {S_BATCH, "batch", 0, "N", STUDY_STR(STUDY_DEFAULT_BATCH), "sequences per step"},
+    {S_LR, "lr", 0, "RATE", STUDY_STR(STUDY_DEFAULT_LR),
+     "peak learning rate (AdamW, " STUDY_STR(STUDY_DEFAULT_WARMUP) " warm-up steps, cosine to 10%)"},
+    {S_POS2D, "pos2d-scale", 0, "S", STUDY_STR(STUDY_DEFAULT_POS2D_SCALE),
      "size of the fixed 2D term of the + variants: S x (j - i) / seq-len is added to every score"},
-    {S_THREADS, "threads", 'j', "N", "2", "training jobs run in parallel"},
+    {S_THREADS, "threads", 'j', "N", STUDY_STR(STUDY_DEFAULT_THREADS), "training jobs run in parallel"},
     {0, NULL, 0, NULL, NULL, "Output:"},
     {S_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
     {S_OUTPUT, "output", 'o', "FILE", NULL, "write to FILE (atomically) instead of standard output"},

@@ -15,12 +15,15 @@
 study_settings study_settings_default(void)
 {
     study_settings s = {
-        .d_model = 64, .layers = 2, .heads = 4, .d_ff = 0, .seq_len = 8, .batch = 32,
-        .steps = 300, .seeds = 3, .eval_batches = 16, .threads = 2, .pos2d_scale = 1.0f,
+        .d_model = STUDY_DEFAULT_D_MODEL, .layers = STUDY_DEFAULT_LAYERS,
+        .heads = STUDY_DEFAULT_HEADS, .d_ff = 0, .seq_len = STUDY_DEFAULT_SEQ_LEN,
+        .batch = STUDY_DEFAULT_BATCH, .steps = STUDY_DEFAULT_STEPS, .seeds = STUDY_DEFAULT_SEEDS,
+        .eval_batches = STUDY_DEFAULT_EVAL_BATCHES, .threads = STUDY_DEFAULT_THREADS,
+        .pos2d_scale = (float)STUDY_DEFAULT_POS2D_SCALE,
     };
     s.optim = rt_optim_default();
-    s.optim.lr = 3e-3f;
-    s.optim.warmup = 20;
+    s.optim.lr = (float)STUDY_DEFAULT_LR;
+    s.optim.warmup = STUDY_DEFAULT_WARMUP;
     s.optim.weight_decay = 0.0f;
     return s;
 }

@@ -30,6 +30,25 @@ typedef struct {
  * followed by +MHA, +MQA or +GQA-N. n_heads validates the head count. */
 qkv_status study_variant_parse(const char *s, int n_heads, study_variant *v, qkv_error *err);
 
+/* The default study, defined once: study_settings_default() uses these and
+ * the command line prints them in --help (STUDY_STR makes the text). */
+#define STUDY_DEFAULT_TASKS "reverse,sort,swap,sub,copy"
+#define STUDY_DEFAULT_VARIANTS "QKV,Q=K-V,(Q=K-V)+,Q-K=V,Q=K=V,(Q=K=V)+,Q-K=V+GQA-2,Q-K=V+MQA"
+#define STUDY_DEFAULT_D_MODEL 48
+#define STUDY_DEFAULT_LAYERS 2
+#define STUDY_DEFAULT_HEADS 4
+#define STUDY_DEFAULT_SEQ_LEN 16
+#define STUDY_DEFAULT_BATCH 32
+#define STUDY_DEFAULT_STEPS 300
+#define STUDY_DEFAULT_SEEDS 3
+#define STUDY_DEFAULT_THREADS 2
+#define STUDY_DEFAULT_LR 0.003
+#define STUDY_DEFAULT_WARMUP 20
+#define STUDY_DEFAULT_POS2D_SCALE 1
+#define STUDY_DEFAULT_EVAL_BATCHES 16
+#define STUDY_STR_(x) #x
+#define STUDY_STR(x) STUDY_STR_(x)
+
 typedef struct {
     int d_model, layers, heads, d_ff; /* d_ff 0: 4 x d_model */
     int seq_len, batch, steps, seeds, eval_batches, threads;
