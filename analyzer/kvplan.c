@@ -7,12 +7,21 @@
 #include <strings.h>
 
 #include "analyzer/core/checked.h"
+#include "analyzer/paper.h"
 
 static const char *const engine_names[ENGINE_COUNT] = {"exact", "llama.cpp", "vllm"};
 
 const char *kvplan_engine_name(kvplan_engine e)
 {
     return engine_names[e];
+}
+
+void kvplan_engine_describe(const kvplan_params *p, char *buf, size_t buf_bytes)
+{
+    snprintf(buf, buf_bytes, "%s%s", kvplan_engine_name(p->engine),
+             p->engine == ENGINE_LLAMACPP
+                 ? (p->kv_unified ? " (unified cache)" : " (cache per sequence)")
+                 : "");
 }
 
 qkv_status kvplan_engine_parse(const char *s, kvplan_engine *out)
@@ -420,7 +429,7 @@ qkv_status kvplan_row_eval(const model_shape *m, const variant *v, const kvplan_
     row->headroom_bytes = row->fits ? (int64_t)(usable - mem.total)
                           : (mem.total - usable > (uint64_t)INT64_MAX ? INT64_MIN
                                                                       : -(int64_t)(mem.total - usable));
-    row->has_paper = variant_paper_ppl_delta(v, m->n_heads, &row->paper_ppl_delta_pct);
+    row->has_paper = paper_ppl_delta_300m(v, m->n_heads, &row->paper_ppl_delta_pct);
     row->rope_caveat = m->pos == POS_ROPE && !v->mla && (v->share == SHARE_KV || v->share == SHARE_ALL);
     if (solve) {
         solve_ctx sc = {m, v, p, &f, mem.c.per_seq};

@@ -62,6 +62,10 @@ typedef struct {
     uint64_t reserve_bytes;
 } kvplan_params;
 
+/* The engine and its cache layout as reports print it: "exact", "vllm",
+ * "llama.cpp (unified cache)" or "llama.cpp (cache per sequence)". */
+void kvplan_engine_describe(const kvplan_params *p, char *buf, size_t buf_bytes);
+
 /* Default parameters: exact engine, flash attention on, ctx 4096, one
  * sequence, ubatch 512, f16 cache and weights, 8 GiB device, 1 GiB reserve. */
 kvplan_params kvplan_params_default(void);

@@ -174,27 +174,3 @@ size_t variant_default_grid(const model_shape *m, variant *out, size_t max)
     }
     return n;
 }
-
-bool variant_paper_ppl_delta(const variant *v, uint64_t n_heads, double *pct)
-{
-    /* Validation perplexity change versus QKV (5.11), 300M model, from the
-     * paper's results; GQA-4 there means 4 KV heads. */
-    if (v->mla)
-        return false;
-    if (v->kv_heads == n_heads) {
-        static const double mha[SHARE_COUNT] = {0.0, 3.1, 4.9, 25.4};
-        *pct = mha[v->share];
-        return true;
-    }
-    if (v->share != SHARE_QKV && v->share != SHARE_KV)
-        return false;
-    if (v->kv_heads == 4) {
-        *pct = v->share == SHARE_QKV ? 0.7 : 3.9;
-        return true;
-    }
-    if (v->kv_heads == 1) {
-        *pct = v->share == SHARE_QKV ? 1.5 : 4.8;
-        return true;
-    }
-    return false;
-}

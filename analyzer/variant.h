@@ -82,9 +82,4 @@ size_t variant_default_grid(const model_shape *m, variant *out, size_t max);
 /* The model as built: QKV with the model's own KV heads, or MLA. */
 variant variant_as_built(const model_shape *m);
 
-/* The paper's measured validation-perplexity change versus QKV, in percent
- * (300M model), where the paper reports this variant: MHA x every sharing,
- * GQA-4 and MQA x {QKV, Q-K=V}. Returns false where it does not. */
-bool variant_paper_ppl_delta(const variant *v, uint64_t n_heads, double *pct);
-
 #endif

@@ -6,6 +6,7 @@
 #include <xlsxwriter.h>
 
 #include "analyzer/dtype.h"
+#include "analyzer/paper.h"
 #include "reports/outfile.h"
 
 #define GIB 1073741824.0
@@ -109,9 +110,9 @@ static void summary_sheet(lxw_worksheet *ws, const report_input *in, const forma
     str(ws, r, 0, "Sequences", f->bold);
     num(ws, r++, 1, (double)p->seqs, f->left);
     str(ws, r, 0, "Engine", f->bold);
-    snprintf(buf, sizeof buf, "%s%s, ubatch %llu, flash attention %s", kvplan_engine_name(p->engine),
-             p->engine == ENGINE_LLAMACPP ? (p->kv_unified ? " (unified cache)" : " (cache per sequence)")
-                                          : "",
+    char engine[64];
+    kvplan_engine_describe(p, engine, sizeof engine);
+    snprintf(buf, sizeof buf, "%s, ubatch %llu, flash attention %s", engine,
              (unsigned long long)p->ubatch, p->flash_attn ? "on" : "off");
     str(ws, r++, 1, buf, NULL);
     str(ws, r, 0, "Cache types", f->bold);
@@ -137,8 +138,7 @@ static void summary_sheet(lxw_worksheet *ws, const report_input *in, const forma
     }
     r++;
     str(ws, r, 0, "Paper", f->bold);
-    str(ws, r++, 1, "Kayyam, Madan Gopal, Lewis (2026). Do Transformers Need Three Projections? "
-                    "Systematic Study of QKV Variants. arXiv 2606.04032.",
+    str(ws, r++, 1, PAPER_AUTHORS " (" PAPER_YEAR "). " PAPER_TITLE " " PAPER_SUBTITLE ". " PAPER_ARXIV ".",
         NULL);
 }
 
@@ -272,34 +272,23 @@ static int sweep_sheet(lxw_workbook *wb, lxw_worksheet *ws, const report_input *
 
 static void paper_sheet(lxw_worksheet *ws, const report_input *in, const formats *f)
 {
-    static const struct {
-        const char *variant;
-        double pct;
-        const char *model;
-    } paper[] = {
-        {"QKV+MHA", 0.0, "300M (perplexity 5.11)"}, {"Q-K=V+MHA", 3.1, "300M"},
-        {"Q-K=V+MHA", 2.48, "1.2B"},                {"Q=K-V+MHA", 4.9, "300M"},
-        {"Q=K=V+MHA", 25.4, "300M"},                {"QKV+GQA-4", 0.7, "300M"},
-        {"QKV+MQA", 1.5, "300M"},                   {"Q-K=V+GQA-4", 3.9, "300M"},
-        {"Q-K=V+MQA", 4.8, "300M"},
-    };
     int r = 0;
     worksheet_set_column(ws, 0, 0, 18, NULL);
     worksheet_set_column(ws, 1, 1, 16, NULL);
     worksheet_set_column(ws, 2, 5, 22, NULL);
     str(ws, r++, 0, "Validation perplexity change vs QKV, as measured in the paper (not predicted)",
         f->bold);
-    str(ws, r++, 0, "Kayyam, Madan Gopal, Lewis (2026), Do Transformers Need Three Projections?, "
-                    "arXiv 2606.04032. GQA-4 = 4 KV heads; 300M = 20 layers x d 1024 x 16 heads.",
+    str(ws, r++, 0, PAPER_AUTHORS " (" PAPER_YEAR "), " PAPER_TITLE ", " PAPER_ARXIV
+                    ". GQA-4 = 4 KV heads; 300M = 20 layers x d 1024 x 16 heads.",
         NULL);
     r++;
     str(ws, r, 0, "variant", f->header);
     str(ws, r, 1, "Δ perplexity", f->header);
     str(ws, r++, 2, "model", f->header);
-    for (size_t i = 0; i < sizeof paper / sizeof paper[0]; i++, r++) {
-        str(ws, r, 0, paper[i].variant, NULL);
-        num(ws, r, 1, paper[i].pct / 100.0, f->ppl);
-        str(ws, r, 2, paper[i].model, NULL);
+    for (size_t i = 0; i < paper_lm_results_count; i++, r++) {
+        str(ws, r, 0, paper_lm_results[i].label, NULL);
+        num(ws, r, 1, paper_lm_results[i].ppl_delta_pct / 100.0, f->ppl);
+        str(ws, r, 2, paper_lm_results[i].model, NULL);
     }
     r++;
     str(ws, r++, 0, "Beside the planned variants", f->bold);

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "analyzer/catalog.h"
+#include "analyzer/paper.h"
 #include "analyzer/variant.h"
 #include "tests/tests.h"
 
@@ -121,19 +122,19 @@ START_TEST(paper_evidence)
 {
     double pct;
     variant v = {SHARE_KV, 16, false, false};
-    ck_assert(variant_paper_ppl_delta(&v, 16, &pct));
+    ck_assert(paper_ppl_delta_300m(&v, 16, &pct));
     ck_assert_double_eq(pct, 3.1);
     v = (variant){SHARE_ALL, 16, false, false};
-    ck_assert(variant_paper_ppl_delta(&v, 16, &pct));
+    ck_assert(paper_ppl_delta_300m(&v, 16, &pct));
     ck_assert_double_eq(pct, 25.4);
     v = (variant){SHARE_KV, 1, false, false};
-    ck_assert(variant_paper_ppl_delta(&v, 16, &pct));
+    ck_assert(paper_ppl_delta_300m(&v, 16, &pct));
     ck_assert_double_eq(pct, 4.8);
     v = (variant){SHARE_QKV, 4, false, false};
-    ck_assert(variant_paper_ppl_delta(&v, 16, &pct));
+    ck_assert(paper_ppl_delta_300m(&v, 16, &pct));
     ck_assert_double_eq(pct, 0.7);
     v = (variant){SHARE_QKV, 8, false, false};
-    ck_assert(!variant_paper_ppl_delta(&v, 16, &pct));
+    ck_assert(!paper_ppl_delta_300m(&v, 16, &pct));
 }
 END_TEST
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analyzer/paper.h"
 #include "analyzer/dtype.h"
 #include "reports/fmt.h"
 #include "reports/jsonutil.h"
@@ -135,9 +136,8 @@ qkv_status report_json_write(FILE *f, const report_input *in, qkv_error *err)
         JSON_CHECK(cJSON_AddStringToObject(root, "k_type", dtype_cache_get(p->type_k)->name));
         JSON_CHECK(cJSON_AddStringToObject(root, "v_type", dtype_cache_get(p->type_v)->name));
         JSON_CHECK(cJSON_AddStringToObject(root, "weight_type", dtype_weight_get(p->weight_type)->name));
-        JSON_CHECK(cJSON_AddStringToObject(root, "paper", "Kayyam, Madan Gopal, Lewis (2026), Do "
-                                                     "Transformers Need Three Projections?, "
-                                                     "arXiv 2606.04032"));
+        JSON_CHECK(cJSON_AddStringToObject(root, "paper", PAPER_AUTHORS " (" PAPER_YEAR "), "
+                                                     PAPER_TITLE ", " PAPER_ARXIV));
     }
     JSON_CHECK(arr = cJSON_AddArrayToObject(root, "models"));
     for (size_t i = 0; i < in->n_plans; i++) {

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "analyzer/paper.h"
 #include "analyzer/dtype.h"
 #include "reports/fmt.h"
 #include "reports/gnuplot.h"
@@ -95,8 +96,8 @@ qkv_status report_md_write_plots(FILE *f, const report_input *in, const char *pl
                "exact.\n"
                "- vs QKV+MHA: change of the KV cache against standard attention with one KV head "
                "per query head, same shape and cache types.\n"
-               "- paper Δppl: validation perplexity change against QKV measured in Kayyam, Madan "
-               "Gopal, Lewis (2026), *Do Transformers Need Three Projections?*, arXiv 2606.04032 "
+               "- paper Δppl: validation perplexity change against QKV measured in " PAPER_AUTHORS
+               " (" PAPER_YEAR "), *" PAPER_TITLE "*, " PAPER_ARXIV " "
                "(300M model; GQA-4 = 4 KV heads). Measurements, not predictions.\n"
                "- Scratch is an estimate of compute buffers (logits, FFN and Q/K/V activations, "
                "attention scores without flash attention).\n"

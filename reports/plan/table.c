@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analyzer/paper.h"
 #include "analyzer/dtype.h"
 #include "reports/fmt.h"
 #include "reports/plan/report.h"
@@ -63,12 +64,11 @@ static void write_plan(FILE *f, const char *device_label, const kvplan_result *r
     fmt_grouped(p->device_bytes - p->reserve_bytes, d, sizeof d);
     fprintf(f, "device %s = %s (%s bytes), reserve %s, usable %s bytes\n", device_label, a, b, c, d);
     fmt_tokens(p->ctx, a, sizeof a);
-    fprintf(f, "context %s (%" PRIu64 " tokens) x %" PRIu64 " seq%s, engine %s%s, ubatch %" PRIu64
+    char engine[64];
+    kvplan_engine_describe(p, engine, sizeof engine);
+    fprintf(f, "context %s (%" PRIu64 " tokens) x %" PRIu64 " seq%s, engine %s, ubatch %" PRIu64
                ", flash attention %s\n",
-            a, p->ctx, p->seqs, p->seqs == 1 ? "" : "s", kvplan_engine_name(p->engine),
-            p->engine == ENGINE_LLAMACPP ? (p->kv_unified ? " (unified cache)" : " (cache per sequence)")
-                                         : "",
-            p->ubatch, p->flash_attn ? "on" : "off");
+            a, p->ctx, p->seqs, p->seqs == 1 ? "" : "s", engine, p->ubatch, p->flash_attn ? "on" : "off");
     fprintf(f, "cache K %s, V %s; weights %s\n\n", dtype_cache_get(p->type_k)->name,
             dtype_cache_get(p->type_v)->name, dtype_weight_get(p->weight_type)->name);
     report_verdict(r, verdict, sizeof verdict);
@@ -100,7 +100,7 @@ static void write_plan(FILE *f, const char *device_label, const kvplan_result *r
     fmt_size(r->baseline.kv_bytes, a, sizeof a);
     fmt_grouped(r->baseline.kv_bytes, b, sizeof b);
     fprintf(f, "* as built.  vs MHA: KV cache change against QKV+MHA (%s = %s bytes).\n", a, b);
-    fprintf(f, "paper: validation perplexity change vs QKV measured in arXiv 2606.04032 (300M "
+    fprintf(f, "paper: validation perplexity change vs QKV measured in " PAPER_ARXIV " (300M "
                "model; GQA-4 = 4 KV heads).\n");
     fprintf(f, "max ctx: longest context that fits at %" PRIu64
                " seq%s; max seqs: most sequences of %" PRIu64 " tokens that fit.\n",

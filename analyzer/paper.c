@@ -1,0 +1,31 @@
+#include "analyzer/paper.h"
+
+#include <string.h>
+
+const paper_lm_result paper_lm_results[] = {
+    {"QKV+MHA", SHARE_QKV, 0, 0.0, "300M (perplexity 5.11)"},
+    {"Q-K=V+MHA", SHARE_KV, 0, 3.1, "300M"},
+    {"Q-K=V+MHA", SHARE_KV, 0, 2.48, "1.2B"},
+    {"Q=K-V+MHA", SHARE_QK, 0, 4.9, "300M"},
+    {"Q=K=V+MHA", SHARE_ALL, 0, 25.4, "300M"},
+    {"QKV+GQA-4", SHARE_QKV, 4, 0.7, "300M"},
+    {"QKV+MQA", SHARE_QKV, 1, 1.5, "300M"},
+    {"Q-K=V+GQA-4", SHARE_KV, 4, 3.9, "300M"},
+    {"Q-K=V+MQA", SHARE_KV, 1, 4.8, "300M"},
+};
+const size_t paper_lm_results_count = sizeof paper_lm_results / sizeof paper_lm_results[0];
+
+bool paper_ppl_delta_300m(const variant *v, uint64_t n_heads, double *pct)
+{
+    if (v->mla)
+        return false;
+    const int kv = v->kv_heads == n_heads ? 0 : v->kv_heads > 4 ? -1 : (int)v->kv_heads;
+    for (size_t i = 0; i < paper_lm_results_count; i++) {
+        const paper_lm_result *r = &paper_lm_results[i];
+        if (r->share == v->share && r->kv_heads == kv && strncmp(r->model, "300M", 4) == 0) {
+            *pct = r->ppl_delta_pct;
+            return true;
+        }
+    }
+    return false;
+}

@@ -1,0 +1,43 @@
+/* paper.h — the study qkvplan grew out of, and its measurements, written
+ * once for every writer and the planner:
+ *
+ *   Kayyam, Madan Gopal, Lewis (2026). Do Transformers Need Three
+ *   Projections? Systematic Study of QKV Variants. arXiv 2606.04032.
+ *
+ * The language-model results are validation-perplexity changes against QKV
+ * (perplexity 5.11 at 300M), as the paper measured them — evidence shown
+ * beside a variant, never a prediction. GQA-4 there means 4 KV heads; 300M
+ * is 20 layers x d 1024 x 16 heads, 1.2B 22 layers x d 2048 x 32 heads.
+ */
+#ifndef QKV_PAPER_H
+#define QKV_PAPER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer/variant.h"
+
+#define PAPER_AUTHORS "Kayyam, Madan Gopal, Lewis"
+#define PAPER_YEAR "2026"
+#define PAPER_TITLE "Do Transformers Need Three Projections?"
+#define PAPER_SUBTITLE "Systematic Study of QKV Variants"
+#define PAPER_ARXIV "arXiv 2606.04032"
+
+typedef struct {
+    const char *label;    /* "Q-K=V+GQA-4", as the paper writes it */
+    variant_share share;
+    int kv_heads;         /* 0: one KV head per query head (MHA); else the KV head count */
+    double ppl_delta_pct; /* validation perplexity change vs QKV, percent */
+    const char *model;    /* "300M", "1.2B"; the QKV row carries the baseline perplexity */
+} paper_lm_result;
+
+extern const paper_lm_result paper_lm_results[];
+extern const size_t paper_lm_results_count;
+
+/* The 300M result for variant v of a model with n_heads query heads, when
+ * the paper reports one (MHA x every sharing; GQA-4 and MQA with QKV and
+ * Q-K=V). */
+bool paper_ppl_delta_300m(const variant *v, uint64_t n_heads, double *pct);
+
+#endif
