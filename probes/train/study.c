@@ -121,6 +121,78 @@ typedef struct {
 } runner;
 
 /* Job index = ((task × vars) + var) × seeds + seed. */
+/* Progress after step `step` of job `job` (every 25 steps and the last),
+ * under the runner's lock: jobs finish out of order on worker threads. */
+static void report_progress(runner *R, int job, int step, double loss)
+{
+    const study_settings *s = R->s;
+    const study_result *r = R->r;
+    const int seed = job % s->seeds, cell = job / s->seeds;
+    const task *t = &r->tasks[cell / r->n_vars];
+    const study_variant *v = &r->vars[cell % r->n_vars];
+    const size_t n = (size_t)s->batch * t->len;
+    pthread_mutex_lock(&R->lock);
+    R->steps_done += (step + 1) % 25 == 0 ? 25 : (step + 1) % 25;
+    if (R->progress) {
+        double el = now() - R->t0;
+        study_progress p = {job + 1, R->n_jobs, t->name, v->label, seed, step + 1, s->steps, loss, el,
+                            el * (double)(R->total_steps - R->steps_done) /
+                                (double)(R->steps_done ? R->steps_done : 1),
+                            (double)R->steps_done * (double)n / (el > 0 ? el : 1e-9)};
+        R->progress(R->user, &p);
+    }
+    pthread_mutex_unlock(&R->lock);
+}
+
+/* The metric of a trained model on the fixed evaluation batches drawn from
+ * ev: token accuracy in percent, or (text) mean loss in nats per token. */
+static qkv_status evaluate(const rt_model *m, rt_trainer *tr, const task *t, const study_settings *s,
+                           rt_rng *ev, int *in, int *tg, double *metric, qkv_error *err)
+{
+    double lsum = 0.0;
+    long ok = 0, cnt = 0;
+    for (int b = 0; b < s->eval_batches; b++) {
+        task_batch(t, ev, s->batch, true, in, tg);
+        double loss;
+        long c1, n1;
+        qkv_status st = rt_train_eval(m, tr, in, tg, &loss, &c1, &n1, err);
+        if (st != QKV_OK)
+            return st;
+        lsum += loss;
+        ok += c1;
+        cnt += n1;
+    }
+    *metric = t->kind == TASK_TEXT ? lsum / s->eval_batches : 100.0 * (double)ok / (double)cnt;
+    return QKV_OK;
+}
+
+/* Probe a trained model on one sequence of T tokens; the cell keeps the
+ * head means of the K-V and Q-K overlaps, symmetric shares and K's erank. */
+static qkv_status probe_cell(const rt_model *m, const int *tokens, int T, study_cell *cellp,
+                             qkv_error *err)
+{
+    probe_result pr;
+    qkv_status st = probe_run(m, tokens, T, NULL, false, &pr, err);
+    if (st != QKV_OK)
+        return st;
+    double kv = 0, qk = 0, sw = 0, ss = 0, ek = 0;
+    for (int i = 0; i < pr.n_heads; i++) {
+        kv += pr.heads[i].kv.mean_cos2;
+        qk += pr.heads[i].qk.mean_cos2;
+        sw += pr.heads[i].sym_w;
+        ss += pr.heads[i].sym_scores;
+        ek += pr.heads[i].k.erank / m->cfg.head_dim;
+    }
+    cellp->kv_cos2 = kv / pr.n_heads;
+    cellp->qk_cos2 = qk / pr.n_heads;
+    cellp->sym_w = sw / pr.n_heads;
+    cellp->sym_scores = ss / pr.n_heads;
+    cellp->erank_k_frac = ek / pr.n_heads;
+    cellp->chance = pr.n_heads ? pr.heads[0].kv.chance : 0.0;
+    probe_result_free(&pr);
+    return QKV_OK;
+}
+
 static qkv_status run_job(runner *R, int job, qkv_error *err)
 {
     const study_settings *s = R->s;
@@ -166,58 +238,19 @@ static qkv_status run_job(runner *R, int job, qkv_error *err)
             window = 0.0;
             in_window = 0;
         }
-        if ((step + 1) % 25 == 0 || step + 1 == s->steps) {
-            pthread_mutex_lock(&R->lock);
-            R->steps_done += (step + 1) % 25 == 0 ? 25 : (step + 1) % 25;
-            if (R->progress) {
-                double el = now() - R->t0;
-                study_progress p = {job + 1, R->n_jobs, t->name, v->label, seed, step + 1, s->steps,
-                                    loss, el,
-                                    el * (double)(R->total_steps - R->steps_done) /
-                                        (double)(R->steps_done ? R->steps_done : 1),
-                                    (double)R->steps_done * (double)n / (el > 0 ? el : 1e-9)};
-                R->progress(R->user, &p);
-            }
-            pthread_mutex_unlock(&R->lock);
-        }
+        if ((step + 1) % 25 == 0 || step + 1 == s->steps)
+            report_progress(R, job, step, loss);
         R->final_loss[job] = loss;
     }
     /* evaluation on the fixed set */
     rt_rng ev = {0xE7A1};
-    double lsum = 0.0;
-    long ok = 0, cnt = 0;
-    for (int b = 0; b < s->eval_batches; b++) {
-        task_batch(t, &ev, s->batch, true, in, tg);
-        double loss;
-        long c1, n1;
-        if ((st = rt_train_eval(&m, &tr, in, tg, &loss, &c1, &n1, err)) != QKV_OK)
-            goto out;
-        lsum += loss;
-        ok += c1;
-        cnt += n1;
-    }
     study_cell *cellp = &r->cells[cell];
-    cellp->metric[seed] = t->kind == TASK_TEXT ? lsum / s->eval_batches : 100.0 * (double)ok / (double)cnt;
+    if ((st = evaluate(&m, &tr, t, s, &ev, in, tg, &cellp->metric[seed], err)) != QKV_OK)
+        goto out;
     if (seed == 0) {
-        probe_result pr;
         task_batch(t, &ev, 1, true, in, tg);
-        if ((st = probe_run(&m, in, t->len, NULL, false, &pr, err)) != QKV_OK)
+        if ((st = probe_cell(&m, in, t->len, cellp, err)) != QKV_OK)
             goto out;
-        double kv = 0, qk = 0, sw = 0, ss = 0, ek = 0;
-        for (int i = 0; i < pr.n_heads; i++) {
-            kv += pr.heads[i].kv.mean_cos2;
-            qk += pr.heads[i].qk.mean_cos2;
-            sw += pr.heads[i].sym_w;
-            ss += pr.heads[i].sym_scores;
-            ek += pr.heads[i].k.erank / c.head_dim;
-        }
-        cellp->kv_cos2 = kv / pr.n_heads;
-        cellp->qk_cos2 = qk / pr.n_heads;
-        cellp->sym_w = sw / pr.n_heads;
-        cellp->sym_scores = ss / pr.n_heads;
-        cellp->erank_k_frac = ek / pr.n_heads;
-        cellp->chance = pr.n_heads ? pr.heads[0].kv.chance : 0.0;
-        probe_result_free(&pr);
         cellp->params = m.n_params;
         cellp->model = m; /* kept: ownership moves to the cell */
         memset(&m, 0, sizeof m);
@@ -278,6 +311,71 @@ static uint64_t kv_per_token(const rt_config *c)
     return row.kv_bytes_per_token;
 }
 
+/* Run every job on up to `threads` worker threads (16 at most), in the
+ * caller's thread when none can be started. Parallel over jobs instead of
+ * inside tiny matrix products: OpenBLAS runs single-threaded meanwhile and
+ * its thread count is restored afterwards. */
+static void run_workers(runner *R, int threads)
+{
+    const int blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    pthread_mutex_init(&R->lock, NULL);
+    R->t0 = now();
+    int nt = threads < R->n_jobs ? threads : R->n_jobs;
+    pthread_t th[16];
+    if (nt > 16)
+        nt = 16;
+    int started = 0;
+    for (int i = 0; i < nt; i++)
+        if (pthread_create(&th[i], NULL, worker, R) == 0)
+            started++;
+    if (started == 0)
+        worker(R);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&R->lock);
+    openblas_set_num_threads(blas_threads);
+}
+
+/* Per cell: mean and sample sd of the metric over seeds, the mean loss
+ * curve and final training loss, the KV bytes per token; per task, each
+ * variant's difference from plain QKV (all heads, no 2D term) when trained. */
+static void summarise(runner *R)
+{
+    study_result *out = R->r;
+    const study_settings *s = R->s;
+    const int n_vars = out->n_vars, n_cells = out->n_tasks * n_vars;
+    for (int cell = 0; cell < n_cells; cell++) {
+        study_cell *c = &out->cells[cell];
+        double sum = 0.0, sum2 = 0.0, fl = 0.0;
+        for (int sd = 0; sd < s->seeds; sd++) {
+            sum += c->metric[sd];
+            sum2 += c->metric[sd] * c->metric[sd];
+            fl += R->final_loss[cell * s->seeds + sd];
+            for (int k = 0; k < out->n_curve; k++)
+                c->curve[k] += R->seed_curves[cell * s->seeds + sd][k] / s->seeds;
+        }
+        c->metric_mean = sum / s->seeds;
+        c->metric_sd = s->seeds > 1 ? sqrt(fmax(0.0, (sum2 - sum * sum / s->seeds) / (s->seeds - 1)))
+                                     : 0.0;
+        c->train_loss_final = fl / s->seeds;
+        rt_config cfg = study_config(s, &out->tasks[cell / n_vars], &out->vars[cell % n_vars]);
+        c->kv_bytes_per_token = kv_per_token(&cfg);
+    }
+    for (int ti = 0; ti < out->n_tasks; ti++) {
+        int base = -1;
+        for (int vi = 0; vi < n_vars; vi++)
+            if (out->vars[vi].share == SHARE_QKV && out->vars[vi].kv_heads == s->heads &&
+                !out->vars[vi].pos2d)
+                base = vi;
+        for (int vi = 0; base >= 0 && vi < n_vars; vi++) {
+            study_cell *c = &out->cells[ti * n_vars + vi];
+            c->has_delta = true;
+            c->delta_vs_qkv = c->metric_mean - out->cells[ti * n_vars + base].metric_mean;
+        }
+    }
+}
+
 qkv_status study_run(task *tasks, int n_tasks, study_variant *vars, int n_vars,
                      const study_settings *s, study_progress_fn progress, void *user,
                      study_result *out, qkv_error *err)
@@ -332,26 +430,7 @@ qkv_status study_run(task *tasks, int n_tasks, study_variant *vars, int n_vars,
     for (int k = 0; k < out->n_curve; k++)
         out->curve_steps[k] = (k + 1) * every;
 
-    /* Parallel over jobs instead of inside tiny matrix products; the
-     * library's thread count is restored afterwards. */
-    const int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-    pthread_mutex_init(&R.lock, NULL);
-    R.t0 = now();
-    int nt = s->threads < n_jobs ? s->threads : n_jobs;
-    pthread_t th[16];
-    if (nt > 16)
-        nt = 16;
-    int started = 0;
-    for (int i = 0; i < nt; i++)
-        if (pthread_create(&th[i], NULL, worker, &R) == 0)
-            started++;
-    if (started == 0)
-        worker(&R);
-    for (int i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    pthread_mutex_destroy(&R.lock);
-    openblas_set_num_threads(blas_threads);
+    run_workers(&R, s->threads);
     out->seconds = now() - R.t0;
     out->tokens_per_s = (double)R.total_steps * s->batch *
                         (double)(n_tasks ? tasks[0].len : 0) / (out->seconds > 0 ? out->seconds : 1);
@@ -361,34 +440,7 @@ qkv_status study_run(task *tasks, int n_tasks, study_variant *vars, int n_vars,
             *err = R.err;
         goto done;
     }
-    for (int cell = 0; cell < n_cells; cell++) {
-        study_cell *c = &out->cells[cell];
-        double sum = 0.0, sum2 = 0.0, fl = 0.0;
-        for (int sd = 0; sd < s->seeds; sd++) {
-            sum += c->metric[sd];
-            sum2 += c->metric[sd] * c->metric[sd];
-            fl += R.final_loss[cell * s->seeds + sd];
-            for (int k = 0; k < out->n_curve; k++)
-                c->curve[k] += R.seed_curves[cell * s->seeds + sd][k] / s->seeds;
-        }
-        c->metric_mean = sum / s->seeds;
-        c->metric_sd = s->seeds > 1 ? sqrt(fmax(0.0, (sum2 - sum * sum / s->seeds) / (s->seeds - 1)))
-                                     : 0.0;
-        c->train_loss_final = fl / s->seeds;
-        rt_config cfg = study_config(s, &tasks[cell / n_vars], &vars[cell % n_vars]);
-        c->kv_bytes_per_token = kv_per_token(&cfg);
-    }
-    for (int ti = 0; ti < n_tasks; ti++) {
-        int base = -1;
-        for (int vi = 0; vi < n_vars; vi++)
-            if (vars[vi].share == SHARE_QKV && vars[vi].kv_heads == s->heads && !vars[vi].pos2d)
-                base = vi;
-        for (int vi = 0; base >= 0 && vi < n_vars; vi++) {
-            study_cell *c = &out->cells[ti * n_vars + vi];
-            c->has_delta = true;
-            c->delta_vs_qkv = c->metric_mean - out->cells[ti * n_vars + base].metric_mean;
-        }
-    }
+    summarise(&R);
 done:
     for (int j = 0; R.seed_curves && j < n_jobs; j++)
         free(R.seed_curves[j]);
