@@ -455,6 +455,72 @@ static void add_note(kvplan_result *r, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The recommendation: among rows that fit, the smallest paper-measured
+ * loss; rows without paper evidence rank after those with it, by total. */
+static void pick_best(kvplan_result *out)
+{
+    for (size_t i = 0; i < out->n_rows; i++) {
+        const kvplan_row *r = &out->rows[i];
+        if (!r->fits)
+            continue;
+        out->n_fit++;
+        if (out->best_row < 0) {
+            out->best_row = (long)i;
+            continue;
+        }
+        const kvplan_row *b = &out->rows[out->best_row];
+        bool better;
+        if (r->has_paper != b->has_paper)
+            better = r->has_paper;
+        else if (r->has_paper && r->paper_ppl_delta_pct != b->paper_ppl_delta_pct)
+            better = r->paper_ppl_delta_pct < b->paper_ppl_delta_pct;
+        else
+            better = r->total_bytes < b->total_bytes;
+        if (better)
+            out->best_row = (long)i;
+    }
+
+}
+
+/* Notes every reader of the plan should see: context beyond training,
+ * llama.cpp's quantized-V rule, the RoPE caveat of a shared K=V tensor, where
+ * weight bytes come from, layers without a cache. */
+static void add_plan_notes(kvplan_result *out, const model_shape *m, const kvplan_params *p)
+{
+    if (m->max_ctx > 0 && out->rows[0].ctx_per_seq > m->max_ctx)
+        add_note(out, "each sequence's context (%llu tokens) exceeds the %llu tokens '%s' was "
+                      "trained for",
+                 (unsigned long long)out->rows[0].ctx_per_seq, (unsigned long long)m->max_ctx,
+                 m->name);
+    if (p->engine == ENGINE_LLAMACPP && !p->flash_attn && dtype_cache_get(p->type_v)->quantized)
+        add_note(out, "llama.cpp refuses a quantized V cache (%s) without flash attention",
+                 dtype_cache_get(p->type_v)->name);
+    if (m->pos == POS_ROPE) {
+        for (size_t i = 0; i < out->n_rows; i++) {
+            if (out->rows[i].rope_caveat) {
+                add_note(out, "RoPE and a shared K=V tensor: the cache must hold keys before "
+                              "rotation (values are not rotated), so keys are rotated again at "
+                              "every decode step");
+                break;
+            }
+        }
+    }
+    if (m->file_weight_bytes > 0)
+        add_note(out, "weights: %llu bytes as stored in the model file for the model as built; other "
+                      "variants at the same bytes per parameter",
+                 (unsigned long long)m->file_weight_bytes);
+    else if (dtype_weight_get(p->weight_type)->approximate)
+        add_note(out, "weight type %s is a mix; its %.2f bits per weight is llama.cpp's average "
+                      "for Llama 2 7B, so weight bytes are approximate",
+                 dtype_weight_get(p->weight_type)->name,
+                 (double)dtype_weight_get(p->weight_type)->bits_num /
+                     dtype_weight_get(p->weight_type)->bits_den);
+    if (m->n_nokv_layers > 0)
+        add_note(out, "%llu layers hold no KV cache; their recurrent state is not counted and their "
+                      "parameters are counted as attention layers",
+                 (unsigned long long)m->n_nokv_layers);
+}
+
 qkv_status kvplan_plan(const model_shape *m, const variant *vs, size_t n, const kvplan_params *p,
                        bool skip_invalid, kvplan_result *out, qkv_error *err)
 {
@@ -503,61 +569,8 @@ qkv_status kvplan_plan(const model_shape *m, const variant *vs, size_t n, const 
                              "model '%s': none of the requested variants can be built", m->name);
     }
 
-    /* The recommendation: among rows that fit, the smallest paper-measured
-     * loss; rows without paper evidence rank after those with it, by total. */
-    for (size_t i = 0; i < out->n_rows; i++) {
-        const kvplan_row *r = &out->rows[i];
-        if (!r->fits)
-            continue;
-        out->n_fit++;
-        if (out->best_row < 0) {
-            out->best_row = (long)i;
-            continue;
-        }
-        const kvplan_row *b = &out->rows[out->best_row];
-        bool better;
-        if (r->has_paper != b->has_paper)
-            better = r->has_paper;
-        else if (r->has_paper && r->paper_ppl_delta_pct != b->paper_ppl_delta_pct)
-            better = r->paper_ppl_delta_pct < b->paper_ppl_delta_pct;
-        else
-            better = r->total_bytes < b->total_bytes;
-        if (better)
-            out->best_row = (long)i;
-    }
-
-    if (m->max_ctx > 0 && out->rows[0].ctx_per_seq > m->max_ctx)
-        add_note(out, "each sequence's context (%llu tokens) exceeds the %llu tokens '%s' was "
-                      "trained for",
-                 (unsigned long long)out->rows[0].ctx_per_seq, (unsigned long long)m->max_ctx,
-                 m->name);
-    if (p->engine == ENGINE_LLAMACPP && !p->flash_attn && dtype_cache_get(p->type_v)->quantized)
-        add_note(out, "llama.cpp refuses a quantized V cache (%s) without flash attention",
-                 dtype_cache_get(p->type_v)->name);
-    if (m->pos == POS_ROPE) {
-        for (size_t i = 0; i < out->n_rows; i++) {
-            if (out->rows[i].rope_caveat) {
-                add_note(out, "RoPE and a shared K=V tensor: the cache must hold keys before "
-                              "rotation (values are not rotated), so keys are rotated again at "
-                              "every decode step");
-                break;
-            }
-        }
-    }
-    if (m->file_weight_bytes > 0)
-        add_note(out, "weights: %llu bytes as stored in the model file for the model as built; other "
-                      "variants at the same bytes per parameter",
-                 (unsigned long long)m->file_weight_bytes);
-    else if (dtype_weight_get(p->weight_type)->approximate)
-        add_note(out, "weight type %s is a mix; its %.2f bits per weight is llama.cpp's average "
-                      "for Llama 2 7B, so weight bytes are approximate",
-                 dtype_weight_get(p->weight_type)->name,
-                 (double)dtype_weight_get(p->weight_type)->bits_num /
-                     dtype_weight_get(p->weight_type)->bits_den);
-    if (m->n_nokv_layers > 0)
-        add_note(out, "%llu layers hold no KV cache; their recurrent state is not counted and their "
-                      "parameters are counted as attention layers",
-                 (unsigned long long)m->n_nokv_layers);
+    pick_best(out);
+    add_plan_notes(out, m, p);
     return QKV_OK;
 }
 
