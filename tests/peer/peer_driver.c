@@ -15,6 +15,9 @@
  *   kv_log_mib        the same caches as llama.cpp's "size = X MiB" lines add up
  *   tokens      greedy continuation (with --predict N)
  *   logits      the first --logits N logits after the prompt
+ * With --no-alloc 1 llama.cpp only plans (llama_model_params.no_alloc): it reads
+ * the GGUF's metadata and tensor sizes, allocates nothing, and KV buffers are
+ * dummies (kv_buffer_bytes 0); kv_log_mib then is the figure to compare.
  * Exit status: 0 whenever a verdict was printed (accepted or refused),
  * 1 on a usage error, 2 when the model did not load.
  *
@@ -45,7 +48,7 @@ static size_t g_kv_buffer_bytes;      /* sum over "KV buffer size" lines */
 static double g_kv_log_mib;           /* sum over "llama_kv_cache: size = " lines */
 static char g_cache_lines[MAX_CACHE_LINES][256];
 static int g_cache_line_count;
-static char g_last_error[REASON_BYTES];
+static char g_last_error[REASON_BYTES]; /* error lines since the last reset, joined */
 static int g_verbose;
 static char g_partial[4096];          /* llama.cpp may log one line in pieces */
 
@@ -74,7 +77,9 @@ static void on_line(enum ggml_log_level level, const char *line) {
         fprintf(stderr, "%s\n", line);
     }
     if (level == GGML_LOG_LEVEL_ERROR) {
-        snprintf(g_last_error, sizeof g_last_error, "%s", line);
+        /* keep every error line: the first says why, the last says where */
+        size_t used = strlen(g_last_error);
+        snprintf(g_last_error + used, sizeof g_last_error - used, "%s%s", used ? " | " : "", line);
     }
     if (strstr(line, "KV buffer size =")) {
         g_kv_buffer_bytes += g_last_alloc_bytes;
@@ -156,13 +161,13 @@ static void print_reason(const char *text) {
 static void usage(void) {
     fputs("usage: peer_driver --libdir DIR -m MODEL.gguf [--ctx N] [--seqs N] [--ctk T] [--ctv T]\n"
           "                   [--fa on|off|auto] [--unified 0|1] [--swa-full 0|1] [--ubatch N]\n"
-          "                   [--prompt ID,ID,...] [--predict N] [--logits N] [-v]\n", stderr);
+          "                   [--prompt ID,ID,...] [--predict N] [--logits N] [--no-alloc 1] [-v]\n", stderr);
 }
 
 int main(int argc, char **argv) {
     const char *libdir = NULL, *model_path = NULL, *prompt = NULL;
     unsigned long n_ctx = 4096, n_seq = 1, n_ubatch = 512, n_predict = 0, n_logits = 0;
-    unsigned long unified = 0, swa_full = 0;
+    unsigned long unified = 0, swa_full = 0, no_alloc = 0;
     enum ggml_type type_k = GGML_TYPE_F16, type_v = GGML_TYPE_F16;
     enum llama_flash_attn_type fa = LLAMA_FLASH_ATTN_TYPE_AUTO;
 
@@ -184,6 +189,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--seqs") == 0) bad = parse_uint(val, "--seqs", 256, &n_seq);
         else if (strcmp(a, "--ubatch") == 0) bad = parse_uint(val, "--ubatch", UINT32_MAX, &n_ubatch);
         else if (strcmp(a, "--unified") == 0) bad = parse_uint(val, "--unified", 1, &unified);
+        else if (strcmp(a, "--no-alloc") == 0) bad = parse_uint(val, "--no-alloc", 1, &no_alloc);
         else if (strcmp(a, "--swa-full") == 0) bad = parse_uint(val, "--swa-full", 1, &swa_full);
         else if (strcmp(a, "--predict") == 0) bad = parse_uint(val, "--predict", 1024, &n_predict);
         else if (strcmp(a, "--logits") == 0) bad = parse_uint(val, "--logits", 1u << 20, &n_logits);
@@ -227,6 +233,10 @@ int main(int argc, char **argv) {
 
     struct llama_model_params mp = llama_model_default_params();
     mp.n_gpu_layers = 0;
+    mp.no_alloc = no_alloc != 0;
+    if (mp.no_alloc) {
+        mp.load_mode = LLAMA_LOAD_MODE_NONE; /* no_alloc cannot map the file (llama-model.cpp:1731) */
+    }
     struct llama_model *model = llama_model_load_from_file(model_path, mp);
     if (!model) {
         puts("status load_failed");

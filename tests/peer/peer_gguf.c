@@ -6,6 +6,7 @@
  * usage: peer_gguf OUT.gguf --arch ARCH --layers L --embd E --heads H
  *                  --kv-heads K --head-dim D [--ff F] [--vocab V]
  *                  [--ctx-train N] [--swa W] [--swa-pattern P] [--seed S]
+ *                  [--sparse 1]
  *
  * ARCH is one of llama, gemma2, gemma3, phi3, qwen2, cohere2. Shapes follow
  * each architecture's load_arch_tensors() in src/models/ARCH.cpp of v0.4.0:
@@ -15,7 +16,9 @@
  * --swa writes ARCH.attention.sliding_window (0 is written as 0); without it
  * the key is absent. --swa-pattern writes ARCH.attention.sliding_window_pattern
  * as a u32. All tensors are F32 (the file type ALL_F32); weights are small
- * deterministic pseudo-random values, norm weights are 1.
+ * deterministic pseudo-random values, norm weights are 1. With --sparse 1 the
+ * data section is a hole of the right size: real-size shapes (a 7B model) for
+ * llama.cpp's no_alloc mode, which reads metadata and sizes but no weights.
  *
  * The vocabulary is the minimal one llama.cpp's SPM loader accepts
  * (src/llama-vocab.cpp, llama_vocab::impl::load): tokenizer.ggml.model
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 enum { GGUF_U32 = 4, GGUF_I32 = 5, GGUF_F32 = 6, GGUF_STRING = 8, GGUF_ARRAY = 9 };
 enum { GGML_F32 = 0 };
@@ -38,6 +42,7 @@ typedef struct {
     long swa;          /* -1: no sliding_window key */
     long swa_pattern;  /* -1: no sliding_window_pattern key */
     uint64_t seed;
+    int sparse;        /* 1: leave the tensor data a hole (for llama.cpp's no_alloc mode) */
 } spec_t;
 
 typedef struct {
@@ -243,6 +248,12 @@ static int write_model(const char *path, const spec_t *s) {
     else put(&o, zeros, (size_t)((GGUF_ALIGN - pos % GGUF_ALIGN) % GGUF_ALIGN));
 
     uint64_t state = s->seed * 2654435761u + 88172645463325252ull;
+    if (s->sparse && !o.err) {
+        /* Full-size shapes without the bytes: seek to the last byte of the data
+         * section and write it, so the file has its real size but holds a hole. */
+        if (offset > 0 && (fseeko(f, (off_t)(offset - 1), SEEK_CUR) != 0 || fputc(0, f) == EOF)) o.err = errno;
+        n_tensors = 0;
+    }
     for (int i = 0; i < n_tensors && !o.err; i++) {
         const tensor_t *t = &tensors[i];
         uint64_t elems = t->dims[0] * (t->n_dims == 2 ? t->dims[1] : 1);
@@ -284,10 +295,10 @@ int main(int argc, char **argv) {
     if (argc < 2) {
         fputs("usage: peer_gguf OUT.gguf --arch A --layers L --embd E --heads H --kv-heads K"
               " --head-dim D [--ff F] [--vocab V] [--ctx-train N] [--swa W] [--swa-pattern P]"
-              " [--seed S]\n", stderr);
+              " [--seed S] [--sparse 1]\n", stderr);
         return 1;
     }
-    spec_t s = {"llama", 2, 64, 4, 4, 16, 128, 260, 4096, -1, -1, 1};
+    spec_t s = {"llama", 2, 64, 4, 4, 16, 128, 260, 4096, -1, -1, 1, 0};
     for (int i = 2; i < argc; i += 2) {
         if (i + 1 >= argc) {
             fprintf(stderr, "peer_gguf: %s needs a value\n", argv[i]);
@@ -306,15 +317,16 @@ int main(int argc, char **argv) {
             continue;
         }
         if (!strcmp(opt, "--layers")) bad = parse_long(val, opt, 1, 64, &v), s.layers = (int)v;
-        else if (!strcmp(opt, "--embd")) bad = parse_long(val, opt, 1, 4096, &v), s.embd = (int)v;
+        else if (!strcmp(opt, "--embd")) bad = parse_long(val, opt, 1, 16384, &v), s.embd = (int)v;
         else if (!strcmp(opt, "--heads")) bad = parse_long(val, opt, 1, 64, &v), s.heads = (int)v;
         else if (!strcmp(opt, "--kv-heads")) bad = parse_long(val, opt, 1, 64, &v), s.kv_heads = (int)v;
         else if (!strcmp(opt, "--head-dim")) bad = parse_long(val, opt, 1, 512, &v), s.head_dim = (int)v;
-        else if (!strcmp(opt, "--ff")) bad = parse_long(val, opt, 1, 16384, &v), s.ff = (int)v;
-        else if (!strcmp(opt, "--vocab")) bad = parse_long(val, opt, 3, 65536, &v), s.vocab = (int)v;
+        else if (!strcmp(opt, "--ff")) bad = parse_long(val, opt, 1, 65536, &v), s.ff = (int)v;
+        else if (!strcmp(opt, "--vocab")) bad = parse_long(val, opt, 3, 262144, &v), s.vocab = (int)v;
         else if (!strcmp(opt, "--ctx-train")) bad = parse_long(val, opt, 1, 1L << 24, &v), s.ctx_train = (int)v;
         else if (!strcmp(opt, "--swa")) bad = parse_long(val, opt, 0, 1L << 24, &s.swa);
         else if (!strcmp(opt, "--swa-pattern")) bad = parse_long(val, opt, 0, 64, &s.swa_pattern);
+        else if (!strcmp(opt, "--sparse")) bad = parse_long(val, opt, 0, 1, &v), s.sparse = (int)v;
         else if (!strcmp(opt, "--seed")) bad = parse_long(val, opt, 0, 1L << 30, &v), s.seed = (uint64_t)v;
         else {
             fprintf(stderr, "peer_gguf: unknown option '%s'\n", opt);
