@@ -182,3 +182,48 @@ clean:
 	rm -rf build build-asan build-fuzz build-mutants qkvplan
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(BUILD)/cli/main.d
+
+# Peer check: the planner's KV bytes and refusals against the real llama.cpp.
+# `make peer-check` installs npm node-llama-cpp@3.21.1 — prebuilt llama.cpp
+# release v0.4.0 (commit 5b4ebc5) for linux-x64 plus its source as a git
+# bundle — into PEER_DIR, builds tests/peer/ against it and runs
+# tests/peer/peer_check.sh. Needs npm and the npm registry; says so otherwise.
+PEER_NPM_PKG := node-llama-cpp@3.21.1
+PEER_LLAMA   := v0.4.0
+PEER_DIR     ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/qkvplan-peer
+PEER_LIBDIR  := $(PEER_DIR)/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
+PEER_SRC     := $(PEER_DIR)/llama.cpp
+STORIES260K  ?= ../shared/models/stories260K.bin
+PEER_LIBS    := -L$(PEER_LIBDIR) -l:libllama.$(PEER_LLAMA).so -l:libggml.$(PEER_LLAMA).so \
+                -l:libggml-base.so -Wl,-rpath,$(PEER_LIBDIR) -ldl
+
+.PHONY: peer-check peer-install
+
+peer-install:
+	$(Q)if [ ! -f $(PEER_LIBDIR)/libllama.$(PEER_LLAMA).so ]; then \
+	  command -v npm >/dev/null 2>&1 || { echo "peer-check: npm is not installed; it is needed to fetch $(PEER_NPM_PKG)" >&2; exit 1; }; \
+	  mkdir -p $(PEER_DIR) && echo "peer-check: installing $(PEER_NPM_PKG) into $(PEER_DIR)"; \
+	  npm install --prefix $(PEER_DIR) --ignore-scripts --no-audit --no-fund --omit=optional \
+	    $(PEER_NPM_PKG) @node-llama-cpp/linux-x64@3.21.1 >$(PEER_DIR)/npm.log 2>&1 || { \
+	    tail -5 $(PEER_DIR)/npm.log >&2; \
+	    echo "peer-check: npm could not install $(PEER_NPM_PKG) (is the npm registry reachable?); log in $(PEER_DIR)/npm.log" >&2; exit 1; }; \
+	fi
+	$(Q)test -f $(PEER_SRC)/include/llama.h || { rm -rf $(PEER_SRC) && \
+	  git clone -q $(PEER_DIR)/node_modules/node-llama-cpp/llama/gitRelease.bundle $(PEER_SRC) 2>/dev/null; } || { \
+	  echo "peer-check: cannot clone the llama.cpp source bundle of $(PEER_NPM_PKG)" >&2; exit 1; }
+
+$(BUILD)/peer/peer_gguf: tests/peer/peer_gguf.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
+
+$(BUILD)/peer/peer_driver: tests/peer/peer_driver.c | peer-install
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) -std=c11 $(WARN) $(if $(WERROR),-Werror) $(CFLAGS) -isystem $(PEER_SRC)/include \
+	  -isystem $(PEER_SRC)/ggml/include -o $@ $< -rdynamic $(PEER_LIBS)
+
+peer-check: qkvplan $(BUILD)/peer/peer_gguf $(BUILD)/peer/peer_driver
+	$(Q)LC_ALL=C bash tests/peer/peer_check.sh --qkvplan ./qkvplan --driver $(BUILD)/peer/peer_driver \
+	  --gguf $(BUILD)/peer/peer_gguf --libdir $(PEER_LIBDIR) --work $(BUILD)/peer/work \
+	  --stories $(STORIES260K)
