@@ -193,7 +193,7 @@ PEER_LLAMA   := v0.4.0
 PEER_DIR     ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/qkvplan-peer
 PEER_LIBDIR  := $(PEER_DIR)/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
 PEER_SRC     := $(PEER_DIR)/llama.cpp
-STORIES260K  ?= ../shared/models/stories260K.bin
+STORIES260K  ?= examples/models/stories260K.bin
 PEER_LIBS    := -L$(PEER_LIBDIR) -l:libllama.$(PEER_LLAMA).so -l:libggml.$(PEER_LLAMA).so \
                 -l:libggml-base.so -Wl,-rpath,$(PEER_LIBDIR) -ldl
 
