@@ -21,7 +21,7 @@
 #include "cli/units.h"
 
 enum {
-    O_MODEL = 1, O_DEVICE, O_RESERVE, O_CTX, O_SEQS, O_UBATCH, O_ENGINE, O_UNIFIED, O_FLASH,
+    O_MODEL = 1, O_DEVICE, O_RESERVE, O_CTX, O_SEQS, O_UBATCH, O_ENGINE, O_UNIFIED, O_FLASH, O_SWAFULL,
     O_SHARE, O_KVHEADS, O_ASBUILT, O_KVTYPE, O_KTYPE, O_VTYPE, O_WTYPE,
     O_LAYERS, O_DMODEL, O_HEADS, O_MKVHEADS, O_HEADDIM, O_FFN, O_VOCAB,
     O_FORMAT, O_OUTPUT, O_XLSX, O_PLOT, O_REPORT, O_HELP, O_VERSION,
@@ -72,8 +72,12 @@ static const cli_option plan_options[] = {
      "cell rules: exact (ctx cells), llama.cpp (256-cell padding, per-sequence streams, SWA "
      "cache), vllm (16-token blocks)"},
     {O_UNIFIED, "kv-unified", 0, NULL, NULL, "llama.cpp: one cache shared by all sequences"},
-    {O_FLASH, "flash-attn", 0, "on|off", "on",
-     "off adds the heads x ubatch x cells f32 score matrix to the scratch"},
+    {O_FLASH, "flash-attn", 0, "on|off|auto", "on",
+     "off adds the heads x ubatch x cells f32 score matrix to the scratch; llama.cpp refuses a "
+     "quantized V cache with off, and a quantized type whose block does not divide the head "
+     "width with on or auto (auto is planned as on: llama.cpp enables it on CPU)"},
+    {O_SWAFULL, "swa-full", 0, NULL, NULL,
+     "llama.cpp: sliding-window layers keep the full context (llama-server --swa-full)"},
     {0, NULL, 0, NULL, NULL, "Output:"},
     {O_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
     {O_OUTPUT, "output", 'o', "FILE", NULL,
@@ -163,17 +167,14 @@ static int on_option(void *vs, int id, const char *name, const char *value)
         return 0;
     case O_ENGINE:
         if (kvplan_engine_parse(value, &st->p.engine) != QKV_OK)
-            return bad(name, value, "unknown engine (exact, llama.cpp, vllm)");
+            return bad(name, value, "unknown engine (exact, llama.cpp, vllm, ollama)");
         return 0;
     case O_UNIFIED: st->p.kv_unified = true; return 0;
     case O_FLASH:
-        if (strcasecmp(value, "on") == 0)
-            st->p.flash_attn = true;
-        else if (strcasecmp(value, "off") == 0)
-            st->p.flash_attn = false;
-        else
-            return bad(name, value, "must be on or off");
+        if (kvplan_fa_parse(value, &st->p.flash_attn) != QKV_OK)
+            return bad(name, value, "must be on, off or auto");
         return 0;
+    case O_SWAFULL: st->p.swa_full = true; return 0;
     case O_SHARE: st->share_list = value; return 0;
     case O_KVHEADS: st->kv_heads_list = value; return 0;
     case O_ASBUILT: st->as_built = true; return 0;

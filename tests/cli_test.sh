@@ -274,6 +274,8 @@ expect 0 '"kv_residual"' -- probe "$TMP/cv.gguf" --weights -f json
 expect 0 'weights: 1040128 bytes as stored in the model file' -- -m "$TMP/cv.gguf" --ctx 512
 expect 0 'weights: 1040128 bytes as stored' -- -m "$TMP/cv-st" --ctx 512
 expect 0 'weights: 521472 bytes as stored' -- -m "$TMP/cv16.gguf" --ctx 512
+expect 0 'cache K f16, V f16; weights f32$' -- -m "$TMP/cv.gguf" --ctx 512
+expect 0 'cache K f16, V f16; weights f16$' -- -m "$TMP/cv16.gguf" --ctx 512
 expect 2 "--to 'onnx': use safetensors or gguf" -- convert $MODEL --to onnx "$TMP/x"
 expect 2 "convert: give IN" -- convert $MODEL
 expect 3 "convert: converting writes Llama-family models" -- convert "$TMP/st/models/sort-QKV.qkvm" --to gguf "$TMP/gpt2.gguf"

@@ -22,6 +22,14 @@ static const struct {
     {30, 1, 2, TF_BF16, "BF16"},
 };
 
+const char *gguf_type_name(uint32_t ggml_type)
+{
+    for (size_t k = 0; k < sizeof ggml_types / sizeof ggml_types[0]; k++)
+        if (ggml_types[k].id == ggml_type)
+            return ggml_types[k].name;
+    return NULL;
+}
+
 static const uint32_t scalar_size[GGUF_TYPE_COUNT] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
 
 typedef struct {

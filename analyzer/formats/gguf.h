@@ -73,6 +73,9 @@ bool gguf_get_str(const gguf_file *f, const char *key, char *buf, size_t n);
 
 const gguf_tensor *gguf_find(const gguf_file *f, const char *name);
 
+/* ggml's upper-case name of a tensor type ("F32", "Q8_0"), NULL if unknown. */
+const char *gguf_type_name(uint32_t ggml_type);
+
 /* Rows [row0, row0 + n) of a tensor viewed as (product of ne[1..], ne[0]). */
 qkv_status gguf_read_rows(gguf_file *f, const gguf_tensor *t, uint64_t row0, uint64_t n, float *out,
                           qkv_error *err);

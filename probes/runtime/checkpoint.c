@@ -1,11 +1,13 @@
 #include "probes/runtime/checkpoint.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "analyzer/engine.h"
 #include "analyzer/formats/hfconfig.h"
 #include "probes/runtime/llama2c.h"
 #include "probes/runtime/rt_io.h"
@@ -602,6 +604,49 @@ done:
     return s;
 }
 
+/* Sliding-window layers of a GGUF as llama.cpp's loader for arch sets them
+ * (analyzer/engine.h): a scalar ARCH.attention.sliding_window_pattern gives
+ * the period (an array is ignored, as llama.cpp's scalar reader does), else
+ * the architecture's default applies. An architecture llama.cpp does not
+ * window keeps the file's window on every layer, as the model declares it;
+ * the llama.cpp engine then plans it without one. */
+static void gguf_swa_layers(const gguf_file *g, const char *arch, model_shape *ms)
+{
+    char key[160];
+    uint64_t period = 0;
+    snprintf(key, sizeof key, "%s.attention.sliding_window_pattern", arch);
+    if (gguf_get_uint(g, key, &period) && period <= UINT32_MAX)
+        ms->swa_period = (uint32_t)period;
+    engine_layout lay;
+    engine_llamacpp_layout(ms, &lay);
+    if (lay.known_arch && lay.n_swa_layers > 0) {
+        ms->n_swa_layers = lay.n_swa_layers;
+        ms->window = lay.window;
+    } else if (ms->window > 0) {
+        ms->n_swa_layers = ms->n_layers;
+    }
+}
+
+/* The type of a GGUF's matrices as llama.cpp names it ("f32", "q8_0"), or
+ * "mixed"; 1-D tensors (norms, biases) are F32 in every llama.cpp file. */
+static void gguf_weight_type(const gguf_file *g, char *buf, size_t n)
+{
+    const char *name = NULL;
+    for (size_t i = 0; i < g->n_tensors; i++) {
+        if (g->tensors[i].n_dims < 2)
+            continue;
+        const char *t = gguf_type_name(g->tensors[i].ggml_type);
+        if (name && t && strcmp(name, t) != 0) {
+            snprintf(buf, n, "mixed");
+            return;
+        }
+        name = t ? t : name;
+    }
+    snprintf(buf, n, "%s", name ? name : "");
+    for (char *c = buf; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+}
+
 qkv_status ckpt_plan_shape(const char *path, model_shape *ms, qkv_error *err)
 {
     struct stat st;
@@ -655,8 +700,8 @@ qkv_status ckpt_plan_shape(const char *path, model_shape *ms, qkv_error *err)
             snprintf(key, sizeof key, "%s.rope.dimension_count", arch);
             gguf_get_uint(&g, key, &ms->rope_dim);
         }
-        if (ms->window > 0)
-            ms->n_swa_layers = ms->n_layers; /* per-layer patterns are not in the metadata */
+        snprintf(ms->arch, sizeof ms->arch, "%.*s", (int)sizeof ms->arch - 1, arch);
+        gguf_swa_layers(&g, arch, ms);
         const gguf_tensor *emb = gguf_find(&g, "token_embd.weight");
         ms->vocab = emb && emb->n_dims == 2 ? emb->ne[1] : 0;
         ms->tied_embeddings = gguf_find(&g, "output.weight") == NULL;
@@ -670,6 +715,7 @@ qkv_status ckpt_plan_shape(const char *path, model_shape *ms, qkv_error *err)
             ms->file_params += e;
             ms->file_weight_bytes += g.tensors[i].bytes;
         }
+        gguf_weight_type(&g, ms->file_weight_type, sizeof ms->file_weight_type);
         gguf_close(&g);
         if (ms->d_ff == 0)
             ms->d_ff = ms->moe_d_ff ? ms->moe_d_ff : 4 * ms->d_model;
@@ -714,6 +760,15 @@ qkv_status ckpt_plan_shape(const char *path, model_shape *ms, qkv_error *err)
                 e *= f.tensors[i].shape[d];
             ms->file_params += e;
             ms->file_weight_bytes += f.tensors[i].end - f.tensors[i].begin;
+            if (f.tensors[i].n_dims >= 2 && strcmp(ms->file_weight_type, "mixed") != 0) {
+                char t[sizeof ms->file_weight_type];
+                snprintf(t, sizeof t, "%s", f.tensors[i].dtype);
+                for (char *c = t; *c; c++)
+                    *c = (char)tolower((unsigned char)*c);
+                if (ms->file_weight_type[0] && strcmp(ms->file_weight_type, t) != 0)
+                    snprintf(t, sizeof t, "mixed");
+                memcpy(ms->file_weight_type, t, sizeof t);
+            }
         }
         st_close(&f);
     }

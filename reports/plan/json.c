@@ -67,10 +67,18 @@ static cJSON *row_json(const kvplan_row *w)
     JSON_CHECK(report_json_u64(o, "weight_bytes", w->weight_bytes));
     JSON_CHECK(report_json_u64(o, "scratch_bytes", w->scratch_bytes));
     JSON_CHECK(report_json_u64(o, "total_bytes", w->total_bytes));
+    JSON_CHECK(report_json_u64(o, "n_ubatch", w->n_ubatch));
+    JSON_CHECK(report_json_u64(o, "sliding_window_layers", w->swa_layers));
+    JSON_CHECK(report_json_u64(o, "window", w->window));
     JSON_CHECK(cJSON_AddBoolToObject(o, "fits", w->fits));
+    if (w->engine_refusal[0])
+        JSON_CHECK(cJSON_AddStringToObject(o, "engine_refusal", w->engine_refusal));
+    else
+        JSON_CHECK(cJSON_AddNullToObject(o, "engine_refusal"));
     JSON_CHECK(report_json_i64(o, "headroom_bytes", w->headroom_bytes));
     JSON_CHECK(report_json_u64(o, "max_ctx", w->max_ctx));
     JSON_CHECK(cJSON_AddBoolToObject(o, "max_ctx_capped", w->max_ctx_capped));
+    JSON_CHECK(cJSON_AddStringToObject(o, "max_ctx_cap", kvplan_ctx_cap_name(w->max_ctx_cap)));
     JSON_CHECK(report_json_u64(o, "max_seqs", w->max_seqs));
     JSON_CHECK(cJSON_AddBoolToObject(o, "max_seqs_capped", w->max_seqs_capped));
     if (w->has_paper)
@@ -91,6 +99,8 @@ static cJSON *plan_json(const kvplan_result *r)
     JSON_CHECK(o);
     JSON_CHECK(cJSON_AddStringToObject(o, "name", r->model.name));
     JSON_CHECK(cJSON_AddStringToObject(o, "source", r->model.source));
+    JSON_CHECK(cJSON_AddStringToObject(o, "arch", r->model.arch));
+    JSON_CHECK(cJSON_AddStringToObject(o, "weight_type", kvplan_weight_type_name(r)));
     JSON_CHECK(item = shape_json(&r->model));
     cJSON_AddItemToObject(o, "shape", item);
     report_verdict(r, verdict, sizeof verdict);
@@ -129,7 +139,7 @@ qkv_status report_json_write(FILE *f, const report_input *in, qkv_error *err)
         JSON_CHECK(report_json_u64(dev, "usable_bytes", p->device_bytes - p->reserve_bytes));
         JSON_CHECK(cJSON_AddStringToObject(root, "engine", kvplan_engine_name(p->engine)));
         JSON_CHECK(cJSON_AddBoolToObject(root, "kv_unified", p->kv_unified));
-        JSON_CHECK(cJSON_AddBoolToObject(root, "flash_attn", p->flash_attn));
+        JSON_CHECK(cJSON_AddStringToObject(root, "flash_attn", kvplan_fa_name(p->flash_attn)));
         JSON_CHECK(report_json_u64(root, "ctx", p->ctx));
         JSON_CHECK(report_json_u64(root, "seqs", p->seqs));
         JSON_CHECK(report_json_u64(root, "ubatch", p->ubatch));

@@ -64,13 +64,13 @@ static void write_plan(FILE *f, const char *device_label, const kvplan_result *r
     fmt_grouped(p->device_bytes - p->reserve_bytes, d, sizeof d);
     fprintf(f, "device %s = %s (%s bytes), reserve %s, usable %s bytes\n", device_label, a, b, c, d);
     fmt_tokens(p->ctx, a, sizeof a);
-    char engine[64];
+    char engine[96];
     kvplan_engine_describe(p, engine, sizeof engine);
     fprintf(f, "context %s (%" PRIu64 " tokens) x %" PRIu64 " seq%s, engine %s, ubatch %" PRIu64
                ", flash attention %s\n",
-            a, p->ctx, p->seqs, p->seqs == 1 ? "" : "s", engine, p->ubatch, p->flash_attn ? "on" : "off");
+            a, p->ctx, p->seqs, p->seqs == 1 ? "" : "s", engine, p->ubatch, kvplan_fa_name(p->flash_attn));
     fprintf(f, "cache K %s, V %s; weights %s\n\n", dtype_cache_get(p->type_k)->name,
-            dtype_cache_get(p->type_v)->name, dtype_weight_get(p->weight_type)->name);
+            dtype_cache_get(p->type_v)->name, kvplan_weight_type_name(r));
     report_verdict(r, verdict, sizeof verdict);
     fprintf(f, "%s\n\n", verdict);
 
