@@ -1,5 +1,6 @@
 #include "analyzer/kvplan.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -473,6 +474,23 @@ static bool pred_seqs(const void *vp, uint64_t seqs)
     return fits_at(s->m, s->v, s->p, s->f, ctx, seqs);
 }
 
+/* vLLM's "Maximum concurrency for N tokens per request: X.XXx"
+ * (vllm/v1/core/kv_cache_utils.py, get_max_concurrency_for_kv_cache_config):
+ * the blocks that fit in what is left after weights and activations,
+ * divided by the blocks one request of max_model_len tokens needs. */
+static double vllm_concurrency(const kvplan_params *p, const fixed_costs *f, uint64_t scratch,
+                               uint64_t kv_bytes_per_token)
+{
+    const uint64_t usable = p->device_bytes - p->reserve_bytes;
+    uint64_t used, block_bytes;
+    if (!ck_add(f->weight_bytes, scratch, &used) || used >= usable ||
+        !ck_mul(kv_bytes_per_token, p->block_size, &block_bytes) || block_bytes == 0)
+        return 0.0;
+    const uint64_t blocks = (usable - used) / block_bytes;
+    const uint64_t per_request = p->ctx / p->block_size + (p->ctx % p->block_size != 0);
+    return (double)blocks / (double)per_request;
+}
+
 /* The top of the max_ctx search: the trained context per sequence (llama.cpp's
  * ctx is shared by the sequences), unless the caller looks beyond it. */
 static uint64_t ctx_cap(const model_shape *m, const kvplan_params *p, kvplan_ctx_cap *which)
@@ -503,7 +521,9 @@ qkv_status kvplan_row_eval(const model_shape *m, const variant *v, const kvplan_
     row->v = *v;
     variant_label(v, m->n_heads, row->label, sizeof row->label);
     row->cached_tensors = v->mla ? 1 : variant_cached_tensors(v->share);
-    row->has_paper = paper_ppl_delta_300m(v, m->n_heads, &row->paper_ppl_delta_pct);
+    /* The paper measured changes against QKV in retrained models: evidence
+     * for a what-if variant, never a figure of the model as built. */
+    row->has_paper = !v->as_built && paper_ppl_delta_300m(v, m->n_heads, &row->paper_ppl_delta_pct);
     row->rope_caveat = m->pos == POS_ROPE && !v->mla && (v->share == SHARE_KV || v->share == SHARE_ALL);
     const bool refused = kvplan_engine_is_llamacpp(p->engine) &&
                          engine_llamacpp_refusal(m, v->mla, p->type_k, p->type_v, p->flash_attn,
@@ -553,6 +573,8 @@ qkv_status kvplan_row_eval(const model_shape *m, const variant *v, const kvplan_
         row->max_ctx = search_max(pred_ctx, &sc, cap, &row->max_ctx_capped);
         row->max_seqs = search_max(pred_seqs, &sc, seqs_cap, &row->max_seqs_capped);
     }
+    if (p->engine == ENGINE_VLLM)
+        row->max_concurrency = vllm_concurrency(p, &f, mem.scratch, row->kv_bytes_per_token);
     return QKV_OK;
 }
 
@@ -713,6 +735,13 @@ qkv_status kvplan_plan(const model_shape *m, const variant *vs, size_t n, const 
                              "model '%s': none of the requested variants can be built", m->name);
     }
 
+    if (out->built_row > 0) {
+        /* the model as built leads; the what-ifs follow in the order requested */
+        kvplan_row built = out->rows[out->built_row];
+        memmove(&out->rows[1], &out->rows[0], (size_t)out->built_row * sizeof *out->rows);
+        out->rows[0] = built;
+        out->built_row = 0;
+    }
     pick_best(out);
     add_plan_notes(out, m, p);
     return QKV_OK;
@@ -776,6 +805,96 @@ qkv_status kvplan_sweep(kvplan_result *r, qkv_error *err)
         }
     r->n_sweep = kept;
     return QKV_OK;
+}
+
+/* s as one shell word: single-quoted when it holds anything beyond
+ * [A-Za-z0-9._/+:=@-], control bytes shown as '?' (a name from a file must
+ * not reach a terminal or a shell unescaped). */
+static void shell_word(const char *s, char *out, size_t n)
+{
+    bool plain = *s != '\0';
+    for (const char *c = s; *c; c++)
+        plain = plain && (isalnum((unsigned char)*c) || strchr("._/+:=@-", *c));
+    size_t k = 0;
+    if (!plain && k + 1 < n)
+        out[k++] = '\'';
+    for (const char *c = s; *c && k + 5 < n; c++) {
+        if (*c == '\'') {
+            memcpy(out + k, "'\\''", 4);
+            k += 4;
+        } else {
+            out[k++] = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
+        }
+    }
+    if (!plain && k + 1 < n)
+        out[k++] = '\'';
+    out[k < n ? k : n - 1] = '\0';
+}
+
+/* The model as the engine's command line names it: the file it was read
+ * from, a Hugging Face repository for vLLM, else NAME.gguf. */
+static void model_ref(const kvplan_result *r, char *out, size_t n)
+{
+    const char *src = r->model.source, *hf = "https://huggingface.co/";
+    char ref[MODEL_SOURCE_BYTES];
+    if (strncmp(src, hf, strlen(hf)) == 0) {
+        const char *repo = src + strlen(hf), *blob = strstr(repo, "/blob/");
+        if (r->params.engine == ENGINE_VLLM && blob)
+            snprintf(ref, sizeof ref, "%.*s", (int)(blob - repo), repo);
+        else
+            snprintf(ref, sizeof ref, "%.*s.gguf", MODEL_NAME_BYTES, r->model.name);
+    } else if (strncmp(src, "arXiv", 5) == 0 || strcmp(r->model.name, "custom") == 0) {
+        snprintf(ref, sizeof ref, "%.*s.gguf", MODEL_NAME_BYTES, r->model.name);
+    } else {
+        snprintf(ref, sizeof ref, "%s", src);
+    }
+    shell_word(ref, out, n);
+}
+
+void kvplan_engine_command(const kvplan_result *r, char *buf, size_t n)
+{
+    const kvplan_params *p = &r->params;
+    char model[2 * MODEL_SOURCE_BYTES];
+    model_ref(r, model, sizeof model);
+    const char *tk = dtype_cache_get(p->type_k)->name, *tv = dtype_cache_get(p->type_v)->name;
+    switch (p->engine) {
+    case ENGINE_LLAMACPP:
+        snprintf(buf, n, "llama-server -m %s -c %llu -np %llu%s -ctk %s -ctv %s -fa %s -ub %llu%s",
+                 model, (unsigned long long)p->ctx, (unsigned long long)p->seqs,
+                 p->kv_unified ? " --kv-unified" : "", tk, tv, kvplan_fa_name(p->flash_attn),
+                 (unsigned long long)p->ubatch, p->swa_full ? " --swa-full" : "");
+        return;
+    case ENGINE_OLLAMA:
+        /* docs/faq.mdx; llm/llama_server.go:394-396, 596-621 */
+        snprintf(buf, n,
+                 "OLLAMA_CONTEXT_LENGTH=%llu OLLAMA_NUM_PARALLEL=%llu OLLAMA_KV_CACHE_TYPE=%s%s "
+                 "ollama serve",
+                 (unsigned long long)p->ctx, (unsigned long long)p->seqs, tk,
+                 p->flash_attn == ENGINE_FA_ON    ? " OLLAMA_FLASH_ATTENTION=1"
+                 : p->flash_attn == ENGINE_FA_OFF ? " OLLAMA_FLASH_ATTENTION=0"
+                                                  : "");
+        return;
+    case ENGINE_VLLM: {
+        /* the fraction of the device vLLM may use, rounded down to 0.01 */
+        const uint64_t usable = p->device_bytes - p->reserve_bytes;
+        const unsigned long long pct = (unsigned long long)((double)usable * 100.0 /
+                                                                (double)p->device_bytes +
+                                                            1e-6);
+        const char *kvd = p->type_k == DTYPE_FP8_E4M3   ? " --kv-cache-dtype fp8_e4m3"
+                          : p->type_k == DTYPE_FP8_E5M2 ? " --kv-cache-dtype fp8_e5m2"
+                                                        : "";
+        snprintf(buf, n,
+                 "vllm serve %s --max-model-len %llu --max-num-seqs %llu --block-size %llu "
+                 "--gpu-memory-utilization %llu.%02llu%s",
+                 model, (unsigned long long)p->ctx, (unsigned long long)p->seqs,
+                 (unsigned long long)p->block_size, pct / 100, pct % 100, kvd);
+        return;
+    }
+    case ENGINE_EXACT:
+    case ENGINE_COUNT:
+        break;
+    }
+    buf[0] = '\0';
 }
 
 const char *kvplan_weight_type_name(const kvplan_result *r)

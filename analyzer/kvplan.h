@@ -134,7 +134,10 @@ typedef struct {
     kvplan_ctx_cap max_ctx_cap;  /* which cap bounds the search */
     uint64_t max_seqs;           /* most sequences of ctx_per_seq that fit (0: none) */
     bool max_seqs_capped;
-    bool has_paper;              /* the paper measured this variant */
+    double max_concurrency;      /* vllm: requests of ctx tokens the KV budget holds at once
+                                  * (vLLM's "maximum concurrency" figure); 0 otherwise */
+    bool has_paper;              /* the paper measured this variant (what-if rows only: the
+                                  * as-built row never carries the paper's figure) */
     double paper_ppl_delta_pct;  /* its validation perplexity change vs QKV, % */
     bool rope_caveat;            /* shared K=V under RoPE: cache before rotation */
 } kvplan_row;
@@ -146,11 +149,11 @@ typedef struct {
     model_shape model;
     kvplan_params params;
     kvplan_row baseline;     /* QKV+MHA of the same shape and types */
-    kvplan_row *rows;        /* n_rows rows, in the order requested */
+    kvplan_row *rows;        /* n_rows rows: the as-built one first, then as requested */
     size_t n_rows;
     size_t n_fit;            /* rows that fit */
-    long built_row;          /* index of the as-built row, −1 if not planned; rows are
-                              * ordered as requested, reports list it first */
+    long built_row;          /* index of the as-built row (0: it leads), −1 if not
+                              * planned; the other rows follow in the order requested */
     long best_row;           /* the fitting row with the smallest paper-measured loss
                               * (else the smallest total), −1 if none fits */
     char notes[KVPLAN_NOTES_MAX][KVPLAN_NOTE_BYTES];
@@ -193,6 +196,14 @@ qkv_status kvplan_params_check(const kvplan_params *p, qkv_error *err);
  * parameters as planned. A context at which a row cannot be built (llama.cpp
  * leaving no cells per sequence) is skipped for all rows. */
 qkv_status kvplan_sweep(kvplan_result *r, qkv_error *err);
+
+/* The command line that realises r's settings in its engine
+ * ("llama-server -m M -c CTX -np N -ctk K -ctv V -fa on -ub U",
+ * ollama's environment and "ollama serve", "vllm serve M --max-model-len
+ * ..."); "" for the exact engine. The model is the file it was read from,
+ * quoted for a POSIX shell, or a placeholder NAME.gguf / Hugging Face repo. */
+#define KVPLAN_COMMAND_BYTES 768
+void kvplan_engine_command(const kvplan_result *r, char *buf, size_t n);
 
 /* The weight type of r's as-built model: the model file's own ("f32",
  * "q8_0", "mixed") when it came from one, else the planned weight_type. */

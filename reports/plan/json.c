@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analyzer/core/version.h"
 #include "analyzer/paper.h"
 #include "analyzer/dtype.h"
 #include "reports/fmt.h"
@@ -54,6 +55,7 @@ static cJSON *row_json(const kvplan_row *w)
     JSON_CHECK(cJSON_AddStringToObject(o, "share", w->v.mla ? "MLA" : variant_share_name(w->v.share)));
     JSON_CHECK(report_json_u64(o, "kv_heads", w->v.kv_heads));
     JSON_CHECK(cJSON_AddBoolToObject(o, "as_built", w->v.as_built));
+    JSON_CHECK(cJSON_AddBoolToObject(o, "what_if", !w->v.as_built)); /* needs retraining */
     JSON_CHECK(report_json_u64(o, "cached_tensors", (uint64_t)w->cached_tensors));
     JSON_CHECK(report_json_u64(o, "kv_bytes_per_token", w->kv_bytes_per_token));
     JSON_CHECK(report_json_u64(o, "cells_full", w->cells_full));
@@ -80,6 +82,7 @@ static cJSON *row_json(const kvplan_row *w)
     JSON_CHECK(cJSON_AddBoolToObject(o, "max_ctx_capped", w->max_ctx_capped));
     JSON_CHECK(cJSON_AddStringToObject(o, "max_ctx_cap", kvplan_ctx_cap_name(w->max_ctx_cap)));
     JSON_CHECK(report_json_u64(o, "max_seqs", w->max_seqs));
+    JSON_CHECK(report_json_double(o, "max_concurrency", w->max_concurrency));
     JSON_CHECK(cJSON_AddBoolToObject(o, "max_seqs_capped", w->max_seqs_capped));
     if (w->has_paper)
         JSON_CHECK(report_json_double(o, "paper_ppl_delta_pct", w->paper_ppl_delta_pct));
@@ -105,6 +108,15 @@ static cJSON *plan_json(const kvplan_result *r)
     cJSON_AddItemToObject(o, "shape", item);
     report_verdict(r, verdict, sizeof verdict);
     JSON_CHECK(cJSON_AddStringToObject(o, "verdict", verdict));
+    JSON_CHECK(report_json_u64(o, "ctx", r->params.ctx));
+    JSON_CHECK(cJSON_AddStringToObject(o, "k_type", dtype_cache_get(r->params.type_k)->name));
+    JSON_CHECK(cJSON_AddStringToObject(o, "v_type", dtype_cache_get(r->params.type_v)->name));
+    char cmd[KVPLAN_COMMAND_BYTES];
+    kvplan_engine_command(r, cmd, sizeof cmd);
+    if (cmd[0])
+        JSON_CHECK(cJSON_AddStringToObject(o, "engine_command", cmd));
+    else
+        JSON_CHECK(cJSON_AddNullToObject(o, "engine_command"));
     JSON_CHECK(report_json_u64(o, "baseline_kv_bytes", r->baseline.kv_bytes));
     JSON_CHECK(report_json_u64(o, "fitting_variants", r->n_fit));
     JSON_CHECK(arr = cJSON_AddArrayToObject(o, "notes"));
@@ -127,6 +139,8 @@ qkv_status report_json_write(FILE *f, const report_input *in, qkv_error *err)
 {
     cJSON *root = cJSON_CreateObject(), *arr, *item;
     JSON_CHECK(root);
+    JSON_CHECK(cJSON_AddNumberToObject(root, "schema_version", QKVPLAN_SCHEMA_VERSION));
+    JSON_CHECK(cJSON_AddStringToObject(root, "qkvplan_version", QKVPLAN_VERSION));
     if (in->n_plans > 0) {
         const kvplan_params *p = &in->plans[0].params;
         JSON_CHECK(cJSON_AddStringToObject(root, "units", "bytes; sizes in the memory convention "
