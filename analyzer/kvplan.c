@@ -1,5 +1,6 @@
 #include "analyzer/kvplan.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,19 +10,48 @@
 #include "analyzer/core/checked.h"
 #include "analyzer/paper.h"
 
-static const char *const engine_names[ENGINE_COUNT] = {"exact", "llama.cpp", "vllm"};
+static const char *const engine_names[ENGINE_COUNT] = {"exact", "llama.cpp", "vllm", "ollama"};
 
 const char *kvplan_engine_name(kvplan_engine e)
 {
     return engine_names[e];
 }
 
+bool kvplan_engine_is_llamacpp(kvplan_engine e)
+{
+    return e == ENGINE_LLAMACPP || e == ENGINE_OLLAMA;
+}
+
+static const char *const fa_names[] = {"on", "off", "auto"};
+
+const char *kvplan_fa_name(engine_fa fa)
+{
+    return fa_names[fa];
+}
+
+qkv_status kvplan_fa_parse(const char *s, engine_fa *out)
+{
+    for (int i = 0; i < 3; i++) {
+        if (strcasecmp(s, fa_names[i]) == 0) {
+            *out = (engine_fa)i;
+            return QKV_OK;
+        }
+    }
+    return QKV_ERR_INVALID;
+}
+
+const char *kvplan_ctx_cap_name(kvplan_ctx_cap c)
+{
+    return c == KVPLAN_CAP_TRAINED ? "trained_context" : "ctx_limit";
+}
+
 void kvplan_engine_describe(const kvplan_params *p, char *buf, size_t buf_bytes)
 {
-    snprintf(buf, buf_bytes, "%s%s", kvplan_engine_name(p->engine),
+    snprintf(buf, buf_bytes, "%s%s%s", kvplan_engine_name(p->engine),
              p->engine == ENGINE_LLAMACPP
                  ? (p->kv_unified ? " (unified cache)" : " (cache per sequence)")
-                 : "");
+                 : p->engine == ENGINE_OLLAMA ? " (llama.cpp, cache per sequence)" : "",
+             kvplan_engine_is_llamacpp(p->engine) && p->swa_full ? ", full-size SWA cache" : "");
 }
 
 qkv_status kvplan_engine_parse(const char *s, kvplan_engine *out)
@@ -44,7 +74,10 @@ kvplan_params kvplan_params_default(void)
     kvplan_params p = {
         .engine = ENGINE_EXACT,
         .kv_unified = false,
-        .flash_attn = true,
+        .swa_full = false,
+        .flash_attn = ENGINE_FA_ON,
+        .block_size = KVPLAN_VLLM_BLOCK,
+        .beyond_trained = false,
         .ctx = 4096,
         .seqs = 1,
         .ubatch = 512,
@@ -68,6 +101,9 @@ qkv_status kvplan_params_check(const kvplan_params *p, qkv_error *err)
     if (p->ubatch < 1 || p->ubatch > KVPLAN_UBATCH_MAX)
         return qkv_error_set(err, QKV_ERR_RANGE, "ubatch %llu is outside 1..%llu",
                              (unsigned long long)p->ubatch, (unsigned long long)KVPLAN_UBATCH_MAX);
+    if (p->block_size < 1 || p->block_size > KVPLAN_BLOCK_MAX)
+        return qkv_error_set(err, QKV_ERR_RANGE, "block size %llu is outside 1..%d tokens",
+                             (unsigned long long)p->block_size, KVPLAN_BLOCK_MAX);
     if (p->device_bytes < 1 || p->device_bytes > KVPLAN_DEVICE_MAX)
         return qkv_error_set(err, QKV_ERR_RANGE, "device size %llu bytes is outside 1..%llu",
                              (unsigned long long)p->device_bytes,
@@ -183,19 +219,59 @@ typedef struct {
     uint64_t stream;     /* cells of the largest stream (what one score row spans) */
     uint64_t per_seq;    /* context each sequence gets */
     uint64_t n_tok;      /* tokens in the largest micro-batch */
+    uint64_t n_ubatch;   /* the engine's micro-batch after its clamp */
 } cells;
 
-static qkv_status engine_cells(const model_shape *m, const kvplan_params *p, uint64_t ctx,
-                               uint64_t seqs, cells *c, qkv_error *err)
+/* llama.cpp's cells for n_ctx as requested (-c), seqs (-np), with or
+ * without a unified cache (src/llama-context.cpp:245-303,
+ * src/llama-kv-cache-iswa.cpp:70-104). */
+static qkv_status llama_cells(const kvplan_params *p, uint64_t W, uint64_t ctx, uint64_t seqs,
+                          bool unified, cells *c, qkv_error *err)
 {
-    const uint64_t W = m->window;
+    uint64_t n_ctx, kv_size, streams, swa;
+    const uint64_t n_batch = u64_min(ctx, KVPLAN_LLAMA_N_BATCH);
+    const uint64_t n_ubatch = u64_min(n_batch, p->ubatch);
+    if (!ck_pad(ctx, KVPLAN_LLAMA_PAD, &n_ctx))
+        return qkv_error_set(err, QKV_ERR_OVERFLOW, "cell count overflows 64 bits");
+    if (unified) {
+        kv_size = n_ctx;
+        streams = 1;
+    } else {
+        if (!ck_pad(n_ctx / seqs, KVPLAN_LLAMA_PAD, &kv_size))
+            return qkv_error_set(err, QKV_ERR_OVERFLOW, "cell count overflows 64 bits");
+        streams = seqs;
+        if (kv_size == 0)
+            return qkv_error_set(err, QKV_ERR_INVALID,
+                                 "llama.cpp: n_ctx %llu split over %llu sequences leaves no "
+                                 "cells per sequence",
+                                 (unsigned long long)n_ctx, (unsigned long long)seqs);
+    }
+    uint64_t want = 0;
+    if (!ck_muladd(&want, W, unified ? seqs : 1) || !ck_add(want, n_ubatch, &want) ||
+        !ck_pad(u64_min(kv_size, want), KVPLAN_LLAMA_PAD, &swa))
+        return qkv_error_set(err, QKV_ERR_OVERFLOW, "cell count overflows 64 bits");
+    if (p->swa_full)
+        swa = kv_size;
+    if (!ck_mul(kv_size, streams, &c->full) || !ck_mul(swa, streams, &c->swa))
+        return qkv_error_set(err, QKV_ERR_OVERFLOW, "cell count overflows 64 bits");
+    c->stream = kv_size;
+    c->per_seq = unified ? u64_max(1, n_ctx / seqs) : kv_size;
+    c->n_ubatch = n_ubatch;
+    c->n_tok = u64_min(n_ctx, n_ubatch);
+    return QKV_OK;
+}
+
+/* Cells for ctx and seqs; W is the window of the layers the engine slides. */
+static qkv_status engine_cells(const model_shape *m, const kvplan_params *p, uint64_t W,
+                               uint64_t ctx, uint64_t seqs, cells *c, qkv_error *err)
+{
     memset(c, 0, sizeof *c);
     switch (p->engine) {
     case ENGINE_EXACT:
     case ENGINE_VLLM: {
         uint64_t full = ctx, swa = u64_min(ctx, W);
         if (p->engine == ENGINE_VLLM) {
-            if (!ck_pad(full, KVPLAN_VLLM_BLOCK, &full) || !ck_pad(swa, KVPLAN_VLLM_BLOCK, &swa))
+            if (!ck_pad(full, p->block_size, &full) || !ck_pad(swa, p->block_size, &swa))
                 return qkv_error_set(err, QKV_ERR_OVERFLOW, "cell count overflows 64 bits");
         }
         if (!ck_mul(full, seqs, &c->full) || !ck_mul(swa, seqs, &c->swa) ||
@@ -204,37 +280,23 @@ static qkv_status engine_cells(const model_shape *m, const kvplan_params *p, uin
         c->stream = full;
         c->per_seq = ctx;
         c->n_tok = u64_min(c->n_tok, p->ubatch);
+        c->n_ubatch = c->n_tok;
         return QKV_OK;
     }
-    case ENGINE_LLAMACPP: {
-        uint64_t n_ctx, kv_size, streams, swa;
-        const uint64_t n_batch = u64_min(ctx, KVPLAN_LLAMA_N_BATCH);
-        const uint64_t n_ubatch = u64_min(n_batch, p->ubatch);
-        if (!ck_pad(ctx, KVPLAN_LLAMA_PAD, &n_ctx))
-            return qkv_error_set(err, QKV_ERR_OVERFLOW, "cell count overflows 64 bits");
-        if (p->kv_unified) {
-            kv_size = n_ctx;
-            streams = 1;
-        } else {
-            if (!ck_pad(n_ctx / seqs, KVPLAN_LLAMA_PAD, &kv_size))
-                return qkv_error_set(err, QKV_ERR_OVERFLOW, "cell count overflows 64 bits");
-            streams = seqs;
-            if (kv_size == 0)
-                return qkv_error_set(err, QKV_ERR_INVALID,
-                                     "llama.cpp: n_ctx %llu split over %llu sequences leaves no "
-                                     "cells per sequence",
-                                     (unsigned long long)n_ctx, (unsigned long long)seqs);
-        }
-        uint64_t want = 0;
-        if (!ck_muladd(&want, W, p->kv_unified ? seqs : 1) || !ck_add(want, n_ubatch, &want) ||
-            !ck_pad(u64_min(kv_size, want), KVPLAN_LLAMA_PAD, &swa))
-            return qkv_error_set(err, QKV_ERR_OVERFLOW, "cell count overflows 64 bits");
-        if (!ck_mul(kv_size, streams, &c->full) || !ck_mul(swa, streams, &c->swa))
-            return qkv_error_set(err, QKV_ERR_OVERFLOW, "cell count overflows 64 bits");
-        c->stream = kv_size;
-        c->per_seq = p->kv_unified ? u64_max(1, n_ctx / seqs) : kv_size;
-        c->n_tok = u64_min(n_ctx, n_ubatch);
-        return QKV_OK;
+    case ENGINE_LLAMACPP:
+        return llama_cells(p, W, ctx, seqs, p->kv_unified, c, err);
+    case ENGINE_OLLAMA: {
+        /* num_ctx is capped at the trained context (llm/server.go:111-116),
+         * then llama-server gets -c num_ctx x np -np np. */
+        const uint64_t num_ctx = m->max_ctx > 0 ? u64_min(ctx, m->max_ctx) : ctx;
+        uint64_t n_ctx;
+        if (!ck_mul(num_ctx, seqs, &n_ctx) || n_ctx > KVPLAN_CTX_MAX)
+            return qkv_error_set(err, QKV_ERR_RANGE,
+                                 "ollama: num_ctx %llu x %llu parallel sequences is more than %llu "
+                                 "tokens",
+                                 (unsigned long long)num_ctx, (unsigned long long)seqs,
+                                 (unsigned long long)KVPLAN_CTX_MAX);
+        return llama_cells(p, W, n_ctx, seqs, false, c, err);
     }
     case ENGINE_COUNT:
         break;
@@ -247,13 +309,31 @@ static qkv_status engine_cells(const model_shape *m, const kvplan_params *p, uin
 typedef struct {
     uint64_t k_row, v_row;  /* bytes per cell of one layer */
     uint64_t params, weight_bytes;
+    uint64_t swa_layers, window; /* the layers the engine slides, and their window */
 } fixed_costs;
+
+/* The sliding-window layers as the engine builds them: llama.cpp's rule per
+ * architecture, else the model's own declaration. */
+static void engine_windows(const model_shape *m, const kvplan_params *p, uint64_t *swa_layers,
+                           uint64_t *window)
+{
+    if (kvplan_engine_is_llamacpp(p->engine)) {
+        engine_layout lay;
+        engine_llamacpp_layout(m, &lay);
+        *swa_layers = lay.n_swa_layers;
+        *window = lay.window;
+        return;
+    }
+    *swa_layers = m->n_swa_layers;
+    *window = m->window;
+}
 
 static qkv_status variant_costs(const model_shape *m, const variant *v, const kvplan_params *p,
                                 fixed_costs *f, qkv_error *err)
 {
     qkv_status s;
     uint64_t k_elems, v_elems = 0;
+    engine_windows(m, p, &f->swa_layers, &f->window);
     if (v->mla) {
         k_elems = m->kv_lora_rank + m->rope_dim;
     } else {
@@ -300,10 +380,11 @@ static qkv_status memory_at(const model_shape *m, const variant *v, const kvplan
                             const fixed_costs *f, uint64_t ctx, uint64_t seqs, memory *mem,
                             qkv_error *err)
 {
-    qkv_status s = engine_cells(m, p, ctx, seqs, &mem->c, err);
+    qkv_status s = engine_cells(m, p, f->window, ctx, seqs, &mem->c, err);
     if (s != QKV_OK)
         return s;
-    const uint64_t full_layers = model_full_layers(m), swa_layers = m->n_swa_layers;
+    const uint64_t swa_layers = f->swa_layers;
+    const uint64_t full_layers = m->n_layers - m->n_nokv_layers - swa_layers;
     uint64_t layer_cells = 0;
     if (!ck_muladd(&layer_cells, full_layers, mem->c.full) ||
         !ck_muladd(&layer_cells, swa_layers, mem->c.swa))
@@ -321,7 +402,7 @@ static qkv_status memory_at(const model_shape *m, const variant *v, const kvplan
              ck_muladd3(&sc, ff * (m->gated_ffn ? 2 : 1), n_tok, F32) &&
              ck_muladd3(&sc, (m->n_heads + 2 * KVH) * m->head_dim, n_tok, F32) &&
              ck_muladd3(&sc, 2 * m->d_model, n_tok, F32);
-    if (ok && !p->flash_attn) {
+    if (ok && p->flash_attn == ENGINE_FA_OFF) {
         uint64_t scores = 0;
         ok = ck_muladd3(&scores, m->n_heads, n_tok, mem->c.stream) && ck_muladd(&sc, scores, F32);
     }
@@ -393,6 +474,41 @@ static bool pred_seqs(const void *vp, uint64_t seqs)
     return fits_at(s->m, s->v, s->p, s->f, ctx, seqs);
 }
 
+/* vLLM's "Maximum concurrency for N tokens per request: X.XXx"
+ * (vllm/v1/core/kv_cache_utils.py, get_max_concurrency_for_kv_cache_config):
+ * the blocks that fit in what is left after weights and activations,
+ * divided by the blocks one request of max_model_len tokens needs. */
+static double vllm_concurrency(const kvplan_params *p, const fixed_costs *f, uint64_t scratch,
+                               uint64_t kv_bytes_per_token)
+{
+    const uint64_t usable = p->device_bytes - p->reserve_bytes;
+    uint64_t used, block_bytes;
+    if (!ck_add(f->weight_bytes, scratch, &used) || used >= usable ||
+        !ck_mul(kv_bytes_per_token, p->block_size, &block_bytes) || block_bytes == 0)
+        return 0.0;
+    const uint64_t blocks = (usable - used) / block_bytes;
+    const uint64_t per_request = p->ctx / p->block_size + (p->ctx % p->block_size != 0);
+    return (double)blocks / (double)per_request;
+}
+
+/* The top of the max_ctx search: the trained context per sequence (llama.cpp's
+ * ctx is shared by the sequences), unless the caller looks beyond it. */
+static uint64_t ctx_cap(const model_shape *m, const kvplan_params *p, kvplan_ctx_cap *which)
+{
+    uint64_t cap = KVPLAN_CTX_MAX;
+    *which = KVPLAN_CAP_LIMIT;
+    if (!p->beyond_trained && m->max_ctx > 0) {
+        uint64_t t = m->max_ctx;
+        if (p->engine == ENGINE_LLAMACPP && !ck_mul(t, p->seqs, &t))
+            t = KVPLAN_CTX_MAX;
+        if (t < cap) {
+            cap = t;
+            *which = KVPLAN_CAP_TRAINED;
+        }
+    }
+    return cap;
+}
+
 qkv_status kvplan_row_eval(const model_shape *m, const variant *v, const kvplan_params *p,
                            bool solve, kvplan_row *row, qkv_error *err)
 {
@@ -402,20 +518,38 @@ qkv_status kvplan_row_eval(const model_shape *m, const variant *v, const kvplan_
     memset(row, 0, sizeof *row);
     if ((s = variant_check(v, m, err)) != QKV_OK)
         return s;
-    if ((s = variant_costs(m, v, p, &f, err)) != QKV_OK)
-        return s;
-    if ((s = memory_at(m, v, p, &f, p->ctx, p->seqs, &mem, err)) != QKV_OK)
-        return s;
-
     row->v = *v;
     variant_label(v, m->n_heads, row->label, sizeof row->label);
     row->cached_tensors = v->mla ? 1 : variant_cached_tensors(v->share);
+    /* The paper measured changes against QKV in retrained models: evidence
+     * for a what-if variant, never a figure of the model as built. */
+    row->has_paper = !v->as_built && paper_ppl_delta_300m(v, m->n_heads, &row->paper_ppl_delta_pct);
+    row->rope_caveat = m->pos == POS_ROPE && !v->mla && (v->share == SHARE_KV || v->share == SHARE_ALL);
+    const bool refused = kvplan_engine_is_llamacpp(p->engine) &&
+                         engine_llamacpp_refusal(m, v->mla, p->type_k, p->type_v, p->flash_attn,
+                                                 p->seqs, row->engine_refusal,
+                                                 sizeof row->engine_refusal);
+    s = variant_costs(m, v, p, &f, err);
+    if (s == QKV_OK)
+        s = memory_at(m, v, p, &f, p->ctx, p->seqs, &mem, err);
+    if (s != QKV_OK) {
+        /* A refused row stands on the refusal; what it would have held is
+         * then unknown and left 0. */
+        if (refused && s != QKV_ERR_NOMEM) {
+            row->max_ctx_cap = KVPLAN_CAP_LIMIT;
+            return QKV_OK;
+        }
+        return s;
+    }
+    row->swa_layers = f.swa_layers;
+    row->window = f.window;
     const uint64_t kv_layers = m->n_layers - m->n_nokv_layers;
     if (!ck_mul(f.k_row + f.v_row, kv_layers, &row->kv_bytes_per_token))
         return qkv_error_set(err, QKV_ERR_OVERFLOW, "KV bytes per token overflow");
-    row->cells_full = model_full_layers(m) > 0 ? mem.c.full : 0;
-    row->cells_swa = m->n_swa_layers > 0 ? mem.c.swa : 0;
+    row->cells_full = kv_layers > f.swa_layers ? mem.c.full : 0;
+    row->cells_swa = f.swa_layers > 0 ? mem.c.swa : 0;
     row->ctx_per_seq = mem.c.per_seq;
+    row->n_ubatch = mem.c.n_ubatch;
     row->k_bytes = mem.k_bytes;
     row->v_bytes = mem.v_bytes;
     row->kv_bytes = mem.kv_bytes;
@@ -424,18 +558,23 @@ qkv_status kvplan_row_eval(const model_shape *m, const variant *v, const kvplan_
     row->scratch_bytes = mem.scratch;
     row->total_bytes = mem.total;
     const uint64_t usable = p->device_bytes - p->reserve_bytes;
-    row->fits = mem.total <= usable;
+    const bool fits = mem.total <= usable;
+    row->fits = fits && !refused;
     /* usable <= 2^60; total may be larger than 2^63 only if it does not fit. */
-    row->headroom_bytes = row->fits ? (int64_t)(usable - mem.total)
+    row->headroom_bytes = fits ? (int64_t)(usable - mem.total)
                           : (mem.total - usable > (uint64_t)INT64_MAX ? INT64_MIN
                                                                       : -(int64_t)(mem.total - usable));
-    row->has_paper = paper_ppl_delta_300m(v, m->n_heads, &row->paper_ppl_delta_pct);
-    row->rope_caveat = m->pos == POS_ROPE && !v->mla && (v->share == SHARE_KV || v->share == SHARE_ALL);
-    if (solve) {
-        solve_ctx sc = {m, v, p, &f, mem.c.per_seq};
-        row->max_ctx = search_max(pred_ctx, &sc, KVPLAN_CTX_MAX, &row->max_ctx_capped);
-        row->max_seqs = search_max(pred_seqs, &sc, KVPLAN_SEQS_MAX, &row->max_seqs_capped);
+    const uint64_t cap = ctx_cap(m, p, &row->max_ctx_cap);
+    if (solve && !refused) {
+        /* ollama's ctx is num_ctx per sequence; llama.cpp's is shared. */
+        solve_ctx sc = {m, v, p, &f, p->engine == ENGINE_OLLAMA ? p->ctx : mem.c.per_seq};
+        const uint64_t seqs_cap =
+            kvplan_engine_is_llamacpp(p->engine) ? ENGINE_LLAMA_MAX_SEQ : KVPLAN_SEQS_MAX;
+        row->max_ctx = search_max(pred_ctx, &sc, cap, &row->max_ctx_capped);
+        row->max_seqs = search_max(pred_seqs, &sc, seqs_cap, &row->max_seqs_capped);
     }
+    if (p->engine == ENGINE_VLLM)
+        row->max_concurrency = vllm_concurrency(p, &f, mem.scratch, row->kv_bytes_per_token);
     return QKV_OK;
 }
 
@@ -482,6 +621,27 @@ static void pick_best(kvplan_result *out)
 
 }
 
+/* What llama.cpp makes of the model's sliding windows. */
+static void add_layout_notes(kvplan_result *out, const model_shape *m)
+{
+    engine_layout lay;
+    engine_llamacpp_layout(m, &lay);
+    if (!lay.known_arch && m->n_swa_layers > 0)
+        add_note(out, "llama.cpp's sliding-window rule for architecture '%s' is not known to "
+                      "qkvplan; %llu sliding-window layers are planned as the model declares them",
+                 m->arch[0] ? m->arch : "(unknown)", (unsigned long long)m->n_swa_layers);
+    else if (lay.window_dropped)
+        add_note(out, "llama.cpp loads '%s' (architecture %s) without a sliding-window cache "
+                      "(%s): all %llu layers hold the full context",
+                 m->name, m->arch, lay.rule->source,
+                 (unsigned long long)(m->n_layers - m->n_nokv_layers));
+    else if (lay.n_swa_layers > 0 && lay.default_pattern)
+        add_note(out, "sliding-window pattern: the model gives none, so llama.cpp's default for %s "
+                      "applies (%llu of %llu layers windowed, %s)",
+                 m->arch, (unsigned long long)lay.n_swa_layers, (unsigned long long)m->n_layers,
+                 lay.rule->source);
+}
+
 /* Notes every reader of the plan should see: context beyond training,
  * llama.cpp's quantized-V rule, the RoPE caveat of a shared K=V tensor, where
  * weight bytes come from, layers without a cache. */
@@ -492,9 +652,15 @@ static void add_plan_notes(kvplan_result *out, const model_shape *m, const kvpla
                       "trained for",
                  (unsigned long long)out->rows[0].ctx_per_seq, (unsigned long long)m->max_ctx,
                  m->name);
-    if (p->engine == ENGINE_LLAMACPP && !p->flash_attn && dtype_cache_get(p->type_v)->quantized)
-        add_note(out, "llama.cpp refuses a quantized V cache (%s) without flash attention",
-                 dtype_cache_get(p->type_v)->name);
+    for (size_t i = 0; i < out->n_rows; i++) {
+        if (out->rows[i].engine_refusal[0]) {
+            add_note(out, "%s refuses these settings (llama_init_from_model): %s",
+                     kvplan_engine_name(p->engine), out->rows[i].engine_refusal);
+            break;
+        }
+    }
+    if (kvplan_engine_is_llamacpp(p->engine))
+        add_layout_notes(out, m);
     if (m->pos == POS_ROPE) {
         for (size_t i = 0; i < out->n_rows; i++) {
             if (out->rows[i].rope_caveat) {
@@ -569,6 +735,13 @@ qkv_status kvplan_plan(const model_shape *m, const variant *vs, size_t n, const 
                              "model '%s': none of the requested variants can be built", m->name);
     }
 
+    if (out->built_row > 0) {
+        /* the model as built leads; the what-ifs follow in the order requested */
+        kvplan_row built = out->rows[out->built_row];
+        memmove(&out->rows[1], &out->rows[0], (size_t)out->built_row * sizeof *out->rows);
+        out->rows[0] = built;
+        out->built_row = 0;
+    }
     pick_best(out);
     add_plan_notes(out, m, p);
     return QKV_OK;
@@ -632,6 +805,103 @@ qkv_status kvplan_sweep(kvplan_result *r, qkv_error *err)
         }
     r->n_sweep = kept;
     return QKV_OK;
+}
+
+/* s as one shell word: single-quoted when it holds anything beyond
+ * [A-Za-z0-9._/+:=@-], control bytes shown as '?' (a name from a file must
+ * not reach a terminal or a shell unescaped). */
+static void shell_word(const char *s, char *out, size_t n)
+{
+    bool plain = *s != '\0';
+    for (const char *c = s; *c; c++)
+        plain = plain && (isalnum((unsigned char)*c) || strchr("._/+:=@-", *c));
+    size_t k = 0;
+    if (!plain && k + 1 < n)
+        out[k++] = '\'';
+    for (const char *c = s; *c && k + 5 < n; c++) {
+        if (*c == '\'') {
+            memcpy(out + k, "'\\''", 4);
+            k += 4;
+        } else {
+            out[k++] = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
+        }
+    }
+    if (!plain && k + 1 < n)
+        out[k++] = '\'';
+    out[k < n ? k : n - 1] = '\0';
+}
+
+/* The model as the engine's command line names it: the file it was read
+ * from, a Hugging Face repository for vLLM, else NAME.gguf. */
+static void model_ref(const kvplan_result *r, char *out, size_t n)
+{
+    const char *src = r->model.source, *hf = "https://huggingface.co/";
+    char ref[MODEL_SOURCE_BYTES];
+    if (strncmp(src, hf, strlen(hf)) == 0) {
+        const char *repo = src + strlen(hf), *blob = strstr(repo, "/blob/");
+        if (r->params.engine == ENGINE_VLLM && blob)
+            snprintf(ref, sizeof ref, "%.*s", (int)(blob - repo), repo);
+        else
+            snprintf(ref, sizeof ref, "%.*s.gguf", MODEL_NAME_BYTES, r->model.name);
+    } else if (strncmp(src, "arXiv", 5) == 0 || strcmp(r->model.name, "custom") == 0) {
+        snprintf(ref, sizeof ref, "%.*s.gguf", MODEL_NAME_BYTES, r->model.name);
+    } else {
+        snprintf(ref, sizeof ref, "%s", src);
+    }
+    shell_word(ref, out, n);
+}
+
+void kvplan_engine_command(const kvplan_result *r, char *buf, size_t n)
+{
+    const kvplan_params *p = &r->params;
+    char model[2 * MODEL_SOURCE_BYTES];
+    model_ref(r, model, sizeof model);
+    const char *tk = dtype_cache_get(p->type_k)->name, *tv = dtype_cache_get(p->type_v)->name;
+    switch (p->engine) {
+    case ENGINE_LLAMACPP:
+        snprintf(buf, n, "llama-server -m %s -c %llu -np %llu%s -ctk %s -ctv %s -fa %s -ub %llu%s",
+                 model, (unsigned long long)p->ctx, (unsigned long long)p->seqs,
+                 p->kv_unified ? " --kv-unified" : "", tk, tv, kvplan_fa_name(p->flash_attn),
+                 (unsigned long long)p->ubatch, p->swa_full ? " --swa-full" : "");
+        return;
+    case ENGINE_OLLAMA:
+        /* docs/faq.mdx; llm/llama_server.go:394-396, 596-621 */
+        snprintf(buf, n,
+                 "OLLAMA_CONTEXT_LENGTH=%llu OLLAMA_NUM_PARALLEL=%llu OLLAMA_KV_CACHE_TYPE=%s%s "
+                 "ollama serve",
+                 (unsigned long long)p->ctx, (unsigned long long)p->seqs, tk,
+                 p->flash_attn == ENGINE_FA_ON    ? " OLLAMA_FLASH_ATTENTION=1"
+                 : p->flash_attn == ENGINE_FA_OFF ? " OLLAMA_FLASH_ATTENTION=0"
+                                                  : "");
+        return;
+    case ENGINE_VLLM: {
+        /* the fraction of the device vLLM may use, rounded down to 0.01 */
+        const uint64_t usable = p->device_bytes - p->reserve_bytes;
+        const unsigned long long pct = (unsigned long long)((double)usable * 100.0 /
+                                                                (double)p->device_bytes +
+                                                            1e-6);
+        const char *kvd = p->type_k == DTYPE_FP8_E4M3   ? " --kv-cache-dtype fp8_e4m3"
+                          : p->type_k == DTYPE_FP8_E5M2 ? " --kv-cache-dtype fp8_e5m2"
+                                                        : "";
+        snprintf(buf, n,
+                 "vllm serve %s --max-model-len %llu --max-num-seqs %llu --block-size %llu "
+                 "--gpu-memory-utilization %llu.%02llu%s",
+                 model, (unsigned long long)p->ctx, (unsigned long long)p->seqs,
+                 (unsigned long long)p->block_size, pct / 100, pct % 100, kvd);
+        return;
+    }
+    case ENGINE_EXACT:
+    case ENGINE_COUNT:
+        break;
+    }
+    buf[0] = '\0';
+}
+
+const char *kvplan_weight_type_name(const kvplan_result *r)
+{
+    if (r->model.file_weight_bytes > 0 && r->model.file_weight_type[0])
+        return r->model.file_weight_type;
+    return dtype_weight_get(r->params.weight_type)->name;
 }
 
 void kvplan_result_free(kvplan_result *r)

@@ -12,12 +12,22 @@
  *   llama.cpp  ctx is llama.cpp's n_ctx (-c), shared by the sequences (-np):
  *              n_ctx = pad256(ctx); unified: one stream of n_ctx cells;
  *              otherwise seqs streams of pad256(n_ctx / seqs) cells each.
- *              Sliding-window layers hold
+ *              n_ubatch = min(ubatch, min(ctx, 2048)) (n_batch is clamped to
+ *              the requested context first). Which layers slide is decided per
+ *              architecture as llama.cpp does (analyzer/engine.h: Mistral v0.1
+ *              loads as `llama` and has no windowed cache, phi3 switches it
+ *              off); sliding-window layers hold
  *              pad256(min(stream cells, window x (unified ? seqs : 1) + n_ubatch))
- *              per stream (llama_kv_cache_iswa). MLA caches K only.
- *   vllm       every sequence holds ctx rounded up to whole 16-token blocks;
- *              sliding-window layers min(ctx, window) rounded up likewise
- *              (an approximation of vLLM's sliding-window manager).
+ *              per stream (llama_kv_cache_iswa), or the stream cells with
+ *              swa_full. MLA caches K only. Settings llama.cpp refuses are
+ *              planned as refused rows (engine_refusal), never as if they ran.
+ *   ollama     llama.cpp as ollama starts it (llm/llama_server.go:375-376):
+ *              num_ctx = min(ctx, trained context) per sequence,
+ *              -c num_ctx x seqs -np seqs, no --kv-unified.
+ *   vllm       every sequence holds ctx rounded up to whole blocks of
+ *              block_size tokens (16 by default); sliding-window layers
+ *              min(ctx, window) rounded up likewise (an approximation of
+ *              vLLM's sliding-window manager).
  *
  * Total memory = weights + KV cache + compute scratch, and it fits when it is
  * at most device − reserve. Scratch is an estimate (see kvplan_row).
@@ -30,11 +40,12 @@
 #include <stdint.h>
 
 #include "analyzer/dtype.h"
+#include "analyzer/engine.h"
 #include "analyzer/model.h"
 #include "analyzer/core/qkv_error.h"
 #include "analyzer/variant.h"
 
-typedef enum { ENGINE_EXACT, ENGINE_LLAMACPP, ENGINE_VLLM, ENGINE_COUNT } kvplan_engine;
+typedef enum { ENGINE_EXACT, ENGINE_LLAMACPP, ENGINE_VLLM, ENGINE_OLLAMA, ENGINE_COUNT } kvplan_engine;
 
 /* Bounds of the inputs and of the solvers' searches. */
 #define KVPLAN_CTX_MAX ((uint64_t)1 << 32)    /* tokens; llama.cpp's n_ctx is 32-bit */
@@ -44,14 +55,25 @@ typedef enum { ENGINE_EXACT, ENGINE_LLAMACPP, ENGINE_VLLM, ENGINE_COUNT } kvplan
 #define KVPLAN_LLAMA_PAD 256                  /* llama.cpp pads n_ctx and caches to 256 cells */
 #define KVPLAN_LLAMA_N_BATCH 2048             /* llama.cpp's default logical batch */
 #define KVPLAN_VLLM_BLOCK 16                  /* vLLM's default block size in tokens */
+#define KVPLAN_BLOCK_MAX 4096                 /* largest --block-size accepted */
 
 const char *kvplan_engine_name(kvplan_engine e);
 qkv_status kvplan_engine_parse(const char *s, kvplan_engine *out);
+/* Whether e runs llama.cpp's cache (llama.cpp itself, or ollama). */
+bool kvplan_engine_is_llamacpp(kvplan_engine e);
+
+const char *kvplan_fa_name(engine_fa fa); /* "on", "off", "auto" */
+qkv_status kvplan_fa_parse(const char *s, engine_fa *out);
 
 typedef struct {
     kvplan_engine engine;
     bool kv_unified;      /* llama.cpp: one cache shared by all sequences */
-    bool flash_attn;      /* off: scratch holds the NH x ubatch x cells f32 score matrix */
+    bool swa_full;        /* llama.cpp --swa-full: sliding-window layers hold full streams */
+    engine_fa flash_attn; /* off: scratch holds the NH x ubatch x cells f32 score matrix;
+                           * auto plans as on (llama.cpp lays the cache out as with FA on,
+                           * and enables it on CPU and for a quantized V) */
+    uint64_t block_size;  /* vllm: tokens per cache block */
+    bool beyond_trained;  /* let max_ctx go past the model's trained context */
     uint64_t ctx;         /* tokens (per sequence, or llama.cpp's shared n_ctx) */
     uint64_t seqs;        /* concurrent sequences */
     uint64_t ubatch;      /* tokens per micro-batch */
@@ -67,8 +89,14 @@ typedef struct {
 void kvplan_engine_describe(const kvplan_params *p, char *buf, size_t buf_bytes);
 
 /* Default parameters: exact engine, flash attention on, ctx 4096, one
- * sequence, ubatch 512, f16 cache and weights, 8 GiB device, 1 GiB reserve. */
+ * sequence, ubatch 512, f16 cache and weights, 8 GiB device, 1 GiB reserve,
+ * 16-token vLLM blocks, max_ctx capped at the trained context. */
 kvplan_params kvplan_params_default(void);
+
+/* What bounds the max_ctx search: the model's trained context (per
+ * sequence; unless beyond_trained), or KVPLAN_CTX_MAX. */
+typedef enum { KVPLAN_CAP_TRAINED, KVPLAN_CAP_LIMIT } kvplan_ctx_cap;
+const char *kvplan_ctx_cap_name(kvplan_ctx_cap c); /* "trained_context", "ctx_limit" */
 
 /* One variant's plan. All byte counts are exact integers. */
 typedef struct {
@@ -79,6 +107,10 @@ typedef struct {
     uint64_t cells_full;         /* cells of one full-attention layer, all sequences */
     uint64_t cells_swa;          /* cells of one sliding-window layer, all sequences */
     uint64_t ctx_per_seq;        /* context each sequence gets */
+    uint64_t n_ubatch;           /* micro-batch after the engine's clamp (llama.cpp:
+                                  * min(ubatch, ctx, 2048)) */
+    uint64_t swa_layers;         /* layers the engine gives a sliding-window cache */
+    uint64_t window;             /* their window */
     uint64_t k_bytes;            /* K cache at ctx x seqs */
     uint64_t v_bytes;            /* V cache (0 when V is not cached) */
     uint64_t kv_bytes;           /* k_bytes + v_bytes */
@@ -91,13 +123,21 @@ typedef struct {
      * and two residual buffers (2 x n_tok x C x 4), n_tok = min(ubatch, ctx). */
     uint64_t scratch_bytes;
     uint64_t total_bytes;        /* weights + kv + scratch */
-    bool fits;                   /* total <= device − reserve */
+    bool fits;                   /* total <= device − reserve, and the engine accepts it */
+    /* The engine's refusal in its own words ("" when accepted): such a row
+     * does not fit, and max_ctx and max_seqs are 0. Byte counts are what the
+     * cache would have held (0 when not even that can be computed). */
+    char engine_refusal[ENGINE_REFUSAL_BYTES];
     int64_t headroom_bytes;      /* device − reserve − total (negative: short by) */
     uint64_t max_ctx;            /* largest ctx that fits at these seqs (0: none) */
-    bool max_ctx_capped;         /* KVPLAN_CTX_MAX fits: the cache does not bound ctx */
+    bool max_ctx_capped;         /* the cap itself fits: memory does not bound ctx */
+    kvplan_ctx_cap max_ctx_cap;  /* which cap bounds the search */
     uint64_t max_seqs;           /* most sequences of ctx_per_seq that fit (0: none) */
     bool max_seqs_capped;
-    bool has_paper;              /* the paper measured this variant */
+    double max_concurrency;      /* vllm: requests of ctx tokens the KV budget holds at once
+                                  * (vLLM's "maximum concurrency" figure); 0 otherwise */
+    bool has_paper;              /* the paper measured this variant (what-if rows only: the
+                                  * as-built row never carries the paper's figure) */
     double paper_ppl_delta_pct;  /* its validation perplexity change vs QKV, % */
     bool rope_caveat;            /* shared K=V under RoPE: cache before rotation */
 } kvplan_row;
@@ -109,10 +149,11 @@ typedef struct {
     model_shape model;
     kvplan_params params;
     kvplan_row baseline;     /* QKV+MHA of the same shape and types */
-    kvplan_row *rows;        /* n_rows rows, in the order requested */
+    kvplan_row *rows;        /* n_rows rows: the as-built one first, then as requested */
     size_t n_rows;
     size_t n_fit;            /* rows that fit */
-    long built_row;          /* index of the as-built row, −1 if not planned */
+    long built_row;          /* index of the as-built row (0: it leads), −1 if not
+                              * planned; the other rows follow in the order requested */
     long best_row;           /* the fitting row with the smallest paper-measured loss
                               * (else the smallest total), −1 if none fits */
     char notes[KVPLAN_NOTES_MAX][KVPLAN_NOTE_BYTES];
@@ -155,6 +196,18 @@ qkv_status kvplan_params_check(const kvplan_params *p, qkv_error *err);
  * parameters as planned. A context at which a row cannot be built (llama.cpp
  * leaving no cells per sequence) is skipped for all rows. */
 qkv_status kvplan_sweep(kvplan_result *r, qkv_error *err);
+
+/* The command line that realises r's settings in its engine
+ * ("llama-server -m M -c CTX -np N -ctk K -ctv V -fa on -ub U",
+ * ollama's environment and "ollama serve", "vllm serve M --max-model-len
+ * ..."); "" for the exact engine. The model is the file it was read from,
+ * quoted for a POSIX shell, or a placeholder NAME.gguf / Hugging Face repo. */
+#define KVPLAN_COMMAND_BYTES 768
+void kvplan_engine_command(const kvplan_result *r, char *buf, size_t n);
+
+/* The weight type of r's as-built model: the model file's own ("f32",
+ * "q8_0", "mixed") when it came from one, else the planned weight_type. */
+const char *kvplan_weight_type_name(const kvplan_result *r);
 
 /* Frees what kvplan_plan allocated; NULL and zeroed results are allowed. */
 void kvplan_result_free(kvplan_result *r);

@@ -24,6 +24,7 @@
 
 #define MODEL_NAME_BYTES 96
 #define MODEL_SOURCE_BYTES 256
+#define MODEL_ARCH_BYTES 32
 /* Upper bound for any single dimension read from a config or option; products
  * of dimensions are still checked for 64-bit overflow where they are formed. */
 #define MODEL_DIM_MAX ((uint64_t)1 << 32)
@@ -53,9 +54,18 @@ typedef struct {
     model_pos pos;       /* learned absolute positions add max_ctx x C weights */
     uint64_t max_ctx;    /* trained context length (0: unknown) */
 
-    uint64_t n_swa_layers;  /* sliding-window layers */
+    uint64_t n_swa_layers;  /* sliding-window layers, as the model declares them */
     uint64_t window;        /* their window in tokens (0 when none) */
     uint64_t n_nokv_layers; /* layers holding no KV cache */
+    /* The per-layer pattern, in llama.cpp's terms (set_swa_pattern): with a
+     * period n, layer il slides iff il % n < n - 1 (the last of each group is
+     * global). 0: the source gives no period (an engine applies its own
+     * default for the architecture, see analyzer/engine.h). */
+    uint32_t swa_period;
+    /* llama.cpp's name for the architecture ("llama", "phi3", "gemma3", ...;
+     * "" when unknown): engines decide per architecture whether a window is
+     * applied at all (analyzer/engine.h). Mistral v0.1 loads as "llama". */
+    char arch[MODEL_ARCH_BYTES];
 
     uint64_t kv_lora_rank;  /* MLA: latent width (0 = not MLA) */
     uint64_t rope_dim;      /* MLA: decoupled RoPE key width */
@@ -63,6 +73,8 @@ typedef struct {
 
     uint64_t file_weight_bytes; /* bytes of the tensors in the model file (0: no file) */
     uint64_t file_params;       /* elements of those tensors */
+    char file_weight_type[16];  /* their type as llama.cpp names it ("f32", "f16", "q8_0",
+                                 * "mixed"); "" when there is no file */
 
     double rope_theta;         /* RoPE base (0: unknown; the runtime uses 10000) */
     double norm_eps;           /* normalisation epsilon (0: unknown; 1e-5) */

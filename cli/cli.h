@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#define QKVPLAN_VERSION "0.1.0"
+#include "analyzer/core/version.h" /* QKVPLAN_VERSION */
 
 enum {
     EXIT_OK = 0,     /* success (a plan in which nothing fits is still a success) */

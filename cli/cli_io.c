@@ -72,6 +72,8 @@ static qkv_status write_job(FILE *f, const void *ctx, qkv_error *err)
 int cli_write_report(const char *path, report_format fmt, cli_report_writer write, const void *ctx)
 {
     report_job j = {write, fmt, ctx};
+    if (path && strcmp(path, "-") == 0)
+        path = NULL; /* -o - is standard output */
     if (path)
         return cli_write_file(path, write_job, &j);
     qkv_error err;

@@ -1,5 +1,6 @@
 /* qkvplan [plan] — the planner command. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@
 #include "cli/units.h"
 
 enum {
-    O_MODEL = 1, O_DEVICE, O_RESERVE, O_CTX, O_SEQS, O_UBATCH, O_ENGINE, O_UNIFIED, O_FLASH,
+    O_MODEL = 1, O_DEVICE, O_RESERVE, O_CTX, O_SEQS, O_UBATCH, O_ENGINE, O_UNIFIED, O_FLASH, O_SWAFULL, O_BLOCK, O_GPUUTIL, O_BEYOND, O_INMIB,
     O_SHARE, O_KVHEADS, O_ASBUILT, O_KVTYPE, O_KTYPE, O_VTYPE, O_WTYPE,
     O_LAYERS, O_DMODEL, O_HEADS, O_MKVHEADS, O_HEADDIM, O_FFN, O_VOCAB,
     O_FORMAT, O_OUTPUT, O_XLSX, O_PLOT, O_REPORT, O_HELP, O_VERSION,
@@ -62,20 +63,34 @@ static const cli_option plan_options[] = {
     {O_DEVICE, "device", 'd', "SIZE|NAME", "8GB",
      "memory budget: a size (8GB = 8GiB = 8 x 2^30 bytes, 512MiB, 8589934592) or a profile from "
      "'qkvplan devices'"},
-    {O_RESERVE, "reserve", 0, "SIZE", "1GiB", "memory kept free for the OS and runtime"},
+    {O_RESERVE, "reserve", 0, "SIZE|N%", "1GiB",
+     "memory kept free for the OS and runtime, a size or a share of the device (10%)"},
+    {O_GPUUTIL, "gpu-memory-utilization", 0, "FRACTION", NULL,
+     "vLLM's spelling of the budget: use this fraction of the device (0.9 = reserve 10%)"},
     {O_CTX, "ctx", 'c', "TOKENS", "4096",
      "context length (32k = 32768, 1M); per sequence, except with llama.cpp where it is n_ctx "
      "shared by the sequences as in llama-server -c"},
     {O_SEQS, "seqs", 's', "N", "1", "concurrent sequences"},
     {O_UBATCH, "ubatch", 0, "N", "512", "tokens per micro-batch (scratch; llama.cpp SWA cells)"},
     {O_ENGINE, "engine", 'e', "NAME", "exact",
-     "cell rules: exact (ctx cells), llama.cpp (256-cell padding, per-sequence streams, SWA "
-     "cache), vllm (16-token blocks)"},
+     "cell rules: exact (ctx cells), llama.cpp (release v0.4.0: 256-cell padding, per-sequence "
+     "streams, sliding windows per architecture, its refusals), vllm (whole blocks), ollama "
+     "(llama.cpp started as ollama does: -c num_ctx x OLLAMA_NUM_PARALLEL -np N, num_ctx capped "
+     "at the trained context; github.com/ollama/ollama llm/llama_server.go, docs/faq.mdx)"},
     {O_UNIFIED, "kv-unified", 0, NULL, NULL, "llama.cpp: one cache shared by all sequences"},
-    {O_FLASH, "flash-attn", 0, "on|off", "on",
-     "off adds the heads x ubatch x cells f32 score matrix to the scratch"},
+    {O_BLOCK, "block-size", 0, "TOKENS", "16", "vllm: tokens per cache block"},
+    {O_BEYOND, "beyond-trained", 0, NULL, NULL,
+     "let max ctx go past the model's trained context (else it stops there)"},
+    {O_FLASH, "flash-attn", 0, "on|off|auto", "on",
+     "off adds the heads x ubatch x cells f32 score matrix to the scratch; llama.cpp refuses a "
+     "quantized V cache with off, and a quantized type whose block does not divide the head "
+     "width with on or auto (auto is planned as on: llama.cpp enables it on CPU)"},
+    {O_SWAFULL, "swa-full", 0, NULL, NULL,
+     "llama.cpp: sliding-window layers keep the full context (llama-server --swa-full)"},
     {0, NULL, 0, NULL, NULL, "Output:"},
     {O_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
+    {O_INMIB, "in-mib", 0, NULL, NULL,
+     "table: sizes in MiB with two decimals, as llama.cpp logs them"},
     {O_OUTPUT, "output", 'o', "FILE", NULL,
      "write to FILE (atomically: complete or not at all) instead of standard output"},
     {O_XLSX, "xlsx", 0, "FILE", NULL,
@@ -87,6 +102,15 @@ static const cli_option plan_options[] = {
     {O_HELP, "help", 'h', NULL, NULL, "show this help"},
     {O_VERSION, "version", 'V', NULL, NULL, "show the version"},
     {0, NULL, 0, NULL, NULL, NULL},
+};
+
+/* The engines' own spellings: llama-server's and vllm serve's. */
+static const cli_alias plan_aliases[] = {
+    {"--ctx-size", O_CTX},     {"--max-model-len", O_CTX}, {"-np", O_SEQS},
+    {"--parallel", O_SEQS},    {"--max-num-seqs", O_SEQS}, {"-ctk", O_KTYPE},
+    {"--cache-type-k", O_KTYPE}, {"-ctv", O_VTYPE},        {"--cache-type-v", O_VTYPE},
+    {"-fa", O_FLASH},          {"-ub", O_UBATCH},          {"--ubatch-size", O_UBATCH},
+    {NULL, 0},
 };
 
 typedef struct {
@@ -101,6 +125,10 @@ typedef struct {
     report_format format;
     const char *output, *xlsx, *plot, *report;
     bool help, version;
+    bool in_mib;
+    unsigned reserve_permille; /* --reserve N%: share of the device, 0 when a size */
+    double gpu_util;           /* --gpu-memory-utilization, 0 when not given */
+    bool parsing, reserve_set; /* --reserve given on the command line (not its default) */
 } plan_state;
 
 static int bad(const char *name, const char *value, const char *why)
@@ -135,13 +163,41 @@ static int on_option(void *vs, int id, const char *name, const char *value)
         snprintf(st->device_label, sizeof st->device_label, "%s", value);
         return 0;
     }
-    case O_RESERVE:
+    case O_RESERVE: {
+        const size_t n = strlen(value);
+        st->reserve_set = st->parsing;
+        st->reserve_permille = 0;
+        if (n > 1 && value[n - 1] == '%') {
+            char num[32], *end;
+            snprintf(num, sizeof num, "%.*s", (int)(n - 1), value);
+            double pct = strtod(num, &end);
+            if (n - 1 >= sizeof num || *end || !isfinite(pct) || pct < 0 || pct >= 100)
+                return bad(name, value, "a share must be a number from 0 to below 100%");
+            st->reserve_permille = (unsigned)(pct * 10.0 + 0.5);
+            return 0;
+        }
         if (units_parse_size(value, &v, why, sizeof why) != 0)
             return bad(name, value, why);
         if (v > KVPLAN_DEVICE_MAX)
             return bad(name, value, "is larger than 1 EiB");
         st->p.reserve_bytes = v;
         return 0;
+    }
+    case O_GPUUTIL: {
+        char *end;
+        double u = strtod(value, &end);
+        if (end == value || *end || !isfinite(u) || u <= 0 || u > 1)
+            return bad(name, value, "must be a fraction in (0, 1]");
+        st->gpu_util = u;
+        return 0;
+    }
+    case O_BLOCK:
+        if (units_parse_count(value, 1, KVPLAN_BLOCK_MAX, &v, why, sizeof why) != 0)
+            return bad(name, value, why);
+        st->p.block_size = v;
+        return 0;
+    case O_BEYOND: st->p.beyond_trained = true; return 0;
+    case O_INMIB: st->in_mib = true; return 0;
     case O_CTX:
         if (units_parse_tokens(value, &v, why, sizeof why) != 0)
             return bad(name, value, why);
@@ -163,17 +219,14 @@ static int on_option(void *vs, int id, const char *name, const char *value)
         return 0;
     case O_ENGINE:
         if (kvplan_engine_parse(value, &st->p.engine) != QKV_OK)
-            return bad(name, value, "unknown engine (exact, llama.cpp, vllm)");
+            return bad(name, value, "unknown engine (exact, llama.cpp, vllm, ollama)");
         return 0;
     case O_UNIFIED: st->p.kv_unified = true; return 0;
     case O_FLASH:
-        if (strcasecmp(value, "on") == 0)
-            st->p.flash_attn = true;
-        else if (strcasecmp(value, "off") == 0)
-            st->p.flash_attn = false;
-        else
-            return bad(name, value, "must be on or off");
+        if (kvplan_fa_parse(value, &st->p.flash_attn) != QKV_OK)
+            return bad(name, value, "must be on, off or auto");
         return 0;
+    case O_SWAFULL: st->p.swa_full = true; return 0;
     case O_SHARE: st->share_list = value; return 0;
     case O_KVHEADS: st->kv_heads_list = value; return 0;
     case O_ASBUILT: st->as_built = true; return 0;
@@ -228,7 +281,7 @@ static void print_help(FILE *f)
             "head sharing (MHA, GQA, MQA) x projection sharing (QKV, Q-K=V, Q=K-V, Q=K=V) —\n"
             "on a device budget, and solves for the longest context and the most sequences\n"
             "that fit. Example: qkvplan --device 8GB --ctx 32k\n");
-    cli_print_options(f, plan_options);
+    cli_print_options_aliases(f, plan_options, plan_aliases);
     fprintf(f, "\nSizes: 8GB and 8GiB both mean 8 x 2^30 bytes; output states exact bytes.\n"
                "Exit codes: 0 plan written (also when nothing fits); 1 output could not be\n"
                "written; 2 bad command line; 3 unreadable or invalid input file; 4 plots not\n"
@@ -405,7 +458,8 @@ int cmd_plan(int argc, char **argv)
     st.p = kvplan_params_default();
     if (cli_apply_defaults(plan_options, on_option, &st) != 0)
         return EXIT_FAIL; /* a default the table itself gets wrong */
-    if (cli_parse(plan_options, argc, argv, on_option, &st) != 0)
+    st.parsing = true;
+    if (cli_parse_aliases(plan_options, plan_aliases, argc, argv, on_option, &st) != 0)
         return EXIT_USAGE;
     if (st.help) {
         print_help(stdout);
@@ -415,6 +469,14 @@ int cmd_plan(int argc, char **argv)
         printf("qkvplan %s\n", QKVPLAN_VERSION);
         return cli_finish_stdout(EXIT_OK);
     }
+    if (st.gpu_util > 0 && st.reserve_set) {
+        cli_error("--gpu-memory-utilization and --reserve both set the budget; give one");
+        return EXIT_USAGE;
+    }
+    if (st.gpu_util > 0) /* vLLM may use this fraction of the device */
+        st.p.reserve_bytes = st.p.device_bytes - (uint64_t)((double)st.p.device_bytes * st.gpu_util);
+    else if (st.reserve_permille > 0)
+        st.p.reserve_bytes = (uint64_t)((double)st.p.device_bytes * st.reserve_permille / 1000.0);
     if (!st.k_set)
         st.p.type_k = st.kv_type;
     if (!st.v_set)
@@ -541,7 +603,7 @@ int cmd_plan(int argc, char **argv)
     }
 
     /* Output. */
-    report_input in = {st.device_label, plans, n_plans};
+    report_input in = {st.device_label, plans, n_plans, st.in_mib};
     if ((code = cli_write_report(st.output, st.format, write_plan, &in)) != EXIT_OK)
         goto done;
     if (st.xlsx && report_xlsx_write(st.xlsx, &in, &err) != QKV_OK) {

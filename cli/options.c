@@ -9,7 +9,73 @@
 
 #define MAX_OPTS 96
 
+static int parse(const cli_option *table, int argc, char **argv, cli_handler h, void *state);
+
+static const cli_option *option_of(const cli_option *table, int id)
+{
+    for (const cli_option *o = table; o->id || o->help; o++)
+        if (o->id == id)
+            return o;
+    return NULL;
+}
+
 int cli_parse(const cli_option *table, int argc, char **argv, cli_handler h, void *state)
+{
+    return cli_parse_aliases(table, NULL, argc, argv, h, state);
+}
+
+/* argv with every single-dash alias word ("-np") rewritten to its option's
+ * long name, and "--" aliases to theirs; NULL when out of memory. The
+ * strings are argv's or the table's, so only the array is freed. */
+static char **rewrite_aliases(const cli_option *table, const cli_alias *aliases, int argc,
+                              char **argv, char (*buf)[72])
+{
+    char **out = calloc((size_t)argc + 1, sizeof *out);
+    if (!out)
+        return NULL;
+    for (int i = 0; i < argc; i++) {
+        out[i] = argv[i];
+        for (const cli_alias *a = aliases; i > 0 && a && a->spelling; a++) {
+            const size_t n = strlen(a->spelling);
+            if (strncmp(argv[i], a->spelling, n) != 0 || (argv[i][n] != '\0' && argv[i][n] != '='))
+                continue;
+            const cli_option *o = option_of(table, a->id);
+            if (!o)
+                continue;
+            snprintf(buf[i], sizeof buf[i], "--%s", o->long_name);
+            if (argv[i][n] == '=') {
+                /* keep "=value": point into argv for the value */
+                size_t used = strlen(buf[i]);
+                snprintf(buf[i] + used, sizeof buf[i] - used, "=");
+                used++;
+                if (strlen(argv[i] + n + 1) >= sizeof buf[i] - used)
+                    break; /* too long to rewrite: left as typed, reported as unknown */
+                snprintf(buf[i] + used, sizeof buf[i] - used, "%s", argv[i] + n + 1);
+            }
+            out[i] = buf[i];
+            break;
+        }
+    }
+    return out;
+}
+
+int cli_parse_aliases(const cli_option *table, const cli_alias *aliases, int argc, char **argv,
+                      cli_handler h, void *state)
+{
+    char (*buf)[72] = aliases ? calloc((size_t)argc + 1, sizeof *buf) : NULL;
+    char **av = aliases && buf ? rewrite_aliases(table, aliases, argc, argv, buf) : NULL;
+    if (aliases && !av) {
+        free(buf);
+        cli_error("out of memory");
+        return -1;
+    }
+    int rc = parse(table, argc, av ? av : argv, h, state);
+    free(av);
+    free(buf);
+    return rc;
+}
+
+static int parse(const cli_option *table, int argc, char **argv, cli_handler h, void *state)
 {
     struct option longs[MAX_OPTS + 1];
     char shorts[2 * MAX_OPTS + 2];
@@ -107,6 +173,11 @@ static void wrap(FILE *f, const char *text, size_t col, size_t indent, size_t wi
 
 void cli_print_options(FILE *f, const cli_option *table)
 {
+    cli_print_options_aliases(f, table, NULL);
+}
+
+void cli_print_options_aliases(FILE *f, const cli_option *table, const cli_alias *aliases)
+{
     const size_t indent = 28, width = 100;
     for (const cli_option *o = table; o->id || o->help; o++) {
         if (o->id == 0) {
@@ -127,11 +198,22 @@ void cli_print_options(FILE *f, const cli_option *table)
         } else {
             fprintf(f, "%*s", (int)(indent - col), "");
         }
-        char text[1024];
+        char text[1024], also[160] = "";
+        size_t used = 0;
+        for (const cli_alias *a = aliases; a && a->spelling; a++) {
+            if (a->id != o->id)
+                continue;
+            int k = snprintf(also + used, sizeof also - used, "%s%s", used ? ", " : " (also ",
+                             a->spelling);
+            if (k > 0 && (size_t)k < sizeof also - used)
+                used += (size_t)k;
+        }
+        if (used)
+            snprintf(also + used, sizeof also - used, ")");
         if (o->def)
-            snprintf(text, sizeof text, "%s [default: %s]", o->help, o->def);
+            snprintf(text, sizeof text, "%s%s [default: %s]", o->help, also, o->def);
         else
-            snprintf(text, sizeof text, "%s", o->help);
+            snprintf(text, sizeof text, "%s%s", o->help, also);
         wrap(f, text, indent, indent, width);
     }
 }

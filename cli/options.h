@@ -24,6 +24,21 @@ typedef struct {
 
 typedef int (*cli_handler)(void *state, int id, const char *name, const char *value);
 
+/* Another spelling of option id, e.g. an engine's own: "-np" or "--parallel"
+ * (a single dash with several letters is matched as a whole word, as
+ * llama.cpp's own parser does). A table of aliases ends with {NULL, 0}. */
+typedef struct {
+    const char *spelling; /* with its dashes */
+    int id;
+} cli_alias;
+
+/* cli_parse with aliases (may be NULL). */
+int cli_parse_aliases(const cli_option *table, const cli_alias *aliases, int argc, char **argv,
+                      cli_handler h, void *state);
+
+/* cli_print_options, naming each option's aliases after its help. */
+void cli_print_options_aliases(FILE *f, const cli_option *table, const cli_alias *aliases);
+
 /* Parse argv[first..]; returns 0, or -1 after printing an error. Positional
  * arguments are rejected. */
 int cli_parse(const cli_option *table, int argc, char **argv, cli_handler h, void *state);

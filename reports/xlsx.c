@@ -110,17 +110,18 @@ static void summary_sheet(lxw_worksheet *ws, const report_input *in, const forma
     str(ws, r, 0, "Sequences", f->bold);
     num(ws, r++, 1, (double)p->seqs, f->left);
     str(ws, r, 0, "Engine", f->bold);
-    char engine[64];
+    char engine[96];
     kvplan_engine_describe(p, engine, sizeof engine);
     snprintf(buf, sizeof buf, "%s, ubatch %llu, flash attention %s", engine,
-             (unsigned long long)p->ubatch, p->flash_attn ? "on" : "off");
+             (unsigned long long)p->ubatch, kvplan_fa_name(p->flash_attn));
     str(ws, r++, 1, buf, NULL);
     str(ws, r, 0, "Cache types", f->bold);
     snprintf(buf, sizeof buf, "K %s, V %s", dtype_cache_get(p->type_k)->name,
              dtype_cache_get(p->type_v)->name);
     str(ws, r++, 1, buf, NULL);
     str(ws, r, 0, "Weight type", f->bold);
-    str(ws, r++, 1, dtype_weight_get(p->weight_type)->name, NULL);
+    str(ws, r++, 1, in->n_plans > 0 ? kvplan_weight_type_name(&in->plans[0])
+                                    : dtype_weight_get(p->weight_type)->name, NULL);
     str(ws, r, 0, "Units", f->bold);
     str(ws, r++, 1, "bytes; sizes in the memory convention (8 GB = 8 GiB = 8 x 2^30 bytes)", NULL);
     r++;

@@ -78,6 +78,38 @@ expect 0 '"kv_bytes":	1342177280' -- --share qkv --kv-heads 8 --layers 80 --d-mo
 expect 0 '"kv_bytes":	4563402752' -- --share qkv --kv-heads 8 --layers 64 --d-model 5120 \
     --heads 40 --head-dim 128 --engine llama.cpp --ctx 32768 --kv-type q8_0 -f json
 expect 0 '"kv_bytes":	18874368' -- -m gemma-3-270m --as-built --engine llama.cpp --ctx 1024 --seqs 4 -f json
+# --- llama.cpp v0.4.0's own rules (tests/peer/README.md), hand-computed
+# Mistral v0.1 loads as `llama`: no window; 32 x 32768 x 2 x 8 x 128 x 2 bytes
+expect 0 '"kv_bytes":	4294967296,' -- -m Mistral-7B-v0.1 --as-built --engine llama.cpp --ctx 32k -f json
+# phi3 switches its window off: 32 x 4096 x 2 x 3072 x 2
+expect 0 '"kv_bytes":	1610612736,' -- -m Phi-3-mini-4k --as-built --engine llama.cpp --ctx 4096 -f json
+expect 0 'QKV\+GQA-8 \* .* 2048.00 MiB  2048.00 MiB  4096.00 MiB ' -- -m Mistral-7B-v0.1 --as-built --engine llama.cpp --ctx 32k --in-mib
+# gemma-3-270m, 3 global x 32768 + 15 windowed x pad256(512 + 512) cells, x 1024 bytes; --swa-full: 18 x 32768
+expect 0 '"kv_bytes":	116391936,' -- -m gemma-3-270m --as-built --engine llama.cpp --ctx 32k -f json
+expect 0 '"kv_bytes":	603979776,' -- -m gemma-3-270m --as-built --engine llama.cpp --ctx 32k --swa-full -f json
+# the engine's spellings, and the command line that realises the plan
+expect 0 'command: llama-server -m Llama-3.2-1B.gguf -c 1000 -np 2 -ctk q8_0 -ctv q8_0 -fa auto -ub 512$' -- \
+    -m Llama-3.2-1B --engine llama.cpp --ctx-size 1000 -np 2 -ctk q8_0 -ctv q8_0 -fa auto
+expect 0 '"engine_command":	"vllm serve meta-llama/Llama-3.2-1B --max-model-len 8192 --max-num-seqs 1 --block-size 32 --gpu-memory-utilization 0.90"' -- \
+    -m Llama-3.2-1B --engine vllm --max-model-len 8192 --block-size 32 --gpu-memory-utilization 0.9 -f json
+expect 0 'maximum concurrency for 8192 tokens per request: [0-9]+\.[0-9]{2}x' -- -m Llama-3.2-1B --engine vllm --max-model-len 8192
+# 8 GiB x 0.9 = 7730941132.8 usable, rounded down; --reserve 10% = 858993459.2, rounded down
+expect 0 '"reserve_bytes":	858993460,' -- -m gpt2 --gpu-memory-utilization 0.9 -f json
+expect 0 '"reserve_bytes":	858993459,' -- -m gpt2 --reserve 10% -f json
+usage_error 2 "--gpu-memory-utilization and --reserve both set the budget" -m gpt2 --reserve 2GB --gpu-memory-utilization 0.5
+usage_error 2 "--reserve '100%': a share must be" -m gpt2 --reserve 100%
+usage_error 2 "--flash-attn 'maybe': must be on, off or auto" -m gpt2 -fa maybe
+# ollama: num_ctx 8192 capped at gpt2's 1024, -c 1024 x 2 -np 2, no unified cache: 2 x pad256(1024) x 12 layers x 768 x 2 x 2
+expect 0 '"kv_bytes":	75497472,' -- -m gpt2 --as-built --engine ollama --ctx 8192 --seqs 2 -f json
+# max ctx stops at the trained context unless asked to look beyond it
+expect 0 '"max_ctx_cap":	"trained_context"' -- -m gpt2 --as-built --device 64GB -f json
+expect 0 '"max_ctx":	1024,' -- -m gpt2 --as-built --device 64GB -f json
+expect 0 '"max_ctx_cap":	"ctx_limit"' -- -m gpt2 --as-built --device 64GB --beyond-trained -f json
+# the as-built row leads and carries no paper figure; JSON says its schema and version
+expect 0 '^QKV\+GQA-8 \*' -- -m Llama-3.2-1B
+expect 0 '"schema_version":	2,' -- -m gpt2 -f json
+expect 0 '"qkvplan_version":	"[0-9.]+"' -- -m gpt2 -f json
+expect 0 '"as_built":	true' -- -m gpt2 -o - -f json
 expect 0 '"kv_bytes":	28311552' -- -m gemma-3-270m --as-built --engine llama.cpp --ctx 1024 --seqs 3 -f json
 
 # --- models from config.json files and directories
@@ -273,7 +305,16 @@ expect 0 'K=V res' -- probe $MODEL --weights
 expect 0 '"kv_residual"' -- probe "$TMP/cv.gguf" --weights -f json
 expect 0 'weights: 1040128 bytes as stored in the model file' -- -m "$TMP/cv.gguf" --ctx 512
 expect 0 'weights: 1040128 bytes as stored' -- -m "$TMP/cv-st" --ctx 512
-expect 0 'weights: 520064 bytes as stored' -- -m "$TMP/cv16.gguf" --ctx 512
+expect 0 'weights: 521472 bytes as stored' -- -m "$TMP/cv16.gguf" --ctx 512
+expect 0 'cache K f16, V f16; weights f32$' -- -m "$TMP/cv.gguf" --ctx 512
+expect 0 'cache K f16, V f16; weights f16$' -- -m "$TMP/cv16.gguf" --ctx 512
+# llama.cpp refuses a q8_0 K on head width 8 with flash attention on or auto; the
+# plan still succeeds (exit 0) and says so in its words
+expect 0 '"engine_refusal":	"K cache type q8_0 with block size 32 does not divide n_embd_head_k=8"' -- \
+    -m "$TMP/cv.gguf" --as-built --engine llama.cpp --k-type q8_0 -f json
+expect 0 '"fits":	false' -- -m "$TMP/cv.gguf" --as-built --engine llama.cpp --k-type q8_0 -f json
+expect 0 'QKV\+GQA-4 \*  .* refused ' -- -m "$TMP/cv.gguf" --as-built --engine llama.cpp --v-type q4_0 --flash-attn off
+expect 0 '"engine_refusal":	null' -- -m "$TMP/cv.gguf" --as-built --engine llama.cpp --k-type q8_0 --flash-attn off -f json
 expect 2 "--to 'onnx': use safetensors or gguf" -- convert $MODEL --to onnx "$TMP/x"
 expect 2 "convert: give IN" -- convert $MODEL
 expect 3 "convert: converting writes Llama-family models" -- convert "$TMP/st/models/sort-QKV.qkvm" --to gguf "$TMP/gpt2.gguf"

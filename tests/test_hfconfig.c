@@ -29,6 +29,8 @@ static void same_plan_as_catalog(const char *file, const char *catalog_name)
     ck_assert_uint_eq(m.v_head_dim, c->v_head_dim);
     ck_assert_uint_eq(m.n_swa_layers, c->n_swa_layers);
     ck_assert_uint_eq(m.window, c->window);
+    ck_assert_str_eq(m.arch, c->arch);
+    ck_assert_uint_eq(m.swa_period, c->swa_period);
     kvplan_params p = kvplan_params_default();
     p.ctx = 8192;
     variant vm = variant_as_built(&m), vc = variant_as_built(c);
@@ -36,6 +38,11 @@ static void same_plan_as_catalog(const char *file, const char *catalog_name)
     ck_assert_int_eq(kvplan_row_eval(&m, &vm, &p, false, &rm, NULL), QKV_OK);
     ck_assert_int_eq(kvplan_row_eval(c, &vc, &p, false, &rc, NULL), QKV_OK);
     ck_assert_uint_eq(rm.kv_bytes, rc.kv_bytes);
+    p.engine = ENGINE_LLAMACPP; /* the same per-architecture rule applies */
+    ck_assert_int_eq(kvplan_row_eval(&m, &vm, &p, false, &rm, NULL), QKV_OK);
+    ck_assert_int_eq(kvplan_row_eval(c, &vc, &p, false, &rc, NULL), QKV_OK);
+    ck_assert_uint_eq(rm.kv_bytes, rc.kv_bytes);
+    ck_assert_uint_eq(rm.swa_layers, rc.swa_layers);
     ck_assert_msg(rm.params == rc.params, "%s: %llu params from config, %llu from catalog", file,
                   (unsigned long long)rm.params, (unsigned long long)rc.params);
 }

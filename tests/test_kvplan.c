@@ -114,12 +114,22 @@ START_TEST(engine_cell_rules)
     kvplan_row r = eval(mistral, built, p);
     ck_assert_uint_eq(r.cells_swa, 4096);
     ck_assert_uint_eq(r.kv_bytes, 32ull * 4096 * 2 * 8 * 128 * 2);
-    /* llama.cpp unified, 2 sequences: SWA holds pad256(min(32768, 4096 x 2 + 512)) = 8704. */
+    /* llama.cpp loads Mistral v0.1 as `llama`, which has no windowed cache:
+     * unified, 2 sequences, every layer holds n_ctx = 32768 cells. */
     p.engine = ENGINE_LLAMACPP;
     p.kv_unified = true;
     p.seqs = 2;
     r = eval(mistral, built, p);
+    ck_assert_uint_eq(r.cells_swa, 0);
+    ck_assert_uint_eq(r.cells_full, 32768);
+    ck_assert_uint_eq(r.swa_layers, 0);
+    /* Gemma 2 (period 2, 13 of 26 layers windowed): SWA holds
+     * pad256(min(32768, 4096 x 2 + 512)) = 8704. */
+    const model_shape *g2 = catalog_find("Gemma-2-2B");
+    r = eval(g2, variant_as_built(g2), p);
+    ck_assert_uint_eq(r.swa_layers, 13);
     ck_assert_uint_eq(r.cells_swa, 8704);
+    ck_assert_uint_eq(r.kv_bytes, (13ull * 32768 + 13ull * 8704) * 2 * 4 * 256 * 2);
     /* vllm: 1000 tokens round up to 63 blocks of 16 = 1008 cells per sequence. */
     const model_shape *llama = catalog_find("Llama-3.1-8B");
     p.engine = ENGINE_VLLM;
@@ -157,13 +167,148 @@ START_TEST(llama_cpp_too_many_sequences)
     kvplan_params p = kvplan_params_default();
     p.engine = ENGINE_LLAMACPP;
     p.ctx = 256;
-    p.seqs = 512; /* 256 / 512 = 0 cells per sequence: llama.cpp refuses */
+    p.seqs = 512; /* LLAMA_MAX_SEQ is 256: the context constructor throws */
     const model_shape *m = catalog_find("Llama-3.2-1B");
     variant v = variant_as_built(m);
     kvplan_row row;
     qkv_error err;
-    ck_assert_int_eq(kvplan_row_eval(m, &v, &p, false, &row, &err), QKV_ERR_INVALID);
-    ck_assert_ptr_nonnull(strstr(err.msg, "no cells"));
+    ck_assert_int_eq(kvplan_row_eval(m, &v, &p, true, &row, &err), QKV_OK);
+    ck_assert_str_eq(row.engine_refusal, "n_seq_max must be <= 256");
+    ck_assert(!row.fits);
+    ck_assert_uint_eq(row.max_ctx, 0);
+    /* 256 sequences are accepted, and the sequence search stops there. */
+    p.seqs = 256;
+    p.ctx = 65536;
+    p.device_bytes = (uint64_t)1 << 50;
+    ck_assert_int_eq(kvplan_row_eval(m, &v, &p, true, &row, &err), QKV_OK);
+    ck_assert_str_eq(row.engine_refusal, "");
+    ck_assert_uint_eq(row.max_seqs, 256);
+    ck_assert(row.max_seqs_capped);
+}
+END_TEST
+
+/* llama_init_from_model's acceptance rules (src/llama-context.cpp:3693-3728),
+ * in its order and words, on stories260K's shape (head width 8). */
+START_TEST(llama_cpp_refusals)
+{
+    model_shape m = shape_llama(5, 64, 8, 4, 8);
+    variant v = variant_as_built(&m);
+    kvplan_params p = kvplan_params_default();
+    p.engine = ENGINE_LLAMACPP;
+    p.ctx = 512;
+    kvplan_row row;
+    qkv_error err;
+    struct {
+        dtype_cache k, v;
+        engine_fa fa;
+        const char *refusal; /* "" accepted */
+    } cases[] = {
+        {DTYPE_F16, DTYPE_F16, ENGINE_FA_OFF, ""},
+        {DTYPE_Q8_0, DTYPE_F16, ENGINE_FA_ON, "K cache type q8_0 with block size 32 does not divide n_embd_head_k=8"},
+        {DTYPE_Q8_0, DTYPE_F16, ENGINE_FA_AUTO, "K cache type q8_0 with block size 32 does not divide n_embd_head_k=8"},
+        /* FA off skips the head-width check: 4 KV heads x 8 = 32, whole blocks */
+        {DTYPE_Q8_0, DTYPE_F16, ENGINE_FA_OFF, ""},
+        {DTYPE_F16, DTYPE_Q4_0, ENGINE_FA_OFF, "quantized V cache requires flash_attn to be enabled"},
+        {DTYPE_F16, DTYPE_Q4_0, ENGINE_FA_AUTO, "V cache type q4_0 with block size 32 does not divide n_embd_head_v=8"},
+        {DTYPE_Q4_0, DTYPE_Q4_0, ENGINE_FA_OFF, "quantized V cache requires flash_attn to be enabled"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        p.type_k = cases[i].k;
+        p.type_v = cases[i].v;
+        p.flash_attn = cases[i].fa;
+        ck_assert_int_eq(kvplan_row_eval(&m, &v, &p, true, &row, &err), QKV_OK);
+        ck_assert_str_eq(row.engine_refusal, cases[i].refusal);
+        ck_assert(row.fits == (cases[i].refusal[0] == 0));
+    }
+    /* Accepted q8_0 K without FA: 5 layers x 512 cells x (34 + 4 x 8 x 2) bytes. */
+    p.type_k = DTYPE_Q8_0;
+    p.type_v = DTYPE_F16;
+    p.flash_attn = ENGINE_FA_OFF;
+    ck_assert_int_eq(kvplan_row_eval(&m, &v, &p, false, &row, &err), QKV_OK);
+    ck_assert_uint_eq(row.kv_bytes, 5ull * 512 * (34 + 64));
+    /* The exact engine applies no engine rules. */
+    p.engine = ENGINE_EXACT;
+    p.flash_attn = ENGINE_FA_ON;
+    ck_assert_int_eq(kvplan_row_eval(&m, &v, &p, false, &row, &err), QKV_OK);
+    ck_assert_str_eq(row.engine_refusal, "");
+    /* MLA: K and V types must match. */
+    const model_shape *ds = catalog_find("DeepSeek-V2-Lite");
+    variant vd = variant_as_built(ds);
+    p.engine = ENGINE_LLAMACPP;
+    p.type_k = DTYPE_Q8_0;
+    ck_assert_int_eq(kvplan_row_eval(ds, &vd, &p, false, &row, &err), QKV_OK);
+    ck_assert_str_eq(row.engine_refusal, "model does not support different K (q8_0) and V (f16) cache types");
+}
+END_TEST
+
+/* llama.cpp's windows per architecture (src/models/ARCH.cpp), hand-counted:
+ * the issue's figures and set_swa_pattern's two orders. */
+START_TEST(llama_cpp_sliding_windows)
+{
+    kvplan_params p = kvplan_params_default();
+    p.engine = ENGINE_LLAMACPP;
+    kvplan_row r;
+    /* Mistral-7B-v0.1 at 32k: 32 x 32768 x 2 x 8 x 128 x 2 = 4,294,967,296 bytes. */
+    const model_shape *mistral = catalog_find("Mistral-7B-v0.1");
+    p.ctx = 32768;
+    r = eval(mistral, variant_as_built(mistral), p);
+    ck_assert_uint_eq(r.kv_bytes, 4294967296ull);
+    /* Phi-3-mini-4k at 4096: phi3 switches the window off; 32 x 4096 x 2 x 3072 x 2. */
+    const model_shape *phi = catalog_find("Phi-3-mini-4k");
+    p.ctx = 4096;
+    r = eval(phi, variant_as_built(phi), p);
+    ck_assert_uint_eq(r.kv_bytes, 1610612736ull);
+    /* The exact engine keeps the model's own windows. */
+    p.engine = ENGINE_EXACT;
+    r = eval(phi, variant_as_built(phi), p);
+    ck_assert_uint_eq(r.kv_bytes, 32ull * 2047 * 2 * 3072 * 2);
+    /* gemma3 GGUF-like shape: window 512 from the file, no pattern: period 6
+     * (global at il % 6 == 5): 18 layers -> 15 windowed; 8 layers -> 7. */
+    p.engine = ENGINE_LLAMACPP;
+    model_shape g = shape_llama(18, 640, 4, 1, 256);
+    snprintf(g.arch, sizeof g.arch, "gemma3");
+    g.window = 512;
+    g.n_swa_layers = 18; /* a reader that did not know the pattern */
+    engine_layout lay;
+    engine_llamacpp_layout(&g, &lay);
+    ck_assert_uint_eq(lay.n_swa_layers, 15);
+    ck_assert(lay.default_pattern);
+    g.n_layers = 8;
+    g.n_swa_layers = 8;
+    engine_llamacpp_layout(&g, &lay);
+    ck_assert_uint_eq(lay.n_swa_layers, 7);
+    g.swa_period = 3; /* 0 1 [2] 3 4 [5] 6 7: 6 windowed */
+    engine_llamacpp_layout(&g, &lay);
+    ck_assert_uint_eq(lay.n_swa_layers, 6);
+    ck_assert(!lay.default_pattern);
+    /* gemma3 without a window key: no windowed cache. */
+    g.window = 0;
+    g.n_swa_layers = 0;
+    engine_llamacpp_layout(&g, &lay);
+    ck_assert_uint_eq(lay.n_swa_layers, 0);
+    /* dense_first (laguna): global at il % 4 == 0: 0 [1 2 3] 4 [5 6 7] 8 -> 6 of 9 */
+    ck_assert_uint_eq(engine_swa_layer_count(9, 4, true), 6);
+    ck_assert_uint_eq(engine_swa_layer_count(9, 4, false), 7);
+    ck_assert_uint_eq(engine_swa_layer_count(9, 0, false), 9);
+    ck_assert_uint_eq(engine_swa_layer_count(9, 1, false), 0);
+    /* gemma2 without a window key: 4096 by default. */
+    snprintf(g.arch, sizeof g.arch, "gemma2");
+    g.swa_period = 0;
+    engine_llamacpp_layout(&g, &lay);
+    ck_assert_uint_eq(lay.window, 4096);
+    ck_assert_uint_eq(lay.n_swa_layers, 4);
+    /* swa_full: sliding layers hold the full stream. */
+    const model_shape *g2 = catalog_find("Gemma-2-2B");
+    p.ctx = 32768;
+    p.swa_full = true;
+    r = eval(g2, variant_as_built(g2), p);
+    ck_assert_uint_eq(r.cells_swa, 32768);
+    /* n_ubatch clamp: a 300-token context shrinks n_batch and so n_ubatch to 300. */
+    p.swa_full = false;
+    p.ctx = 300;
+    r = eval(g2, variant_as_built(g2), p);
+    ck_assert_uint_eq(r.n_ubatch, 300);
+    ck_assert_uint_eq(r.cells_swa, 512); /* pad256(min(512, 4096 + 300)) */
 }
 END_TEST
 
@@ -352,6 +497,8 @@ Suite *kvplan_suite(void)
     tcase_add_test(tc, llama_cpp_published_allocations);
     tcase_add_test(tc, engine_cell_rules);
     tcase_add_test(tc, llama_cpp_too_many_sequences);
+    tcase_add_test(tc, llama_cpp_refusals);
+    tcase_add_test(tc, llama_cpp_sliding_windows);
     tcase_add_test(tc, split_cache_types);
     tcase_add_test(tc, block_type_on_odd_row_is_an_error);
     tcase_add_test(tc, overflow_is_reported);

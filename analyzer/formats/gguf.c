@@ -22,6 +22,14 @@ static const struct {
     {30, 1, 2, TF_BF16, "BF16"},
 };
 
+const char *gguf_type_name(uint32_t ggml_type)
+{
+    for (size_t k = 0; k < sizeof ggml_types / sizeof ggml_types[0]; k++)
+        if (ggml_types[k].id == ggml_type)
+            return ggml_types[k].name;
+    return NULL;
+}
+
 static const uint32_t scalar_size[GGUF_TYPE_COUNT] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
 
 typedef struct {
@@ -398,6 +406,23 @@ qkv_status gguf_write(FILE *out, const gguf_out_kv *kv, size_t n_kv, const gguf_
         if (kv[i].type == GGUF_STRING) {
             ok = ok && put_str(out, kv[i].str);
             pos += 8 + (long)strlen(kv[i].str);
+        } else if (kv[i].type == GGUF_ARRAY) {
+            ok = ok && put(out, kv[i].arr_type, 4) && put(out, kv[i].arr_n, 8);
+            pos += 12;
+            for (uint64_t k = 0; ok && k < kv[i].arr_n; k++) {
+                if (kv[i].arr_type == GGUF_STRING) {
+                    ok = put_str(out, kv[i].arr_strs[k]);
+                    pos += 8 + (long)strlen(kv[i].arr_strs[k]);
+                } else {
+                    uint32_t x;
+                    if (kv[i].arr_type == GGUF_F32)
+                        memcpy(&x, &kv[i].arr_f32[k], 4);
+                    else
+                        memcpy(&x, &kv[i].arr_i32[k], 4);
+                    ok = put(out, x, 4);
+                    pos += 4;
+                }
+            }
         } else if (kv[i].type == GGUF_U32) {
             ok = ok && put(out, kv[i].u32, 4);
             pos += 4;
@@ -418,9 +443,10 @@ qkv_status gguf_write(FILE *out, const gguf_out_kv *kv, size_t n_kv, const gguf_
             elems *= ts[i].ne[d];
             pos += 8;
         }
-        ok = ok && put(out, half ? 1 : 0, 4) && put(out, off, 8);
+        const int f16 = half && ts[i].n_dims >= 2;
+        ok = ok && put(out, f16 ? 1 : 0, 4) && put(out, off, 8);
         pos += 12;
-        off += (elems * (half ? 2 : 4) + align - 1) / align * align;
+        off += (elems * (f16 ? 2 : 4) + align - 1) / align * align;
     }
     while (ok && pos % (long)align) {
         ok = fputc(0, out) != EOF;
@@ -430,8 +456,9 @@ qkv_status gguf_write(FILE *out, const gguf_out_kv *kv, size_t n_kv, const gguf_
         uint64_t elems = 1;
         for (uint32_t d = 0; d < ts[i].n_dims; d++)
             elems *= ts[i].ne[d];
+        const int f16 = half && ts[i].n_dims >= 2;
         for (uint64_t k = 0; ok && k < elems; k++) {
-            if (half) {
+            if (f16) {
                 ok = put(out, tf_f32_to_f16(ts[i].data[k]), 2);
             } else {
                 uint32_t x;
@@ -439,7 +466,7 @@ qkv_status gguf_write(FILE *out, const gguf_out_kv *kv, size_t n_kv, const gguf_
                 ok = put(out, x, 4);
             }
         }
-        uint64_t bytes = elems * (half ? 2 : 4);
+        uint64_t bytes = elems * (f16 ? 2 : 4);
         for (uint64_t k = bytes; ok && k % align; k++)
             ok = fputc(0, out) != EOF;
     }

@@ -73,17 +73,28 @@ bool gguf_get_str(const gguf_file *f, const char *key, char *buf, size_t n);
 
 const gguf_tensor *gguf_find(const gguf_file *f, const char *name);
 
+/* ggml's upper-case name of a tensor type ("F32", "Q8_0"), NULL if unknown. */
+const char *gguf_type_name(uint32_t ggml_type);
+
 /* Rows [row0, row0 + n) of a tensor viewed as (product of ne[1..], ne[0]). */
 qkv_status gguf_read_rows(gguf_file *f, const gguf_tensor *t, uint64_t row0, uint64_t n, float *out,
                           qkv_error *err);
 
-/* Writing: metadata of strings, u32 and f32, tensors as F32 or F16. */
+/* Writing: metadata of strings, u32, f32 and arrays of strings, f32 or i32;
+ * tensors as F32, or with half set, matrices as F16 while 1-D tensors (norm
+ * weights, biases) stay F32 as llama.cpp's converter keeps them (ggml's CPU
+ * backend cannot multiply an f32 activation by an f16 norm weight). */
 typedef struct {
     const char *key;
-    uint32_t type; /* GGUF_STRING, GGUF_U32 or GGUF_F32 */
+    uint32_t type; /* GGUF_STRING, GGUF_U32, GGUF_F32 or GGUF_ARRAY */
     const char *str;
     uint32_t u32;
     float f32;
+    uint32_t arr_type;            /* GGUF_ARRAY: GGUF_STRING, GGUF_F32 or GGUF_I32 */
+    uint64_t arr_n;               /* its element count */
+    const char *const *arr_strs;  /* (arr_n) */
+    const float *arr_f32;         /* (arr_n) */
+    const int32_t *arr_i32;       /* (arr_n) */
 } gguf_out_kv;
 
 typedef struct {

@@ -1,5 +1,7 @@
 #include "analyzer/formats/hfconfig.h"
 
+#include "analyzer/engine.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -8,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "analyzer/engine.h"
 
 typedef struct {
     const cJSON *text; /* text_config, or NULL */
@@ -158,6 +162,7 @@ qkv_status hfconfig_parse(const char *json, size_t len, const char *origin, mode
     const cJSON *mt = find(&c, "model_type");
     const char *type = (mt && cJSON_IsString(mt)) ? mt->valuestring : "";
     snprintf(m->name, sizeof m->name, "%s", *type ? type : "config");
+    snprintf(m->arch, sizeof m->arch, "%s", engine_llamacpp_arch_of_hf(type));
 
     const bool gpt2ish = in_list(type, plain_ffn);
     const bool gemma = strncmp(type, "gemma", 5) == 0;
@@ -263,6 +268,11 @@ qkv_status hfconfig_parse(const char *json, size_t len, const char *origin, mode
         goto out;
     if (found)
         use_window = b;
+    uint64_t pattern = 0;
+    if ((s = get_u64(&c, KEYS("sliding_window_pattern", "_sliding_window_pattern"), 1, UINT32_MAX,
+                     &pattern, &found)))
+        goto out;
+    m->swa_period = (uint32_t)pattern; /* llama.cpp's period: 0 when not given */
     if (types) {
         if ((s = count_layer_types(&c, types, m)))
             goto out;
@@ -277,11 +287,9 @@ qkv_status hfconfig_parse(const char *json, size_t len, const char *origin, mode
             m->window = window;
         }
     } else if (has_window && use_window) {
-        uint64_t pattern = 0, max_window_layers = 0;
+        uint64_t max_window_layers = 0;
         m->window = window;
-        if ((s = get_u64(&c, KEYS("sliding_window_pattern"), 1, MODEL_DIM_MAX, &pattern, &found)))
-            goto out;
-        if (found) {
+        if (pattern > 0) {
             /* every pattern-th layer is global (Gemma 3) */
             m->n_swa_layers = m->n_layers - m->n_layers / pattern;
         } else if (strcmp(type, "gemma2") == 0) {

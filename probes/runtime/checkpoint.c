@@ -1,11 +1,13 @@
 #include "probes/runtime/checkpoint.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "analyzer/engine.h"
 #include "analyzer/formats/hfconfig.h"
 #include "probes/runtime/llama2c.h"
 #include "probes/runtime/rt_io.h"
@@ -505,18 +507,50 @@ done:
     return s;
 }
 
+/* Token texts of a placeholder vocabulary of V entries, the minimal one
+ * llama.cpp's SPM loader accepts (src/llama-vocab.cpp:1928-2501: the model
+ * key and V distinct strings): <unk>, <s>, </s>, the 256 byte tokens
+ * <0x00>..<0xFF> when V >= 259, then tokN. The runtime holds no tokenizer, so
+ * ids keep their meaning and texts are placeholders. */
+static void vocab_token(uint64_t i, uint64_t V, char *buf, size_t n, int32_t *type)
+{
+    static const char *const special[] = {"<unk>", "<s>", "</s>"};
+    enum { NORMAL = 1, UNKNOWN = 2, CONTROL = 3, BYTE = 6 };
+    if (i < 3) {
+        snprintf(buf, n, "%s", special[i]);
+        *type = i == 0 ? UNKNOWN : CONTROL;
+    } else if (V >= 259 && i < 259) {
+        snprintf(buf, n, "<0x%02X>", (unsigned)(i - 3));
+        *type = BYTE;
+    } else {
+        snprintf(buf, n, "tok%llu", (unsigned long long)i);
+        *type = NORMAL;
+    }
+}
+
+#define VOCAB_TEXT_BYTES 24
+
 qkv_status ckpt_write_gguf(FILE *fp, const rt_model *m, int half, qkv_error *err)
 {
     qkv_status s = check_writable(m, err);
     if (s != QKV_OK)
         return s;
     const rt_config *g = &m->cfg;
+    const size_t V = (size_t)g->vocab;
     named *ts = calloc(3 + 9 * (size_t)g->n_layers, sizeof *ts);
     gguf_out_tensor *out = calloc(3 + 9 * (size_t)g->n_layers, sizeof *out);
-    if (!ts || !out) {
-        free(ts);
-        free(out);
-        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+    char *texts = calloc(V, VOCAB_TEXT_BYTES);          /* (V, VOCAB_TEXT_BYTES) */
+    const char **tokens = calloc(V, sizeof *tokens);     /* (V) into texts */
+    float *scores = calloc(V, sizeof *scores);           /* (V) */
+    int32_t *types = calloc(V, sizeof *types);           /* (V) */
+    if (!ts || !out || !texts || !tokens || !scores || !types) {
+        s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < V; i++) {
+        vocab_token(i, V, texts + i * VOCAB_TEXT_BYTES, VOCAB_TEXT_BYTES, &types[i]);
+        tokens[i] = texts + i * VOCAB_TEXT_BYTES;
+        scores[i] = -(float)i;
     }
     size_t n = tensors_of(m, true, ts, NULL);
     for (size_t i = 0; i < n; i++) {
@@ -526,25 +560,91 @@ qkv_status ckpt_write_gguf(FILE *fp, const rt_model *m, int half, qkv_error *err
         out[i].ne[0] = ts[i].cols;
         out[i].ne[1] = ts[i].rows;
     }
+#define KV_STR(k, v) {.key = (k), .type = GGUF_STRING, .str = (v)}
+#define KV_U32(k, v) {.key = (k), .type = GGUF_U32, .u32 = (uint32_t)(v)}
+#define KV_F32(k, v) {.key = (k), .type = GGUF_F32, .f32 = (v)}
+    /* general.file_type: llama_ftype ALL_F32 = 0, MOSTLY_F16 = 1 */
     const gguf_out_kv kv[] = {
-        {"general.architecture", GGUF_STRING, "llama", 0, 0},
-        {"general.name", GGUF_STRING, "qkvplan export", 0, 0},
-        {"llama.block_count", GGUF_U32, NULL, (uint32_t)g->n_layers, 0},
-        {"llama.embedding_length", GGUF_U32, NULL, (uint32_t)g->d_model, 0},
-        {"llama.feed_forward_length", GGUF_U32, NULL, (uint32_t)g->d_ff, 0},
-        {"llama.attention.head_count", GGUF_U32, NULL, (uint32_t)g->n_heads, 0},
-        {"llama.attention.head_count_kv", GGUF_U32, NULL, (uint32_t)g->n_kv_heads, 0},
-        {"llama.attention.key_length", GGUF_U32, NULL, (uint32_t)g->head_dim, 0},
-        {"llama.attention.value_length", GGUF_U32, NULL, (uint32_t)g->head_dim, 0},
-        {"llama.context_length", GGUF_U32, NULL, (uint32_t)g->max_seq, 0},
-        {"llama.rope.dimension_count", GGUF_U32, NULL, (uint32_t)g->head_dim, 0},
-        {"llama.rope.freq_base", GGUF_F32, NULL, 0, g->rope_theta},
-        {"llama.attention.layer_norm_rms_epsilon", GGUF_F32, NULL, 0, g->norm_eps},
+        KV_STR("general.architecture", "llama"),
+        KV_STR("general.name", "qkvplan export"),
+        KV_U32("general.file_type", half ? 1 : 0),
+        KV_U32("llama.block_count", g->n_layers),
+        KV_U32("llama.embedding_length", g->d_model),
+        KV_U32("llama.feed_forward_length", g->d_ff),
+        KV_U32("llama.attention.head_count", g->n_heads),
+        KV_U32("llama.attention.head_count_kv", g->n_kv_heads),
+        KV_U32("llama.attention.key_length", g->head_dim),
+        KV_U32("llama.attention.value_length", g->head_dim),
+        KV_U32("llama.context_length", g->max_seq),
+        KV_U32("llama.rope.dimension_count", g->head_dim),
+        KV_F32("llama.rope.freq_base", g->rope_theta),
+        KV_F32("llama.attention.layer_norm_rms_epsilon", g->norm_eps),
+        KV_U32("llama.vocab_size", V),
+        KV_STR("tokenizer.ggml.model", "llama"),
+        {.key = "tokenizer.ggml.tokens", .type = GGUF_ARRAY, .arr_type = GGUF_STRING,
+         .arr_n = V, .arr_strs = tokens},
+        {.key = "tokenizer.ggml.scores", .type = GGUF_ARRAY, .arr_type = GGUF_F32, .arr_n = V,
+         .arr_f32 = scores},
+        {.key = "tokenizer.ggml.token_type", .type = GGUF_ARRAY, .arr_type = GGUF_I32,
+         .arr_n = V, .arr_i32 = types},
+        KV_U32("tokenizer.ggml.bos_token_id", 1),
+        KV_U32("tokenizer.ggml.eos_token_id", 2),
     };
+#undef KV_STR
+#undef KV_U32
+#undef KV_F32
     s = gguf_write(fp, kv, sizeof kv / sizeof kv[0], out, n, half, err);
+done:
     free(ts);
     free(out);
+    free(texts);
+    free(tokens);
+    free(scores);
+    free(types);
     return s;
+}
+
+/* Sliding-window layers of a GGUF as llama.cpp's loader for arch sets them
+ * (analyzer/engine.h): a scalar ARCH.attention.sliding_window_pattern gives
+ * the period (an array is ignored, as llama.cpp's scalar reader does), else
+ * the architecture's default applies. An architecture llama.cpp does not
+ * window keeps the file's window on every layer, as the model declares it;
+ * the llama.cpp engine then plans it without one. */
+static void gguf_swa_layers(const gguf_file *g, const char *arch, model_shape *ms)
+{
+    char key[160];
+    uint64_t period = 0;
+    snprintf(key, sizeof key, "%s.attention.sliding_window_pattern", arch);
+    if (gguf_get_uint(g, key, &period) && period <= UINT32_MAX)
+        ms->swa_period = (uint32_t)period;
+    engine_layout lay;
+    engine_llamacpp_layout(ms, &lay);
+    if (lay.known_arch && lay.n_swa_layers > 0) {
+        ms->n_swa_layers = lay.n_swa_layers;
+        ms->window = lay.window;
+    } else if (ms->window > 0) {
+        ms->n_swa_layers = ms->n_layers;
+    }
+}
+
+/* The type of a GGUF's matrices as llama.cpp names it ("f32", "q8_0"), or
+ * "mixed"; 1-D tensors (norms, biases) are F32 in every llama.cpp file. */
+static void gguf_weight_type(const gguf_file *g, char *buf, size_t n)
+{
+    const char *name = NULL;
+    for (size_t i = 0; i < g->n_tensors; i++) {
+        if (g->tensors[i].n_dims < 2)
+            continue;
+        const char *t = gguf_type_name(g->tensors[i].ggml_type);
+        if (name && t && strcmp(name, t) != 0) {
+            snprintf(buf, n, "mixed");
+            return;
+        }
+        name = t ? t : name;
+    }
+    snprintf(buf, n, "%s", name ? name : "");
+    for (char *c = buf; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
 }
 
 qkv_status ckpt_plan_shape(const char *path, model_shape *ms, qkv_error *err)
@@ -600,8 +700,8 @@ qkv_status ckpt_plan_shape(const char *path, model_shape *ms, qkv_error *err)
             snprintf(key, sizeof key, "%s.rope.dimension_count", arch);
             gguf_get_uint(&g, key, &ms->rope_dim);
         }
-        if (ms->window > 0)
-            ms->n_swa_layers = ms->n_layers; /* per-layer patterns are not in the metadata */
+        snprintf(ms->arch, sizeof ms->arch, "%.*s", (int)sizeof ms->arch - 1, arch);
+        gguf_swa_layers(&g, arch, ms);
         const gguf_tensor *emb = gguf_find(&g, "token_embd.weight");
         ms->vocab = emb && emb->n_dims == 2 ? emb->ne[1] : 0;
         ms->tied_embeddings = gguf_find(&g, "output.weight") == NULL;
@@ -615,6 +715,7 @@ qkv_status ckpt_plan_shape(const char *path, model_shape *ms, qkv_error *err)
             ms->file_params += e;
             ms->file_weight_bytes += g.tensors[i].bytes;
         }
+        gguf_weight_type(&g, ms->file_weight_type, sizeof ms->file_weight_type);
         gguf_close(&g);
         if (ms->d_ff == 0)
             ms->d_ff = ms->moe_d_ff ? ms->moe_d_ff : 4 * ms->d_model;
@@ -659,6 +760,15 @@ qkv_status ckpt_plan_shape(const char *path, model_shape *ms, qkv_error *err)
                 e *= f.tensors[i].shape[d];
             ms->file_params += e;
             ms->file_weight_bytes += f.tensors[i].end - f.tensors[i].begin;
+            if (f.tensors[i].n_dims >= 2 && strcmp(ms->file_weight_type, "mixed") != 0) {
+                char t[sizeof ms->file_weight_type];
+                snprintf(t, sizeof t, "%s", f.tensors[i].dtype);
+                for (char *c = t; *c; c++)
+                    *c = (char)tolower((unsigned char)*c);
+                if (ms->file_weight_type[0] && strcmp(ms->file_weight_type, t) != 0)
+                    snprintf(t, sizeof t, "mixed");
+                memcpy(ms->file_weight_type, t, sizeof t);
+            }
         }
         st_close(&f);
     }

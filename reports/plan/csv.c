@@ -28,7 +28,7 @@ qkv_status report_csv_write(FILE *f, const report_input *in, qkv_error *err)
     fputs("model,label,share,kv_heads,as_built,cached_tensors,kv_bytes_per_token,ctx,seqs,"
           "ctx_per_seq,k_bytes,v_bytes,kv_bytes,kv_reduction,params,weight_bytes,scratch_bytes,"
           "total_bytes,device_bytes,reserve_bytes,fits,headroom_bytes,max_ctx,max_ctx_capped,"
-          "max_seqs,max_seqs_capped,paper_ppl_delta_pct\n",
+          "max_seqs,max_seqs_capped,paper_ppl_delta_pct,engine_refusal\n",
           f);
     for (size_t i = 0; i < in->n_plans; i++) {
         const kvplan_result *r = &in->plans[i];
@@ -44,7 +44,7 @@ qkv_status report_csv_write(FILE *f, const report_input *in, qkv_error *err)
             fprintf(f,
                     ",%s,%" PRIu64 ",%d,%d,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
                     ",%" PRIu64 ",%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                    ",%" PRIu64 ",%" PRIu64 ",%d,%" PRId64 ",%" PRIu64 ",%d,%" PRIu64 ",%d,%s\n",
+                    ",%" PRIu64 ",%" PRIu64 ",%d,%" PRId64 ",%" PRIu64 ",%d,%" PRIu64 ",%d,%s,",
                     w->v.mla ? "MLA" : variant_share_name(w->v.share), w->v.kv_heads,
                     w->v.as_built ? 1 : 0, w->cached_tensors, w->kv_bytes_per_token, r->params.ctx,
                     r->params.seqs, w->ctx_per_seq, w->k_bytes, w->v_bytes, w->kv_bytes, red,
@@ -52,6 +52,8 @@ qkv_status report_csv_write(FILE *f, const report_input *in, qkv_error *err)
                     r->params.device_bytes, r->params.reserve_bytes, w->fits ? 1 : 0,
                     w->headroom_bytes, w->max_ctx, w->max_ctx_capped ? 1 : 0, w->max_seqs,
                     w->max_seqs_capped ? 1 : 0, ppl);
+            csv_string(f, w->engine_refusal); /* "" when accepted */
+            fputc('\n', f);
         }
     }
     return QKV_OK;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analyzer/core/version.h"
 #include "analyzer/paper.h"
 #include "analyzer/dtype.h"
 #include "reports/fmt.h"
@@ -54,6 +55,7 @@ static cJSON *row_json(const kvplan_row *w)
     JSON_CHECK(cJSON_AddStringToObject(o, "share", w->v.mla ? "MLA" : variant_share_name(w->v.share)));
     JSON_CHECK(report_json_u64(o, "kv_heads", w->v.kv_heads));
     JSON_CHECK(cJSON_AddBoolToObject(o, "as_built", w->v.as_built));
+    JSON_CHECK(cJSON_AddBoolToObject(o, "what_if", !w->v.as_built)); /* needs retraining */
     JSON_CHECK(report_json_u64(o, "cached_tensors", (uint64_t)w->cached_tensors));
     JSON_CHECK(report_json_u64(o, "kv_bytes_per_token", w->kv_bytes_per_token));
     JSON_CHECK(report_json_u64(o, "cells_full", w->cells_full));
@@ -67,11 +69,20 @@ static cJSON *row_json(const kvplan_row *w)
     JSON_CHECK(report_json_u64(o, "weight_bytes", w->weight_bytes));
     JSON_CHECK(report_json_u64(o, "scratch_bytes", w->scratch_bytes));
     JSON_CHECK(report_json_u64(o, "total_bytes", w->total_bytes));
+    JSON_CHECK(report_json_u64(o, "n_ubatch", w->n_ubatch));
+    JSON_CHECK(report_json_u64(o, "sliding_window_layers", w->swa_layers));
+    JSON_CHECK(report_json_u64(o, "window", w->window));
     JSON_CHECK(cJSON_AddBoolToObject(o, "fits", w->fits));
+    if (w->engine_refusal[0])
+        JSON_CHECK(cJSON_AddStringToObject(o, "engine_refusal", w->engine_refusal));
+    else
+        JSON_CHECK(cJSON_AddNullToObject(o, "engine_refusal"));
     JSON_CHECK(report_json_i64(o, "headroom_bytes", w->headroom_bytes));
     JSON_CHECK(report_json_u64(o, "max_ctx", w->max_ctx));
     JSON_CHECK(cJSON_AddBoolToObject(o, "max_ctx_capped", w->max_ctx_capped));
+    JSON_CHECK(cJSON_AddStringToObject(o, "max_ctx_cap", kvplan_ctx_cap_name(w->max_ctx_cap)));
     JSON_CHECK(report_json_u64(o, "max_seqs", w->max_seqs));
+    JSON_CHECK(report_json_double(o, "max_concurrency", w->max_concurrency));
     JSON_CHECK(cJSON_AddBoolToObject(o, "max_seqs_capped", w->max_seqs_capped));
     if (w->has_paper)
         JSON_CHECK(report_json_double(o, "paper_ppl_delta_pct", w->paper_ppl_delta_pct));
@@ -91,10 +102,21 @@ static cJSON *plan_json(const kvplan_result *r)
     JSON_CHECK(o);
     JSON_CHECK(cJSON_AddStringToObject(o, "name", r->model.name));
     JSON_CHECK(cJSON_AddStringToObject(o, "source", r->model.source));
+    JSON_CHECK(cJSON_AddStringToObject(o, "arch", r->model.arch));
+    JSON_CHECK(cJSON_AddStringToObject(o, "weight_type", kvplan_weight_type_name(r)));
     JSON_CHECK(item = shape_json(&r->model));
     cJSON_AddItemToObject(o, "shape", item);
     report_verdict(r, verdict, sizeof verdict);
     JSON_CHECK(cJSON_AddStringToObject(o, "verdict", verdict));
+    JSON_CHECK(report_json_u64(o, "ctx", r->params.ctx));
+    JSON_CHECK(cJSON_AddStringToObject(o, "k_type", dtype_cache_get(r->params.type_k)->name));
+    JSON_CHECK(cJSON_AddStringToObject(o, "v_type", dtype_cache_get(r->params.type_v)->name));
+    char cmd[KVPLAN_COMMAND_BYTES];
+    kvplan_engine_command(r, cmd, sizeof cmd);
+    if (cmd[0])
+        JSON_CHECK(cJSON_AddStringToObject(o, "engine_command", cmd));
+    else
+        JSON_CHECK(cJSON_AddNullToObject(o, "engine_command"));
     JSON_CHECK(report_json_u64(o, "baseline_kv_bytes", r->baseline.kv_bytes));
     JSON_CHECK(report_json_u64(o, "fitting_variants", r->n_fit));
     JSON_CHECK(arr = cJSON_AddArrayToObject(o, "notes"));
@@ -117,6 +139,8 @@ qkv_status report_json_write(FILE *f, const report_input *in, qkv_error *err)
 {
     cJSON *root = cJSON_CreateObject(), *arr, *item;
     JSON_CHECK(root);
+    JSON_CHECK(cJSON_AddNumberToObject(root, "schema_version", QKVPLAN_SCHEMA_VERSION));
+    JSON_CHECK(cJSON_AddStringToObject(root, "qkvplan_version", QKVPLAN_VERSION));
     if (in->n_plans > 0) {
         const kvplan_params *p = &in->plans[0].params;
         JSON_CHECK(cJSON_AddStringToObject(root, "units", "bytes; sizes in the memory convention "
@@ -129,7 +153,7 @@ qkv_status report_json_write(FILE *f, const report_input *in, qkv_error *err)
         JSON_CHECK(report_json_u64(dev, "usable_bytes", p->device_bytes - p->reserve_bytes));
         JSON_CHECK(cJSON_AddStringToObject(root, "engine", kvplan_engine_name(p->engine)));
         JSON_CHECK(cJSON_AddBoolToObject(root, "kv_unified", p->kv_unified));
-        JSON_CHECK(cJSON_AddBoolToObject(root, "flash_attn", p->flash_attn));
+        JSON_CHECK(cJSON_AddStringToObject(root, "flash_attn", kvplan_fa_name(p->flash_attn)));
         JSON_CHECK(report_json_u64(root, "ctx", p->ctx));
         JSON_CHECK(report_json_u64(root, "seqs", p->seqs));
         JSON_CHECK(report_json_u64(root, "ubatch", p->ubatch));

@@ -28,13 +28,12 @@ static void write_plan(FILE *f, const report_input *in, size_t idx, const char *
     fprintf(f, "| usable | %" PRIu64 " bytes |\n", p->device_bytes - p->reserve_bytes);
     fprintf(f, "| context | %" PRIu64 " tokens x %" PRIu64 " sequence%s |\n", p->ctx, p->seqs,
             p->seqs == 1 ? "" : "s");
-    fprintf(f, "| engine | %s%s, ubatch %" PRIu64 ", flash attention %s |\n",
-            kvplan_engine_name(p->engine),
-            p->engine == ENGINE_LLAMACPP ? (p->kv_unified ? " (unified cache)" : " (cache per sequence)")
-                                         : "",
-            p->ubatch, p->flash_attn ? "on" : "off");
+    char engine[96];
+    kvplan_engine_describe(p, engine, sizeof engine);
+    fprintf(f, "| engine | %s, ubatch %" PRIu64 ", flash attention %s |\n", engine, p->ubatch,
+            kvplan_fa_name(p->flash_attn));
     fprintf(f, "| types | K %s, V %s, weights %s |\n\n", dtype_cache_get(p->type_k)->name,
-            dtype_cache_get(p->type_v)->name, dtype_weight_get(p->weight_type)->name);
+            dtype_cache_get(p->type_v)->name, kvplan_weight_type_name(r));
     report_verdict(r, verdict, sizeof verdict);
     fprintf(f, "**Verdict.** %s\n\n", verdict);
     fprintf(f, "| variant | as built | KV bytes/token | K bytes | V bytes | KV bytes | KV | vs "

@@ -65,10 +65,18 @@ void report_verdict(const kvplan_result *r, char *buf, size_t buf_bytes)
         const uint64_t mag = w->headroom_bytes < 0 ? (uint64_t)0 - (uint64_t)w->headroom_bytes
                                                    : (uint64_t)w->headroom_bytes;
         fmt_size(mag, c, sizeof c);
-        PUT("%s as built (%s) needs %s of %s usable: %s %s. ", r->model.name, w->label, a, b,
-            w->fits ? "fits with" : "does not fit, short by", c);
+        if (w->engine_refusal[0])
+            PUT("%s as built (%s) is refused by %s: %s. ", r->model.name, w->label,
+                kvplan_engine_name(r->params.engine), w->engine_refusal);
+        else
+            PUT("%s as built (%s) needs %s of %s usable: %s %s. ", r->model.name, w->label, a, b,
+                w->fits ? "fits with" : "does not fit, short by", c);
+        if (r->n_rows > 1)
+            PUT("What-ifs (the same shape retrained with other attention): %zu of %zu fit.",
+                r->n_fit - (w->fits ? 1 : 0), r->n_rows - 1);
+    } else {
+        PUT("%zu of %zu setups fit.", r->n_fit, r->n_rows);
     }
-    PUT("%zu of %zu setups fit.", r->n_fit, r->n_rows);
     if (r->best_row >= 0) {
         const kvplan_row *w = &r->rows[r->best_row];
         char red[32];
@@ -82,7 +90,7 @@ void report_verdict(const kvplan_result *r, char *buf, size_t buf_bytes)
                 w->label, red, w->paper_ppl_delta_pct);
         else
             PUT(" Smallest that fits: %s (%s QKV+MHA).", w->label, red);
-    } else if (r->n_rows > 0) {
+    } else if (r->n_rows > 1 || (r->n_rows == 1 && !r->rows[0].engine_refusal[0])) {
         size_t s = 0;
         for (size_t i = 1; i < r->n_rows; i++)
             if (r->rows[i].total_bytes < r->rows[s].total_bytes)

@@ -13,6 +13,7 @@
 #ifndef QKV_REPORT_H
 #define QKV_REPORT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "analyzer/kvplan.h"
@@ -22,6 +23,7 @@ typedef struct {
     const char *device_label;   /* how the user named the device: "8GB", "rpi5-8gb" */
     const kvplan_result *plans; /* one per model */
     size_t n_plans;
+    bool in_mib;                /* table: sizes in MiB with two decimals, as llama.cpp logs them */
 } report_input;
 
 typedef enum { REPORT_TABLE, REPORT_JSON, REPORT_CSV, REPORT_MD, REPORT_FORMAT_COUNT } report_format;
