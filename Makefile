@@ -18,7 +18,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(if $(WERROR),-Werror) $(CFLAGS) \
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -I. $(WARN) $(if $(WERROR),-Werror) $(CFLAGS) \
               $(PKG_CFLAGS) -MMD -MP
 LDLIBS_ALL := $(PKG_LIBS) -lm
 

@@ -1,4 +1,5 @@
 #include "hfconfig.h"
+#include "analyzer/infile.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -325,9 +326,10 @@ qkv_status hfconfig_load(const char *path, model_shape *out, qkv_error *err)
     } else {
         snprintf(file, sizeof file, "%s", path);
     }
-    FILE *f = fopen(file, "rb");
-    if (!f)
-        return qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': %s", file, strerror(errno));
+    FILE *f;
+    qkv_status os = infile_fopen(file, &f, err);
+    if (os != QKV_OK)
+        return os;
     char *buf = malloc(HFCONFIG_MAX_BYTES + 1);
     if (!buf) {
         fclose(f);

@@ -1,4 +1,5 @@
 #include "checkpoint.h"
+#include "analyzer/infile.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -18,9 +19,10 @@ static bool ends_with(const char *s, const char *suffix)
 
 static bool starts_with_magic(const char *path, const char *magic, size_t n)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = NULL;
     char buf[16];
-    bool yes = f && fread(buf, 1, n, f) == n && memcmp(buf, magic, n) == 0;
+    bool yes = infile_fopen(path, &f, NULL) == QKV_OK && fread(buf, 1, n, f) == n &&
+               memcmp(buf, magic, n) == 0;
     if (f)
         fclose(f);
     return yes;

@@ -1,4 +1,5 @@
 #include "safetensors.h"
+#include "analyzer/infile.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -181,9 +182,10 @@ static qkv_status add_path(st_file *f, const char *path, qkv_error *err)
 
 static qkv_status open_index(st_file *f, const char *index, qkv_error *err)
 {
-    FILE *fp = fopen(index, "rb");
-    if (!fp)
-        return qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': %s", index, strerror(errno));
+    FILE *fp;
+    qkv_status os = infile_fopen(index, &fp, err);
+    if (os != QKV_OK)
+        return os;
     char *buf = malloc(ST_HEADER_MAX + 1);
     size_t n = buf ? fread(buf, 1, ST_HEADER_MAX + 1, fp) : 0;
     fclose(fp);
