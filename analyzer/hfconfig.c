@@ -1,5 +1,6 @@
 #include "hfconfig.h"
 #include "analyzer/infile.h"
+#include "analyzer/safetext.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -159,6 +160,8 @@ qkv_status hfconfig_parse(const char *json, size_t len, const char *origin, mode
     const cJSON *mt = find(&c, "model_type");
     const char *type = (mt && cJSON_IsString(mt)) ? mt->valuestring : "";
     snprintf(m->name, sizeof m->name, "%s", *type ? type : "config");
+    safetext_clean(m->source, sizeof m->source); /* names are shown, never obeyed */
+    safetext_clean(m->name, sizeof m->name);
 
     const bool gpt2ish = in_list(type, plain_ffn);
     const bool gemma = strncmp(type, "gemma", 5) == 0;

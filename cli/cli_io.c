@@ -29,14 +29,6 @@ int cli_finish_stdout(int code)
 }
 
 
-bool same_path(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    if (stat(a, &sa) != 0 || stat(b, &sb) != 0 || S_ISDIR(sa.st_mode))
-        return false;
-    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 int cli_write_file(const char *path, cli_writer write, const void *ctx)
 {
     outfile of;

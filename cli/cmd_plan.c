@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "options.h"
 #include "units.h"
+#include "cli/pathguard.h"
 
 enum {
     O_MODEL = 1, O_DEVICE, O_RESERVE, O_CTX, O_SEQS, O_UBATCH, O_ENGINE, O_UNIFIED, O_FLASH,
@@ -478,26 +479,6 @@ int cmd_plan(int argc, char **argv)
         code = EXIT_USAGE;
         goto done;
     }
-    if (from_file) {
-        const char *outs[] = {st.output, st.xlsx};
-        for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
-            if (outs[i] && same_path(outs[i], st.model_arg)) {
-                cli_error("'%s' is the input file; refusing to overwrite it", outs[i]);
-                code = EXIT_USAGE;
-                goto done;
-            }
-        }
-        for (size_t i = 0; st.report && i < BUNDLE_FILES; i++) {
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s", st.report, report_bundle_files[i]);
-            if (same_path(path, st.model_arg)) {
-                cli_error("'%s' is the input file; refusing to overwrite it", path);
-                code = EXIT_USAGE;
-                goto done;
-            }
-        }
-    }
-
     for (size_t i = 0; i < n_models; i++) {
         char skipped[KVPLAN_NOTES_MAX][KVPLAN_NOTE_BYTES];
         size_t n_skipped;
@@ -529,6 +510,27 @@ int cmd_plan(int argc, char **argv)
         for (size_t k = 0; k < n_skipped && r->n_notes < KVPLAN_NOTES_MAX; k++)
             memcpy(r->notes[r->n_notes++], skipped[k], KVPLAN_NOTE_BYTES);
     }
+
+    /* Every file this run will write, against every file it read. */
+    report_input planned = {st.device_label, plans, n_plans};
+    cli_outputs outs = {0};
+    cli_outputs_add(&outs, "--output", "%s", st.output);
+    cli_outputs_add(&outs, "--xlsx", "%s", st.xlsx);
+    for (size_t i = 0; st.report && i < BUNDLE_FILES; i++)
+        cli_outputs_add(&outs, "--report", "%s/%s", st.report, report_bundle_files[i]);
+    for (size_t i = 0; i < n_plans; i++) {
+        for (int k = 0; k < PLOT_KINDS; k++) {
+            char base[160], plots[4200];
+            report_plot_name(&planned, i, k, base, sizeof base);
+            if (st.plot)
+                cli_outputs_add_figure(&outs, "--plot", st.plot, base);
+            snprintf(plots, sizeof plots, "%.4000s/plots", st.report ? st.report : "");
+            if (st.report)
+                cli_outputs_add_figure(&outs, "--report", plots, base);
+        }
+    }
+    if ((code = cli_outputs_check(&outs)) != EXIT_OK)
+        goto done;
 
     if (st.xlsx || st.plot || st.report) {
         for (size_t i = 0; i < n_plans; i++) {

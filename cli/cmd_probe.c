@@ -17,6 +17,8 @@
 #include "cli.h"
 #include "options.h"
 #include "units.h"
+#include "cli/pathguard.h"
+#include "analyzer/safetext.h"
 
 enum { P_TOKENS = 1, P_SAMPLE, P_SEED, P_LAYERS, P_WEIGHTS, P_FORMAT, P_OUTPUT, P_XLSX, P_PLOT, P_REPORT, P_HELP };
 
@@ -200,13 +202,6 @@ int cmd_probe(int argc, char **argv)
         cli_error("probe: give a model file (see 'qkvplan probe --help')");
         return EXIT_USAGE;
     }
-    const char *outs[] = {st.output, st.xlsx};
-    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
-        if (outs[i] && same_path(outs[i], model_path)) {
-            cli_error("'%s' is the model file; refusing to overwrite it", outs[i]);
-            return EXIT_USAGE;
-        }
-    }
     rt_model m;
     memset(&m, 0, sizeof m);
     qkv_error err;
@@ -219,6 +214,25 @@ int cmd_probe(int argc, char **argv)
         cli_error("%s", err.msg);
         ckpt_close(&ck);
         return err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
+    }
+    /* Every file this run will write, against every file it read. */
+    cli_outputs outs = {0};
+    cli_outputs_add(&outs, "--output", "%s", st.output);
+    cli_outputs_add(&outs, "--xlsx", "%s", st.xlsx);
+    static const char *const report_ext[] = {"json", "csv", "md", "xlsx"};
+    for (size_t i = 0; st.report && i < sizeof report_ext / sizeof report_ext[0]; i++)
+        cli_outputs_add(&outs, "--report", "%s/probe.%s", st.report, report_ext[i]);
+    for (int k = 0; k < PROBE_PLOT_KINDS; k++) {
+        if (st.plot)
+            cli_outputs_add_figure(&outs, "--plot", st.plot, report_probe_plot_kinds[k]);
+        if (st.report)
+            cli_outputs_add_figure(&outs, "--report", st.report, report_probe_plot_kinds[k]);
+    }
+    int guard = cli_outputs_check(&outs);
+    if (guard != EXIT_OK) {
+        rt_model_free(&m);
+        ckpt_close(&ck);
+        return guard;
     }
     const rt_config *mc = &ck.cfg;
     int code = EXIT_OK, n = 0;
@@ -261,7 +275,10 @@ int cmd_probe(int argc, char **argv)
         code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : st.weights ? EXIT_INPUT : EXIT_USAGE;
         goto done;
     }
-    probe_report_input in = {model_path, &r};
+    char label[4096]; /* the file name as reports show it: never obeyed */
+    snprintf(label, sizeof label, "%s", model_path);
+    safetext_clean(label, sizeof label);
+    probe_report_input in = {label, &r};
     if (st.report) {
         if ((code = cli_write_report_set(st.report, "probe", write_probe, &in)) != EXIT_OK)
             goto done;

@@ -1,5 +1,6 @@
 #include "checkpoint.h"
 #include "analyzer/infile.h"
+#include "analyzer/safetext.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -569,6 +570,8 @@ qkv_status ckpt_plan_shape(const char *path, model_shape *ms, qkv_error *err)
         if (!gguf_get_str(&g, "general.name", ms->name, sizeof ms->name))
             snprintf(ms->name, sizeof ms->name, "%s", arch);
         snprintf(ms->source, sizeof ms->source, "%s", path);
+        safetext_clean(ms->name, sizeof ms->name); /* names are shown, never obeyed */
+        safetext_clean(ms->source, sizeof ms->source);
         static const char *const need[] = {"block_count", "embedding_length", "attention.head_count"};
         uint64_t *dst[] = {&ms->n_layers, &ms->d_model, &ms->n_heads};
         for (int i = 0; i < 3; i++) {

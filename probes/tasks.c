@@ -1,5 +1,6 @@
 #include "tasks.h"
 #include "analyzer/infile.h"
+#include "analyzer/safetext.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ qkv_status task_parse(const char *spec, int len, task *t, qkv_error *err)
         const char *path = spec + 5;
         t->kind = TASK_TEXT;
         snprintf(t->name, sizeof t->name, "text:%.58s", path);
+        safetext_clean(t->name, sizeof t->name); /* a file name is shown, never obeyed */
         FILE *f;
         qkv_status os = infile_fopen(path, &f, err);
         if (os != QKV_OK)

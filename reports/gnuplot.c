@@ -14,6 +14,7 @@
 
 #include "../analyzer/dtype.h"
 #include "outfile.h"
+#include "reports/safename.h"
 
 const char *const report_plot_kinds[PLOT_KINDS] = {"kv_vs_ctx", "memory", "max_ctx"};
 
@@ -24,10 +25,7 @@ void report_plot_name(const report_input *in, size_t i, int k, char *buf, size_t
         return;
     }
     char model[MODEL_NAME_BYTES];
-    size_t n = 0;
-    for (const char *p = in->plans[i].model.name; *p && n + 1 < sizeof model; p++)
-        model[n++] = (*p == '/' || *p == ' ' || *p == '\\') ? '_' : *p;
-    model[n] = '\0';
+    report_safe_file_name(in->plans[i].model.name, model, sizeof model);
     snprintf(buf, buf_bytes, "%s-%s", model, report_plot_kinds[k]);
 }
 
@@ -158,8 +156,9 @@ static void byte_tics(FILE *f, uint64_t lo, uint64_t hi)
 static void kv_gp(FILE *f, const report_input *in, size_t i, const char *base)
 {
     const kvplan_result *r = &in->plans[i];
-    char sub[128];
+    char sub[128], name[MODEL_NAME_BYTES];
     subtitle(r, sub, sizeof sub);
+    report_gp_text(r->model.name, name, sizeof name);
     common_header(f, base, "KV cache per variant over context");
     const uint64_t usable = r->params.device_bytes - r->params.reserve_bytes;
     uint64_t lo = UINT64_MAX, hi = usable;
@@ -181,7 +180,7 @@ static void kv_gp(FILE *f, const report_input *in, size_t i, const char *base)
             "set logscale x 2\n"
             "set logscale y 2\n"
             "set format x \"2^{%%L}\"\n",
-            usable, r->params.ctx, r->model.name, sub);
+            usable, r->params.ctx, name, sub);
     byte_tics(f, lo, hi);
     fprintf(f,
             "set key outside right top noenhanced\n"
@@ -217,8 +216,9 @@ static void mem_dat(FILE *f, const report_input *in, size_t i, const char *base)
 static void mem_gp(FILE *f, const report_input *in, size_t i, const char *base)
 {
     const kvplan_result *r = &in->plans[i];
-    char sub[128];
+    char sub[128], name[MODEL_NAME_BYTES];
     subtitle(r, sub, sizeof sub);
+    report_gp_text(r->model.name, name, sizeof name);
     common_header(f, base, "memory breakdown per variant");
     fprintf(f,
             "device = %" PRIu64 ".0  # bytes\n"
@@ -232,7 +232,7 @@ static void mem_gp(FILE *f, const report_input *in, size_t i, const char *base)
             "set xrange [-0.6:%zu.6]\n"
             "set yrange [0:*]\n"
             "set key outside right top\n",
-            r->params.device_bytes, r->model.name, r->params.ctx, sub, r->n_rows - 1);
+            r->params.device_bytes, name, r->params.ctx, sub, r->n_rows - 1);
     char plot[768];
     snprintf(plot, sizeof plot,
              "plot \"%s.dat\" using ($2/2**30):xtic(1) title \"weights\" lc rgb \"#4C72B0\", "
@@ -258,8 +258,10 @@ static void ctx_dat(FILE *f, const report_input *in, size_t i, const char *base)
 static void ctx_gp(FILE *f, const report_input *in, size_t i, const char *base)
 {
     const kvplan_result *r = &in->plans[i];
-    char sub[128];
+    char sub[128], name[MODEL_NAME_BYTES], device[128];
     subtitle(r, sub, sizeof sub);
+    report_gp_text(r->model.name, name, sizeof name);
+    report_gp_text(in->device_label, device, sizeof device);
     common_header(f, base, "longest context that fits per variant");
     fprintf(f,
             "ctx = %" PRIu64 "  # requested context\n"
@@ -273,7 +275,7 @@ static void ctx_gp(FILE *f, const report_input *in, size_t i, const char *base)
             "set xrange [-0.6:%zu.6]\n"
             "set yrange [256:*]\n"
             "set key outside right top\n",
-            r->params.ctx, r->model.name, in->device_label, sub, r->n_rows - 1);
+            r->params.ctx, name, device, sub, r->n_rows - 1);
     char plot[512];
     snprintf(plot, sizeof plot,
              "plot \"%s.dat\" using 0:($2 > 0 ? $2 : NaN):xtic(1) with boxes lc rgb \"#4C72B0\" "
