@@ -16,6 +16,8 @@
 #include "cli.h"
 #include "options.h"
 #include "units.h"
+#include "cli/pathguard.h"
+#include "reports/safename.h"
 
 enum {
     S_TASKS = 1, S_VARIANTS, S_SEEDS, S_STEPS, S_DMODEL, S_LAYERS, S_HEADS, S_SEQLEN, S_BATCH,
@@ -147,6 +149,26 @@ static qkv_status write_model(FILE *f, const void *ctx, qkv_error *err)
     return rt_model_write(f, ctx, err);
 }
 
+/* dir/TASK-VARIANT.qkvm, the name made of safe characters. */
+static void model_file_path(const char *dir, const char *task_name, const char *label, char *path,
+                            size_t path_bytes)
+{
+    char name[192], safe[192];
+    size_t n = 0;
+    const char *parts[2] = {task_name, label};
+    for (int k = 0; k < 2; k++) {
+        for (const char *p = parts[k]; *p && n + 8 < sizeof name; p++)
+            name[n++] = (*p == '/' || *p == ':' || *p == ' ' || *p == '(' || *p == ')' || *p == '.')
+                            ? '_'
+                            : *p;
+        if (k == 0)
+            name[n++] = '-';
+    }
+    name[n] = '\0';
+    report_safe_file_name(name, safe, sizeof safe);
+    snprintf(path, path_bytes, "%.3800s/%.190s.qkvm", dir, safe);
+}
+
 static int save_models(const char *dir, const study_result *r)
 {
     qkv_error err;
@@ -156,20 +178,8 @@ static int save_models(const char *dir, const study_result *r)
     }
     for (int ti = 0; ti < r->n_tasks; ti++)
         for (int vi = 0; vi < r->n_vars; vi++) {
-            char name[192], path[4096];
-            size_t n = 0;
-            const char *parts[2] = {r->tasks[ti].name, r->vars[vi].label};
-            for (int k = 0; k < 2; k++) {
-                for (const char *p = parts[k]; *p && n + 8 < sizeof name; p++)
-                    name[n++] = (*p == '/' || *p == ':' || *p == ' ' || *p == '(' || *p == ')' ||
-                                 *p == '.')
-                                    ? '_'
-                                    : *p;
-                if (k == 0)
-                    name[n++] = '-';
-            }
-            name[n] = '\0';
-            snprintf(path, sizeof path, "%.3800s/%.190s.qkvm", dir, name);
+            char path[4096];
+            model_file_path(dir, r->tasks[ti].name, r->vars[vi].label, path, sizeof path);
             int code = cli_write_file(path, write_model, &r->cells[ti * r->n_vars + vi].model);
             if (code != EXIT_OK)
                 return code;
@@ -233,6 +243,30 @@ int cmd_study(int argc, char **argv)
             goto done;
         }
     }
+    /* Every file this run will write, against every file it read, before
+     * the minutes of training. */
+    cli_outputs outs = {0};
+    cli_outputs_add(&outs, "--output", "%s", st.output);
+    cli_outputs_add(&outs, "--xlsx", "%s", st.xlsx);
+    if (st.report) {
+        static const char *const ext[] = {"json", "csv", "md", "xlsx"};
+        for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
+            cli_outputs_add(&outs, "--report", "%s/study.%s", st.report, ext[i]);
+        char dir[4200], path[4096], base[96];
+        snprintf(dir, sizeof dir, "%.4000s/models", st.report);
+        for (size_t ti = 0; ti < nt; ti++)
+            for (size_t vi = 0; vi < nv; vi++) {
+                model_file_path(dir, tasks[ti].name, vars[vi].label, path, sizeof path);
+                cli_outputs_add(&outs, "--report", "%s", path);
+            }
+        snprintf(dir, sizeof dir, "%.4000s/plots", st.report);
+        for (size_t ti = 0; ti < nt; ti++) {
+            report_study_plot_base(tasks[ti].name, base, sizeof base);
+            cli_outputs_add_figure(&outs, "--report", dir, base);
+        }
+    }
+    if ((code = cli_outputs_check(&outs)) != EXIT_OK)
+        goto done;
     study_settings s = study_settings_default();
     s.d_model = (int)st.d_model;
     s.layers = (int)st.layers;
