@@ -20,6 +20,7 @@
 #include "options.h"
 #include "units.h"
 #include "cli/pathguard.h"
+#include "cli/stderr_capture.h"
 
 enum {
     O_MODEL = 1, O_DEVICE, O_RESERVE, O_CTX, O_SEQS, O_UBATCH, O_ENGINE, O_UNIFIED, O_FLASH,
@@ -546,7 +547,7 @@ int cmd_plan(int argc, char **argv)
     report_input in = {st.device_label, plans, n_plans};
     if ((code = cli_write_report(st.output, st.format, write_plan, &in)) != EXIT_OK)
         goto done;
-    if (st.xlsx && report_xlsx_write(st.xlsx, &in, &err) != QKV_OK) {
+    if (st.xlsx && cli_xlsx_write(st.xlsx, &in, &err) != QKV_OK) {
         cli_error("%s", err.msg);
         code = EXIT_FAIL;
         goto done;
@@ -560,7 +561,7 @@ int cmd_plan(int argc, char **argv)
             goto done;
     }
     if (st.report &&
-        (code = cli_plot_status(report_bundle_write(st.report, &in, &err), &err,
+        (code = cli_plot_status(cli_bundle_write(st.report, &in, &err), &err,
                                 "report written without plots", &plots_missing)) != EXIT_OK)
         goto done;
     if (plots_missing)

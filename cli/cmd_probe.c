@@ -18,6 +18,7 @@
 #include "options.h"
 #include "units.h"
 #include "cli/pathguard.h"
+#include "cli/stderr_capture.h"
 #include "analyzer/safetext.h"
 
 enum { P_TOKENS = 1, P_SAMPLE, P_SEED, P_LAYERS, P_WEIGHTS, P_FORMAT, P_OUTPUT, P_XLSX, P_PLOT, P_REPORT, P_HELP };
@@ -284,13 +285,13 @@ int cmd_probe(int argc, char **argv)
             goto done;
         char path[4096];
         snprintf(path, sizeof path, "%s/probe.xlsx", st.report);
-        if (report_xlsx_probe_write(path, &in, &err) != QKV_OK) {
+        if (cli_xlsx_probe_write(path, &in, &err) != QKV_OK) {
             cli_error("%s", err.msg);
             code = EXIT_FAIL;
             goto done;
         }
     }
-    if (st.xlsx && report_xlsx_probe_write(st.xlsx, &in, &err) != QKV_OK) {
+    if (st.xlsx && cli_xlsx_probe_write(st.xlsx, &in, &err) != QKV_OK) {
         cli_error("%s", err.msg);
         code = EXIT_FAIL;
         goto done;

@@ -17,6 +17,7 @@
 #include "options.h"
 #include "units.h"
 #include "cli/pathguard.h"
+#include "cli/stderr_capture.h"
 #include "reports/safename.h"
 
 enum {
@@ -295,7 +296,7 @@ int cmd_study(int argc, char **argv)
         if ((code = cli_write_report_set(st.report, "study", write_study, &r)) != EXIT_OK)
             goto done;
         snprintf(path, sizeof path, "%s/study.xlsx", st.report);
-        if (report_xlsx_study_write(path, &r, &err) != QKV_OK) {
+        if (cli_xlsx_study_write(path, &r, &err) != QKV_OK) {
             cli_error("%s", err.msg);
             code = EXIT_FAIL;
             goto done;
@@ -313,7 +314,7 @@ int cmd_study(int argc, char **argv)
         if (plots_missing)
             code = EXIT_PLOTS;
     }
-    if (st.xlsx && report_xlsx_study_write(st.xlsx, &r, &err) != QKV_OK) {
+    if (st.xlsx && cli_xlsx_study_write(st.xlsx, &r, &err) != QKV_OK) {
         cli_error("%s", err.msg);
         code = EXIT_FAIL;
         goto done;
