@@ -1,6 +1,7 @@
 #include "hfconfig.h"
 #include "analyzer/infile.h"
 #include "analyzer/safetext.h"
+#include "analyzer/json_strict.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -139,12 +140,23 @@ qkv_status hfconfig_parse(const char *json, size_t len, const char *origin, mode
 {
     qkv_status s = QKV_OK;
     bool found, b;
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    if (!root) {
-        const char *at = cJSON_GetErrorPtr();
-        long off = (at && at >= json && at <= json + len) ? (long)(at - json) : -1;
-        return qkv_error_set(err, QKV_ERR_PARSE, "%s: not valid JSON (error near byte %ld)", origin,
-                             off);
+    cJSON *root;
+    json_strict_error why;
+    switch (json_strict_parse(json, len, &root, &why)) {
+    case JSON_OK: break;
+    case JSON_NOMEM: return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory parsing '%s'", origin);
+    case JSON_SYNTAX:
+        return qkv_error_set(err, QKV_ERR_PARSE, "%s: not valid JSON (error near byte %zu)", origin,
+                             why.offset);
+    case JSON_TRAILING:
+        return qkv_error_set(err, QKV_ERR_PARSE,
+                             "%s: not valid JSON: text follows the object at byte %zu", origin,
+                             why.offset);
+    case JSON_DUPLICATE:
+        return qkv_error_set(err, QKV_ERR_PARSE,
+                             "%s: key '%.100s' appears twice in one object (Hugging Face would read "
+                             "the last; qkvplan refuses to guess)",
+                             origin, why.key);
     }
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);

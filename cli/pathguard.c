@@ -69,7 +69,7 @@ int cli_outputs_check(cli_outputs *o)
         if (!input)
             continue;
         if (strcmp(input, o->paths[i]) == 0)
-            cli_error("%s: '%s' is an input file of this run; refusing to overwrite it (nothing "
+            cli_error("%s: '%s' is the input file; refusing to overwrite it (nothing "
                       "was written)",
                       o->options[i], o->paths[i]);
         else
