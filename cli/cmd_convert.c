@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../probes/checkpoint.h"
 #include "../reports/bundle.h"
@@ -107,6 +109,8 @@ int cmd_convert(int argc, char **argv)
         rt_model_free(&m);
         return code;
     }
+    struct stat out_st;
+    const bool out_existed = stat(pos[1], &out_st) == 0; /* else a failure removes what it made */
     outfile a, b;
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
@@ -152,6 +156,8 @@ int cmd_convert(int argc, char **argv)
 done:
     outfile_abort(&a);
     outfile_abort(&b);
+    if (code != EXIT_OK && to_st && !out_existed)
+        rmdir(pos[1]); /* empty after the aborts: leave nothing behind */
     rt_model_free(&m);
     return code;
 }

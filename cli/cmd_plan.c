@@ -21,6 +21,7 @@
 #include "units.h"
 #include "cli/pathguard.h"
 #include "cli/stderr_capture.h"
+#include "cli/lists.h"
 
 enum {
     O_MODEL = 1, O_DEVICE, O_RESERVE, O_CTX, O_SEQS, O_UBATCH, O_ENGINE, O_UNIFIED, O_FLASH,
@@ -237,15 +238,6 @@ static void print_help(FILE *f)
                "drawn (gnuplot missing or failing) though everything else was written.\n");
 }
 
-/* Split a comma-separated list in place; returns the count (at most max). */
-static size_t split(char *s, char **items, size_t max)
-{
-    size_t n = 0;
-    for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ","))
-        items[n++] = tok;
-    return n;
-}
-
 /* Variants to plan for model m. Returns the count, or -1 after an error.
  * For a single model a head sharing that does not fit the model is an error;
  * for the whole catalog it is skipped with a note. */
@@ -267,8 +259,10 @@ static long build_variants(const plan_state *st, const model_shape *m, variant *
     char buf[512], *items[VARIANT_MAX];
 
     if (st->share_list) {
-        snprintf(buf, sizeof buf, "%s", st->share_list);
-        size_t n = split(buf, items, VARIANT_MAX);
+        long listed = cli_split_list("share", st->share_list, buf, sizeof buf, items, VARIANT_MAX);
+        if (listed < 0)
+            return -1;
+        size_t n = (size_t)listed;
         for (size_t i = 0; i < n; i++) {
             variant_share s;
             if (variant_share_parse(items[i], &s) != QKV_OK) {
@@ -292,8 +286,10 @@ static long build_variants(const plan_state *st, const model_shape *m, variant *
             shares[n_share++] = (variant_share)s;
     }
     if (st->kv_heads_list) {
-        snprintf(buf, sizeof buf, "%s", st->kv_heads_list);
-        size_t n = split(buf, items, VARIANT_MAX);
+        long listed = cli_split_list("kv-heads", st->kv_heads_list, buf, sizeof buf, items, VARIANT_MAX);
+        if (listed < 0)
+            return -1;
+        size_t n = (size_t)listed;
         for (size_t i = 0; i < n; i++) {
             qkv_error e;
             uint64_t kv;
@@ -484,8 +480,14 @@ int cmd_plan(int argc, char **argv)
         char skipped[KVPLAN_NOTES_MAX][KVPLAN_NOTE_BYTES];
         size_t n_skipped;
         if (model_validate(&models[i], &err) != QKV_OK) {
-            cli_error("%s", err.msg);
-            code = from_file ? EXIT_INPUT : EXIT_USAGE;
+            /* A file's own shape was validated as it was read: what fails
+             * now is the command line's overrides, so say which. */
+            const char *with = strstr(models[i].source, " with --");
+            if (with)
+                cli_error("%s: %s", with + 6, err.msg);
+            else
+                cli_error("%s", err.msg);
+            code = from_file && !with ? EXIT_INPUT : EXIT_USAGE;
             goto done;
         }
         long n = build_variants(&st, &models[i], vs, all, skipped, &n_skipped);
@@ -503,8 +505,17 @@ int cmd_plan(int argc, char **argv)
                 /* the whole catalog: a model none of the variants fit is left out */
                 continue;
             }
-            cli_error("%s", err.msg);
-            code = from_file ? EXIT_INPUT : EXIT_USAGE;
+            /* The model is valid; what cannot be planned is the request,
+             * except weights too large to count, which are the model's. */
+            const bool weights = strstr(err.msg, "weight bytes") != NULL;
+            if (err.code == QKV_ERR_OVERFLOW && !weights)
+                cli_error("--ctx %" PRIu64 " with --seqs %" PRIu64 ": %s", st.p.ctx, st.p.seqs,
+                          err.msg);
+            else
+                cli_error("%s", err.msg);
+            code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL
+                   : weights && from_file    ? EXIT_INPUT
+                                             : EXIT_USAGE;
             goto done;
         }
         kvplan_result *r = &plans[n_plans++];

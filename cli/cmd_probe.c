@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../probes/checkpoint.h"
 #include "../probes/probe.h"
@@ -165,6 +166,31 @@ bad:
     return -1;
 }
 
+/* On a terminal, long runs say where they are (stderr, one rewritten line). */
+static void sample_progress(void *user, int done, int total)
+{
+    (void)user;
+    fprintf(stderr, "\r\033[Ksampling tokens: %d/%d", done, total);
+    fflush(stderr);
+}
+
+static void stage_progress(const char *what, int tokens)
+{
+    if (isatty(STDERR_FILENO) == 1) {
+        if (tokens > 0)
+            fprintf(stderr, "\r\033[K%s %d tokens...", what, tokens);
+        else
+            fprintf(stderr, "\r\033[K%s...", what);
+        fflush(stderr);
+    }
+}
+
+static void progress_done(void)
+{
+    if (isatty(STDERR_FILENO) == 1)
+        fputs("\r\033[K", stderr);
+}
+
 static qkv_status write_probe(FILE *f, report_format fmt, const void *in, qkv_error *err)
 {
     return report_probe_write(f, fmt, in, err);
@@ -235,6 +261,10 @@ int cmd_probe(int argc, char **argv)
         ckpt_close(&ck);
         return guard;
     }
+    /* Folders this run creates are removed again if it fails. */
+    struct stat dir_st;
+    const bool report_existed = st.report && stat(st.report, &dir_st) == 0;
+    const bool plot_existed = st.plot && stat(st.plot, &dir_st) == 0;
     const rt_config *mc = &ck.cfg;
     int code = EXIT_OK, n = 0;
     int *tokens = malloc(PROBE_TOKENS_MAX * sizeof *tokens);
@@ -257,9 +287,19 @@ int cmd_probe(int argc, char **argv)
             code = EXIT_USAGE;
             goto done;
         }
+    } else if (!mc->causal) {
+        cli_error("probe: '%s' is a bidirectional model, which cannot sample its own tokens; give "
+                  "them with --tokens (or probe the weights with --weights)",
+                  model_path);
+        code = EXIT_USAGE;
+        goto done;
     } else {
         n = (int)st.sample;
-        if (probe_sample(&m, n, st.seed, tokens, &err) != QKV_OK) {
+        const bool tty = isatty(STDERR_FILENO) == 1;
+        if (probe_sample_progress(&m, n, st.seed, tokens, tty ? sample_progress : NULL, NULL,
+                                  &err) != QKV_OK) {
+            if (tty)
+                fputs("\r\033[K", stderr);
             cli_error("%s", err.msg);
             code = EXIT_FAIL;
             goto done;
@@ -269,9 +309,12 @@ int cmd_probe(int argc, char **argv)
         code = EXIT_USAGE;
         goto done;
     }
-    if (st.weights ? probe_weights(&ck, st.layers ? mask : NULL, &r, &err) != QKV_OK
-                   : probe_run(&m, tokens, n, st.layers ? mask : NULL, st.plot || st.report, &r, &err) !=
-                         QKV_OK) {
+    stage_progress(st.weights ? "probing weights" : "probing", st.weights ? 0 : n);
+    qkv_status run_s = st.weights ? probe_weights(&ck, st.layers ? mask : NULL, &r, &err)
+                                  : probe_run(&m, tokens, n, st.layers ? mask : NULL,
+                                              st.plot || st.report, &r, &err);
+    progress_done();
+    if (run_s != QKV_OK) {
         cli_error("probe: %s", err.msg);
         code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : st.weights ? EXIT_INPUT : EXIT_USAGE;
         goto done;
@@ -311,6 +354,12 @@ int cmd_probe(int argc, char **argv)
     if (code == EXIT_OK && plots_missing)
         code = EXIT_PLOTS;
 done:
+    if (code != EXIT_OK && code != EXIT_PLOTS) {
+        if (st.report && !report_existed)
+            rmdir(st.report); /* only when empty: files written stay */
+        if (st.plot && !plot_existed)
+            rmdir(st.plot);
+    }
     probe_result_free(&r);
     free(tokens);
     free(mask);

@@ -18,6 +18,7 @@
 #include "units.h"
 #include "cli/pathguard.h"
 #include "cli/stderr_capture.h"
+#include "cli/lists.h"
 #include "reports/safename.h"
 
 enum {
@@ -89,9 +90,11 @@ static int on_option(void *vs, int id, const char *name, const char *value)
         char *end;
         errno = 0;
         double v = strtod(value, &end);
-        const double top = id == S_LR ? 1.0 : 1000.0;
-        if (errno || *end || !isfinite(v) || v <= 0 || v > top) {
-            cli_error("--%s '%s': must be a number in (0, %g]", name, value, top);
+        /* Training runs in float32: the bottom keeps the value a normal
+         * float (1e-320 would round to 0), and says so. */
+        const double top = id == S_LR ? 1.0 : 1000.0, bottom = 1e-12;
+        if (end == value || *end || !isfinite(v) || v > top || v < bottom) {
+            cli_error("--%s '%s': must be a number from %g to %g", name, value, bottom, top);
             return -1;
         }
         *(id == S_LR ? &st->lr : &st->pos2d) = v;
@@ -113,14 +116,6 @@ static int on_option(void *vs, int id, const char *name, const char *value)
         return -1;
     }
     return 0;
-}
-
-static size_t split(char *s, char **items, size_t max)
-{
-    size_t n = 0;
-    for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ","))
-        items[n++] = tok;
-    return n;
 }
 
 typedef struct {
@@ -216,9 +211,11 @@ int cmd_study(int argc, char **argv)
         return EXIT_USAGE;
     }
     char tbuf[1024], vbuf[1024], *titems[LIST_MAX], *vitems[LIST_MAX];
-    snprintf(tbuf, sizeof tbuf, "%s", st.tasks);
-    snprintf(vbuf, sizeof vbuf, "%s", st.variants);
-    size_t nt = split(tbuf, titems, LIST_MAX), nv = split(vbuf, vitems, LIST_MAX);
+    long lt = cli_split_list("tasks", st.tasks, tbuf, sizeof tbuf, titems, LIST_MAX);
+    long lv = lt < 0 ? -1 : cli_split_list("variants", st.variants, vbuf, sizeof vbuf, vitems, LIST_MAX);
+    if (lt < 0 || lv < 0)
+        return EXIT_USAGE;
+    size_t nt = (size_t)lt, nv = (size_t)lv;
     if (nt == 0 || nv == 0) {
         cli_error("--tasks and --variants need at least one entry each");
         return EXIT_USAGE;
