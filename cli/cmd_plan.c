@@ -505,17 +505,21 @@ int cmd_plan(int argc, char **argv)
                 /* the whole catalog: a model none of the variants fit is left out */
                 continue;
             }
-            /* The model is valid; what cannot be planned is the request,
-             * except weights too large to count, which are the model's. */
-            const bool weights = strstr(err.msg, "weight bytes") != NULL;
-            if (err.code == QKV_ERR_OVERFLOW && !weights)
+            /* Sizes that grow with the context and sequences overflow
+             * because of the request: say so and name the options. Sizes
+             * of the model alone (parameters, weights) are the file's. */
+            const bool request = err.code == QKV_ERR_OVERFLOW &&
+                                 (strstr(err.msg, "cell count") || strstr(err.msg, "KV cache size") ||
+                                  strstr(err.msg, "scratch size") || strstr(err.msg, "total memory"));
+            const bool model_size = err.code == QKV_ERR_OVERFLOW && !request;
+            if (request)
                 cli_error("--ctx %" PRIu64 " with --seqs %" PRIu64 ": %s", st.p.ctx, st.p.seqs,
                           err.msg);
             else
                 cli_error("%s", err.msg);
-            code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL
-                   : weights && from_file    ? EXIT_INPUT
-                                             : EXIT_USAGE;
+            code = err.code == QKV_ERR_NOMEM   ? EXIT_FAIL
+                   : model_size && from_file   ? EXIT_INPUT
+                                               : EXIT_USAGE;
             goto done;
         }
         kvplan_result *r = &plans[n_plans++];
