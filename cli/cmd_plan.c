@@ -234,7 +234,8 @@ static void print_help(FILE *f)
     cli_print_options(f, plan_options);
     fprintf(f, "\nSizes: 8GB and 8GiB both mean 8 x 2^30 bytes; output states exact bytes.\n"
                "Exit codes: 0 plan written (also when nothing fits); 1 output could not be\n"
-               "written; 2 bad command line; 3 unreadable or invalid input file; 4 plots not\n"
+               "written; 2 bad command line (also an output that would replace an input);\n"
+               "3 unreadable or invalid input file (also a FIFO or device); 4 plots not\n"
                "drawn (gnuplot missing or failing) though everything else was written.\n");
 }
 
