@@ -260,7 +260,8 @@ static long build_variants(const plan_state *st, const model_shape *m, variant *
     char buf[512], *items[VARIANT_MAX];
 
     if (st->share_list) {
-        long listed = cli_split_list("share", st->share_list, buf, sizeof buf, items, VARIANT_MAX);
+        long listed =
+            cli_split_list("share", st->share_list, buf, sizeof buf, items, VARIANT_MAX);
         if (listed < 0)
             return -1;
         size_t n = (size_t)listed;
@@ -287,7 +288,8 @@ static long build_variants(const plan_state *st, const model_shape *m, variant *
             shares[n_share++] = (variant_share)s;
     }
     if (st->kv_heads_list) {
-        long listed = cli_split_list("kv-heads", st->kv_heads_list, buf, sizeof buf, items, VARIANT_MAX);
+        long listed =
+            cli_split_list("kv-heads", st->kv_heads_list, buf, sizeof buf, items, VARIANT_MAX);
         if (listed < 0)
             return -1;
         size_t n = (size_t)listed;

@@ -212,7 +212,8 @@ int cmd_study(int argc, char **argv)
     }
     char tbuf[1024], vbuf[1024], *titems[LIST_MAX], *vitems[LIST_MAX];
     long lt = cli_split_list("tasks", st.tasks, tbuf, sizeof tbuf, titems, LIST_MAX);
-    long lv = lt < 0 ? -1 : cli_split_list("variants", st.variants, vbuf, sizeof vbuf, vitems, LIST_MAX);
+    long lv =
+        lt < 0 ? -1 : cli_split_list("variants", st.variants, vbuf, sizeof vbuf, vitems, LIST_MAX);
     if (lt < 0 || lv < 0)
         return EXIT_USAGE;
     size_t nt = (size_t)lt, nv = (size_t)lv;

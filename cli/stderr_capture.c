@@ -50,7 +50,8 @@ void cli_release_stderr(cli_stderr_capture *c, qkv_error *err)
     line[strcspn(line, "\r\n")] = '\0';
     size_t used = err ? strlen(err->msg) : 0;
     if (err && line[0] && !strstr(err->msg, line) && used + 4 < sizeof err->msg)
-        snprintf(err->msg + used, sizeof err->msg - used, " (%s)", line);
+        snprintf(err->msg + used, sizeof err->msg - used, " (%.*s)",
+                 (int)(sizeof err->msg - used - 4), line);
 }
 
 #define CAPTURED(call)                                                                             \

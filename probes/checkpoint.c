@@ -674,7 +674,9 @@ qkv_status ckpt_plan_shape(const char *path, model_shape *ms, qkv_error *err)
                                  "'%s' is %s, not a config.json; the planner reads a catalog name, a "
                                  "config.json or its directory, a GGUF file or safetensors ('qkvplan "
                                  "probe' reads llama2.c and .qkvm files)",
-                                 path, qkvm ? "a qkvplan model (.qkvm)" : "a binary file (a llama2.c checkpoint?)");
+                                 path,
+                                 qkvm ? "a qkvplan model (.qkvm)"
+                                      : "a binary file (a llama2.c checkpoint?)");
     }
     if ((s = hfconfig_load(cfg, ms, err)) != QKV_OK)
         return s;
