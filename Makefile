@@ -102,9 +102,16 @@ check-model:
 test-unit: $(BUILD)/run-tests
 	$(Q)LC_ALL=C CK_DEFAULT_TIMEOUT=60 ./$(BUILD)/run-tests
 
-test-cli: qkvplan
+test-cli: qkvplan $(BUILD)/hostile-gen
 	$(Q)LC_ALL=C bash tests/cli_test.sh ./qkvplan
 	$(Q)LC_ALL=C bash tests/malformed_test.sh ./qkvplan
+	$(Q)LC_ALL=C bash tests/hostile/hostile_test.sh ./qkvplan $(BUILD)/hostile-gen
+
+# The hostile-input suite's file generator (tests/hostile/gen.c, standalone).
+$(BUILD)/hostile-gen: tests/hostile/gen.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS) -o $@ $<
 
 # The README's main job.
 demo: deps
@@ -116,11 +123,13 @@ demo: deps
 asan: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	  CFLAGS="-O1 -g" build-asan/run-tests qkvplan-asan
+	  CFLAGS="-O1 -g" build-asan/run-tests qkvplan-asan build-asan/hostile-gen
 	$(Q)LC_ALL=C CK_FORK=no ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ./build-asan/run-tests
 	$(Q)LC_ALL=C ASAN_OPTIONS=detect_leaks=1 bash tests/cli_test.sh ./build-asan/qkvplan
 	$(Q)LC_ALL=C ASAN_OPTIONS=detect_leaks=1 bash tests/malformed_test.sh ./build-asan/qkvplan
+	$(Q)LC_ALL=C ASAN_OPTIONS=detect_leaks=1 HOSTILE_NO_VLIMIT=1 \
+	  bash tests/hostile/hostile_test.sh ./build-asan/qkvplan build-asan/hostile-gen
 
 # The CLI tests with every qkvplan run under valgrind memcheck: any error or
 # definite leak fails the run (exit 99 from valgrind, caught by the scripts).
@@ -181,7 +190,7 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz build-mutants qkvplan
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(BUILD)/cli/main.d
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(BUILD)/cli/main.d $(BUILD)/hostile-gen.d
 
 # Peer check: the planner's KV bytes and refusals against the real llama.cpp.
 # `make peer-check` installs npm node-llama-cpp@3.21.1 — prebuilt llama.cpp

@@ -49,9 +49,6 @@ int cli_write_report_set(const char *dir, const char *stem, cli_report_writer wr
  * other failures are printed and give EXIT_FAIL; success gives EXIT_OK. */
 int cli_plot_status(qkv_status s, const qkv_error *err, const char *prefix, bool *plots_missing);
 
-/* Whether a and b name the same existing file (not directory). */
-bool same_path(const char *a, const char *b);
-
 /* Flush and check stdout; returns EXIT_FAIL with a message on a write error. */
 int cli_finish_stdout(int code);
 

@@ -8,14 +8,38 @@
 #include "reports/bundle.h"
 #include "reports/outfile.h"
 #include "cli/cli.h"
+#include "analyzer/core/safetext.h"
 
 void cli_error(const char *fmt, ...)
 {
+    /* One line, whatever the message quotes (an argument, a file name, a
+     * name read from a file): control characters, invalid UTF-8 and
+     * terminal escapes are written as \n, \xHH or \u{HHHH}, never raw. */
+    char msg[4096];
     va_list ap;
-    fputs("qkvplan: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fputs("qkvplan: ", stderr);
+    const unsigned char *p = (const unsigned char *)msg;
+    size_t n = strlen(msg);
+    for (size_t i = 0; i < n;) {
+        size_t len = safetext_utf8_len(p + i, n - i);
+        unsigned long cp = len ? safetext_utf8_decode(p + i, len) : 0;
+        if (len == 0)
+            fprintf(stderr, "\\x%02X", p[i]);
+        else if (cp == '\n')
+            fputs("\\n", stderr);
+        else if (cp == '\r')
+            fputs("\\r", stderr);
+        else if (cp == '\t')
+            fputs("\\t", stderr);
+        else if (safetext_is_control(cp))
+            fprintf(stderr, cp < 0x80 ? "\\x%02lX" : "\\u{%04lX}", cp);
+        else
+            fwrite(p + i, 1, len, stderr);
+        i += len ? len : 1;
+    }
     fputc('\n', stderr);
 }
 
@@ -28,14 +52,6 @@ int cli_finish_stdout(int code)
     return code;
 }
 
-
-bool same_path(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    if (stat(a, &sa) != 0 || stat(b, &sb) != 0 || S_ISDIR(sa.st_mode))
-        return false;
-    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
 
 int cli_write_file(const char *path, cli_writer write, const void *ctx)
 {

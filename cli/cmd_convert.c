@@ -4,12 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "probes/runtime/checkpoint.h"
 #include "reports/bundle.h"
 #include "reports/outfile.h"
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "cli/pathguard.h"
 
 enum { C_TO = 1, C_F16, C_HELP };
 
@@ -80,10 +83,6 @@ int cmd_convert(int argc, char **argv)
         cli_error("--to '%s': use safetensors or gguf", st.to);
         return EXIT_USAGE;
     }
-    if (same_path(pos[0], pos[1])) {
-        cli_error("convert: OUT '%s' is the input file; refusing to overwrite it", pos[1]);
-        return EXIT_USAGE;
-    }
     qkv_error err;
     ckpt ck;
     rt_model m;
@@ -97,7 +96,21 @@ int cmd_convert(int argc, char **argv)
         return EXIT_INPUT;
     }
     ckpt_close(&ck);
-    int code = EXIT_OK;
+    /* OUT, or the files written into it, against every file read. */
+    cli_outputs outs = {0};
+    if (to_st) {
+        cli_outputs_add(&outs, "convert OUT", "%s/model.safetensors", pos[1]);
+        cli_outputs_add(&outs, "convert OUT", "%s/config.json", pos[1]);
+    } else {
+        cli_outputs_add(&outs, "convert OUT", "%s", pos[1]);
+    }
+    int code = cli_outputs_check(&outs);
+    if (code != EXIT_OK) {
+        rt_model_free(&m);
+        return code;
+    }
+    struct stat out_st;
+    const bool out_existed = stat(pos[1], &out_st) == 0; /* else a failure removes what it made */
     outfile a, b;
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
@@ -143,6 +156,8 @@ int cmd_convert(int argc, char **argv)
 done:
     outfile_abort(&a);
     outfile_abort(&b);
+    if (code != EXIT_OK && to_st && !out_existed)
+        rmdir(pos[1]); /* empty after the aborts: leave nothing behind */
     rt_model_free(&m);
     return code;
 }

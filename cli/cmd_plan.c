@@ -20,6 +20,9 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/units.h"
+#include "cli/pathguard.h"
+#include "cli/stderr_capture.h"
+#include "cli/lists.h"
 
 enum {
     O_MODEL = 1, O_DEVICE, O_RESERVE, O_CTX, O_SEQS, O_UBATCH, O_ENGINE, O_UNIFIED, O_FLASH, O_SWAFULL, O_BLOCK, O_GPUUTIL, O_BEYOND, O_INMIB,
@@ -284,17 +287,9 @@ static void print_help(FILE *f)
     cli_print_options_aliases(f, plan_options, plan_aliases);
     fprintf(f, "\nSizes: 8GB and 8GiB both mean 8 x 2^30 bytes; output states exact bytes.\n"
                "Exit codes: 0 plan written (also when nothing fits); 1 output could not be\n"
-               "written; 2 bad command line; 3 unreadable or invalid input file; 4 plots not\n"
+               "written; 2 bad command line (also an output that would replace an input);\n"
+               "3 unreadable or invalid input file (also a FIFO or device); 4 plots not\n"
                "drawn (gnuplot missing or failing) though everything else was written.\n");
-}
-
-/* Split a comma-separated list in place; returns the count (at most max). */
-static size_t split(char *s, char **items, size_t max)
-{
-    size_t n = 0;
-    for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ","))
-        items[n++] = tok;
-    return n;
 }
 
 /* Variants to plan for model m. Returns the count, or -1 after an error.
@@ -318,8 +313,11 @@ static long build_variants(const plan_state *st, const model_shape *m, variant *
     char buf[512], *items[VARIANT_MAX];
 
     if (st->share_list) {
-        snprintf(buf, sizeof buf, "%s", st->share_list);
-        size_t n = split(buf, items, VARIANT_MAX);
+        long listed =
+            cli_split_list("share", st->share_list, buf, sizeof buf, items, VARIANT_MAX);
+        if (listed < 0)
+            return -1;
+        size_t n = (size_t)listed;
         for (size_t i = 0; i < n; i++) {
             variant_share s;
             if (variant_share_parse(items[i], &s) != QKV_OK) {
@@ -343,8 +341,11 @@ static long build_variants(const plan_state *st, const model_shape *m, variant *
             shares[n_share++] = (variant_share)s;
     }
     if (st->kv_heads_list) {
-        snprintf(buf, sizeof buf, "%s", st->kv_heads_list);
-        size_t n = split(buf, items, VARIANT_MAX);
+        long listed =
+            cli_split_list("kv-heads", st->kv_heads_list, buf, sizeof buf, items, VARIANT_MAX);
+        if (listed < 0)
+            return -1;
+        size_t n = (size_t)listed;
         for (size_t i = 0; i < n; i++) {
             qkv_error e;
             uint64_t kv;
@@ -540,32 +541,18 @@ int cmd_plan(int argc, char **argv)
         code = EXIT_USAGE;
         goto done;
     }
-    if (from_file) {
-        const char *outs[] = {st.output, st.xlsx};
-        for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
-            if (outs[i] && same_path(outs[i], st.model_arg)) {
-                cli_error("'%s' is the input file; refusing to overwrite it", outs[i]);
-                code = EXIT_USAGE;
-                goto done;
-            }
-        }
-        for (size_t i = 0; st.report && i < BUNDLE_FILES; i++) {
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s", st.report, report_bundle_files[i]);
-            if (same_path(path, st.model_arg)) {
-                cli_error("'%s' is the input file; refusing to overwrite it", path);
-                code = EXIT_USAGE;
-                goto done;
-            }
-        }
-    }
-
     for (size_t i = 0; i < n_models; i++) {
         char skipped[KVPLAN_NOTES_MAX][KVPLAN_NOTE_BYTES];
         size_t n_skipped;
         if (model_validate(&models[i], &err) != QKV_OK) {
-            cli_error("%s", err.msg);
-            code = from_file ? EXIT_INPUT : EXIT_USAGE;
+            /* A file's own shape was validated as it was read: what fails
+             * now is the command line's overrides, so say which. */
+            const char *with = strstr(models[i].source, " with --");
+            if (with)
+                cli_error("%s: %s", with + 6, err.msg);
+            else
+                cli_error("%s", err.msg);
+            code = from_file && !with ? EXIT_INPUT : EXIT_USAGE;
             goto done;
         }
         long n = build_variants(&st, &models[i], vs, all, skipped, &n_skipped);
@@ -583,14 +570,48 @@ int cmd_plan(int argc, char **argv)
                 /* the whole catalog: a model none of the variants fit is left out */
                 continue;
             }
-            cli_error("%s", err.msg);
-            code = from_file ? EXIT_INPUT : EXIT_USAGE;
+            /* Sizes that grow with the context and sequences overflow
+             * because of the request: say so and name the options. Sizes
+             * of the model alone (parameters, weights) are the file's. */
+            const bool request = err.code == QKV_ERR_OVERFLOW &&
+                                 (strstr(err.msg, "cell count") || strstr(err.msg, "KV cache size") ||
+                                  strstr(err.msg, "scratch size") || strstr(err.msg, "total memory"));
+            const bool model_size = err.code == QKV_ERR_OVERFLOW && !request;
+            if (request)
+                cli_error("--ctx %" PRIu64 " with --seqs %" PRIu64 ": %s", st.p.ctx, st.p.seqs,
+                          err.msg);
+            else
+                cli_error("%s", err.msg);
+            code = err.code == QKV_ERR_NOMEM   ? EXIT_FAIL
+                   : model_size && from_file   ? EXIT_INPUT
+                                               : EXIT_USAGE;
             goto done;
         }
         kvplan_result *r = &plans[n_plans++];
         for (size_t k = 0; k < n_skipped && r->n_notes < KVPLAN_NOTES_MAX; k++)
             memcpy(r->notes[r->n_notes++], skipped[k], KVPLAN_NOTE_BYTES);
     }
+
+    /* Every file this run will write, against every file it read. */
+    report_input planned = {st.device_label, plans, n_plans, st.in_mib};
+    cli_outputs outs = {0};
+    cli_outputs_add(&outs, "--output", "%s", st.output && strcmp(st.output, "-") ? st.output : NULL);
+    cli_outputs_add(&outs, "--xlsx", "%s", st.xlsx);
+    for (size_t i = 0; st.report && i < BUNDLE_FILES; i++)
+        cli_outputs_add(&outs, "--report", "%s/%s", st.report, report_bundle_files[i]);
+    for (size_t i = 0; i < n_plans; i++) {
+        for (int k = 0; k < PLOT_KINDS; k++) {
+            char base[160], plots[4200];
+            report_plot_name(&planned, i, k, base, sizeof base);
+            if (st.plot)
+                cli_outputs_add_figure(&outs, "--plot", st.plot, base);
+            snprintf(plots, sizeof plots, "%.4000s/plots", st.report ? st.report : "");
+            if (st.report)
+                cli_outputs_add_figure(&outs, "--report", plots, base);
+        }
+    }
+    if ((code = cli_outputs_check(&outs)) != EXIT_OK)
+        goto done;
 
     if (st.xlsx || st.plot || st.report) {
         for (size_t i = 0; i < n_plans; i++) {
@@ -606,7 +627,7 @@ int cmd_plan(int argc, char **argv)
     report_input in = {st.device_label, plans, n_plans, st.in_mib};
     if ((code = cli_write_report(st.output, st.format, write_plan, &in)) != EXIT_OK)
         goto done;
-    if (st.xlsx && report_xlsx_write(st.xlsx, &in, &err) != QKV_OK) {
+    if (st.xlsx && cli_xlsx_write(st.xlsx, &in, &err) != QKV_OK) {
         cli_error("%s", err.msg);
         code = EXIT_FAIL;
         goto done;
@@ -620,7 +641,7 @@ int cmd_plan(int argc, char **argv)
             goto done;
     }
     if (st.report &&
-        (code = cli_plot_status(report_bundle_write(st.report, &in, &err), &err,
+        (code = cli_plot_status(cli_bundle_write(st.report, &in, &err), &err,
                                 "report written without plots", &plots_missing)) != EXIT_OK)
         goto done;
     if (plots_missing)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "probes/runtime/checkpoint.h"
 #include "probes/probe.h"
@@ -17,6 +18,9 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/units.h"
+#include "cli/pathguard.h"
+#include "cli/stderr_capture.h"
+#include "analyzer/core/safetext.h"
 
 enum { P_TOKENS = 1, P_SAMPLE, P_SEED, P_LAYERS, P_WEIGHTS, P_FORMAT, P_OUTPUT, P_XLSX, P_PLOT, P_REPORT, P_HELP };
 
@@ -162,6 +166,31 @@ bad:
     return -1;
 }
 
+/* On a terminal, long runs say where they are (stderr, one rewritten line). */
+static void sample_progress(void *user, int done, int total)
+{
+    (void)user;
+    fprintf(stderr, "\r\033[Ksampling tokens: %d/%d", done, total);
+    fflush(stderr);
+}
+
+static void stage_progress(const char *what, int tokens)
+{
+    if (isatty(STDERR_FILENO) == 1) {
+        if (tokens > 0)
+            fprintf(stderr, "\r\033[K%s %d tokens...", what, tokens);
+        else
+            fprintf(stderr, "\r\033[K%s...", what);
+        fflush(stderr);
+    }
+}
+
+static void progress_done(void)
+{
+    if (isatty(STDERR_FILENO) == 1)
+        fputs("\r\033[K", stderr);
+}
+
 static qkv_status write_probe(FILE *f, report_format fmt, const void *in, qkv_error *err)
 {
     return report_probe_write(f, fmt, in, err);
@@ -200,13 +229,6 @@ int cmd_probe(int argc, char **argv)
         cli_error("probe: give a model file (see 'qkvplan probe --help')");
         return EXIT_USAGE;
     }
-    const char *outs[] = {st.output, st.xlsx};
-    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
-        if (outs[i] && same_path(outs[i], model_path)) {
-            cli_error("'%s' is the model file; refusing to overwrite it", outs[i]);
-            return EXIT_USAGE;
-        }
-    }
     rt_model m;
     memset(&m, 0, sizeof m);
     qkv_error err;
@@ -220,6 +242,29 @@ int cmd_probe(int argc, char **argv)
         ckpt_close(&ck);
         return err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
     }
+    /* Every file this run will write, against every file it read. */
+    cli_outputs outs = {0};
+    cli_outputs_add(&outs, "--output", "%s", st.output);
+    cli_outputs_add(&outs, "--xlsx", "%s", st.xlsx);
+    static const char *const report_ext[] = {"json", "csv", "md", "xlsx"};
+    for (size_t i = 0; st.report && i < sizeof report_ext / sizeof report_ext[0]; i++)
+        cli_outputs_add(&outs, "--report", "%s/probe.%s", st.report, report_ext[i]);
+    for (int k = 0; k < PROBE_PLOT_KINDS; k++) {
+        if (st.plot)
+            cli_outputs_add_figure(&outs, "--plot", st.plot, report_probe_plot_kinds[k]);
+        if (st.report)
+            cli_outputs_add_figure(&outs, "--report", st.report, report_probe_plot_kinds[k]);
+    }
+    int guard = cli_outputs_check(&outs);
+    if (guard != EXIT_OK) {
+        rt_model_free(&m);
+        ckpt_close(&ck);
+        return guard;
+    }
+    /* Folders this run creates are removed again if it fails. */
+    struct stat dir_st;
+    const bool report_existed = st.report && stat(st.report, &dir_st) == 0;
+    const bool plot_existed = st.plot && stat(st.plot, &dir_st) == 0;
     const rt_config *mc = &ck.cfg;
     int code = EXIT_OK, n = 0;
     int *tokens = malloc(PROBE_TOKENS_MAX * sizeof *tokens);
@@ -242,9 +287,19 @@ int cmd_probe(int argc, char **argv)
             code = EXIT_USAGE;
             goto done;
         }
+    } else if (!mc->causal) {
+        cli_error("probe: '%s' is a bidirectional model, which cannot sample its own tokens; give "
+                  "them with --tokens (or probe the weights with --weights)",
+                  model_path);
+        code = EXIT_USAGE;
+        goto done;
     } else {
         n = (int)st.sample;
-        if (probe_sample(&m, n, st.seed, tokens, &err) != QKV_OK) {
+        const bool tty = isatty(STDERR_FILENO) == 1;
+        if (probe_sample_progress(&m, n, st.seed, tokens, tty ? sample_progress : NULL, NULL,
+                                  &err) != QKV_OK) {
+            if (tty)
+                fputs("\r\033[K", stderr);
             cli_error("%s", err.msg);
             code = EXIT_FAIL;
             goto done;
@@ -254,26 +309,32 @@ int cmd_probe(int argc, char **argv)
         code = EXIT_USAGE;
         goto done;
     }
-    if (st.weights ? probe_weights(&ck, st.layers ? mask : NULL, &r, &err) != QKV_OK
-                   : probe_run(&m, tokens, n, st.layers ? mask : NULL, st.plot || st.report, &r, &err) !=
-                         QKV_OK) {
+    stage_progress(st.weights ? "probing weights" : "probing", st.weights ? 0 : n);
+    qkv_status run_s = st.weights ? probe_weights(&ck, st.layers ? mask : NULL, &r, &err)
+                                  : probe_run(&m, tokens, n, st.layers ? mask : NULL,
+                                              st.plot || st.report, &r, &err);
+    progress_done();
+    if (run_s != QKV_OK) {
         cli_error("probe: %s", err.msg);
         code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : st.weights ? EXIT_INPUT : EXIT_USAGE;
         goto done;
     }
-    probe_report_input in = {model_path, &r};
+    char label[4096]; /* the file name as reports show it: never obeyed */
+    snprintf(label, sizeof label, "%s", model_path);
+    safetext_clean(label, sizeof label);
+    probe_report_input in = {label, &r};
     if (st.report) {
         if ((code = cli_write_report_set(st.report, "probe", write_probe, &in)) != EXIT_OK)
             goto done;
         char path[4096];
         snprintf(path, sizeof path, "%s/probe.xlsx", st.report);
-        if (report_xlsx_probe_write(path, &in, &err) != QKV_OK) {
+        if (cli_xlsx_probe_write(path, &in, &err) != QKV_OK) {
             cli_error("%s", err.msg);
             code = EXIT_FAIL;
             goto done;
         }
     }
-    if (st.xlsx && report_xlsx_probe_write(st.xlsx, &in, &err) != QKV_OK) {
+    if (st.xlsx && cli_xlsx_probe_write(st.xlsx, &in, &err) != QKV_OK) {
         cli_error("%s", err.msg);
         code = EXIT_FAIL;
         goto done;
@@ -293,6 +354,12 @@ int cmd_probe(int argc, char **argv)
     if (code == EXIT_OK && plots_missing)
         code = EXIT_PLOTS;
 done:
+    if (code != EXIT_OK && code != EXIT_PLOTS) {
+        if (st.report && !report_existed)
+            rmdir(st.report); /* only when empty: files written stay */
+        if (st.plot && !plot_existed)
+            rmdir(st.plot);
+    }
     probe_result_free(&r);
     free(tokens);
     free(mask);

@@ -16,6 +16,10 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/units.h"
+#include "cli/pathguard.h"
+#include "cli/stderr_capture.h"
+#include "cli/lists.h"
+#include "reports/safename.h"
 
 enum {
     S_TASKS = 1, S_VARIANTS, S_SEEDS, S_STEPS, S_DMODEL, S_LAYERS, S_HEADS, S_SEQLEN, S_BATCH,
@@ -86,9 +90,11 @@ static int on_option(void *vs, int id, const char *name, const char *value)
         char *end;
         errno = 0;
         double v = strtod(value, &end);
-        const double top = id == S_LR ? 1.0 : 1000.0;
-        if (errno || *end || !isfinite(v) || v <= 0 || v > top) {
-            cli_error("--%s '%s': must be a number in (0, %g]", name, value, top);
+        /* Training runs in float32: the bottom keeps the value a normal
+         * float (1e-320 would round to 0), and says so. */
+        const double top = id == S_LR ? 1.0 : 1000.0, bottom = 1e-12;
+        if (end == value || *end || !isfinite(v) || v > top || v < bottom) {
+            cli_error("--%s '%s': must be a number from %g to %g", name, value, bottom, top);
             return -1;
         }
         *(id == S_LR ? &st->lr : &st->pos2d) = v;
@@ -110,14 +116,6 @@ static int on_option(void *vs, int id, const char *name, const char *value)
         return -1;
     }
     return 0;
-}
-
-static size_t split(char *s, char **items, size_t max)
-{
-    size_t n = 0;
-    for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ","))
-        items[n++] = tok;
-    return n;
 }
 
 typedef struct {
@@ -147,6 +145,26 @@ static qkv_status write_model(FILE *f, const void *ctx, qkv_error *err)
     return rt_model_write(f, ctx, err);
 }
 
+/* dir/TASK-VARIANT.qkvm, the name made of safe characters. */
+static void model_file_path(const char *dir, const char *task_name, const char *label, char *path,
+                            size_t path_bytes)
+{
+    char name[192], safe[192];
+    size_t n = 0;
+    const char *parts[2] = {task_name, label};
+    for (int k = 0; k < 2; k++) {
+        for (const char *p = parts[k]; *p && n + 8 < sizeof name; p++)
+            name[n++] = (*p == '/' || *p == ':' || *p == ' ' || *p == '(' || *p == ')' || *p == '.')
+                            ? '_'
+                            : *p;
+        if (k == 0)
+            name[n++] = '-';
+    }
+    name[n] = '\0';
+    report_safe_file_name(name, safe, sizeof safe);
+    snprintf(path, path_bytes, "%.3800s/%.190s.qkvm", dir, safe);
+}
+
 static int save_models(const char *dir, const study_result *r)
 {
     qkv_error err;
@@ -156,20 +174,8 @@ static int save_models(const char *dir, const study_result *r)
     }
     for (int ti = 0; ti < r->n_tasks; ti++)
         for (int vi = 0; vi < r->n_vars; vi++) {
-            char name[192], path[4096];
-            size_t n = 0;
-            const char *parts[2] = {r->tasks[ti].name, r->vars[vi].label};
-            for (int k = 0; k < 2; k++) {
-                for (const char *p = parts[k]; *p && n + 8 < sizeof name; p++)
-                    name[n++] = (*p == '/' || *p == ':' || *p == ' ' || *p == '(' || *p == ')' ||
-                                 *p == '.')
-                                    ? '_'
-                                    : *p;
-                if (k == 0)
-                    name[n++] = '-';
-            }
-            name[n] = '\0';
-            snprintf(path, sizeof path, "%.3800s/%.190s.qkvm", dir, name);
+            char path[4096];
+            model_file_path(dir, r->tasks[ti].name, r->vars[vi].label, path, sizeof path);
             int code = cli_write_file(path, write_model, &r->cells[ti * r->n_vars + vi].model);
             if (code != EXIT_OK)
                 return code;
@@ -205,9 +211,12 @@ int cmd_study(int argc, char **argv)
         return EXIT_USAGE;
     }
     char tbuf[1024], vbuf[1024], *titems[LIST_MAX], *vitems[LIST_MAX];
-    snprintf(tbuf, sizeof tbuf, "%s", st.tasks);
-    snprintf(vbuf, sizeof vbuf, "%s", st.variants);
-    size_t nt = split(tbuf, titems, LIST_MAX), nv = split(vbuf, vitems, LIST_MAX);
+    long lt = cli_split_list("tasks", st.tasks, tbuf, sizeof tbuf, titems, LIST_MAX);
+    long lv =
+        lt < 0 ? -1 : cli_split_list("variants", st.variants, vbuf, sizeof vbuf, vitems, LIST_MAX);
+    if (lt < 0 || lv < 0)
+        return EXIT_USAGE;
+    size_t nt = (size_t)lt, nv = (size_t)lv;
     if (nt == 0 || nv == 0) {
         cli_error("--tasks and --variants need at least one entry each");
         return EXIT_USAGE;
@@ -233,6 +242,30 @@ int cmd_study(int argc, char **argv)
             goto done;
         }
     }
+    /* Every file this run will write, against every file it read, before
+     * the minutes of training. */
+    cli_outputs outs = {0};
+    cli_outputs_add(&outs, "--output", "%s", st.output);
+    cli_outputs_add(&outs, "--xlsx", "%s", st.xlsx);
+    if (st.report) {
+        static const char *const ext[] = {"json", "csv", "md", "xlsx"};
+        for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
+            cli_outputs_add(&outs, "--report", "%s/study.%s", st.report, ext[i]);
+        char dir[4200], path[4096], base[96];
+        snprintf(dir, sizeof dir, "%.4000s/models", st.report);
+        for (size_t ti = 0; ti < nt; ti++)
+            for (size_t vi = 0; vi < nv; vi++) {
+                model_file_path(dir, tasks[ti].name, vars[vi].label, path, sizeof path);
+                cli_outputs_add(&outs, "--report", "%s", path);
+            }
+        snprintf(dir, sizeof dir, "%.4000s/plots", st.report);
+        for (size_t ti = 0; ti < nt; ti++) {
+            report_study_plot_base(tasks[ti].name, base, sizeof base);
+            cli_outputs_add_figure(&outs, "--report", dir, base);
+        }
+    }
+    if ((code = cli_outputs_check(&outs)) != EXIT_OK)
+        goto done;
     study_settings s = study_settings_default();
     s.d_model = (int)st.d_model;
     s.layers = (int)st.layers;
@@ -261,7 +294,7 @@ int cmd_study(int argc, char **argv)
         if ((code = cli_write_report_set(st.report, "study", write_study, &r)) != EXIT_OK)
             goto done;
         snprintf(path, sizeof path, "%s/study.xlsx", st.report);
-        if (report_xlsx_study_write(path, &r, &err) != QKV_OK) {
+        if (cli_xlsx_study_write(path, &r, &err) != QKV_OK) {
             cli_error("%s", err.msg);
             code = EXIT_FAIL;
             goto done;
@@ -279,7 +312,7 @@ int cmd_study(int argc, char **argv)
         if (plots_missing)
             code = EXIT_PLOTS;
     }
-    if (st.xlsx && report_xlsx_study_write(st.xlsx, &r, &err) != QKV_OK) {
+    if (st.xlsx && cli_xlsx_study_write(st.xlsx, &r, &err) != QKV_OK) {
         cli_error("%s", err.msg);
         code = EXIT_FAIL;
         goto done;

@@ -156,6 +156,13 @@ done:
 
 qkv_status probe_sample(const rt_model *m, int n, uint64_t seed, int *tokens, qkv_error *err)
 {
+    return probe_sample_progress(m, n, seed, tokens, NULL, NULL, err);
+}
+
+qkv_status probe_sample_progress(const rt_model *m, int n, uint64_t seed, int *tokens,
+                                 void (*progress)(void *user, int done, int total), void *user,
+                                 qkv_error *err)
+{
     const rt_config *c = &m->cfg;
     if (n < 1)
         return qkv_error_set(err, QKV_ERR_RANGE, "sample length must be at least 1");
@@ -171,6 +178,8 @@ qkv_status probe_sample(const rt_model *m, int n, uint64_t seed, int *tokens, qk
     rt_rng rng = {seed};
     tokens[0] = c->vocab > 1 ? 1 : 0;
     for (int i = 1; i < n && s == QKV_OK; i++) {
+        if (progress && (i == 1 || i % 32 == 0))
+            progress(user, i, n);
         if ((s = rt_decode(m, &cache, tokens[i - 1], logits, NULL, err)) != QKV_OK)
             break;
         double mx = logits[0], sum = 0.0;
@@ -190,6 +199,8 @@ qkv_status probe_sample(const rt_model *m, int n, uint64_t seed, int *tokens, qk
         }
         tokens[i] = pick;
     }
+    if (progress && s == QKV_OK)
+        progress(user, n, n);
     free(logits);
     rt_cache_free(&cache);
     return s;

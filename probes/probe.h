@@ -73,4 +73,10 @@ qkv_status probe_weights(ckpt *c, const bool *layer_mask, probe_result *out, qkv
  * softmax of the logits with a seeded generator. Causal models only. */
 qkv_status probe_sample(const rt_model *m, int n, uint64_t seed, int *tokens, qkv_error *err);
 
+/* probe_sample, calling progress(user, done, n) before the first token and
+ * then every 32 tokens and at the end (progress may be NULL). */
+qkv_status probe_sample_progress(const rt_model *m, int n, uint64_t seed, int *tokens,
+                                 void (*progress)(void *user, int done, int total), void *user,
+                                 qkv_error *err);
+
 #endif

@@ -1,3 +1,4 @@
+#define _DEFAULT_SOURCE /* mkdtemp */
 #include "reports/gnuplot.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 
 #include "analyzer/dtype.h"
 #include "reports/outfile.h"
+#include "reports/safename.h"
 
 const char *const report_plot_kinds[PLOT_KINDS] = {"kv_vs_ctx", "memory", "max_ctx"};
 
@@ -24,10 +26,7 @@ void report_plot_name(const report_input *in, size_t i, int k, char *buf, size_t
         return;
     }
     char model[MODEL_NAME_BYTES];
-    size_t n = 0;
-    for (const char *p = in->plans[i].model.name; *p && n + 1 < sizeof model; p++)
-        model[n++] = (*p == '/' || *p == ' ' || *p == '\\') ? '_' : *p;
-    model[n] = '\0';
+    report_safe_file_name(in->plans[i].model.name, model, sizeof model);
     snprintf(buf, buf_bytes, "%s-%s", model, report_plot_kinds[k]);
 }
 
@@ -158,8 +157,9 @@ static void byte_tics(FILE *f, uint64_t lo, uint64_t hi)
 static void kv_gp(FILE *f, const report_input *in, size_t i, const char *base)
 {
     const kvplan_result *r = &in->plans[i];
-    char sub[128];
+    char sub[128], name[MODEL_NAME_BYTES];
     subtitle(r, sub, sizeof sub);
+    report_gp_text(r->model.name, name, sizeof name);
     common_header(f, base, "KV cache per variant over context");
     const uint64_t usable = r->params.device_bytes - r->params.reserve_bytes;
     uint64_t lo = UINT64_MAX, hi = usable;
@@ -181,7 +181,7 @@ static void kv_gp(FILE *f, const report_input *in, size_t i, const char *base)
             "set logscale x 2\n"
             "set logscale y 2\n"
             "set format x \"2^{%%L}\"\n",
-            usable, r->params.ctx, r->model.name, sub);
+            usable, r->params.ctx, name, sub);
     byte_tics(f, lo, hi);
     fprintf(f,
             "set key outside right top noenhanced\n"
@@ -217,8 +217,9 @@ static void mem_dat(FILE *f, const report_input *in, size_t i, const char *base)
 static void mem_gp(FILE *f, const report_input *in, size_t i, const char *base)
 {
     const kvplan_result *r = &in->plans[i];
-    char sub[128];
+    char sub[128], name[MODEL_NAME_BYTES];
     subtitle(r, sub, sizeof sub);
+    report_gp_text(r->model.name, name, sizeof name);
     common_header(f, base, "memory breakdown per variant");
     fprintf(f,
             "device = %" PRIu64 ".0  # bytes\n"
@@ -232,7 +233,7 @@ static void mem_gp(FILE *f, const report_input *in, size_t i, const char *base)
             "set xrange [-0.6:%zu.6]\n"
             "set yrange [0:*]\n"
             "set key outside right top\n",
-            r->params.device_bytes, r->model.name, r->params.ctx, sub, r->n_rows - 1);
+            r->params.device_bytes, name, r->params.ctx, sub, r->n_rows - 1);
     char plot[768];
     snprintf(plot, sizeof plot,
              "plot \"%s.dat\" using ($2/2**30):xtic(1) title \"weights\" lc rgb \"#4C72B0\", "
@@ -258,8 +259,10 @@ static void ctx_dat(FILE *f, const report_input *in, size_t i, const char *base)
 static void ctx_gp(FILE *f, const report_input *in, size_t i, const char *base)
 {
     const kvplan_result *r = &in->plans[i];
-    char sub[128];
+    char sub[128], name[MODEL_NAME_BYTES], device[128];
     subtitle(r, sub, sizeof sub);
+    report_gp_text(r->model.name, name, sizeof name);
+    report_gp_text(in->device_label, device, sizeof device);
     common_header(f, base, "longest context that fits per variant");
     fprintf(f,
             "ctx = %" PRIu64 "  # requested context\n"
@@ -273,7 +276,7 @@ static void ctx_gp(FILE *f, const report_input *in, size_t i, const char *base)
             "set xrange [-0.6:%zu.6]\n"
             "set yrange [256:*]\n"
             "set key outside right top\n",
-            r->params.ctx, r->model.name, in->device_label, sub, r->n_rows - 1);
+            r->params.ctx, name, device, sub, r->n_rows - 1);
     char plot[512];
     snprintf(plot, sizeof plot,
              "plot \"%s.dat\" using 0:($2 > 0 ? $2 : NaN):xtic(1) with boxes lc rgb \"#4C72B0\" "
@@ -291,36 +294,57 @@ static qkv_status run_and_rename(const char *dir, const char *base, const char *
 
 qkv_status report_gnuplot_run(const char *dir, const char *base, qkv_error *err)
 {
-    char png_tmp[512], svg_tmp[512], set[1200], script[512];
-    snprintf(png_tmp, sizeof png_tmp, "%s.png.tmp", base);
-    snprintf(svg_tmp, sizeof svg_tmp, "%s.svg.tmp", base);
+    /* gnuplot draws into a private directory (mkdtemp: an unpredictable
+     * name, created exclusively, mode 0700) beside the targets, so no link
+     * planted in dir can redirect its writes and concurrent runs into one
+     * folder do not meet; the images are renamed out of it when complete. */
+    char tmp_dir[4096], tmp_name[64], png_tmp[512], svg_tmp[512], set[1400], script[512];
+    int k = snprintf(tmp_dir, sizeof tmp_dir, "%s/.qkvplan-XXXXXX", dir);
+    if (k < 0 || (size_t)k >= sizeof tmp_dir)
+        return qkv_error_set(err, QKV_ERR_IO, "cannot draw into '%s': path too long", dir);
+    if (!mkdtemp(tmp_dir))
+        return qkv_error_set(err, QKV_ERR_IO, "cannot draw into '%s': %s", dir, strerror(errno));
+    outfile_track_dir(tmp_dir);
+    snprintf(tmp_name, sizeof tmp_name, "%s", strrchr(tmp_dir, '/') + 1);
+    snprintf(png_tmp, sizeof png_tmp, "%s/%s.png", tmp_name, base);
+    snprintf(svg_tmp, sizeof svg_tmp, "%s/%s.svg", tmp_name, base);
     snprintf(set, sizeof set, "outpng=\"%s\"; outsvg=\"%s\"", png_tmp, svg_tmp);
     snprintf(script, sizeof script, "%s.gp", base);
-    char track_png[4096], track_svg[4096];
+    char track_png[4200], track_svg[4200];
     snprintf(track_png, sizeof track_png, "%s/%s", dir, png_tmp);
     snprintf(track_svg, sizeof track_svg, "%s/%s", dir, svg_tmp);
     outfile_track(track_png);
     outfile_track(track_svg);
     qkv_status st = run_and_rename(dir, base, set, script, png_tmp, svg_tmp, err);
+    unlink(track_png); /* gone after a rename; left over after a failure */
+    unlink(track_svg);
     outfile_untrack(track_png);
     outfile_untrack(track_svg);
+    rmdir(tmp_dir);
+    outfile_untrack_dir(tmp_dir);
     return st;
 }
 
-static qkv_status run_and_rename(const char *dir, const char *base, const char *set,
-                                 const char *script, const char *png_tmp, const char *svg_tmp,
-                                 qkv_error *err)
+/* fork and exec gnuplot in dir with its stderr into *err_fd; signals that
+ * clean up are held until the child is recorded, so an interrupt cannot
+ * leave it running unrecorded. Returns the pid, or -1 with errno set. */
+static pid_t spawn_gnuplot(const char *dir, const char *set, const char *script, int *err_fd)
 {
     int pipefd[2];
     if (pipe(pipefd) != 0)
-        return qkv_error_set(err, QKV_ERR_TOOL, "cannot run gnuplot: %s", strerror(errno));
+        return -1;
+    sigset_t hold, old;
+    sigemptyset(&hold);
+    sigaddset(&hold, SIGINT);
+    sigaddset(&hold, SIGTERM);
+    sigaddset(&hold, SIGHUP);
+    sigprocmask(SIG_BLOCK, &hold, &old);
     pid_t pid = fork();
-    if (pid < 0) {
-        close(pipefd[0]);
-        close(pipefd[1]);
-        return qkv_error_set(err, QKV_ERR_TOOL, "cannot run gnuplot: %s", strerror(errno));
-    }
     if (pid == 0) {
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &old, NULL);
         close(pipefd[0]);
         dup2(pipefd[1], STDERR_FILENO);
         int devnull = open("/dev/null", O_WRONLY);
@@ -331,12 +355,33 @@ static qkv_status run_and_rename(const char *dir, const char *base, const char *
         execlp("gnuplot", "gnuplot", "-e", set, script, (char *)NULL);
         _exit(127);
     }
+    int e = errno;
+    if (pid > 0)
+        outfile_track_child(pid);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     close(pipefd[1]);
+    if (pid < 0) {
+        close(pipefd[0]);
+        errno = e;
+        return -1;
+    }
+    *err_fd = pipefd[0];
+    return pid;
+}
+
+static qkv_status run_and_rename(const char *dir, const char *base, const char *set,
+                                 const char *script, const char *png_tmp, const char *svg_tmp,
+                                 qkv_error *err)
+{
+    int err_fd;
+    pid_t pid = spawn_gnuplot(dir, set, script, &err_fd);
+    if (pid < 0)
+        return qkv_error_set(err, QKV_ERR_TOOL, "cannot run gnuplot: %s", strerror(errno));
     char msg[2048];
     size_t used = 0;
     ssize_t n;
     char chunk[512];
-    while ((n = read(pipefd[0], chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR)) {
+    while ((n = read(err_fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR)) {
         if (n <= 0)
             continue;
         size_t take = (size_t)n < sizeof msg - 1 - used ? (size_t)n : sizeof msg - 1 - used;
@@ -344,12 +389,16 @@ static qkv_status run_and_rename(const char *dir, const char *base, const char *
         used += take;
     }
     msg[used] = '\0';
-    close(pipefd[0]);
+    close(err_fd);
     int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            outfile_track_child(0);
             return qkv_error_set(err, QKV_ERR_TOOL, "gnuplot: %s", strerror(errno));
-    char png_tmp_path[4096], svg_tmp_path[4096], png[4096], svg[4096];
+        }
+    }
+    outfile_track_child(0);
+    char png_tmp_path[4200], svg_tmp_path[4200], png[4096], svg[4096];
     snprintf(png_tmp_path, sizeof png_tmp_path, "%s/%s", dir, png_tmp);
     snprintf(svg_tmp_path, sizeof svg_tmp_path, "%s/%s", dir, svg_tmp);
     snprintf(png, sizeof png, "%s/%s.png", dir, base);
@@ -358,12 +407,11 @@ static qkv_status run_and_rename(const char *dir, const char *base, const char *
     bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && stat(png_tmp_path, &st) == 0 &&
               st.st_size > 0 && stat(svg_tmp_path, &st) == 0 && st.st_size > 0;
     if (!ok) {
-        unlink(png_tmp_path);
-        unlink(svg_tmp_path);
         /* first line of gnuplot's message, without the blank lines it starts with */
         char *m = msg;
         while (*m == '\n' || *m == ' ')
             m++;
+        m[strcspn(m, "\n")] = '\0';
         if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
             return qkv_error_set(err, QKV_ERR_TOOL,
                                  "gnuplot is not installed (install gnuplot-nox); data and scripts "
@@ -374,8 +422,6 @@ static qkv_status run_and_rename(const char *dir, const char *base, const char *
     }
     if (rename(png_tmp_path, png) != 0 || rename(svg_tmp_path, svg) != 0) {
         int e = errno;
-        unlink(png_tmp_path);
-        unlink(svg_tmp_path);
         return qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': %s", png, strerror(e));
     }
     return QKV_OK;

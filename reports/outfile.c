@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define TRACK_MAX 32
@@ -35,11 +36,53 @@ void outfile_untrack(const char *path)
     }
 }
 
+#define TRACK_DIRS 4
+static char tracked_dirs[TRACK_DIRS][TRACK_PATH];
+static volatile sig_atomic_t tracked_dir_live[TRACK_DIRS];
+static volatile sig_atomic_t tracked_child; /* a pid, 0 when none */
+
+void outfile_track_dir(const char *path)
+{
+    for (int i = 0; i < TRACK_DIRS; i++) {
+        if (!tracked_dir_live[i]) {
+            snprintf(tracked_dirs[i], TRACK_PATH, "%s", path);
+            tracked_dir_live[i] = 1;
+            return;
+        }
+    }
+}
+
+void outfile_untrack_dir(const char *path)
+{
+    for (int i = 0; i < TRACK_DIRS; i++) {
+        if (tracked_dir_live[i] && strcmp(tracked_dirs[i], path) == 0) {
+            tracked_dir_live[i] = 0;
+            return;
+        }
+    }
+}
+
+void outfile_track_child(pid_t pid)
+{
+    tracked_child = (sig_atomic_t)pid;
+}
+
 static void on_signal(int sig)
 {
+    /* Stop the child that writes into tracked files first, or it would go on
+     * writing (and re-creating) them after they are removed. */
+    const pid_t child = (pid_t)tracked_child;
+    if (child > 0) {
+        kill(child, SIGKILL); /* all async-signal-safe */
+        while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
+        }
+    }
     for (int i = 0; i < TRACK_MAX; i++)
         if (tracked_live[i])
-            unlink(tracked[i]); /* async-signal-safe */
+            unlink(tracked[i]);
+    for (int i = 0; i < TRACK_DIRS; i++)
+        if (tracked_dir_live[i])
+            rmdir(tracked_dirs[i]);
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -80,6 +123,39 @@ static qkv_status open_direct(outfile *o, const char *path, qkv_error *err)
     return QKV_OK;
 }
 
+/* The path a dangling symbolic link names, following a chain of links (up
+ * to 40, as the kernel does), relative ones from their own directory. */
+static qkv_status outfile_link_target(const char *path, char **out, qkv_error *err)
+{
+    char cur[4096], buf[4096];
+    snprintf(cur, sizeof cur, "%s", path);
+    for (int hops = 0; hops < 40; hops++) {
+        struct stat st;
+        if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode)) {
+            if (!(*out = strdup(cur)))
+                return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory opening '%s'", path);
+            return QKV_OK;
+        }
+        ssize_t n = readlink(cur, buf, sizeof buf - 1);
+        if (n < 0)
+            return qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+        buf[n] = '\0';
+        if (buf[0] == '/') {
+            snprintf(cur, sizeof cur, "%s", buf);
+        } else {
+            char *slash = strrchr(cur, '/');
+            char joined[4096];
+            int k = snprintf(joined, sizeof joined, "%.*s%s", slash ? (int)(slash - cur + 1) : 0,
+                             cur, buf);
+            if (k < 0 || (size_t)k >= sizeof joined)
+                return qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': path too long", path);
+            memcpy(cur, joined, (size_t)k + 1);
+        }
+    }
+    return qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': too many levels of symbolic links",
+                         path);
+}
+
 qkv_status outfile_open(outfile *o, const char *path, qkv_error *err)
 {
     memset(o, 0, sizeof *o);
@@ -91,16 +167,25 @@ qkv_status outfile_open(outfile *o, const char *path, qkv_error *err)
         resolved = realpath(path, NULL);
         if (!resolved && errno != ENOENT)
             return qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
-        if (!resolved) /* /proc/self/fd/N of a pipe, or a dangling link */
+        if (!resolved && stat(path, &st) == 0) /* /proc/self/fd/N of a pipe */
             return open_direct(o, path, err);
+        if (!resolved) {
+            /* A dangling link: create the file it names, atomically too. */
+            qkv_status s = outfile_link_target(path, &resolved, err);
+            if (s != QKV_OK)
+                return s;
+        }
     }
     const char *target = resolved ? resolved : path;
+    mode_t keep_mode = 0; /* a file replaced keeps its permissions */
     if (stat(target, &st) == 0 && !S_ISREG(st.st_mode)) {
         free(resolved);
         if (S_ISDIR(st.st_mode))
             return qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': it is a directory", path);
         /* A device, pipe or terminal cannot be replaced by a rename. */
         return open_direct(o, path, err);
+    } else if (stat(target, &st) == 0) {
+        keep_mode = st.st_mode & 0777;
     }
     size_t n = strlen(target);
     o->final_path = strdup(target);
@@ -120,10 +205,11 @@ qkv_status outfile_open(outfile *o, const char *path, qkv_error *err)
         release(o);
         return qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': %s", path, strerror(e));
     }
-    /* mkstemp creates 0600; give the report the usual permissions under umask. */
+    /* mkstemp creates 0600; give a new report the usual permissions under
+     * umask, and a replaced file its own. */
     mode_t mask = umask(0);
     umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0 || (o->f = fdopen(fd, "w")) == NULL) {
+    if (fchmod(fd, keep_mode ? keep_mode : 0666 & ~mask) != 0 || (o->f = fdopen(fd, "w")) == NULL) {
         int e = errno;
         close(fd);
         unlink(o->tmp_path);

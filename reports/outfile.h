@@ -3,12 +3,15 @@
  * failure or an abort leaves the target as it was and removes the temporary.
  * A target that exists and is not a regular file (a device such as
  * /dev/stdout, a FIFO) is written directly, as renaming over it would
- * replace it.
+ * replace it. A symbolic link is kept: the file it names (also when that
+ * does not exist yet) is written the same way, beside itself. A replaced
+ * file keeps its permission bits; a new one gets 0666 under the umask.
  */
 #ifndef QKV_OUTFILE_H
 #define QKV_OUTFILE_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "analyzer/core/qkv_error.h"
 
@@ -43,5 +46,11 @@ void outfile_abort(outfile *o);
 void outfile_install_signal_cleanup(void);
 void outfile_track(const char *path);
 void outfile_untrack(const char *path);
+/* A private temporary directory, removed (once its tracked files are) on a
+ * signal; and the one child process writing into tracked files (gnuplot),
+ * killed and reaped on a signal before the files are removed. pid 0 clears. */
+void outfile_track_dir(const char *path);
+void outfile_untrack_dir(const char *path);
+void outfile_track_child(pid_t pid);
 
 #endif

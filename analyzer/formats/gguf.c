@@ -121,6 +121,7 @@ void gguf_close(gguf_file *f)
     for (size_t i = 0; f->tensors && i < f->n_tensors; i++)
         free(f->tensors[i].name);
     free(f->tensors);
+    free(f->by_name);
     free(f->kv);
     free(f->path);
     tf_map_close(&f->map);
@@ -131,6 +132,11 @@ static int cmp_off(const void *a, const void *b)
 {
     const gguf_tensor *x = *(gguf_tensor *const *)a, *y = *(gguf_tensor *const *)b;
     return (x->offset > y->offset) - (x->offset < y->offset);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp((*(gguf_tensor *const *)a)->name, (*(gguf_tensor *const *)b)->name);
 }
 
 qkv_status gguf_open(const char *path, gguf_file *f, qkv_error *err)
@@ -304,15 +310,40 @@ qkv_status gguf_open(const char *path, gguf_file *f, qkv_error *err)
         for (size_t i = 0; i < f->n_tensors; i++)
             order[i] = &f->tensors[i];
         qsort(order, f->n_tensors, sizeof *order, cmp_off);
-        for (size_t i = 1; i < f->n_tensors; i++)
-            if (order[i]->offset < order[i - 1]->offset + order[i - 1]->bytes && order[i]->bytes > 0) {
+        /* Each tensor against everything before it (the furthest end so
+         * far), not only its neighbour: an empty tensor between two that
+         * overlap must not hide them. */
+        const gguf_tensor *reach = NULL;
+        for (size_t i = 0; i < f->n_tensors; i++) {
+            const gguf_tensor *t = order[i];
+            if (t->bytes == 0)
+                continue;
+            if (reach && t->offset < reach->offset + reach->bytes) {
                 s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensors '%s' and '%s' overlap", path,
-                                  order[i - 1]->name, order[i]->name);
+                                  reach->name, t->name);
                 free(order);
                 goto fail;
             }
+            if (!reach || t->offset + t->bytes > reach->offset + reach->bytes)
+                reach = t;
+        }
         free(order);
     }
+    /* The name index: tensor lookups by name are O(log n) however many
+     * tensor infos a file lists, and a name listed twice is refused. */
+    if (!(f->by_name = malloc((f->n_tensors ? f->n_tensors : 1) * sizeof *f->by_name))) {
+        s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < f->n_tensors; i++)
+        f->by_name[i] = &f->tensors[i];
+    qsort(f->by_name, f->n_tensors, sizeof *f->by_name, cmp_name);
+    for (size_t i = 1; i < f->n_tensors; i++)
+        if (strcmp(f->by_name[i - 1]->name, f->by_name[i]->name) == 0) {
+            s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%.200s' is listed twice", path,
+                              f->by_name[i]->name);
+            goto fail;
+        }
     return QKV_OK;
 fail:
     gguf_close(f);
@@ -354,9 +385,17 @@ bool gguf_get_str(const gguf_file *f, const char *key, char *buf, size_t n)
 
 const gguf_tensor *gguf_find(const gguf_file *f, const char *name)
 {
-    for (size_t i = 0; i < f->n_tensors; i++)
-        if (strcmp(f->tensors[i].name, name) == 0)
-            return &f->tensors[i];
+    size_t lo = 0, hi = f->by_name ? f->n_tensors : 0;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        const int c = strcmp(f->by_name[mid]->name, name);
+        if (c == 0)
+            return f->by_name[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 

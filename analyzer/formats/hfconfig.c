@@ -1,6 +1,8 @@
 #include "analyzer/formats/hfconfig.h"
-
 #include "analyzer/engine.h"
+#include "analyzer/core/infile.h"
+#include "analyzer/core/safetext.h"
+#include "analyzer/formats/json_strict.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -141,12 +143,23 @@ qkv_status hfconfig_parse(const char *json, size_t len, const char *origin, mode
 {
     qkv_status s = QKV_OK;
     bool found, b;
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    if (!root) {
-        const char *at = cJSON_GetErrorPtr();
-        long off = (at && at >= json && at <= json + len) ? (long)(at - json) : -1;
-        return qkv_error_set(err, QKV_ERR_PARSE, "%s: not valid JSON (error near byte %ld)", origin,
-                             off);
+    cJSON *root;
+    json_strict_error why;
+    switch (json_strict_parse(json, len, &root, &why)) {
+    case JSON_OK: break;
+    case JSON_NOMEM: return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory parsing '%s'", origin);
+    case JSON_SYNTAX:
+        return qkv_error_set(err, QKV_ERR_PARSE, "%s: not valid JSON (error near byte %zu)", origin,
+                             why.offset);
+    case JSON_TRAILING:
+        return qkv_error_set(err, QKV_ERR_PARSE,
+                             "%s: not valid JSON: text follows the object at byte %zu", origin,
+                             why.offset);
+    case JSON_DUPLICATE:
+        return qkv_error_set(err, QKV_ERR_PARSE,
+                             "%s: key '%.100s' appears twice in one object (Hugging Face would read "
+                             "the last; qkvplan refuses to guess)",
+                             origin, why.key);
     }
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
@@ -163,6 +176,8 @@ qkv_status hfconfig_parse(const char *json, size_t len, const char *origin, mode
     const char *type = (mt && cJSON_IsString(mt)) ? mt->valuestring : "";
     snprintf(m->name, sizeof m->name, "%s", *type ? type : "config");
     snprintf(m->arch, sizeof m->arch, "%s", engine_llamacpp_arch_of_hf(type));
+    safetext_clean(m->source, sizeof m->source); /* names are shown, never obeyed */
+    safetext_clean(m->name, sizeof m->name);
 
     const bool gpt2ish = in_list(type, plain_ffn);
     const bool gemma = strncmp(type, "gemma", 5) == 0;
@@ -333,9 +348,10 @@ qkv_status hfconfig_load(const char *path, model_shape *out, qkv_error *err)
     } else {
         snprintf(file, sizeof file, "%s", path);
     }
-    FILE *f = fopen(file, "rb");
-    if (!f)
-        return qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': %s", file, strerror(errno));
+    FILE *f;
+    qkv_status os = infile_fopen(file, &f, err);
+    if (os != QKV_OK)
+        return os;
     char *buf = malloc(HFCONFIG_MAX_BYTES + 1);
     if (!buf) {
         fclose(f);

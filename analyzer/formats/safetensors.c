@@ -1,7 +1,10 @@
 #include "analyzer/formats/safetensors.h"
+#include "analyzer/core/infile.h"
+#include "analyzer/formats/json_strict.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,6 +28,7 @@ void st_close(st_file *f)
     for (size_t i = 0; f->tensors && i < f->n_tensors; i++)
         free(f->tensors[i].name);
     free(f->tensors);
+    free(f->by_name);
     for (int s = 0; s < f->n_shards; s++) {
         tf_map_close(&f->maps[s]);
         free(f->paths[s]);
@@ -38,6 +42,11 @@ static int cmp_range(const void *a, const void *b)
     if (x->shard != y->shard)
         return x->shard - y->shard;
     return (x->begin > y->begin) - (x->begin < y->begin);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp((*(st_tensor *const *)a)->name, (*(st_tensor *const *)b)->name);
 }
 
 /* Parse one shard's header; append its tensors (only those in `only`, a
@@ -64,8 +73,21 @@ static qkv_status parse_shard(st_file *f, int shard, const cJSON *only, const ch
                              n > ST_HEADER_MAX ? " or exceeds 100 MiB" : "");
     const uint64_t data_size = m->size - 8 - n;
     f->data_off[shard] = 8 + n;
-    cJSON *root = cJSON_ParseWithLength((const char *)m->data + 8, (size_t)n);
-    if (!root || !cJSON_IsObject(root)) {
+    cJSON *root;
+    json_strict_error why;
+    switch (json_strict_parse((const char *)m->data + 8, (size_t)n, &root, &why)) {
+    case JSON_OK: break;
+    case JSON_NOMEM: return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory parsing '%s'", path);
+    case JSON_SYNTAX:
+    case JSON_TRAILING:
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "'%s': the header is not a JSON object (error near byte %zu)", path,
+                             8 + why.offset);
+    case JSON_DUPLICATE:
+        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': the header names tensor '%.100s' twice",
+                             path, why.key);
+    }
+    if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return qkv_error_set(err, QKV_ERR_INVALID, "'%s': the header is not a JSON object", path);
     }
@@ -149,6 +171,13 @@ static qkv_status parse_shard(st_file *f, int shard, const cJSON *only, const ch
                               path, e->string, (unsigned long long)data_size);
             break;
         }
+        if (b->valuedouble != floor(b->valuedouble) || en->valuedouble != floor(en->valuedouble)) {
+            s = qkv_error_set(err, QKV_ERR_INVALID,
+                              "'%s': tensor '%.100s' has data_offsets [%.17g, %.17g]: not whole "
+                              "byte offsets",
+                              path, e->string, b->valuedouble, en->valuedouble);
+            break;
+        }
         t->begin = (uint64_t)b->valuedouble;
         t->end = (uint64_t)en->valuedouble;
         if (t->end - t->begin != bytes) {
@@ -181,16 +210,28 @@ static qkv_status add_path(st_file *f, const char *path, qkv_error *err)
 
 static qkv_status open_index(st_file *f, const char *index, qkv_error *err)
 {
-    FILE *fp = fopen(index, "rb");
-    if (!fp)
-        return qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': %s", index, strerror(errno));
+    FILE *fp;
+    qkv_status os = infile_fopen(index, &fp, err);
+    if (os != QKV_OK)
+        return os;
     char *buf = malloc(ST_HEADER_MAX + 1);
     size_t n = buf ? fread(buf, 1, ST_HEADER_MAX + 1, fp) : 0;
     fclose(fp);
     if (!buf)
         return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
-    cJSON *root = n <= ST_HEADER_MAX ? cJSON_ParseWithLength(buf, n) : NULL;
+    cJSON *root = NULL;
+    json_strict_error why = {JSON_OK, 0, ""};
+    if (n <= ST_HEADER_MAX && json_strict_parse(buf, n, &root, &why) == JSON_NOMEM) {
+        free(buf);
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory parsing '%s'", index);
+    }
     free(buf);
+    if (why.problem == JSON_DUPLICATE)
+        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': key '%.100s' appears twice in one object",
+                             index, why.key);
+    if (why.problem == JSON_SYNTAX || why.problem == JSON_TRAILING)
+        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': not valid JSON (error near byte %zu)",
+                             index, why.offset);
     const cJSON *map = root ? cJSON_GetObjectItemCaseSensitive(root, "weight_map") : NULL;
     if (!cJSON_IsObject(map)) {
         cJSON_Delete(root);
@@ -264,15 +305,42 @@ qkv_status st_open(const char *path, st_file *f, qkv_error *err)
             for (size_t i = 0; i < f->n_tensors; i++)
                 order[i] = &f->tensors[i];
             qsort(order, f->n_tensors, sizeof *order, cmp_range);
-            for (size_t i = 1; i < f->n_tensors; i++)
-                if (order[i]->shard == order[i - 1]->shard && order[i]->begin < order[i - 1]->end &&
-                    order[i]->end > order[i]->begin) {
+            /* Each tensor against the furthest end so far in its shard, not
+             * only its neighbour: an empty tensor between two that overlap
+             * must not hide them. */
+            const st_tensor *reach = NULL;
+            for (size_t i = 0; i < f->n_tensors; i++) {
+                const st_tensor *t = order[i];
+                if (reach && reach->shard != t->shard)
+                    reach = NULL;
+                if (t->end == t->begin)
+                    continue;
+                if (reach && t->begin < reach->end) {
                     s = qkv_error_set(err, QKV_ERR_INVALID,
-                                      "'%s': tensors '%.80s' and '%.80s' overlap", f->paths[order[i]->shard],
-                                      order[i - 1]->name, order[i]->name);
+                                      "'%s': tensors '%.80s' and '%.80s' overlap", f->paths[t->shard],
+                                      reach->name, t->name);
                     break;
                 }
+                if (!reach || t->end > reach->end)
+                    reach = t;
+            }
             free(order);
+        }
+    }
+    if (s == QKV_OK) {
+        /* The name index: lookups are O(log n) however many tensors a
+         * header lists; a name given twice (in two shards) is refused. */
+        f->by_name = malloc((f->n_tensors ? f->n_tensors : 1) * sizeof *f->by_name);
+        if (!f->by_name) {
+            s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+        } else {
+            for (size_t i = 0; i < f->n_tensors; i++)
+                f->by_name[i] = &f->tensors[i];
+            qsort(f->by_name, f->n_tensors, sizeof *f->by_name, cmp_name);
+            for (size_t i = 1; i < f->n_tensors && s == QKV_OK; i++)
+                if (strcmp(f->by_name[i - 1]->name, f->by_name[i]->name) == 0)
+                    s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%.200s' is listed twice",
+                                      path, f->by_name[i]->name);
         }
     }
     if (s != QKV_OK)
@@ -282,9 +350,17 @@ qkv_status st_open(const char *path, st_file *f, qkv_error *err)
 
 const st_tensor *st_find(const st_file *f, const char *name)
 {
-    for (size_t i = 0; i < f->n_tensors; i++)
-        if (strcmp(f->tensors[i].name, name) == 0)
-            return &f->tensors[i];
+    size_t lo = 0, hi = f->by_name ? f->n_tensors : 0;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        const int c = strcmp(f->by_name[mid]->name, name);
+        if (c == 0)
+            return f->by_name[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 

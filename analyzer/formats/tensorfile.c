@@ -1,4 +1,5 @@
 #include "analyzer/formats/tensorfile.h"
+#include "analyzer/core/infile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -212,13 +213,15 @@ qkv_status tf_map_open(const char *path, tf_map *m, qkv_error *err)
 {
     m->data = NULL;
     m->size = 0;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+    int fd;
+    qkv_status os = infile_open(path, &fd, err); /* regular files only, never blocks */
+    if (os != QKV_OK)
+        return os;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
         close(fd);
-        return qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': not a regular file", path);
+        return qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': %s", path, strerror(e));
     }
     if (st.st_size == 0) {
         close(fd);

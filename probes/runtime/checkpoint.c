@@ -1,8 +1,11 @@
 #include "probes/runtime/checkpoint.h"
+#include "analyzer/core/infile.h"
+#include "analyzer/core/safetext.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,9 +23,10 @@ static bool ends_with(const char *s, const char *suffix)
 
 static bool starts_with_magic(const char *path, const char *magic, size_t n)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = NULL;
     char buf[16];
-    bool yes = f && fread(buf, 1, n, f) == n && memcmp(buf, magic, n) == 0;
+    bool yes = infile_fopen(path, &f, NULL) == QKV_OK && fread(buf, 1, n, f) == n &&
+               memcmp(buf, magic, n) == 0;
     if (f)
         fclose(f);
     return yes;
@@ -216,6 +220,19 @@ uint64_t ckpt_bytes_read(const ckpt *c)
     return c->kind == CKPT_GGUF ? c->gg.bytes_read : c->kind == CKPT_SAFETENSORS ? c->st.bytes_read : 0;
 }
 
+/* A weight that is NaN or infinite is a broken file, named as the llama2.c
+ * reader names it (QKV_ERR_INVALID: exit 3). */
+static qkv_status check_finite(const ckpt *c, const char *name, const float *v, uint64_t n,
+                               qkv_error *err)
+{
+    for (uint64_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return qkv_error_set(err, QKV_ERR_INVALID,
+                                 "'%s': tensor '%s' holds a non-finite value at element %llu",
+                                 c->path, name, (unsigned long long)i);
+    return QKV_OK;
+}
+
 /* Read a whole 2-D (or 1-D, rows = 1) tensor of rows x cols by name. */
 static qkv_status read_named(ckpt *c, const char *name, uint64_t rows, uint64_t cols, float *out,
                              qkv_error *err)
@@ -232,7 +249,8 @@ static qkv_status read_named(ckpt *c, const char *name, uint64_t rows, uint64_t 
                                  "'%s': tensor '%s' is %llu x %llu; the configuration needs %llu x %llu",
                                  c->path, name, (unsigned long long)r, (unsigned long long)t->ne[0],
                                  (unsigned long long)rows, (unsigned long long)cols);
-        return gguf_read_rows(&c->gg, t, 0, rows, out, err);
+        qkv_status s = gguf_read_rows(&c->gg, t, 0, rows, out, err);
+        return s != QKV_OK ? s : check_finite(c, name, out, rows * cols, err);
     }
     const st_tensor *t = st_find(&c->st, name);
     if (!t)
@@ -253,9 +271,10 @@ static qkv_status read_named(ckpt *c, const char *name, uint64_t rows, uint64_t 
         if (t->type == TF_UNSUPPORTED)
             return st_read_rows(&c->st, t, 0, 1, out, err);
         tf_to_f32(t->type, c->st.maps[t->shard].data + c->st.data_off[t->shard] + t->begin, out, cols);
-        return QKV_OK;
+        return check_finite(c, name, out, cols, err);
     }
-    return st_read_rows(&c->st, t, 0, rows, out, err);
+    qkv_status s = st_read_rows(&c->st, t, 0, rows, out, err);
+    return s != QKV_OK ? s : check_finite(c, name, out, rows * cols, err);
 }
 
 /* Hugging Face rotate-half row order <-> interleaved pairs, per head: row
@@ -667,6 +686,8 @@ qkv_status ckpt_plan_shape(const char *path, model_shape *ms, qkv_error *err)
         if (!gguf_get_str(&g, "general.name", ms->name, sizeof ms->name))
             snprintf(ms->name, sizeof ms->name, "%s", arch);
         snprintf(ms->source, sizeof ms->source, "%s", path);
+        safetext_clean(ms->name, sizeof ms->name); /* names are shown, never obeyed */
+        safetext_clean(ms->source, sizeof ms->source);
         static const char *const need[] = {"block_count", "embedding_length", "attention.head_count"};
         uint64_t *dst[] = {&ms->n_layers, &ms->d_model, &ms->n_heads};
         for (int i = 0; i < 3; i++) {
@@ -735,6 +756,28 @@ qkv_status ckpt_plan_shape(const char *path, model_shape *ms, qkv_error *err)
         snprintf(cfg, sizeof cfg, "%s", path);
         char *slash = strrchr(cfg, '/');
         snprintf(slash ? slash + 1 : cfg, sizeof cfg - (size_t)(slash ? slash + 1 - cfg : 0), "config.json");
+    }
+    if (!S_ISDIR(st.st_mode) && !weights) {
+        /* Say what a model file that is not JSON is, and what -m reads. */
+        FILE *f;
+        unsigned char head[32];
+        size_t n = 0;
+        if (infile_fopen(path, &f, NULL) == QKV_OK) {
+            n = fread(head, 1, sizeof head, f);
+            fclose(f);
+        }
+        size_t i = 0;
+        while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\n' || head[i] == '\r'))
+            i++;
+        const bool qkvm = rt_model_is_qkvplan(path);
+        if (qkvm || (i < n && head[i] != '{' && memchr(head, 0, n)))
+            return qkv_error_set(err, QKV_ERR_INVALID,
+                                 "'%s' is %s, not a config.json; the planner reads a catalog name, a "
+                                 "config.json or its directory, a GGUF file or safetensors ('qkvplan "
+                                 "probe' reads llama2.c and .qkvm files)",
+                                 path,
+                                 qkvm ? "a qkvplan model (.qkvm)"
+                                      : "a binary file (a llama2.c checkpoint?)");
     }
     if ((s = hfconfig_load(cfg, ms, err)) != QKV_OK)
         return s;

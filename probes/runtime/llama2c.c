@@ -1,4 +1,5 @@
 #include "probes/runtime/llama2c.h"
+#include "analyzer/core/infile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -33,10 +34,10 @@ qkv_status llama2c_load(const char *path, rt_model *m, qkv_error *err)
     const uint32_t probe = 1;
     if (*(const unsigned char *)&probe != 1)
         return qkv_error_set(err, QKV_ERR_UNSUPPORTED, "llama2.c files need a little-endian host");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-    qkv_status s = QKV_OK;
+    FILE *f;
+    qkv_status s = infile_fopen(path, &f, err);
+    if (s != QKV_OK)
+        return s;
     struct stat st;
     unsigned char hdr[28];
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {

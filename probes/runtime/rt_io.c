@@ -1,4 +1,5 @@
 #include "probes/runtime/rt_io.h"
+#include "analyzer/core/infile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -48,9 +49,10 @@ qkv_status rt_model_write(FILE *f, const rt_model *m, qkv_error *err)
 
 bool rt_model_is_qkvplan(const char *path)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = NULL;
     char magic[8];
-    bool yes = f && fread(magic, 1, 8, f) == 8 && memcmp(magic, RT_IO_MAGIC, 8) == 0;
+    bool yes = infile_fopen(path, &f, NULL) == QKV_OK && fread(magic, 1, 8, f) == 8 &&
+               memcmp(magic, RT_IO_MAGIC, 8) == 0;
     if (f)
         fclose(f);
     return yes;
@@ -59,10 +61,10 @@ bool rt_model_is_qkvplan(const char *path)
 qkv_status rt_model_load(const char *path, rt_model *m, qkv_error *err)
 {
     memset(m, 0, sizeof *m);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-    qkv_status s = QKV_OK;
+    FILE *f;
+    qkv_status s = infile_fopen(path, &f, err);
+    if (s != QKV_OK)
+        return s;
     unsigned char h[HEADER_BYTES];
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || fread(h, 1, sizeof h, f) != sizeof h ||

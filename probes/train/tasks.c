@@ -1,4 +1,6 @@
 #include "probes/train/tasks.h"
+#include "analyzer/core/infile.h"
+#include "analyzer/core/safetext.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -24,9 +26,11 @@ qkv_status task_parse(const char *spec, int len, task *t, qkv_error *err)
         const char *path = spec + 5;
         t->kind = TASK_TEXT;
         snprintf(t->name, sizeof t->name, "text:%.58s", path);
-        FILE *f = fopen(path, "rb");
-        if (!f)
-            return qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+        safetext_clean(t->name, sizeof t->name); /* a file name is shown, never obeyed */
+        FILE *f;
+        qkv_status os = infile_fopen(path, &f, err);
+        if (os != QKV_OK)
+            return os;
         struct stat st;
         if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
             fclose(f);

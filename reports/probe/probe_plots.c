@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "reports/gnuplot.h"
+#include "reports/safename.h"
 
 const char *const report_probe_plot_kinds[PROBE_PLOT_KINDS] = {"probe_maps", "probe_heat",
                                                                 "probe_angles", "probe_spectra"};
@@ -18,11 +19,14 @@ static int layers_of(const probe_result *r, int *layers)
     return n;
 }
 
-/* The model's file name without its directories, for titles. */
+/* The model's file name without its directories, for titles: inert text
+ * (reports/safename.h), in a buffer that lives until the next call. */
 static const char *short_name(const char *label)
 {
+    static _Thread_local char safe[256];
     const char *slash = strrchr(label, '/');
-    return slash && slash[1] ? slash + 1 : label;
+    report_gp_text(slash && slash[1] ? slash + 1 : label, safe, sizeof safe);
+    return safe;
 }
 
 static void header(FILE *f, const char *base, const char *what)

@@ -8,6 +8,7 @@
 #include "reports/fmt.h"
 #include "reports/jsonutil.h"
 #include "reports/gnuplot.h"
+#include "reports/safename.h"
 
 static const char *metric_name(const task *t)
 {
@@ -213,6 +214,8 @@ static void curve_gp(FILE *f, const void *vp)
 {
     const curve_ctx *cc = vp;
     const study_result *r = cc->r;
+    char task_name[128];
+    report_gp_text(r->tasks[cc->task].name, task_name, sizeof task_name);
     fprintf(f,
             "# qkvplan study: training loss of task %s, mean over seeds. Re-draw: gnuplot %s.gp\n"
             "if (!exists(\"outpng\")) outpng = \"%s.png\"\n"
@@ -220,7 +223,7 @@ static void curve_gp(FILE *f, const void *vp)
             "set title \"%s: training loss (mean over %d seed%s)\" noenhanced\n"
             "set xlabel \"step\"\nset ylabel \"cross-entropy (nats)\"\nset logscale y\nset grid\n"
             "set key outside right top noenhanced\n",
-            r->tasks[cc->task].name, cc->base, cc->base, cc->base, r->tasks[cc->task].name,
+            task_name, cc->base, cc->base, cc->base, task_name,
             r->settings.seeds, r->settings.seeds == 1 ? "" : "s");
     char plot[256];
     snprintf(plot, sizeof plot,
@@ -232,17 +235,24 @@ static void curve_gp(FILE *f, const void *vp)
     fputs("set output\n", f);
 }
 
+void report_study_plot_base(const char *task_name, char *buf, size_t buf_bytes)
+{
+    char plain[96], safe[96];
+    size_t n = 0;
+    for (const char *p = task_name; *p && n + 1 < sizeof plain; p++)
+        plain[n++] = (*p == '/' || *p == ':' || *p == ' ' || *p == '.') ? '_' : *p;
+    plain[n] = '\0';
+    report_safe_file_name(plain, safe, sizeof safe);
+    snprintf(buf, buf_bytes, "loss_%s", safe);
+}
+
 qkv_status report_study_plots_write(const char *dir, const study_result *r, qkv_error *err)
 {
     qkv_status tool = QKV_OK;
     qkv_error tool_err;
     for (int ti = 0; ti < r->n_tasks; ti++) {
         char base[96];
-        size_t n = 0;
-        base[n++] = 'l', base[n++] = 'o', base[n++] = 's', base[n++] = 's', base[n++] = '_';
-        for (const char *p = r->tasks[ti].name; *p && n + 1 < sizeof base; p++)
-            base[n++] = (*p == '/' || *p == ':' || *p == ' ' || *p == '.') ? '_' : *p;
-        base[n] = '\0';
+        report_study_plot_base(r->tasks[ti].name, base, sizeof base);
         curve_ctx cc = {r, ti, base};
         qkv_status s = report_figure(dir, base, curve_dat, curve_gp, &cc, &tool, &tool_err, err);
         if (s != QKV_OK)

@@ -15,4 +15,8 @@ qkv_status report_study_write(FILE *f, report_format fmt, const study_result *r,
  * when gnuplot is missing or fails (data and scripts written). */
 qkv_status report_study_plots_write(const char *dir, const study_result *r, qkv_error *err);
 
+/* Base name of the loss plot of a task: "loss_" and the task's name as a
+ * safe file name ("loss_text_notes_txt" for text:notes.txt). */
+void report_study_plot_base(const char *task_name, char *buf, size_t buf_bytes);
+
 #endif

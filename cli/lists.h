@@ -1,0 +1,15 @@
+/* lists.h — comma-separated option lists (--share, --kv-heads, --tasks,
+ * --variants), read whole or refused: never silently cut. */
+#ifndef QKV_CLI_LISTS_H
+#define QKV_CLI_LISTS_H
+
+#include <stddef.h>
+
+/* Copy list into buf (buf_bytes) and split it at commas into items (empty
+ * entries skipped). Returns the count, or -1 after printing an error that
+ * names --option when the list does not fit buf or has more than max
+ * entries. */
+long cli_split_list(const char *option, const char *list, char *buf, size_t buf_bytes, char **items,
+                    size_t max);
+
+#endif
