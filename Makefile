@@ -41,7 +41,7 @@ TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 LIB       := $(BUILD)/libqkvplan.a
 
-.PHONY: all deps check check-model test-unit test-cli demo install uninstall clean asan valgrind \
+.PHONY: all deps check check-model test-unit test-cli test-layout demo install uninstall clean asan valgrind \
         bench fuzz fuzz-bins mutants
 
 all: qkvplan
@@ -90,7 +90,7 @@ deps:
 CHECK_TMP := $(CURDIR)/$(BUILD)/check-tmp
 check: deps check-model
 	$(Q)rm -rf $(CHECK_TMP) && mkdir -p $(CHECK_TMP)
-	$(Q)TMPDIR=$(CHECK_TMP) $(MAKE) --no-print-directory test-unit test-cli
+	$(Q)TMPDIR=$(CHECK_TMP) $(MAKE) --no-print-directory test-unit test-cli test-layout
 	$(Q)if [ -n "$$(ls -A $(CHECK_TMP))" ]; then \
 	  echo "check: the tests left temporaries behind:" $$(ls -A $(CHECK_TMP)); exit 1; fi
 	$(Q)rmdir $(CHECK_TMP)
@@ -106,6 +106,10 @@ test-cli: qkvplan $(BUILD)/hostile-gen
 	$(Q)LC_ALL=C bash tests/cli_test.sh ./qkvplan
 	$(Q)LC_ALL=C bash tests/malformed_test.sh ./qkvplan
 	$(Q)LC_ALL=C bash tests/hostile/hostile_test.sh ./qkvplan $(BUILD)/hostile-gen
+
+# The layering rules of ARCHITECTURE.md, on the include lines and the objects.
+test-layout: $(LIB) $(CLI_OBJ)
+	$(Q)BUILD=$(BUILD) bash tests/layout_check.sh
 
 # The hostile-input suite's file generator (tests/hostile/gen.c, standalone).
 $(BUILD)/hostile-gen: tests/hostile/gen.c

@@ -11,7 +11,7 @@
 #include "analyzer/catalog.h"
 #include "analyzer/devices.h"
 #include "analyzer/formats/hfconfig.h"
-#include "probes/runtime/checkpoint.h"
+#include "analyzer/formats/modelfile.h"
 #include "analyzer/kvplan.h"
 #include "reports/bundle.h"
 #include "reports/gnuplot.h"
@@ -522,7 +522,7 @@ int cmd_plan(int argc, char **argv)
                 code = EXIT_USAGE;
                 goto done;
             }
-            if (ckpt_plan_shape(st.model_arg, &models[0], &err) != QKV_OK) {
+            if (modelfile_shape(st.model_arg, &models[0], &err) != QKV_OK) {
                 cli_error("%s", err.msg);
                 code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
                 goto done;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "analyzer/kvplan.h"
+#include "analyzer/formats/modelfile.h"
 #include "probes/runtime/checkpoint.h"
 #include "probes/runtime/llama2c.h"
 #include "probes/probe.h"
@@ -327,14 +328,14 @@ START_TEST(planner_reads_model_files)
     model_shape ms;
     qkv_error err;
     snprintf(p, sizeof p, "%s/s.gguf", tmpdir);
-    ck_assert_msg(ckpt_plan_shape(p, &ms, &err) == QKV_OK, "%s", err.msg);
+    ck_assert_msg(modelfile_shape(p, &ms, &err) == QKV_OK, "%s", err.msg);
     ck_assert_uint_eq(ms.n_layers, 5);
     ck_assert_uint_eq(ms.n_kv_heads, 4);
     ck_assert_uint_eq(ms.vocab, 512);
     ck_assert_uint_eq(ms.file_params, 260032); /* every tensor of stories260K, tied */
     ck_assert_uint_eq(ms.file_weight_bytes, 4 * 260032);
     snprintf(p, sizeof p, "%s/st", tmpdir);
-    ck_assert_msg(ckpt_plan_shape(p, &ms, &err) == QKV_OK, "%s", err.msg);
+    ck_assert_msg(modelfile_shape(p, &ms, &err) == QKV_OK, "%s", err.msg);
     ck_assert_uint_eq(ms.file_weight_bytes, 4 * 260032);
     kvplan_params pp = kvplan_params_default();
     variant v = variant_as_built(&ms);
@@ -437,7 +438,7 @@ START_TEST(gpt2_and_neox_name_maps)
         ckpt_close(&c);
         if (!neox) { /* the planner does not count the mask buffers as weights */
             model_shape ms;
-            ck_assert_int_eq(ckpt_plan_shape(dir, &ms, NULL), QKV_OK);
+            ck_assert_int_eq(modelfile_shape(dir, &ms, NULL), QKV_OK);
             ck_assert_uint_eq(ms.file_params, 2u * 3 * 32 * 32);
         }
         test_rm_tree(dir);

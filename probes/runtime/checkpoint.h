@@ -52,12 +52,6 @@ qkv_status ckpt_read_attn(ckpt *c, int layer, float *wq, float *wk, float *wv, q
  * Caller frees m with rt_model_free. */
 qkv_status ckpt_load_model(ckpt *c, rt_model *m, qkv_error *err);
 
-/* The planner's view of a model file: a GGUF file (architecture from its
- * metadata), safetensors (config.json beside the file, or in the
- * directory), or a config.json alone. When tensors are found,
- * file_weight_bytes and file_params hold their exact totals. */
-qkv_status ckpt_plan_shape(const char *path, model_shape *ms, qkv_error *err);
-
 /* Tensor bytes read from disk so far (for benchmarks). */
 uint64_t ckpt_bytes_read(const ckpt *c);
 

@@ -1,5 +1,6 @@
 /* Fuzz the GGUF reader: metadata, tensor infos, and a row of every tensor,
  * then the planner's view of the file. */
+#include "analyzer/formats/modelfile.h"
 #include "probes/runtime/checkpoint.h"
 #include "analyzer/formats/gguf.h"
 #include "tests/fuzz/fuzz_common.h"
@@ -32,6 +33,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gguf_close(&f);
     }
     model_shape ms;
-    ckpt_plan_shape(path, &ms, &err);
+    modelfile_shape(path, &ms, &err);
     return 0;
 }
