@@ -14,7 +14,7 @@
 #include "analyzer/formats/modelfile.h"
 #include "analyzer/kvplan.h"
 #include "reports/bundle.h"
-#include "reports/gnuplot.h"
+#include "reports/plan/plan_plots.h"
 #include "reports/xlsx.h"
 #include "reports/plan/report.h"
 #include "cli/cli.h"

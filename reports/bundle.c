@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "reports/gnuplot.h"
+#include "reports/plan/plan_plots.h"
 #include "reports/outfile.h"
 #include "reports/xlsx.h"
 

@@ -1,22 +1,13 @@
-/* gnuplot.h — plots drawn by gnuplot, run as an external program.
+/* gnuplot.h — figures drawn by gnuplot, run as an external program: the
+ * common layer under the plan, probe and study figures.
  *
- * For each plan, three figures, each written as a re-drawable pair of data
- * (.dat, exact bytes) and script (.gp), then drawn to PNG (pngcairo) and SVG:
- *   kv_vs_ctx  KV cache per variant over the context sweep, log-log, with the
- *              usable memory as a line and the requested context marked;
- *   memory     weights / KV cache / scratch / reserve per variant, stacked,
- *              against the device size;
- *   max_ctx    the longest context that fits per variant (log scale), with
- *              the requested context marked.
- * With several plans the files are prefixed with the model's name.
- *
- * Data and scripts are always written (atomically). Images are drawn to
- * temporary names and renamed when gnuplot succeeds. When gnuplot is missing
- * or fails, the call returns QKV_ERR_TOOL with the reason (gnuplot's own
- * message), and no image of that figure is left half-written.
- * Non-finite values: the data are integers and cannot be; a variant that fits
- * at no context has max_ctx 0, which the log-scale plot leaves out (noted in
- * the script).
+ * Every figure is a re-drawable pair of data (.dat) and script (.gp), then
+ * drawn to PNG (pngcairo) and SVG. Data and scripts are always written
+ * (atomically). Images are drawn into a private temporary folder and renamed
+ * into place when gnuplot succeeds. When gnuplot is missing or fails, the
+ * call returns QKV_ERR_TOOL with the reason (gnuplot's own message), and no
+ * image of that figure is left half-written. Strings from files reach a
+ * script only through the safe character set of reports/safename.h.
  */
 #ifndef QKV_REPORT_GNUPLOT_H
 #define QKV_REPORT_GNUPLOT_H
@@ -24,14 +15,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "reports/plan/report.h"
-
-#define PLOT_KINDS 3
-extern const char *const report_plot_kinds[PLOT_KINDS]; /* "kv_vs_ctx", "memory", "max_ctx" */
-
-/* Base name (no extension) of plan i's plot of kind k, e.g. "kv_vs_ctx" or
- * "Llama-3.2-1B-kv_vs_ctx" when there are several plans. */
-void report_plot_name(const report_input *in, size_t i, int k, char *buf, size_t buf_bytes);
+#include "analyzer/core/qkv_error.h"
 
 /* Write dir/name atomically with fn(f, ctx). */
 qkv_status report_write_text(const char *dir, const char *name, void (*fn)(FILE *f, const void *ctx),
@@ -52,9 +36,11 @@ qkv_status report_figure(const char *dir, const char *base, void (*dat)(FILE *f,
                          void (*gp)(FILE *f, const void *ctx), const void *ctx, qkv_status *tool,
                          qkv_error *tool_err, qkv_error *err);
 
-/* Write every plan's plots into dir (which must exist). The plans need their
- * sweeps. QKV_ERR_TOOL: gnuplot missing or failing (err says which), data and
- * scripts written; QKV_ERR_IO: a file could not be written. */
-qkv_status report_plots_write(const char *dir, const report_input *in, qkv_error *err);
+/* Script pieces every figure shares: the default output names (a caller
+ * of report_gnuplot_run sets outpng and outsvg to temporary names), and the
+ * plot command drawn twice, to PNG (pngcairo) and SVG, at width x height
+ * pixels with DejaVu Sans at font_pt points. */
+void report_gp_outputs(FILE *f, const char *base);
+void report_gp_draw(FILE *f, const char *plot, int width, int height, int font_pt);
 
 #endif

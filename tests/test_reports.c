@@ -10,7 +10,7 @@
 
 #include "analyzer/catalog.h"
 #include "reports/fmt.h"
-#include "reports/gnuplot.h"
+#include "reports/plan/plan_plots.h"
 #include "reports/xlsx.h"
 #include "reports/outfile.h"
 #include "reports/plan/report.h"

@@ -7,7 +7,7 @@
 #include "analyzer/paper.h"
 #include "analyzer/dtype.h"
 #include "reports/fmt.h"
-#include "reports/gnuplot.h"
+#include "reports/plan/plan_plots.h"
 #include "reports/plan/report.h"
 
 static void write_plan(FILE *f, const report_input *in, size_t idx, const char *plots_rel,

@@ -31,23 +31,14 @@ static const char *short_name(const char *label)
 
 static void header(FILE *f, const char *base, const char *what)
 {
-    fprintf(f,
-            "# qkvplan probe: %s. Re-draw with: gnuplot %s.gp (data: %s.dat)\n"
-            "if (!exists(\"outpng\")) outpng = \"%s.png\"\n"
-            "if (!exists(\"outsvg\")) outsvg = \"%s.svg\"\n"
-            "set encoding utf8\n",
-            what, base, base, base, base);
+    fprintf(f, "# qkvplan probe: %s. Re-draw with: gnuplot %s.gp (data: %s.dat)\n", what, base, base);
+    report_gp_outputs(f, base);
+    fputs("set encoding utf8\n", f);
 }
 
 static void draw(FILE *f, const char *body, int w, int h)
 {
-    fprintf(f,
-            "set terminal pngcairo size %d,%d font \"DejaVu Sans,10\"\n"
-            "set output outpng\n%s\n"
-            "set terminal svg size %d,%d font \"DejaVu Sans,10\"\n"
-            "set output outsvg\n%s\n"
-            "set output\n",
-            w, h, body, w, h, body);
+    report_gp_draw(f, body, w, h, 10);
 }
 
 static void maps_dat(FILE *f, const void *ctx)

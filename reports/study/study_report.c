@@ -216,23 +216,19 @@ static void curve_gp(FILE *f, const void *vp)
     const study_result *r = cc->r;
     char task_name[128];
     report_gp_text(r->tasks[cc->task].name, task_name, sizeof task_name);
+    fprintf(f, "# qkvplan study: training loss of task %s, mean over seeds. Re-draw: gnuplot %s.gp\n",
+            task_name, cc->base);
+    report_gp_outputs(f, cc->base);
     fprintf(f,
-            "# qkvplan study: training loss of task %s, mean over seeds. Re-draw: gnuplot %s.gp\n"
-            "if (!exists(\"outpng\")) outpng = \"%s.png\"\n"
-            "if (!exists(\"outsvg\")) outsvg = \"%s.svg\"\n"
             "set title \"%s: training loss (mean over %d seed%s)\" noenhanced\n"
             "set xlabel \"step\"\nset ylabel \"cross-entropy (nats)\"\nset logscale y\nset grid\n"
             "set key outside right top noenhanced\n",
-            task_name, cc->base, cc->base, cc->base, task_name,
-            r->settings.seeds, r->settings.seeds == 1 ? "" : "s");
+            task_name, r->settings.seeds, r->settings.seeds == 1 ? "" : "s");
     char plot[256];
     snprintf(plot, sizeof plot,
              "plot for [i=2:%d] \"%s.dat\" using 1:i with lines lw 2 title columnheader(i)",
              r->n_vars + 1, cc->base);
-    for (int pass = 0; pass < 2; pass++)
-        fprintf(f, "set terminal %s size 1000,600 font \"DejaVu Sans,11\"\nset output %s\n%s\n",
-                pass ? "svg" : "pngcairo", pass ? "outsvg" : "outpng", plot);
-    fputs("set output\n", f);
+    report_gp_draw(f, plot, 1000, 600, 11);
 }
 
 void report_study_plot_base(const char *task_name, char *buf, size_t buf_bytes)

@@ -1,0 +1,35 @@
+/* plan_plots.h — the planner's figures, drawn by gnuplot (reports/gnuplot.h).
+ *
+ * For each plan, three figures, each a re-drawable pair of data (.dat, exact
+ * bytes) and script (.gp), drawn to PNG and SVG:
+ *   kv_vs_ctx  KV cache per variant over the context sweep, log-log, with the
+ *              usable memory as a line and the requested context marked;
+ *   memory     weights / KV cache / scratch / reserve per variant, stacked,
+ *              against the device size;
+ *   max_ctx    the longest context that fits per variant (log scale), with
+ *              the requested context marked.
+ * With several plans the files are prefixed with the model's name.
+ * Non-finite values: the data are integers and cannot be; a variant that fits
+ * at no context has max_ctx 0, which the log-scale plot leaves out (noted in
+ * the script).
+ */
+#ifndef QKV_REPORT_PLAN_PLOTS_H
+#define QKV_REPORT_PLAN_PLOTS_H
+
+#include <stddef.h>
+
+#include "reports/plan/report.h"
+
+#define PLOT_KINDS 3
+extern const char *const report_plot_kinds[PLOT_KINDS]; /* "kv_vs_ctx", "memory", "max_ctx" */
+
+/* Base name (no extension) of plan i's plot of kind k, e.g. "kv_vs_ctx" or
+ * "Llama-3.2-1B-kv_vs_ctx" when there are several plans. */
+void report_plot_name(const report_input *in, size_t i, int k, char *buf, size_t buf_bytes);
+
+/* Write every plan's plots into dir (which must exist). The plans need their
+ * sweeps. QKV_ERR_TOOL: gnuplot missing or failing (err says which), data and
+ * scripts written; QKV_ERR_IO: a file could not be written. */
+qkv_status report_plots_write(const char *dir, const report_input *in, qkv_error *err);
+
+#endif
