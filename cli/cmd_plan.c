@@ -15,7 +15,7 @@
 #include "analyzer/kvplan.h"
 #include "reports/bundle.h"
 #include "reports/plan/plan_plots.h"
-#include "reports/xlsx.h"
+#include "reports/plan/plan_xlsx.h"
 #include "reports/plan/report.h"
 #include "cli/cli.h"
 #include "cli/options.h"

@@ -14,7 +14,6 @@
 #include "reports/bundle.h"
 #include "reports/probe/probe_plots.h"
 #include "reports/probe/probe_report.h"
-#include "reports/xlsx.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/units.h"

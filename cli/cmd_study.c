@@ -12,7 +12,6 @@
 #include "probes/train/study.h"
 #include "reports/bundle.h"
 #include "reports/study/study_report.h"
-#include "reports/xlsx.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/units.h"

@@ -4,7 +4,8 @@
 #include <unistd.h>
 
 #include "reports/bundle.h"
-#include "reports/xlsx.h"
+#include "reports/plan/plan_xlsx.h"
+#include "reports/study/study_report.h"
 
 void cli_capture_stderr(cli_stderr_capture *c)
 {

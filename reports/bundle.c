@@ -7,7 +7,7 @@
 
 #include "reports/plan/plan_plots.h"
 #include "reports/outfile.h"
-#include "reports/xlsx.h"
+#include "reports/plan/plan_xlsx.h"
 
 const char *const report_bundle_files[BUNDLE_FILES] = {"report.md", "report.xlsx", "results.json"};
 

@@ -11,7 +11,7 @@
 #include "analyzer/catalog.h"
 #include "reports/fmt.h"
 #include "reports/plan/plan_plots.h"
-#include "reports/xlsx.h"
+#include "reports/plan/plan_xlsx.h"
 #include "reports/outfile.h"
 #include "reports/plan/report.h"
 #include "tests/tests.h"

@@ -18,4 +18,7 @@ typedef struct {
 qkv_status report_probe_write(FILE *f, report_format fmt, const probe_report_input *in,
                               qkv_error *err);
 
+/* An XLSX workbook (reports/xlsx.h): sheet "Probe", one row per head. */
+qkv_status report_xlsx_probe_write(const char *path, const probe_report_input *in, qkv_error *err);
+
 #endif
