@@ -38,11 +38,9 @@ typedef qkv_status (*cli_writer)(FILE *f, const void *ctx, qkv_error *err);
 int cli_write_file(const char *path, cli_writer write, const void *ctx);
 
 /* A report writer for one format; cli_write_report writes it to path
- * atomically, or to stdout when path is NULL (then checking stdout).
- * cli_write_report_set makes dir and writes dir/stem.json, .csv and .md. */
+ * atomically, or to stdout when path is NULL (then checking stdout). */
 typedef qkv_status (*cli_report_writer)(FILE *f, report_format fmt, const void *ctx, qkv_error *err);
 int cli_write_report(const char *path, report_format fmt, cli_report_writer write, const void *ctx);
-int cli_write_report_set(const char *dir, const char *stem, cli_report_writer write, const void *ctx);
 
 /* Account for a plot writer's status: a gnuplot failure (QKV_ERR_TOOL) is
  * printed with prefix and sets *plots_missing (exit code 4 at the end);

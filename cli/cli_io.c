@@ -100,27 +100,6 @@ int cli_write_report(const char *path, report_format fmt, cli_report_writer writ
     return cli_finish_stdout(EXIT_OK);
 }
 
-int cli_write_report_set(const char *dir, const char *stem, cli_report_writer write, const void *ctx)
-{
-    static const struct {
-        const char *ext;
-        report_format fmt;
-    } files[] = {{"json", REPORT_JSON}, {"csv", REPORT_CSV}, {"md", REPORT_MD}};
-    qkv_error err;
-    if (report_make_dir(dir, &err) != QKV_OK) {
-        cli_error("%s", err.msg);
-        return EXIT_FAIL;
-    }
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%.4000s/%s.%s", dir, stem, files[i].ext);
-        int code = cli_write_report(path, files[i].fmt, write, ctx);
-        if (code != EXIT_OK)
-            return code;
-    }
-    return EXIT_OK;
-}
-
 int cli_plot_status(qkv_status s, const qkv_error *err, const char *prefix, bool *plots_missing)
 {
     if (s == QKV_OK)

@@ -13,7 +13,8 @@
 #include "analyzer/formats/hfconfig.h"
 #include "analyzer/formats/modelfile.h"
 #include "analyzer/kvplan.h"
-#include "reports/bundle.h"
+#include "analyzer/core/paths.h"
+#include "reports/plan/plan_bundle.h"
 #include "reports/plan/plan_plots.h"
 #include "reports/plan/plan_xlsx.h"
 #include "reports/plan/report.h"
@@ -101,7 +102,7 @@ static const cli_option plan_options[] = {
     {O_PLOT, "plot", 0, "DIR", NULL,
      "also draw plots with gnuplot into DIR (PNG and SVG, with the .gp scripts and .dat data)"},
     {O_REPORT, "report", 0, "DIR", NULL,
-     "also write the design-review bundle into DIR: report.md, report.xlsx, plots/, results.json"},
+     "also write the design-review folder DIR: plan.md (plots embedded), plan.json, plan.csv, plan.xlsx, plots/"},
     {O_HELP, "help", 'h', NULL, NULL, "show this help"},
     {O_VERSION, "version", 'V', NULL, NULL, "show the version"},
     {0, NULL, 0, NULL, NULL, NULL},
@@ -597,15 +598,16 @@ int cmd_plan(int argc, char **argv)
     cli_outputs outs = {0};
     cli_outputs_add(&outs, "--output", "%s", st.output && strcmp(st.output, "-") ? st.output : NULL);
     cli_outputs_add(&outs, "--xlsx", "%s", st.xlsx);
-    for (size_t i = 0; st.report && i < BUNDLE_FILES; i++)
-        cli_outputs_add(&outs, "--report", "%s/%s", st.report, report_bundle_files[i]);
+    char plots[QKV_PATH_BYTES + QKV_NAME_BYTES];
+    snprintf(plots, sizeof plots, "%s/%s", st.report ? st.report : "", REPORT_BUNDLE_PLOTS);
+    if (st.report)
+        cli_outputs_add_bundle(&outs, "--report", st.report, "plan");
     for (size_t i = 0; i < n_plans; i++) {
         for (int k = 0; k < PLOT_KINDS; k++) {
-            char base[160], plots[4200];
+            char base[QKV_NAME_BYTES];
             report_plot_name(&planned, i, k, base, sizeof base);
             if (st.plot)
                 cli_outputs_add_figure(&outs, "--plot", st.plot, base);
-            snprintf(plots, sizeof plots, "%.4000s/plots", st.report ? st.report : "");
             if (st.report)
                 cli_outputs_add_figure(&outs, "--report", plots, base);
         }
@@ -640,8 +642,9 @@ int cmd_plan(int argc, char **argv)
         if ((code = cli_plot_status(ps, &err, "plots not drawn", &plots_missing)) != EXIT_OK)
             goto done;
     }
+    const report_bundle bundle = report_plan_bundle(&in);
     if (st.report &&
-        (code = cli_plot_status(cli_bundle_write(st.report, &in, &err), &err,
+        (code = cli_plot_status(cli_bundle_write(st.report, &bundle, &err), &err,
                                 "report written without plots", &plots_missing)) != EXIT_OK)
         goto done;
     if (plots_missing)

@@ -13,6 +13,7 @@
 #include "probes/probe.h"
 #include "reports/bundle.h"
 #include "reports/probe/probe_plots.h"
+#include "analyzer/core/paths.h"
 #include "reports/probe/probe_report.h"
 #include "cli/cli.h"
 #include "cli/options.h"
@@ -44,8 +45,8 @@ static const cli_option probe_options[] = {
      "also draw with gnuplot into DIR: attention-map grid, layers x heads heatmaps, principal-angle "
      "curves, singular-value spectra (PNG, SVG, .gp, .dat)"},
     {P_REPORT, "report", 'r', "DIR", NULL,
-     "also write probe.json, probe.csv, probe.md, probe.xlsx and the plots into DIR (created if "
-     "missing)"},
+     "also write the report folder DIR (created if missing): probe.md, probe.json, probe.csv, "
+     "probe.xlsx, plots/"},
     {P_HELP, "help", 'h', NULL, NULL, "show this help"},
     {0, NULL, 0, NULL, NULL, NULL},
 };
@@ -245,14 +246,15 @@ int cmd_probe(int argc, char **argv)
     cli_outputs outs = {0};
     cli_outputs_add(&outs, "--output", "%s", st.output);
     cli_outputs_add(&outs, "--xlsx", "%s", st.xlsx);
-    static const char *const report_ext[] = {"json", "csv", "md", "xlsx"};
-    for (size_t i = 0; st.report && i < sizeof report_ext / sizeof report_ext[0]; i++)
-        cli_outputs_add(&outs, "--report", "%s/probe.%s", st.report, report_ext[i]);
+    char plots[QKV_PATH_BYTES + QKV_NAME_BYTES];
+    snprintf(plots, sizeof plots, "%s/%s", st.report ? st.report : "", REPORT_BUNDLE_PLOTS);
+    if (st.report)
+        cli_outputs_add_bundle(&outs, "--report", st.report, "probe");
     for (int k = 0; k < PROBE_PLOT_KINDS; k++) {
         if (st.plot)
             cli_outputs_add_figure(&outs, "--plot", st.plot, report_probe_plot_kinds[k]);
         if (st.report)
-            cli_outputs_add_figure(&outs, "--report", st.report, report_probe_plot_kinds[k]);
+            cli_outputs_add_figure(&outs, "--report", plots, report_probe_plot_kinds[k]);
     }
     int guard = cli_outputs_check(&outs);
     if (guard != EXIT_OK) {
@@ -322,30 +324,21 @@ int cmd_probe(int argc, char **argv)
     snprintf(label, sizeof label, "%s", model_path);
     safetext_clean(label, sizeof label);
     probe_report_input in = {label, &r};
-    if (st.report) {
-        if ((code = cli_write_report_set(st.report, "probe", write_probe, &in)) != EXIT_OK)
-            goto done;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/probe.xlsx", st.report);
-        if (cli_xlsx_probe_write(path, &in, &err) != QKV_OK) {
-            cli_error("%s", err.msg);
-            code = EXIT_FAIL;
-            goto done;
-        }
-    }
+    bool plots_missing = false;
+    const report_bundle bundle = report_probe_bundle(&in);
+    if (st.report &&
+        (code = cli_plot_status(cli_bundle_write(st.report, &bundle, &err), &err,
+                                "report written without plots", &plots_missing)) != EXIT_OK)
+        goto done;
     if (st.xlsx && cli_xlsx_probe_write(st.xlsx, &in, &err) != QKV_OK) {
         cli_error("%s", err.msg);
         code = EXIT_FAIL;
         goto done;
     }
-    bool plots_missing = false;
-    const char *plot_dirs[] = {st.plot, st.report};
-    for (size_t i = 0; i < 2; i++) {
-        if (!plot_dirs[i])
-            continue;
-        qkv_status ps = report_make_dir(plot_dirs[i], &err);
+    if (st.plot) {
+        qkv_status ps = report_make_dir(st.plot, &err);
         if (ps == QKV_OK)
-            ps = report_probe_plots_write(plot_dirs[i], &in, &err);
+            ps = report_probe_plots_write(st.plot, &in, &err);
         if ((code = cli_plot_status(ps, &err, "plots not drawn", &plots_missing)) != EXIT_OK)
             goto done;
     }

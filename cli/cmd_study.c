@@ -11,6 +11,7 @@
 #include "probes/runtime/rt_io.h"
 #include "probes/train/study.h"
 #include "reports/bundle.h"
+#include "analyzer/core/paths.h"
 #include "reports/study/study_report.h"
 #include "cli/cli.h"
 #include "cli/options.h"
@@ -247,17 +248,16 @@ int cmd_study(int argc, char **argv)
     cli_outputs_add(&outs, "--output", "%s", st.output);
     cli_outputs_add(&outs, "--xlsx", "%s", st.xlsx);
     if (st.report) {
-        static const char *const ext[] = {"json", "csv", "md", "xlsx"};
-        for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
-            cli_outputs_add(&outs, "--report", "%s/study.%s", st.report, ext[i]);
-        char dir[4200], path[4096], base[96];
-        snprintf(dir, sizeof dir, "%.4000s/models", st.report);
+        cli_outputs_add_bundle(&outs, "--report", st.report, "study");
+        char dir[QKV_PATH_BYTES + QKV_NAME_BYTES], path[QKV_PATH_BYTES + 2 * QKV_NAME_BYTES],
+            base[QKV_NAME_BYTES];
+        snprintf(dir, sizeof dir, "%s/models", st.report);
         for (size_t ti = 0; ti < nt; ti++)
             for (size_t vi = 0; vi < nv; vi++) {
                 model_file_path(dir, tasks[ti].name, vars[vi].label, path, sizeof path);
                 cli_outputs_add(&outs, "--report", "%s", path);
             }
-        snprintf(dir, sizeof dir, "%.4000s/plots", st.report);
+        snprintf(dir, sizeof dir, "%s/%s", st.report, REPORT_BUNDLE_PLOTS);
         for (size_t ti = 0; ti < nt; ti++) {
             report_study_plot_base(tasks[ti].name, base, sizeof base);
             cli_outputs_add_figure(&outs, "--report", dir, base);
@@ -289,24 +289,14 @@ int cmd_study(int argc, char **argv)
     if (ps.tty)
         fprintf(stderr, "\r\033[K");
     if (st.report) {
-        char path[4096];
-        if ((code = cli_write_report_set(st.report, "study", write_study, &r)) != EXIT_OK)
+        bool plots_missing = false;
+        const report_bundle bundle = report_study_bundle(&r);
+        if ((code = cli_plot_status(cli_bundle_write(st.report, &bundle, &err), &err,
+                                    "report written without plots", &plots_missing)) != EXIT_OK)
             goto done;
-        snprintf(path, sizeof path, "%s/study.xlsx", st.report);
-        if (cli_xlsx_study_write(path, &r, &err) != QKV_OK) {
-            cli_error("%s", err.msg);
-            code = EXIT_FAIL;
-            goto done;
-        }
+        char path[QKV_PATH_BYTES + QKV_NAME_BYTES];
         snprintf(path, sizeof path, "%s/models", st.report);
         if ((code = save_models(path, &r)) != EXIT_OK)
-            goto done;
-        snprintf(path, sizeof path, "%s/plots", st.report);
-        qkv_status ps2 = report_make_dir(path, &err);
-        if (ps2 == QKV_OK)
-            ps2 = report_study_plots_write(path, &r, &err);
-        bool plots_missing = false;
-        if ((code = cli_plot_status(ps2, &err, "plots not drawn", &plots_missing)) != EXIT_OK)
             goto done;
         if (plots_missing)
             code = EXIT_PLOTS;

@@ -1,4 +1,5 @@
 #include "cli/pathguard.h"
+#include "reports/bundle.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -55,6 +56,12 @@ void cli_outputs_add_figure(cli_outputs *o, const char *option, const char *dir,
     static const char *const ext[] = {"dat", "gp", "png", "svg"};
     for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
         cli_outputs_add(o, option, "%s/%s.%s", dir, base, ext[i]);
+}
+
+void cli_outputs_add_bundle(cli_outputs *o, const char *option, const char *dir, const char *name)
+{
+    for (size_t i = 0; i < REPORT_BUNDLE_EXTS; i++)
+        cli_outputs_add(o, option, "%s/%s.%s", dir, name, report_bundle_exts[i]);
 }
 
 int cli_outputs_check(cli_outputs *o)

@@ -30,6 +30,10 @@ void cli_outputs_add(cli_outputs *o, const char *option, const char *fmt, ...)
 /* Add dir/base.dat, .gp, .png and .svg: the files of one gnuplot figure. */
 void cli_outputs_add_figure(cli_outputs *o, const char *option, const char *dir, const char *base);
 
+/* The files of a report folder (reports/bundle.h) other than its plots:
+ * DIR/NAME.md, .json, .csv and .xlsx. Its figures are DIR/plots/BASE.*. */
+void cli_outputs_add_bundle(cli_outputs *o, const char *option, const char *dir, const char *name);
+
 /* EXIT_OK when no listed path names an input file; else print which and
  * return EXIT_USAGE (EXIT_FAIL when a path could not be recorded). Frees o. */
 int cli_outputs_check(cli_outputs *o);

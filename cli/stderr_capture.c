@@ -79,7 +79,7 @@ qkv_status cli_xlsx_study_write(const char *path, const study_result *r, qkv_err
     CAPTURED(report_xlsx_study_write(path, r, err));
 }
 
-qkv_status cli_bundle_write(const char *dir, const report_input *in, qkv_error *err)
+qkv_status cli_bundle_write(const char *dir, const report_bundle *b, qkv_error *err)
 {
-    CAPTURED(report_bundle_write(dir, in, err));
+    CAPTURED(report_bundle_write(dir, b, err));
 }

@@ -29,6 +29,7 @@ void cli_release_stderr(cli_stderr_capture *c, qkv_error *err);
 
 #include "probes/train/study.h"
 #include "reports/probe/probe_report.h"
+#include "reports/bundle.h"
 #include "reports/plan/report.h"
 
 /* The workbook writers (reports/xlsx.h, reports/bundle.h) with libxlsxwriter's
@@ -36,6 +37,6 @@ void cli_release_stderr(cli_stderr_capture *c, qkv_error *err);
 qkv_status cli_xlsx_write(const char *path, const report_input *in, qkv_error *err);
 qkv_status cli_xlsx_probe_write(const char *path, const probe_report_input *in, qkv_error *err);
 qkv_status cli_xlsx_study_write(const char *path, const study_result *r, qkv_error *err);
-qkv_status cli_bundle_write(const char *dir, const report_input *in, qkv_error *err);
+qkv_status cli_bundle_write(const char *dir, const report_bundle *b, qkv_error *err);
 
 #endif

@@ -1,15 +1,13 @@
 #include "reports/bundle.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "reports/plan/plan_plots.h"
+#include "analyzer/core/paths.h"
 #include "reports/outfile.h"
-#include "reports/plan/plan_xlsx.h"
 
-const char *const report_bundle_files[BUNDLE_FILES] = {"report.md", "report.xlsx", "results.json"};
+const char *const report_bundle_exts[REPORT_BUNDLE_EXTS] = {"md", "json", "csv", "xlsx"};
 
 qkv_status report_make_dir(const char *dir, qkv_error *err)
 {
@@ -22,50 +20,48 @@ qkv_status report_make_dir(const char *dir, qkv_error *err)
                          errno == EEXIST ? "a file of that name exists" : strerror(errno));
 }
 
-qkv_status report_bundle_write(const char *dir, const report_input *in, qkv_error *err)
+static qkv_status write_text(const char *dir, const report_bundle *b, report_format fmt,
+                             const char *plots_note, qkv_error *err)
 {
-    char path[4096], plots[4096];
+    char path[QKV_PATH_BYTES];
+    if (snprintf(path, sizeof path, "%s/%s.%s", dir, b->name, report_format_name(fmt)) >=
+        (int)sizeof path)
+        return qkv_error_set(err, QKV_ERR_RANGE, "path too long: '%s'", dir);
+    outfile of;
+    qkv_status s = outfile_open(&of, path, err);
+    if (s != QKV_OK)
+        return s;
+    if ((s = b->write(of.f, fmt, b->data, REPORT_BUNDLE_PLOTS, plots_note, err)) != QKV_OK) {
+        outfile_abort(&of);
+        return s;
+    }
+    return outfile_commit(&of, err);
+}
+
+qkv_status report_bundle_write(const char *dir, const report_bundle *b, qkv_error *err)
+{
+    char path[QKV_PATH_BYTES], plots[QKV_PATH_BYTES];
     qkv_status s;
     if ((s = report_make_dir(dir, err)) != QKV_OK)
         return s;
-    snprintf(plots, sizeof plots, "%s/plots", dir);
+    if (snprintf(plots, sizeof plots, "%s/%s", dir, REPORT_BUNDLE_PLOTS) >= (int)sizeof plots ||
+        snprintf(path, sizeof path, "%s/%s.xlsx", dir, b->name) >= (int)sizeof path)
+        return qkv_error_set(err, QKV_ERR_RANGE, "path too long: '%s'", dir);
     if ((s = report_make_dir(plots, err)) != QKV_OK)
         return s;
-
     qkv_error plot_err;
-    qkv_status plot_s = report_plots_write(plots, in, &plot_err);
+    qkv_status plot_s = b->write_plots(plots, b->data, &plot_err);
     if (plot_s != QKV_OK && plot_s != QKV_ERR_TOOL) {
         if (err)
             *err = plot_err;
         return plot_s;
     }
-
-    outfile of;
-    snprintf(path, sizeof path, "%s/results.json", dir);
-    if ((s = outfile_open(&of, path, err)) != QKV_OK)
-        return s;
-    if ((s = report_json_write(of.f, in, err)) != QKV_OK) {
-        outfile_abort(&of);
-        return s;
-    }
-    if ((s = outfile_commit(&of, err)) != QKV_OK)
-        return s;
-
-    snprintf(path, sizeof path, "%s/report.xlsx", dir);
-    if ((s = report_xlsx_write(path, in, err)) != QKV_OK)
-        return s;
-
-    snprintf(path, sizeof path, "%s/report.md", dir);
-    if ((s = outfile_open(&of, path, err)) != QKV_OK)
-        return s;
-    if ((s = report_md_write_plots(of.f, in, "plots", plot_s == QKV_OK ? NULL : plot_err.msg,
-                                   err)) != QKV_OK) {
-        outfile_abort(&of);
-        return s;
-    }
-    fprintf(of.f, "\nAlso in this bundle: report.xlsx (the same plan as a workbook with charts), "
-                  "results.json (exact integers), plots/ (gnuplot data and scripts to re-draw).\n");
-    if ((s = outfile_commit(&of, err)) != QKV_OK)
+    const char *note = plot_s == QKV_OK ? NULL : plot_err.msg;
+    static const report_format texts[] = {REPORT_JSON, REPORT_CSV, REPORT_MD};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if ((s = write_text(dir, b, texts[i], note, err)) != QKV_OK)
+            return s;
+    if ((s = b->write_xlsx(path, b->data, err)) != QKV_OK)
         return s;
     if (plot_s != QKV_OK && err)
         *err = plot_err;

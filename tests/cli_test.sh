@@ -188,21 +188,21 @@ fi
 "$BIN" --device 8GB --ctx 32k --report "$TMP/r1" >/dev/null 2>"$TMP/err"
 code=$?
 ok_files=1
-for f in report.md report.xlsx results.json plots/kv_vs_ctx.png plots/kv_vs_ctx.svg plots/kv_vs_ctx.gp \
+for f in plan.md plan.xlsx plan.json plan.csv plots/kv_vs_ctx.png plots/kv_vs_ctx.svg plots/kv_vs_ctx.gp \
     plots/kv_vs_ctx.dat plots/memory.png plots/memory.svg plots/max_ctx.png plots/max_ctx.svg; do
     [ -s "$TMP/r1/$f" ] || { ok_files=0; echo "missing $f" >&2; }
 done
 if [ $code -eq 0 ] && [ $ok_files -eq 1 ] && [ -z "$(find "$TMP/r1" -name "*.tmp*")" ]; then ok; else bad "--report bundle: exit $code $(cat "$TMP/err")"; fi
-grep -q '!\[KV cache vs context\](plots/kv_vs_ctx.png)' "$TMP/r1/report.md" && ok || bad "report.md does not embed the plots"
-grep -q 'RoPE\|before rotation' "$TMP/r1/report.md" && grep -q 'arXiv 2606.04032' "$TMP/r1/report.md" && ok || bad "report.md lacks assumptions or the citation"
-# every KV byte count in report.md's table equals results.json's
-json_kv=$(grep -o '"kv_bytes":	[0-9]*' "$TMP/r1/results.json" | grep -o '[0-9]*$' | tr '\n' ' ')
-md_kv=$(grep '^| [QK]' "$TMP/r1/report.md" | awk -F'|' '{gsub(/ /,"",$7); print $7}' | tr '\n' ' ')
-[ -n "$json_kv" ] && [ "$json_kv" = "$md_kv" ] && ok || bad "report.md KV bytes ($md_kv) differ from results.json ($json_kv)"
+grep -q '!\[KV cache vs context\](plots/kv_vs_ctx.png)' "$TMP/r1/plan.md" && ok || bad "plan.md does not embed the plots"
+grep -q 'RoPE\|before rotation' "$TMP/r1/plan.md" && grep -q 'arXiv 2606.04032' "$TMP/r1/plan.md" && ok || bad "plan.md lacks assumptions or the citation"
+# every KV byte count in plan.md's table equals plan.json's
+json_kv=$(grep -o '"kv_bytes":	[0-9]*' "$TMP/r1/plan.json" | grep -o '[0-9]*$' | tr '\n' ' ')
+md_kv=$(grep '^| [QK]' "$TMP/r1/plan.md" | awk -F'|' '{gsub(/ /,"",$7); print $7}' | tr '\n' ' ')
+[ -n "$json_kv" ] && [ "$json_kv" = "$md_kv" ] && ok || bad "plan.md KV bytes ($md_kv) differ from plan.json ($json_kv)"
 # reproducible: a second run gives byte-identical files
 "$BIN" --device 8GB --ctx 32k --report "$TMP/r2" >/dev/null 2>&1
 same=1
-for f in report.md report.xlsx results.json plots/kv_vs_ctx.dat plots/kv_vs_ctx.gp plots/memory.dat plots/memory.gp plots/max_ctx.dat plots/max_ctx.gp; do
+for f in plan.md plan.xlsx plan.json plan.csv plots/kv_vs_ctx.dat plots/kv_vs_ctx.gp plots/memory.dat plots/memory.gp plots/max_ctx.dat plots/max_ctx.gp; do
     cmp -s "$TMP/r1/$f" "$TMP/r2/$f" || { same=0; echo "differs: $f" >&2; }
 done
 [ $same -eq 1 ] && ok || bad "bundle is not reproducible"
@@ -219,8 +219,8 @@ printf '#!/bin/sh\necho "\"kv_vs_ctx.gp\" line 3: invalid command" >&2\nexit 1\n
 chmod +x "$TMP/failbin/gnuplot"
 PATH="$TMP/failbin:$PATH" "$BIN" --ctx 32k --report "$TMP/r-fail" >/dev/null 2>"$TMP/err"
 code=$?
-if [ $code -eq 4 ] && grep -q "invalid command" "$TMP/err" && [ -s "$TMP/r-fail/report.md" ] && [ -s "$TMP/r-fail/report.xlsx" ] \
-    && grep -q "Plots not drawn" "$TMP/r-fail/report.md" && ! ls "$TMP/r-fail/plots" | grep -q 'png\|tmp'; then ok; else bad "gnuplot failing: exit $code $(cat "$TMP/err")"; fi
+if [ $code -eq 4 ] && grep -q "invalid command" "$TMP/err" && [ -s "$TMP/r-fail/plan.md" ] && [ -s "$TMP/r-fail/plan.xlsx" ] \
+    && grep -q "Plots not drawn" "$TMP/r-fail/plan.md" && ! ls "$TMP/r-fail/plots" | grep -q 'png\|tmp'; then ok; else bad "gnuplot failing: exit $code $(cat "$TMP/err")"; fi
 expect 0 'paper-1.2B as built \(QKV\+MHA\) needs' -- --ctx 32k --xlsx "$TMP/plan.xlsx"
 unzip -Z1 "$TMP/plan.xlsx" | grep -q 'xl/charts/chart1.xml' && ok || bad "--xlsx has no chart"
 "$BIN" -m "$TMP/in.json" --xlsx "$TMP/in.json" >/dev/null 2>"$TMP/err"
@@ -241,7 +241,8 @@ rm -rf "$TMP/rep"
 "$BIN" probe $MODEL --sample 12 --layers 1,3-4 --report "$TMP/rep" -f json -o "$TMP/p.json" >/dev/null 2>"$TMP/err"
 if [ $? -eq 0 ] && [ -s "$TMP/rep/probe.json" ] && [ -s "$TMP/rep/probe.csv" ] && [ -s "$TMP/rep/probe.md" ] \
     && cmp -s "$TMP/rep/probe.json" "$TMP/p.json" && [ "$(grep -c '^[0-9]' "$TMP/rep/probe.csv")" -eq 24 ] \
-    && unzip -p "$TMP/rep/probe.xlsx" xl/workbook.xml | grep -q 'name="Probe"'; then ok; else bad "probe --report: $(cat "$TMP/err")"; fi
+    && unzip -p "$TMP/rep/probe.xlsx" xl/workbook.xml | grep -q 'name="Probe"' \
+    && [ "$(ls "$TMP/rep/plots"/*.png | wc -l)" -eq 4 ]; then ok; else bad "probe --report: $(cat "$TMP/err")"; fi
 "$BIN" probe $MODEL --sample 24 --plot "$TMP/pp" >/dev/null 2>"$TMP/err"
 code=$?
 n_png=$(ls "$TMP/pp"/*.png 2>/dev/null | wc -l)

@@ -18,6 +18,7 @@
 
 #include "analyzer/kvplan.h"
 #include "analyzer/core/qkv_error.h"
+#include "reports/format.h"
 
 typedef struct {
     const char *device_label;   /* how the user named the device: "8GB", "rpi5-8gb" */
@@ -25,11 +26,6 @@ typedef struct {
     size_t n_plans;
     bool in_mib;                /* table: sizes in MiB with two decimals, as llama.cpp logs them */
 } report_input;
-
-typedef enum { REPORT_TABLE, REPORT_JSON, REPORT_CSV, REPORT_MD, REPORT_FORMAT_COUNT } report_format;
-
-qkv_status report_format_parse(const char *s, report_format *out);
-const char *report_format_name(report_format f);
 
 qkv_status report_write(FILE *f, report_format fmt, const report_input *in, qkv_error *err);
 

@@ -18,6 +18,11 @@ typedef struct {
 qkv_status report_probe_write(FILE *f, report_format fmt, const probe_report_input *in,
                               qkv_error *err);
 
+/* The probe's report folder in the common layout (reports/bundle.h):
+ * probe.md, probe.json, probe.csv, probe.xlsx and plots/. */
+#include "reports/bundle.h"
+report_bundle report_probe_bundle(const probe_report_input *in);
+
 /* An XLSX workbook (reports/xlsx.h): sheet "Probe", one row per head. */
 qkv_status report_xlsx_probe_write(const char *path, const probe_report_input *in, qkv_error *err);
 

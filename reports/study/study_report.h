@@ -19,6 +19,12 @@ qkv_status report_study_plots_write(const char *dir, const study_result *r, qkv_
  * safe file name ("loss_text_notes_txt" for text:notes.txt). */
 void report_study_plot_base(const char *task_name, char *buf, size_t buf_bytes);
 
+/* The study's report folder in the common layout (reports/bundle.h):
+ * study.md, study.json, study.csv, study.xlsx and plots/ (the command adds
+ * models/). */
+#include "reports/bundle.h"
+report_bundle report_study_bundle(const study_result *r);
+
 /* An XLSX workbook (reports/xlsx.h): sheet "Study", one row per task and variant. */
 qkv_status report_xlsx_study_write(const char *path, const study_result *r, qkv_error *err);
 

@@ -1,6 +1,7 @@
-/* The probe's workbook: sheet "Probe", one row per head. */
+/* The probe's workbook (sheet "Probe", one row per head) and report folder. */
 #include "reports/probe/probe_report.h"
 
+#include "reports/probe/probe_plots.h"
 #include "reports/xlsx.h"
 
 qkv_status report_xlsx_probe_write(const char *path, const probe_report_input *in, qkv_error *err)
@@ -37,3 +38,26 @@ qkv_status report_xlsx_probe_write(const char *path, const probe_report_input *i
     return report_xlsx_finish(wb, &of, path, err);
 }
 
+
+static qkv_status bundle_text(FILE *f, report_format fmt, const void *data, const char *plots_rel,
+                              const char *plots_note, qkv_error *err)
+{
+    (void)plots_rel;
+    (void)plots_note;
+    return report_probe_write(f, fmt, data, err);
+}
+
+static qkv_status bundle_xlsx(const char *path, const void *data, qkv_error *err)
+{
+    return report_xlsx_probe_write(path, data, err);
+}
+
+static qkv_status bundle_plots(const char *dir, const void *data, qkv_error *err)
+{
+    return report_probe_plots_write(dir, data, err);
+}
+
+report_bundle report_probe_bundle(const probe_report_input *in)
+{
+    return (report_bundle){"probe", in, bundle_text, bundle_xlsx, bundle_plots};
+}

@@ -1,4 +1,4 @@
-/* The study's workbook: sheet "Study", one row per task and variant. */
+/* The study's workbook (sheet "Study", one row per task and variant) and report folder. */
 #include "reports/study/study_report.h"
 
 #include "reports/xlsx.h"
@@ -44,4 +44,27 @@ qkv_status report_xlsx_study_write(const char *path, const study_result *r, qkv_
     worksheet_freeze_panes(ws, 1, 3);
     worksheet_autofilter(ws, 0, 0, (lxw_row_t)(row > 1 ? row - 1 : 1), (lxw_col_t)(nc - 1));
     return report_xlsx_finish(wb, &of, path, err);
+}
+
+static qkv_status bundle_text(FILE *f, report_format fmt, const void *data, const char *plots_rel,
+                              const char *plots_note, qkv_error *err)
+{
+    (void)plots_rel;
+    (void)plots_note;
+    return report_study_write(f, fmt, data, err);
+}
+
+static qkv_status bundle_xlsx(const char *path, const void *data, qkv_error *err)
+{
+    return report_xlsx_study_write(path, data, err);
+}
+
+static qkv_status bundle_plots(const char *dir, const void *data, qkv_error *err)
+{
+    return report_study_plots_write(dir, data, err);
+}
+
+report_bundle report_study_bundle(const study_result *r)
+{
+    return (report_bundle){"study", r, bundle_text, bundle_xlsx, bundle_plots};
 }
