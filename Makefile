@@ -29,7 +29,7 @@ Q := @
 endif
 
 LIB_DIRS  := analyzer analyzer/core analyzer/formats probes probes/runtime probes/train \
-             reports reports/plan reports/probe reports/study
+             reports reports/plan reports/probe reports/study reports/generate
 LIB_SRC   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 CLI_SRC   := $(filter-out cli/main.c,$(wildcard cli/*.c))
 TEST_SRC  := $(wildcard tests/*.c)
