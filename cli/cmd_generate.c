@@ -13,6 +13,7 @@
 #include "probes/runtime/checkpoint.h"
 #include "probes/runtime/rt_generate.h"
 #include "probes/runtime/rt_kernels.h"
+#include "probes/runtime/rt_lazy.h"
 #include "reports/generate/generate_report.h"
 #include "cli/cli.h"
 #include "cli/options.h"
@@ -219,6 +220,7 @@ int cmd_generate(int argc, char **argv)
     gguf_vocab vocab;
     memset(&vocab, 0, sizeof vocab);
     rt_pool *pool = NULL;
+    rt_lazy *lazy = NULL;
     if (!prompt || !out) {
         cli_error("out of memory");
         code = EXIT_FAIL;
@@ -246,7 +248,7 @@ int cmd_generate(int argc, char **argv)
         code = EXIT_INPUT;
         goto done;
     }
-    if (ckpt_load_model(&ck, &m, &err) != QKV_OK) {
+    if (rt_lazy_open(&ck, &m, &lazy, &err) != QKV_OK) { /* weights stay in the file */
         cli_error("%s", err.msg);
         code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
         goto done;
@@ -297,7 +299,7 @@ done:
     free(text);
     free(prompt);
     free(out);
-    rt_model_free(&m);
+    rt_lazy_free(lazy, &m);
     ckpt_close(&ck);
     return code;
 }

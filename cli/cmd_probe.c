@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "probes/runtime/checkpoint.h"
+#include "probes/runtime/rt_lazy.h"
 #include "probes/probe.h"
 #include "reports/bundle.h"
 #include "reports/probe/probe_plots.h"
@@ -215,7 +216,8 @@ int cmd_probe(int argc, char **argv)
         cli_error("%s", err.msg);
         return err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
     }
-    if (!st.weights && ckpt_load_model(&ck, &m, &err) != QKV_OK) {
+    rt_lazy *lazy = NULL; /* weights stay in the file, widened one layer at a time */
+    if (!st.weights && rt_lazy_open(&ck, &m, &lazy, &err) != QKV_OK) {
         cli_error("%s", err.msg);
         ckpt_close(&ck);
         return err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
@@ -296,7 +298,7 @@ done:
     probe_result_free(&r);
     free(tokens);
     free(mask);
-    rt_model_free(&m);
+    rt_lazy_free(lazy, &m);
     ckpt_close(&ck);
     return code;
 }

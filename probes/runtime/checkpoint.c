@@ -664,3 +664,8 @@ qkv_status ckpt_plan_shape(const char *path, model_shape *ms, qkv_error *err)
     }
     return QKV_OK;
 }
+
+void ckpt_rope_rows_to_interleaved(float *w, int n_heads, int hd, int cols, float *tmp)
+{
+    permute_rope_rows(w, n_heads, hd, cols, tmp, true);
+}
