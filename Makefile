@@ -29,7 +29,7 @@ Q := @
 endif
 
 LIB_DIRS  := analyzer analyzer/core analyzer/formats probes probes/runtime probes/train \
-             reports reports/plan reports/probe reports/study
+             reports reports/plan reports/probe reports/study reports/generate
 LIB_SRC   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 CLI_SRC   := $(filter-out cli/main.c,$(wildcard cli/*.c))
 TEST_SRC  := $(wildcard tests/*.c)
@@ -153,10 +153,16 @@ mutants: qkvplan $(BUILD)/run-tests check-model
 	$(Q)LC_ALL=C bash tests/mutants/run.sh
 
 # Benchmarks print their figures; nothing here is timed in `make check`.
+# bench_generate runs qkvplan beside the real llama.cpp of the peer check
+# (peer-install: npm node-llama-cpp@3.21.1); without it, it says so and the
+# other figures are still printed.
 bench: $(BENCH_BIN) qkvplan
 	$(Q)./$(BUILD)/bench/bench_plan ./qkvplan
 	$(Q)./$(BUILD)/bench/bench_runtime
 	$(Q)./$(BUILD)/bench/bench_formats
+	$(Q)if $(MAKE) --no-print-directory $(BUILD)/peer/peer_driver $(BUILD)/peer/peer_gguf >/dev/null; then \
+	  ./$(BUILD)/bench/bench_generate ./qkvplan $(BUILD)/peer/peer_driver $(PEER_LIBDIR) $(BUILD)/peer/peer_gguf; \
+	else echo "generate vs llama.cpp: skipped (the peer check's llama.cpp could not be installed)"; fi
 
 # libFuzzer harnesses (clang, AddressSanitizer + UBSan) for every parser.
 # `make fuzz FUZZ_SECONDS=N` runs each target for N seconds from the seeds in

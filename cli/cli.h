@@ -21,6 +21,7 @@ int cmd_devices(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_study(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
 
 /* Print "qkvplan: <message>" to stderr. */
 void cli_error(const char *fmt, ...)

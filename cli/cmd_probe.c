@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "probes/runtime/checkpoint.h"
+#include "probes/runtime/rt_lazy.h"
 #include "probes/probe.h"
 #include "reports/bundle.h"
 #include "reports/probe/probe_plots.h"
@@ -237,7 +238,8 @@ int cmd_probe(int argc, char **argv)
         cli_error("%s", err.msg);
         return err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
     }
-    if (!st.weights && ckpt_load_model(&ck, &m, &err) != QKV_OK) {
+    rt_lazy *lazy = NULL; /* weights stay in the file, widened one layer at a time */
+    if (!st.weights && rt_lazy_open(&ck, &m, &lazy, &err) != QKV_OK) {
         cli_error("%s", err.msg);
         ckpt_close(&ck);
         return err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
@@ -258,7 +260,7 @@ int cmd_probe(int argc, char **argv)
     }
     int guard = cli_outputs_check(&outs);
     if (guard != EXIT_OK) {
-        rt_model_free(&m);
+        rt_lazy_free(lazy, &m);
         ckpt_close(&ck);
         return guard;
     }
@@ -355,7 +357,7 @@ done:
     probe_result_free(&r);
     free(tokens);
     free(mask);
-    rt_model_free(&m);
+    rt_lazy_free(lazy, &m);
     ckpt_close(&ck);
     return code;
 }

@@ -23,12 +23,14 @@ int main(int argc, char **argv)
             return cmd_study(argc - 1, argv + 1);
         if (strcmp(cmd, "convert") == 0)
             return cmd_convert(argc - 1, argv + 1);
+        if (strcmp(cmd, "generate") == 0)
+            return cmd_generate(argc - 1, argv + 1);
         if (strcmp(cmd, "help") == 0) {
             static char help_flag[] = "--help";
             char *help[] = {argv[0], help_flag, NULL};
             return cmd_plan(2, help);
         }
-        cli_error("unknown command '%s' (plan, probe, study, convert, models, devices, help)", cmd);
+        cli_error("unknown command '%s' (plan, probe, generate, study, convert, models, devices, help)", cmd);
         return EXIT_USAGE;
     }
     return cmd_plan(argc, argv);

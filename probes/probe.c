@@ -50,11 +50,10 @@ static qkv_status slice_ranks(const float *w, int HD, int C, double *sv, spectra
     return s;
 }
 
-static qkv_status weight_metrics(const rt_model *m, int layer, probe_head *h, qkv_error *err)
+static qkv_status weight_metrics(const rt_model *m, const rt_layer *y, probe_head *h, qkv_error *err)
 {
     const rt_config *c = &m->cfg;
     const int C = c->d_model, HD = c->head_dim;
-    const rt_layer *y = &m->layers[layer];
     const float *wq = y->wq + (size_t)h->head * HD * C;
     const float *wk = y->wk + (size_t)h->kv_head * HD * C;
     const float *wv = y->wv + (size_t)h->kv_head * HD * C;
@@ -99,14 +98,13 @@ qkv_status probe_run(const rt_model *m, const int *tokens, int T, const bool *la
         selected += !layer_mask || layer_mask[l];
     if (selected == 0)
         return qkv_error_set(err, QKV_ERR_INVALID, "no layer selected");
-    const int NH = c->n_heads, HD = c->head_dim, V = c->vocab;
+    const int NH = c->n_heads, HD = c->head_dim;
     recorder rec = {out, NULL, QKV_OK, err};
-    float *logits = malloc((size_t)T * (size_t)V * sizeof(float));
     rec.row_of_layer = malloc((size_t)c->n_layers * sizeof(int));
     out->tokens = malloc((size_t)T * sizeof(int));
     out->heads = calloc((size_t)selected * NH, sizeof *out->heads);
     qkv_status s = QKV_OK;
-    if (!logits || !rec.row_of_layer || !out->tokens || !out->heads) {
+    if (!rec.row_of_layer || !out->tokens || !out->heads) {
         s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -139,15 +137,26 @@ qkv_status probe_run(const rt_model *m, const int *tokens, int T, const bool *la
         }
     }
     rt_hooks hooks = {on_attention, &rec};
-    if ((s = rt_forward(m, tokens, 1, T, logits, &hooks, err)) != QKV_OK)
+    /* the hooks are all a probe needs: no logits */
+    if ((s = rt_forward(m, tokens, 1, T, NULL, &hooks, err)) != QKV_OK)
         goto done;
     if ((s = rec.status) != QKV_OK)
         goto done;
-    for (int i = 0; i < out->n_heads; i++)
-        if ((s = weight_metrics(m, out->heads[i].layer, &out->heads[i], err)) != QKV_OK)
+    rt_layer fetched; /* a model kept in its file gives one layer at a time */
+    const rt_layer *y = NULL;
+    for (int i = 0; i < out->n_heads; i++) {
+        const int l = out->heads[i].layer;
+        if (!m->fetch)
+            y = &m->layers[l];
+        else if (i == 0 || out->heads[i - 1].layer != l) {
+            if ((s = m->fetch->layer(m->fetch->ctx, l, &fetched, err)) != QKV_OK)
+                goto done;
+            y = &fetched;
+        }
+        if ((s = weight_metrics(m, y, &out->heads[i], err)) != QKV_OK)
             goto done;
+    }
 done:
-    free(logits);
     free(rec.row_of_layer);
     if (s != QKV_OK)
         probe_result_free(out);

@@ -262,6 +262,35 @@ usage_error 3 "trunc.bin' is 1000 bytes; its header .* needs 1056540" probe "$TM
 head -c 20 $MODEL > "$TMP/short.bin"
 usage_error 3 "too short for a llama2.c header" probe "$TMP/short.bin"
 
+# --- generate: greedy decoding continues BOS as llama2.c's run.c does at temperature 0
+expect 0 '^generated \(16, greedy\): 461 461 401 401 ' -- generate $MODEL --temperature 0
+expect 0 '"tokens":	\[461, 461, 401, 401\]' -- generate $MODEL -n 4 -f json
+expect 0 '"decode_tok_s":	[0-9]' -- generate $MODEL -n 4 -f json
+expect 0 '"threads":	2' -- generate $MODEL -n 4 --threads 2 -f json
+expect 0 '^prompt \(3 tokens\): 1 461 461$' -- generate $MODEL --tokens "1,461 461" -n 2
+expect 0 '^prompt \(5 tokens\): 1 252 ' -- generate $MODEL --prompt-tokens 5 -n 2
+expect 0 'Exit codes' -- generate --help
+a=$("$BIN" generate $MODEL -n 24 --temperature 0.9 --seed 7 2>&1 | grep '^generated')
+b=$("$BIN" generate $MODEL -n 24 --temperature 0.9 --seed 7 --threads 2 2>&1 | grep '^generated')
+c=$("$BIN" generate $MODEL -n 24 --temperature 0.9 --seed 8 2>&1 | grep '^generated')
+[ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$c" ] && ok || bad "generate: a seed must repeat its tokens ('$a' '$b' '$c')"
+"$BIN" generate $MODEL -n 3 -f json -o "$TMP/gen.json" >"$TMP/out" 2>"$TMP/err"
+[ $? -eq 0 ] && [ ! -s "$TMP/out" ] && grep -q '"tokens":	\[461, 461, 401\]' "$TMP/gen.json" && ok || bad "generate -o: $(cat "$TMP/err")"
+usage_error 2 "generate: give a model file" generate
+usage_error 2 "--temperature '-1': must be 0" generate $MODEL --temperature -1
+usage_error 2 "--temperature 'warm': must be 0" generate $MODEL --temperature warm
+usage_error 2 "--predict '0': must be" generate $MODEL -n 0
+usage_error 2 "--threads '0': must be" generate $MODEL --threads 0
+usage_error 2 "--threads '65': must be" generate $MODEL --threads 65
+usage_error 2 "--tokens: token 512 is outside the vocabulary 0..511" generate $MODEL --tokens "1 512"
+usage_error 2 "--tokens and --prompt-tokens both" generate $MODEL --tokens 1 --prompt-tokens 4
+usage_error 2 "--format 'csv': generate writes table or json" generate $MODEL -f csv
+cp $MODEL "$TMP/copy.bin"
+"$BIN" generate "$TMP/copy.bin" -o "$TMP/copy.bin" >"$TMP/out" 2>"$TMP/err"
+[ $? -eq 2 ] && grep -q "is the input file; refusing" "$TMP/err" && cmp -s $MODEL "$TMP/copy.bin" && ok || bad "generate -o MODEL: $(cat "$TMP/err")"
+usage_error 3 "cannot read '$TMP/none.bin'" generate "$TMP/none.bin"
+usage_error 3 "too short for a llama2.c header" generate "$TMP/short.bin"
+
 # --- study
 SMALL="--d-model 16 --heads 2 --layers 1 --seq-len 6 --steps 40 --seeds 2 --batch 8"
 "$BIN" study $SMALL --tasks sort,reverse --variants "QKV,Q-K=V+MQA,(Q=K=V)+" --report "$TMP/st" > "$TMP/st.txt" 2>"$TMP/err"

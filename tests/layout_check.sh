@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Layout rules, checked on the #include lines (all written from the root):
-#  - the planner (analyzer/, reports/ outside probe/ and study/) does not
+#  - the planner (analyzer/, reports/ outside probe/, study/ and generate/) does not
 #    include the runtime, training or probes (probes/), nor the CLI;
 #  - library code (analyzer/, probes/, reports/) does not include cli/;
 #  - analyzer/ never includes reports/ (analyzer never prints);
@@ -40,7 +40,7 @@ if [ -n "$cycles" ]; then echo "FAIL: include cycles:"; echo "$cycles" | sed 's/
 B=${BUILD:-build}
 planner_objs=$(ls $B/analyzer/*.o $B/analyzer/*/*.o $B/reports/*.o $B/reports/plan/*.o \
     $B/cli/cmd_plan.o $B/cli/cmd_list.o $B/cli/options.o $B/cli/units.o $B/cli/cli_io.o 2>/dev/null)
-other_objs=$(ls $B/probes/*.o $B/probes/*/*.o $B/reports/probe/*.o $B/reports/study/*.o 2>/dev/null)
+other_objs=$(ls $B/probes/*.o $B/probes/*/*.o $B/reports/probe/*.o $B/reports/study/*.o $B/reports/generate/*.o 2>/dev/null)
 if [ -z "$planner_objs" ] || [ -z "$other_objs" ]; then
     echo "FAIL: no objects under $B/ (build first)"; fail=$((fail + 1))
 else

@@ -222,6 +222,8 @@ qkv_status gguf_open(const char *path, gguf_file *f, qkv_error *err)
         case GGUF_ARRAY:
             kv->arr_type = (uint32_t)rd(&v, 4);
             kv->arr_n = rd(&v, 8);
+            kv->arr = v.p;
+            kv->arr_end = v.end;
             break;
         }
         if (kv->key_len == 17 && memcmp(kv->key, "general.alignment", 17) == 0) {

@@ -39,6 +39,7 @@ typedef struct {
     uint64_t str_len;
     uint32_t arr_type; /* arrays */
     uint64_t arr_n;
+    const unsigned char *arr, *arr_end; /* arrays: their elements in the map (validated) */
 } gguf_kv;
 
 typedef struct {

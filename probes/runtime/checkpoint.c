@@ -576,3 +576,8 @@ done:
     free(types);
     return s;
 }
+
+void ckpt_rope_rows_to_interleaved(float *w, int n_heads, int hd, int cols, float *tmp)
+{
+    permute_rope_rows(w, n_heads, hd, cols, tmp, true);
+}

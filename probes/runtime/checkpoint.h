@@ -48,6 +48,10 @@ void ckpt_close(ckpt *c);
  * wq (NH*HD, C), wk (KVH*HD, C), wv (KVH*HD, C). */
 qkv_status ckpt_read_attn(ckpt *c, int layer, float *wq, float *wk, float *wv, qkv_error *err);
 
+/* Re-order the rows of n_heads heads of hd rows x cols from Hugging Face
+ * rotate-half order to interleaved pairs; tmp holds hd x cols floats. */
+void ckpt_rope_rows_to_interleaved(float *w, int n_heads, int hd, int cols, float *tmp);
+
 /* The whole model in the runtime (Llama family for safetensors and GGUF).
  * Caller frees m with rt_model_free. */
 qkv_status ckpt_load_model(ckpt *c, rt_model *m, qkv_error *err);

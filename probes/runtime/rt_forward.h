@@ -35,9 +35,13 @@ typedef struct {
     void *user;
 } rt_hooks;
 
-/* Prefill: logits (B, T, V) for tokens (B, T). hooks may be NULL; with no
- * hook nothing is recorded and no pre-RoPE copies are made. Fails on a token
- * outside [0, V), T beyond the position table, or memory. */
+/* Prefill: logits (B, T, V) for tokens (B, T); logits may be NULL when only
+ * the hooks are wanted (the final norm and classifier are then skipped).
+ * hooks may be NULL; with no hook nothing is recorded and no pre-RoPE copies
+ * are made. Matrix products and attention heads run on m->pool (hooked
+ * attention on the calling thread, one head at a time). Fails on a token
+ * outside [0, V), T beyond the position table, a weight the file cannot
+ * give (m->fetch), or memory. */
 qkv_status rt_forward(const rt_model *m, const int *tokens, int B, int T, float *logits,
                       const rt_hooks *hooks, qkv_error *err);
 
@@ -53,13 +57,24 @@ typedef struct {
     float *k;       /* (L, capacity, KVH*HD) */
     float *v;       /* (L, capacity, KVH*HD), NULL for one-tensor variants */
     size_t bytes;   /* allocated cache bytes: equals the planner's exact f32 figure */
+    float *work;    /* decode activations of one token (rt_forward.c's work table, scores
+                       for NH x capacity keys): allocated here so that decoding allocates
+                       nothing per token */
+    size_t work_bytes;
 } rt_cache;
 
 qkv_status rt_cache_init(rt_cache *c, const rt_config *cfg, int capacity, qkv_error *err);
 void rt_cache_free(rt_cache *c);
 
+/* Prefill of one sequence into an empty cache: rt_forward over tokens (T),
+ * logits (T, V) (may be NULL), and the keys and values of positions
+ * 0..T−1 stored in the cache as rt_decode would have stored them (len = T),
+ * so that decoding continues from position T. */
+qkv_status rt_prefill(const rt_model *m, rt_cache *cache, const int *tokens, int T, float *logits,
+                      qkv_error *err);
+
 /* Decode one token at position cache->len, appending to the cache; logits (V).
- * Causal models only. */
+ * Causal models only. Allocates nothing; products and heads run on m->pool. */
 qkv_status rt_decode(const rt_model *m, rt_cache *cache, int token, float *logits,
                      const rt_hooks *hooks, qkv_error *err);
 

@@ -61,7 +61,7 @@ typedef struct {
 #define RT_VOCAB_MAX (1 << 22)
 #define RT_SEQ_MAX (1 << 20)
 
-typedef struct {
+struct rt_layer_s {
     float *ln1_w, *ln1_b; /* (C) attention norm; b NULL for RMSNorm */
     float *wq;            /* (NH*HD, C), == wk when Q shares K */
     float *wk;            /* (KVH*HD, C) */
@@ -74,7 +74,24 @@ typedef struct {
     float *w2;            /* (C, FF) down */
     float *b2;            /* (C) GPT-2 only */
     float *w3;            /* (FF, C) Llama up; NULL for GPT-2 */
-} rt_layer;
+};
+
+/* Weights left in their checkpoint file (rt_lazy.h) reach the forward passes
+ * through this table. layer() points *y at layer l's weights as float32
+ * (straight into the mapped file when it holds them in that form, else
+ * widened into a scratch buffer of one layer), valid until the next call.
+ * rows() points *rows at rows [row0, row0 + n) of the token embedding
+ * (RT_ROWS_EMB) or the classifier (RT_ROWS_CLS), n <= rows_max, valid until
+ * the next call. Not for concurrent use: one forward pass at a time. */
+enum { RT_ROWS_EMB, RT_ROWS_CLS };
+typedef struct rt_layer_s rt_layer;
+typedef struct {
+    void *ctx;
+    size_t rows_max;
+    qkv_status (*layer)(void *ctx, int l, rt_layer *y, qkv_error *err);
+    qkv_status (*rows)(void *ctx, int which, size_t row0, size_t n, const float **rows,
+                       qkv_error *err);
+} rt_fetch;
 
 /* One distinct tensor of a model (tied projections appear once, as wk). */
 typedef struct {
@@ -99,6 +116,11 @@ typedef struct {
                              elems add up to n_params. The one table that init,
                              training, checkpoints and tests read. */
     size_t n_tensors;
+    const rt_fetch *fetch; /* weights kept in their file: layers, tok_emb and wcls are then
+                              NULL and read through fetch (rt_lazy.h); NULL when every
+                              weight is in params */
+    struct rt_pool *pool;  /* threads for the inference kernels (rt_kernels.h), not owned;
+                              NULL: the calling thread */
 } rt_model;
 
 /* Check a configuration: positive sizes within the limits above, KVH

@@ -1,17 +1,14 @@
 #include "probes/runtime/rt_ops.h"
 
+#include "probes/runtime/rt_kernels.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
 
 void rt_matmul(float *out, const float *in, const float *w, const float *b, int N, int IN, int OUT)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OUT, IN, 1.0f, in, IN, w, IN, 0.0f, out,
-                OUT);
-    if (b)
-        for (int n = 0; n < N; n++)
-            for (int o = 0; o < OUT; o++)
-                out[(size_t)n * OUT + o] += b[o];
+    rt_matmul_pool(NULL, out, in, w, b, N, IN, OUT);
 }
 
 void rt_norm_rows(float *out, float *mean, float *rstd, const float *in, const float *w,
@@ -98,20 +95,22 @@ float rt_pos2d(const rt_config *c, int i, int j)
     return c->pos2d_scale * (float)(j - i) / (float)c->max_seq;
 }
 
-void rt_qkv_rows(const rt_config *c, const rt_layer *y, const float *h, int N, int T, int pos0,
-                 float *q, float *k, float *v, float *q_pre, float *k_pre)
+void rt_qkv_rows(rt_pool *pool, const rt_config *c, const rt_layer *y, const float *h, int N, int T,
+                 int pos0, float *q, float *k, float *v, float *q_pre, float *k_pre)
 {
     const int C = c->d_model, QW = c->n_heads * c->head_dim, KW = c->n_kv_heads * c->head_dim;
     const bool own_q = c->share == SHARE_QKV || c->share == SHARE_KV;
     const bool own_v = c->share == SHARE_QKV || c->share == SHARE_QK;
-    rt_matmul(k, h, y->wk, y->bk, N, C, KW);
+    rt_mm jobs[3] = {{k, h, y->wk, y->bk, N, C, KW, KW}};
+    int n_jobs = 1;
     if (own_q)
-        rt_matmul(q, h, y->wq, y->bq, N, C, QW);
-    else
-        memcpy(q, k, (size_t)N * QW * sizeof(float)); /* Q=K: KW == QW */
+        jobs[n_jobs++] = (rt_mm){q, h, y->wq, y->bq, N, C, QW, QW};
     if (own_v)
-        rt_matmul(v, h, y->wv, y->bv, N, C, KW);
-    else
+        jobs[n_jobs++] = (rt_mm){v, h, y->wv, y->bv, N, C, KW, KW};
+    rt_matmul_many(pool, jobs, n_jobs); /* one pool job for all three */
+    if (!own_q)
+        memcpy(q, k, (size_t)N * QW * sizeof(float)); /* Q=K: KW == QW */
+    if (!own_v)
         memcpy(v, k, (size_t)N * KW * sizeof(float));
     if (q_pre)
         memcpy(q_pre, q, (size_t)N * QW * sizeof(float));

@@ -4,9 +4,11 @@
 #ifndef QKV_RT_OPS_H
 #define QKV_RT_OPS_H
 
+#include "probes/runtime/rt_kernels.h"
 #include "probes/runtime/rt_model.h"
 
-/* out (N, OUT) = in (N, IN) · W (OUT, IN)ᵀ + b (b may be NULL) */
+/* out (N, OUT) = in (N, IN) · W (OUT, IN)ᵀ + b (b may be NULL), on the calling
+ * thread: N = 1 through sgemv, else sgemm (rt_kernels.h says why). */
 void rt_matmul(float *out, const float *in, const float *w, const float *b, int N, int IN, int OUT);
 
 /* LayerNorm (b != NULL) or RMSNorm (b == NULL) of N rows of C. mean and rstd
@@ -33,9 +35,10 @@ float rt_pos2d(const rt_config *c, int i, int j);
  * once; a projection shared with K copies it, before RoPE (a shared V is the
  * unrotated K). Llama: q and k are then rotated, row n at position
  * pos0 + n % T; q_pre and k_pre (may be NULL) receive them before rotation.
- * Used by prefill, decode and training alike. */
-void rt_qkv_rows(const rt_config *c, const rt_layer *y, const float *h, int N, int T, int pos0,
-                 float *q, float *k, float *v, float *q_pre, float *k_pre);
+ * Used by prefill, decode and training alike; the products run as one job
+ * on pool (NULL: the calling thread). */
+void rt_qkv_rows(rt_pool *pool, const rt_config *c, const rt_layer *y, const float *h, int N, int T,
+                 int pos0, float *q, float *k, float *v, float *q_pre, float *k_pre);
 
 /* One head's attention over a block of T queries and the same T keys of one
  * sequence (prefill and training): scores (T, T) = Q Kᵀ / sqrt(HD) plus the

@@ -172,7 +172,7 @@ static qkv_status forward(const rt_model *m, rt_trainer *t, const int *inputs, q
         const rt_layer *y = &m->layers[l];
         layer_acts a = layer_at(t, c, l);
         rt_norm_rows(a.h1, a.mu1, a.rs1, a.x_in, y->ln1_w, y->ln1_b, N, C, c->norm_eps);
-        rt_qkv_rows(c, y, a.h1, N, T, 0, a.q, a.k, a.v, NULL, NULL);
+        rt_qkv_rows(NULL, c, y, a.h1, N, T, 0, a.q, a.k, a.v, NULL, NULL);
         for (int b = 0; b < B; b++) {
             for (int h = 0; h < NH; h++) {
                 const int g = h / group;

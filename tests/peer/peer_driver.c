@@ -15,6 +15,12 @@
  *   kv_log_mib        the same caches as llama.cpp's "size = X MiB" lines add up
  *   tokens      greedy continuation (with --predict N)
  *   logits      the first --logits N logits after the prompt
+ *   prefill_tok_s, decode_tok_s   with --bench 1: prompt tokens per second of
+ *               the prompt's llama_decode (logits requested at every
+ *               position), and tokens per second of the one-token
+ *               llama_decode calls with their greedy argmax (--predict N
+ *               makes N of them); --threads sets both
+ *               n_threads and n_threads_batch (default 1)
  * With --no-alloc 1 llama.cpp only plans (llama_model_params.no_alloc): it reads
  * the GGUF's metadata and tensor sizes, allocates nothing, and KV buffers are
  * dummies (kv_buffer_bytes 0); kv_log_mib then is the figure to compare.
@@ -30,6 +36,7 @@
  * allocating (src/llama-kv-cache.cpp:283-291 in v0.4.0). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <time.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +44,7 @@
 
 #include "llama.h"
 
-#define MAX_PROMPT_TOKENS 64
+#define MAX_PROMPT_TOKENS 8192
 #define MAX_CACHE_LINES 8
 #define REASON_BYTES 4096
 
@@ -158,16 +165,23 @@ static void print_reason(const char *text) {
     putchar('\n');
 }
 
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static void usage(void) {
     fputs("usage: peer_driver --libdir DIR -m MODEL.gguf [--ctx N] [--seqs N] [--ctk T] [--ctv T]\n"
           "                   [--fa on|off|auto] [--unified 0|1] [--swa-full 0|1] [--ubatch N]\n"
-          "                   [--prompt ID,ID,...] [--predict N] [--logits N] [--no-alloc 1] [-v]\n", stderr);
+          "                   [--prompt ID,ID,...] [--predict N] [--logits N] [--no-alloc 1]\n"
+          "                   [--threads N] [--bench 1] [-v]\n", stderr);
 }
 
 int main(int argc, char **argv) {
     const char *libdir = NULL, *model_path = NULL, *prompt = NULL;
     unsigned long n_ctx = 4096, n_seq = 1, n_ubatch = 512, n_predict = 0, n_logits = 0;
-    unsigned long unified = 0, swa_full = 0, no_alloc = 0;
+    unsigned long unified = 0, swa_full = 0, no_alloc = 0, n_threads = 1, bench = 0;
     enum ggml_type type_k = GGML_TYPE_F16, type_v = GGML_TYPE_F16;
     enum llama_flash_attn_type fa = LLAMA_FLASH_ATTN_TYPE_AUTO;
 
@@ -192,6 +206,8 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--no-alloc") == 0) bad = parse_uint(val, "--no-alloc", 1, &no_alloc);
         else if (strcmp(a, "--swa-full") == 0) bad = parse_uint(val, "--swa-full", 1, &swa_full);
         else if (strcmp(a, "--predict") == 0) bad = parse_uint(val, "--predict", 1024, &n_predict);
+        else if (strcmp(a, "--threads") == 0) bad = parse_uint(val, "--threads", 64, &n_threads);
+        else if (strcmp(a, "--bench") == 0) bad = parse_uint(val, "--bench", 1, &bench);
         else if (strcmp(a, "--logits") == 0) bad = parse_uint(val, "--logits", 1u << 20, &n_logits);
         else if (strcmp(a, "--ctk") == 0) bad = parse_type(val, &type_k);
         else if (strcmp(a, "--ctv") == 0) bad = parse_type(val, &type_v);
@@ -212,19 +228,23 @@ int main(int argc, char **argv) {
         return 1;
     }
 
-    llama_token tokens[MAX_PROMPT_TOKENS];
+    static llama_token tokens[MAX_PROMPT_TOKENS];
     int n_tokens = 0;
     if (prompt) {
-        char buf[1024];
-        snprintf(buf, sizeof buf, "%s", prompt);
+        char *buf = strdup(prompt);
+        if (!buf) {
+            return 1;
+        }
         for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
             unsigned long id;
             if (n_tokens == MAX_PROMPT_TOKENS || parse_uint(tok, "--prompt token", INT32_MAX, &id)) {
+                free(buf);
                 usage();
                 return 1;
             }
             tokens[n_tokens++] = (llama_token)id;
         }
+        free(buf);
     }
 
     llama_log_set(log_cb, NULL);
@@ -254,8 +274,14 @@ int main(int argc, char **argv) {
     cp.flash_attn_type = fa;
     cp.kv_unified = unified != 0;
     cp.swa_full = swa_full != 0;
-    cp.n_threads = 1;
-    cp.n_threads_batch = 1;
+    cp.n_threads = (int32_t)n_threads;
+    cp.n_threads_batch = (int32_t)n_threads;
+    if (bench) {
+        cp.n_batch = (uint32_t)(n_tokens > 0 ? n_tokens : 1); /* the whole prompt in one call */
+        if (cp.n_ubatch < cp.n_batch) {
+            cp.n_ubatch = cp.n_batch;
+        }
+    }
     cp.no_perf = true;
 
     g_last_error[0] = '\0';
@@ -282,8 +308,30 @@ int main(int argc, char **argv) {
         const int n_vocab = llama_vocab_n_tokens(vocab);
         llama_token generated[1024];
         struct llama_batch batch = llama_batch_get_one(tokens, n_tokens);
+        struct llama_batch all = {0};
+        if (bench) {
+            /* logits at every prompt position, as qkvplan's prefill computes them */
+            all = llama_batch_init(n_tokens, 0, 1);
+            for (int i = 0; i < n_tokens; i++) {
+                all.token[i] = tokens[i];
+                all.pos[i] = i;
+                all.n_seq_id[i] = 1;
+                all.seq_id[i][0] = 0;
+                all.logits[i] = 1;
+            }
+            all.n_tokens = n_tokens;
+            batch = all;
+        }
+        double t_prefill = 0, t_decode = 0, t0 = now_s();
         for (unsigned long step = 0; step <= n_predict; step++) {
-            if (llama_decode(ctx, batch) != 0) {
+            if (step == 1) {
+                t0 = now_s();
+            }
+            int dec = llama_decode(ctx, batch);
+            if (step == 0) {
+                t_prefill = now_s() - t0;
+            }
+            if (dec != 0) {
                 printf("decode_failed %s\n", g_last_error);
                 rc = 3;
                 break;
@@ -305,6 +353,16 @@ int main(int argc, char **argv) {
             }
             generated[step] = best;
             batch = llama_batch_get_one(&generated[step], 1);
+        }
+        if (n_predict > 0) {
+            t_decode = now_s() - t0;
+        }
+        if (bench) {
+            llama_batch_free(all);
+            printf("threads %lu\nprefill_tok_s %.6g\n", n_threads, n_tokens / t_prefill);
+            if (n_predict > 0) {
+                printf("decode_tok_s %.6g\n", (double)n_predict / t_decode);
+            }
         }
         if (rc == 0 && n_predict > 0) {
             fputs("tokens", stdout);

@@ -1,0 +1,298 @@
+#include "probes/runtime/rt_lazy.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The runtime's tensors of one layer, in rt_layer order. */
+enum { W_LN1, W_Q, W_K, W_V, W_O, W_LN2, W_1, W_3, W_2, W_COUNT };
+
+/* A tensor as it lies in the mapped file. */
+typedef struct {
+    const unsigned char *data;
+    tf_type type;
+    uint64_t rows, cols, row_bytes;
+    char name[128]; /* as the file names it, for messages */
+    bool permute;  /* Hugging Face Q/K rows: rotate-half -> interleaved */
+    bool in_place; /* float32, aligned, no re-ordering: used as it lies */
+} stored;
+
+struct rt_lazy {
+    ckpt *c;
+    bool borrowed;       /* llama2.c / .qkvm: m points into c->rt */
+    stored *layers;      /* (L, W_COUNT) */
+    stored emb, cls, lnf;
+    float *scratch;      /* one layer's widened tensors, or a block of classifier rows */
+    size_t scratch_elems;
+    float *perm_tmp;     /* (HD, C) for the row re-ordering */
+    float *emb_row;      /* (C) */
+    float *lnf_w;        /* (C) */
+    int resident;        /* layer now in scratch, or -1 */
+    rt_fetch fetch;
+};
+
+/* Tensor names by format: GGUF (llama.cpp) and Hugging Face. */
+static const char *const gguf_names[W_COUNT] = {
+    "blk.%d.attn_norm.weight", "blk.%d.attn_q.weight",      "blk.%d.attn_k.weight",
+    "blk.%d.attn_v.weight",    "blk.%d.attn_output.weight", "blk.%d.ffn_norm.weight",
+    "blk.%d.ffn_gate.weight",  "blk.%d.ffn_up.weight",      "blk.%d.ffn_down.weight"};
+static const char *const hf_names[W_COUNT] = {
+    "model.layers.%d.input_layernorm.weight", "model.layers.%d.self_attn.q_proj.weight",
+    "model.layers.%d.self_attn.k_proj.weight", "model.layers.%d.self_attn.v_proj.weight",
+    "model.layers.%d.self_attn.o_proj.weight", "model.layers.%d.post_attention_layernorm.weight",
+    "model.layers.%d.mlp.gate_proj.weight",    "model.layers.%d.mlp.up_proj.weight",
+    "model.layers.%d.mlp.down_proj.weight"};
+
+/* Find name in the file and check it holds rows x cols of a readable type. */
+static qkv_status find(ckpt *c, const char *name, uint64_t rows, uint64_t cols, stored *out,
+                       qkv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%s", name);
+    uint64_t r = 1, k = 0;
+    if (c->kind == CKPT_GGUF) {
+        const gguf_tensor *t = gguf_find(&c->gg, name);
+        if (!t)
+            return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%s' is missing", c->path, name);
+        k = t->ne[0];
+        for (uint32_t d = 1; d < t->n_dims; d++)
+            r *= t->ne[d];
+        out->type = t->type;
+        out->data = c->gg.map.data + c->gg.data_off + t->offset;
+    } else {
+        const st_tensor *t = st_find(&c->st, name);
+        if (!t)
+            return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%s' is missing", c->path, name);
+        if (t->n_dims == 1) {
+            k = t->shape[0];
+        } else {
+            r = t->n_dims ? t->shape[0] : 1;
+            k = 1;
+            for (int d = 1; d < t->n_dims; d++)
+                k *= t->shape[d];
+        }
+        out->type = t->type;
+        out->data = c->st.maps[t->shard].data + c->st.data_off[t->shard] + t->begin;
+    }
+    if (r != rows || k != cols)
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "'%s': tensor '%s' is %llu x %llu; the configuration needs %llu x %llu",
+                             c->path, name, (unsigned long long)r, (unsigned long long)k,
+                             (unsigned long long)rows, (unsigned long long)cols);
+    if (out->type == TF_UNSUPPORTED || (out->row_bytes = tf_row_bytes(out->type, cols)) == 0)
+        return qkv_error_set(err, QKV_ERR_UNSUPPORTED,
+                             "'%s': tensor '%s' has an element type the runtime cannot widen to "
+                             "float32 in rows of %llu",
+                             c->path, name, (unsigned long long)cols);
+    out->rows = rows;
+    out->cols = cols;
+    out->in_place = out->type == TF_F32 && (uintptr_t)out->data % sizeof(float) == 0;
+    return QKV_OK;
+}
+
+/* Widen rows [r0, r0 + n) of s into dst (or point at them in place). */
+static const float *widen(const stored *s, uint64_t r0, uint64_t n, float *dst)
+{
+    const unsigned char *src = s->data + r0 * s->row_bytes;
+    if (s->in_place)
+        return (const float *)(const void *)src;
+    tf_to_f32(s->type, src, dst, n * s->cols);
+    return dst;
+}
+
+/* Every value of s, widened through buf (buf_elems floats, a multiple of
+ * s->cols) a block of rows at a time, must be finite: a NaN or Inf weight is
+ * refused when the file is opened, naming the tensor, as ckpt_load_model
+ * does for weights it loads. */
+static qkv_status check_finite(const rt_lazy *z, const stored *s, float *buf, size_t buf_elems,
+                               qkv_error *err)
+{
+    const uint64_t block = buf_elems / s->cols ? buf_elems / s->cols : 1;
+    for (uint64_t r0 = 0; r0 < s->rows; r0 += block) {
+        const uint64_t n = s->rows - r0 < block ? s->rows - r0 : block;
+        const float *v = widen(s, r0, n, buf);
+        for (uint64_t i = 0; i < n * s->cols; i++)
+            if (!isfinite(v[i]))
+                return qkv_error_set(err, QKV_ERR_INVALID,
+                                     "'%s': tensor '%s' holds a non-finite value at element %llu",
+                                     z->c->path, s->name,
+                                     (unsigned long long)(r0 * s->cols + i));
+    }
+    return QKV_OK;
+}
+
+static qkv_status fetch_layer(void *ctx, int l, rt_layer *y, qkv_error *err)
+{
+    rt_lazy *z = ctx;
+    const rt_config *g = &z->c->cfg;
+    if (l < 0 || l >= g->n_layers)
+        return qkv_error_set(err, QKV_ERR_RANGE, "layer %d does not exist", l);
+    memset(y, 0, sizeof *y);
+    float **dst[W_COUNT] = {&y->ln1_w, &y->wq, &y->wk, &y->wv, &y->wo,
+                            &y->ln2_w, &y->w1, &y->w3, &y->w2};
+    const bool fresh = z->resident != l;
+    float *p = z->scratch;
+    for (int i = 0; i < W_COUNT; i++) {
+        const stored *s = &z->layers[(size_t)l * W_COUNT + i];
+        if (s->in_place) {
+            *dst[i] = (float *)(uintptr_t)s->data; /* read only: the forward pass never writes weights */
+            continue;
+        }
+        *dst[i] = p;
+        if (fresh) {
+            widen(s, 0, s->rows, p);
+            if (s->permute) {
+                const int heads = (int)(s->rows / (uint64_t)g->head_dim);
+                ckpt_rope_rows_to_interleaved(p, heads, g->head_dim, g->d_model, z->perm_tmp);
+            }
+        }
+        p += s->rows * s->cols;
+    }
+    z->resident = l;
+    return QKV_OK;
+}
+
+static qkv_status fetch_rows(void *ctx, int which, size_t row0, size_t n, const float **rows,
+                             qkv_error *err)
+{
+    rt_lazy *z = ctx;
+    const stored *s = which == RT_ROWS_EMB ? &z->emb : &z->cls;
+    if (row0 + n > s->rows || n > z->fetch.rows_max)
+        return qkv_error_set(err, QKV_ERR_RANGE, "rows %zu..%zu are outside the tensor", row0, row0 + n);
+    float *dst = z->scratch;
+    if (which == RT_ROWS_EMB && n == 1) {
+        dst = z->emb_row;
+    } else if (!s->in_place) {
+        z->resident = -1; /* the scratch now holds classifier rows */
+    }
+    *rows = widen(s, row0, n, dst);
+    return QKV_OK;
+}
+
+static void release(rt_lazy *z)
+{
+    if (!z)
+        return;
+    free(z->layers);
+    free(z->scratch);
+    free(z->perm_tmp);
+    free(z->emb_row);
+    free(z->lnf_w);
+    free(z);
+}
+
+qkv_status rt_lazy_open(ckpt *c, rt_model *m, rt_lazy **out, qkv_error *err)
+{
+    memset(m, 0, sizeof *m);
+    *out = NULL;
+    rt_lazy *z = calloc(1, sizeof *z);
+    if (!z)
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+    z->c = c;
+    z->resident = -1;
+    if (c->has_rt) {
+        z->borrowed = true;
+        *m = c->rt; /* shares c's weights; rt_lazy_free clears it without freeing */
+        *out = z;
+        return QKV_OK;
+    }
+    if (c->layout != CKPT_LAYOUT_LLAMA) {
+        release(z);
+        return qkv_error_set(err, QKV_ERR_UNSUPPORTED,
+                             "'%s': the runtime runs Llama-family checkpoints; this %s model can be "
+                             "probed with --weights",
+                             c->path, c->layout == CKPT_LAYOUT_GPT2 ? "GPT-2" : "GPT-NeoX");
+    }
+    const rt_config *g = &c->cfg;
+    const uint64_t C = (uint64_t)g->d_model, FF = (uint64_t)g->d_ff, V = (uint64_t)g->vocab,
+                   QW = (uint64_t)g->n_heads * g->head_dim, KW = (uint64_t)g->n_kv_heads * g->head_dim;
+    const bool gg = c->kind == CKPT_GGUF;
+    const uint64_t rows[W_COUNT] = {1, QW, KW, KW, C, 1, FF, FF, C};
+    const uint64_t cols[W_COUNT] = {C, C, C, C, QW, C, C, C, FF};
+    qkv_status s;
+    z->layers = calloc((size_t)g->n_layers * W_COUNT, sizeof *z->layers);
+    if (!z->layers) {
+        release(z);
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+    }
+    size_t layer_elems = 0; /* the largest layer's widened floats */
+    char name[128];
+    for (int l = 0; l < g->n_layers; l++) {
+        size_t elems = 0;
+        for (int i = 0; i < W_COUNT; i++) {
+            stored *st = &z->layers[(size_t)l * W_COUNT + i];
+            snprintf(name, sizeof name, gg ? gguf_names[i] : hf_names[i], l);
+            if ((s = find(c, name, rows[i], cols[i], st, err)) != QKV_OK) {
+                release(z);
+                return s;
+            }
+            st->permute = !gg && (i == W_Q || i == W_K);
+            st->in_place = st->in_place && !st->permute;
+            elems += st->in_place ? 0 : (size_t)(st->rows * st->cols);
+        }
+        layer_elems = elems > layer_elems ? elems : layer_elems;
+    }
+    if ((s = find(c, gg ? "token_embd.weight" : "model.embed_tokens.weight", V, C, &z->emb, err)) ||
+        (s = find(c, gg ? "output_norm.weight" : "model.norm.weight", 1, C, &z->lnf, err))) {
+        release(z);
+        return s;
+    }
+    z->cls = z->emb;
+    if (!g->tied && (s = find(c, gg ? "output.weight" : "lm_head.weight", V, C, &z->cls, err))) {
+        release(z);
+        return s;
+    }
+    /* classifier blocks reuse the layer scratch: as many rows as it holds
+     * (at least 256, so that a model of tiny layers still has blocks) */
+    size_t rows_max = z->cls.in_place ? (size_t)V : layer_elems / (size_t)C;
+    rows_max = rows_max < 256 ? 256 : rows_max;
+    rows_max = rows_max > V ? (size_t)V : rows_max;
+    const size_t cls_elems = z->cls.in_place ? 0 : rows_max * (size_t)C;
+    z->scratch_elems = layer_elems > cls_elems ? layer_elems : cls_elems;
+    z->scratch = malloc((z->scratch_elems ? z->scratch_elems : 1) * sizeof(float));
+    z->perm_tmp = malloc((size_t)g->head_dim * C * sizeof(float));
+    z->emb_row = malloc(C * sizeof(float));
+    z->lnf_w = malloc(C * sizeof(float));
+    if (!z->scratch || !z->perm_tmp || !z->emb_row || !z->lnf_w) {
+        release(z);
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory for one layer of %zu floats",
+                             z->scratch_elems);
+    }
+    memcpy(z->lnf_w, widen(&z->lnf, 0, 1, z->lnf_w), C * sizeof(float));
+    /* one pass over every weight, in the file's order of layers, before
+     * anything runs: the scratch holds the widest block */
+    const size_t check_elems = z->scratch_elems >= C ? z->scratch_elems : 0;
+    float *check_buf = check_elems ? z->scratch : z->emb_row;
+    const size_t check_n = check_elems ? check_elems : (size_t)C;
+    for (size_t i = 0; i < (size_t)g->n_layers * W_COUNT; i++)
+        if ((s = check_finite(z, &z->layers[i], check_buf, check_n, err)) != QKV_OK) {
+            release(z);
+            return s;
+        }
+    const stored *others[] = {&z->emb, &z->lnf, &z->cls};
+    for (size_t i = 0; i < 3; i++)
+        if ((i < 2 || !g->tied) && (s = check_finite(z, others[i], check_buf, check_n, err)) != QKV_OK) {
+            release(z);
+            return s;
+        }
+    z->fetch = (rt_fetch){z, rows_max, fetch_layer, fetch_rows};
+    m->cfg = *g;
+    m->lnf_w = z->lnf_w;
+    m->fetch = &z->fetch;
+    *out = z;
+    return QKV_OK;
+}
+
+void rt_lazy_free(rt_lazy *z, rt_model *m)
+{
+    if (m)
+        memset(m, 0, sizeof *m);
+    release(z);
+}
+
+size_t rt_lazy_scratch_bytes(const rt_lazy *z)
+{
+    return z && !z->borrowed ? z->scratch_elems * sizeof(float) : 0;
+}

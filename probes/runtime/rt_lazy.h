@@ -1,0 +1,39 @@
+/* rt_lazy.h — a runtime model whose weights stay in the checkpoint file.
+ *
+ * GGUF and safetensors files are memory-mapped by their readers; a lazy
+ * model reads its weights from that map in their file type (f32, f16,
+ * bf16, q8_0, q4_0, q4_K, q6_K) and widens one layer at a time into one
+ * scratch buffer of float32 when the forward pass asks for it (rt_fetch in
+ * rt_model.h). Float32 tensors that need no re-ordering and lie 4-byte
+ * aligned are used in place, without a copy. The classifier is widened in
+ * blocks of rows into the same scratch buffer, the embedding one row at a
+ * time. So a model needs about its file size (the pages the kernel keeps
+ * mapped) plus one float32 layer, not 2–4x its file size; an f32 GGUF
+ * needs no scratch for its matrices at all.
+ *
+ * Hugging Face Q and K rows (rotate-half order) are put in the runtime's
+ * interleaved order as they are widened (checkpoint.h).
+ *
+ * llama2.c and .qkvm checkpoints are float32 files that ckpt_open already
+ * holds whole; for them the lazy model borrows that copy.
+ */
+#ifndef QKV_RT_LAZY_H
+#define QKV_RT_LAZY_H
+
+#include "probes/runtime/checkpoint.h"
+#include "probes/runtime/rt_model.h"
+
+typedef struct rt_lazy rt_lazy;
+
+/* Make *m a model that reads c's weights (Llama layout) where they lie; c
+ * must stay open while m is used. m is a view: release it with
+ * rt_lazy_free(z, m), never rt_model_free. */
+qkv_status rt_lazy_open(ckpt *c, rt_model *m, rt_lazy **z, qkv_error *err);
+
+/* Release z and clear m; NULL z is allowed. */
+void rt_lazy_free(rt_lazy *z, rt_model *m);
+
+/* Bytes of float32 scratch the model holds (0 for a borrowed model). */
+size_t rt_lazy_scratch_bytes(const rt_lazy *z);
+
+#endif
