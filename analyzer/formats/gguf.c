@@ -128,15 +128,15 @@ void gguf_close(gguf_file *f)
     memset(f, 0, sizeof *f);
 }
 
-static int cmp_off(const void *a, const void *b)
+/* Spans of every tensor (byte ranges in the data section) for the shared
+ * checks; caller frees. */
+static tf_span *spans_of(const gguf_file *f)
 {
-    const gguf_tensor *x = *(gguf_tensor *const *)a, *y = *(gguf_tensor *const *)b;
-    return (x->offset > y->offset) - (x->offset < y->offset);
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp((*(gguf_tensor *const *)a)->name, (*(gguf_tensor *const *)b)->name);
+    tf_span *sp = malloc((f->n_tensors ? f->n_tensors : 1) * sizeof *sp);
+    for (size_t i = 0; sp && i < f->n_tensors; i++)
+        sp[i] = (tf_span){f->tensors[i].name, 0, f->tensors[i].offset,
+                          f->tensors[i].offset + f->tensors[i].bytes, i};
+    return sp;
 }
 
 qkv_status gguf_open(const char *path, gguf_file *f, qkv_error *err)
@@ -303,49 +303,28 @@ qkv_status gguf_open(const char *path, gguf_file *f, qkv_error *err)
             goto fail;
         }
     }
-    if (f->n_tensors > 1) {
-        gguf_tensor **order = malloc(f->n_tensors * sizeof *order);
-        if (!order) {
-            s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
-            goto fail;
-        }
-        for (size_t i = 0; i < f->n_tensors; i++)
-            order[i] = &f->tensors[i];
-        qsort(order, f->n_tensors, sizeof *order, cmp_off);
-        /* Each tensor against everything before it (the furthest end so
-         * far), not only its neighbour: an empty tensor between two that
-         * overlap must not hide them. */
-        const gguf_tensor *reach = NULL;
-        for (size_t i = 0; i < f->n_tensors; i++) {
-            const gguf_tensor *t = order[i];
-            if (t->bytes == 0)
-                continue;
-            if (reach && t->offset < reach->offset + reach->bytes) {
-                s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensors '%s' and '%s' overlap", path,
-                                  reach->name, t->name);
-                free(order);
-                goto fail;
-            }
-            if (!reach || t->offset + t->bytes > reach->offset + reach->bytes)
-                reach = t;
-        }
-        free(order);
-    }
-    /* The name index: tensor lookups by name are O(log n) however many
-     * tensor infos a file lists, and a name listed twice is refused. */
-    if (!(f->by_name = malloc((f->n_tensors ? f->n_tensors : 1) * sizeof *f->by_name))) {
+    /* No two tensors may overlap; lookups by name go through an index, so
+     * they are O(log n) however many tensor infos a file lists, and a name
+     * listed twice is refused. */
+    tf_span *sp = spans_of(f);
+    const tf_span *x, *y;
+    if (!sp || !(f->by_name = spans_of(f))) {
+        free(sp);
         s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    for (size_t i = 0; i < f->n_tensors; i++)
-        f->by_name[i] = &f->tensors[i];
-    qsort(f->by_name, f->n_tensors, sizeof *f->by_name, cmp_name);
-    for (size_t i = 1; i < f->n_tensors; i++)
-        if (strcmp(f->by_name[i - 1]->name, f->by_name[i]->name) == 0) {
-            s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%.200s' is listed twice", path,
-                              f->by_name[i]->name);
-            goto fail;
-        }
+    const bool overlap = tf_spans_overlap(sp, f->n_tensors, &x, &y);
+    if (overlap)
+        s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensors '%s' and '%s' overlap", path, x->name,
+                          y->name);
+    free(sp);
+    if (overlap)
+        goto fail;
+    if ((x = tf_spans_by_name(f->by_name, f->n_tensors))) {
+        s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%.200s' is listed twice", path,
+                          x->name);
+        goto fail;
+    }
     return QKV_OK;
 fail:
     gguf_close(f);
@@ -387,18 +366,8 @@ bool gguf_get_str(const gguf_file *f, const char *key, char *buf, size_t n)
 
 const gguf_tensor *gguf_find(const gguf_file *f, const char *name)
 {
-    size_t lo = 0, hi = f->by_name ? f->n_tensors : 0;
-    while (lo < hi) {
-        const size_t mid = lo + (hi - lo) / 2;
-        const int c = strcmp(f->by_name[mid]->name, name);
-        if (c == 0)
-            return f->by_name[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    const tf_span *t = tf_spans_find(f->by_name, f->n_tensors, name);
+    return t ? &f->tensors[t->index] : NULL;
 }
 
 qkv_status gguf_read_rows(gguf_file *f, const gguf_tensor *t, uint64_t row0, uint64_t n, float *out,

@@ -59,7 +59,7 @@ typedef struct {
     size_t n_kv;
     gguf_tensor *tensors;
     size_t n_tensors;
-    gguf_tensor **by_name; /* tensors sorted by name (strcmp), for gguf_find */
+    tf_span *by_name;      /* (n_tensors) sorted by name, for gguf_find */
     uint64_t alignment, data_off;
     uint64_t bytes_read;
 } gguf_file;

@@ -36,17 +36,15 @@ void st_close(st_file *f)
     memset(f, 0, sizeof *f);
 }
 
-static int cmp_range(const void *a, const void *b)
+/* Spans of every tensor (byte ranges in their shard's data section) for
+ * the shared checks; caller frees. */
+static tf_span *spans_of(const st_file *f)
 {
-    const st_tensor *x = *(st_tensor *const *)a, *y = *(st_tensor *const *)b;
-    if (x->shard != y->shard)
-        return x->shard - y->shard;
-    return (x->begin > y->begin) - (x->begin < y->begin);
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp((*(st_tensor *const *)a)->name, (*(st_tensor *const *)b)->name);
+    tf_span *sp = malloc((f->n_tensors ? f->n_tensors : 1) * sizeof *sp);
+    for (size_t i = 0; sp && i < f->n_tensors; i++)
+        sp[i] = (tf_span){f->tensors[i].name, f->tensors[i].shard, f->tensors[i].begin,
+                          f->tensors[i].end, i};
+    return sp;
 }
 
 /* Parse one shard's header; append its tensors (only those in `only`, a
@@ -297,51 +295,21 @@ qkv_status st_open(const char *path, st_file *f, qkv_error *err)
         if (s == QKV_OK)
             s = parse_shard(f, 0, NULL, NULL, err);
     }
-    if (s == QKV_OK && f->n_tensors > 1) {
-        st_tensor **order = malloc(f->n_tensors * sizeof *order);
-        if (!order) {
-            s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
-        } else {
-            for (size_t i = 0; i < f->n_tensors; i++)
-                order[i] = &f->tensors[i];
-            qsort(order, f->n_tensors, sizeof *order, cmp_range);
-            /* Each tensor against the furthest end so far in its shard, not
-             * only its neighbour: an empty tensor between two that overlap
-             * must not hide them. */
-            const st_tensor *reach = NULL;
-            for (size_t i = 0; i < f->n_tensors; i++) {
-                const st_tensor *t = order[i];
-                if (reach && reach->shard != t->shard)
-                    reach = NULL;
-                if (t->end == t->begin)
-                    continue;
-                if (reach && t->begin < reach->end) {
-                    s = qkv_error_set(err, QKV_ERR_INVALID,
-                                      "'%s': tensors '%.80s' and '%.80s' overlap", f->paths[t->shard],
-                                      reach->name, t->name);
-                    break;
-                }
-                if (!reach || t->end > reach->end)
-                    reach = t;
-            }
-            free(order);
-        }
-    }
     if (s == QKV_OK) {
-        /* The name index: lookups are O(log n) however many tensors a
-         * header lists; a name given twice (in two shards) is refused. */
-        f->by_name = malloc((f->n_tensors ? f->n_tensors : 1) * sizeof *f->by_name);
-        if (!f->by_name) {
+        /* No two tensors of a shard may overlap; lookups by name go through
+         * an index (O(log n)), and a name given twice (in two shards) is
+         * refused. */
+        tf_span *sp = spans_of(f);
+        const tf_span *x, *y;
+        if (!sp || !(f->by_name = spans_of(f)))
             s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
-        } else {
-            for (size_t i = 0; i < f->n_tensors; i++)
-                f->by_name[i] = &f->tensors[i];
-            qsort(f->by_name, f->n_tensors, sizeof *f->by_name, cmp_name);
-            for (size_t i = 1; i < f->n_tensors && s == QKV_OK; i++)
-                if (strcmp(f->by_name[i - 1]->name, f->by_name[i]->name) == 0)
-                    s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%.200s' is listed twice",
-                                      path, f->by_name[i]->name);
-        }
+        else if (tf_spans_overlap(sp, f->n_tensors, &x, &y))
+            s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensors '%.80s' and '%.80s' overlap",
+                              f->paths[y->shard], x->name, y->name);
+        else if ((x = tf_spans_by_name(f->by_name, f->n_tensors)))
+            s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%.200s' is listed twice", path,
+                              x->name);
+        free(sp);
     }
     if (s != QKV_OK)
         st_close(f);
@@ -350,18 +318,8 @@ qkv_status st_open(const char *path, st_file *f, qkv_error *err)
 
 const st_tensor *st_find(const st_file *f, const char *name)
 {
-    size_t lo = 0, hi = f->by_name ? f->n_tensors : 0;
-    while (lo < hi) {
-        const size_t mid = lo + (hi - lo) / 2;
-        const int c = strcmp(f->by_name[mid]->name, name);
-        if (c == 0)
-            return f->by_name[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    const tf_span *t = tf_spans_find(f->by_name, f->n_tensors, name);
+    return t ? &f->tensors[t->index] : NULL;
 }
 
 qkv_status st_read_rows(st_file *f, const st_tensor *t, uint64_t row0, uint64_t n_rows, float *out,

@@ -42,7 +42,7 @@ typedef struct {
     uint64_t data_off[ST_SHARDS_MAX]; /* 8 + N of each shard */
     st_tensor *tensors;
     size_t n_tensors;
-    st_tensor **by_name; /* tensors sorted by name (strcmp), for st_find */
+    tf_span *by_name;    /* (n_tensors) sorted by name, for st_find */
     uint64_t bytes_read; /* tensor bytes converted so far (for benchmarks) */
 } st_file;
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -243,4 +244,63 @@ void tf_map_close(tf_map *m)
         m->data = NULL;
         m->size = 0;
     }
+}
+
+static int cmp_place(const void *a, const void *b)
+{
+    const tf_span *x = a, *y = b;
+    if (x->shard != y->shard)
+        return x->shard - y->shard;
+    return (x->begin > y->begin) - (x->begin < y->begin);
+}
+
+bool tf_spans_overlap(tf_span *spans, size_t n, const tf_span **a, const tf_span **b)
+{
+    qsort(spans, n, sizeof *spans, cmp_place);
+    const tf_span *reach = NULL; /* the furthest end so far in this shard */
+    for (size_t i = 0; i < n; i++) {
+        const tf_span *t = &spans[i];
+        if (reach && reach->shard != t->shard)
+            reach = NULL;
+        if (t->end == t->begin)
+            continue;
+        if (reach && t->begin < reach->end) {
+            *a = reach;
+            *b = t;
+            return true;
+        }
+        if (!reach || t->end > reach->end)
+            reach = t;
+    }
+    return false;
+}
+
+static int cmp_span_name(const void *a, const void *b)
+{
+    return strcmp(((const tf_span *)a)->name, ((const tf_span *)b)->name);
+}
+
+const tf_span *tf_spans_by_name(tf_span *spans, size_t n)
+{
+    qsort(spans, n, sizeof *spans, cmp_span_name);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(spans[i - 1].name, spans[i].name) == 0)
+            return &spans[i];
+    return NULL;
+}
+
+const tf_span *tf_spans_find(const tf_span *spans, size_t n, const char *name)
+{
+    size_t lo = 0, hi = spans ? n : 0;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        const int c = strcmp(spans[mid].name, name);
+        if (c == 0)
+            return &spans[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }

@@ -7,6 +7,7 @@
 #ifndef QKV_TENSORFILE_H
 #define QKV_TENSORFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,28 @@ void tf_to_f32(tf_type t, const void *src, float *dst, uint64_t n);
 float tf_f16_to_f32(uint16_t h);
 uint16_t tf_f32_to_f16(float f);
 float tf_bf16_to_f32(uint16_t h);
+
+/* The checks both readers make on their tensor lists, written once. For them
+ * a tensor is a name, a file (shard) and a byte range [begin, end) in it. */
+typedef struct {
+    const char *name;
+    int shard;
+    uint64_t begin, end;
+    size_t index; /* the tensor's place in its reader's own list */
+} tf_span;
+
+/* Sort spans by shard and start, and find the first two whose byte ranges
+ * overlap. Each tensor is compared with the furthest end so far in its
+ * shard, not only its neighbour, so an empty tensor between two that overlap
+ * cannot hide them. Returns whether two overlap, naming them in *a and *b. */
+bool tf_spans_overlap(tf_span *spans, size_t n, const tf_span **a, const tf_span **b);
+
+/* Sort spans by name (strcmp) for tf_spans_find; returns a span whose name
+ * an earlier one also has (a name listed twice), or NULL. */
+const tf_span *tf_spans_by_name(tf_span *spans, size_t n);
+
+/* In spans sorted by tf_spans_by_name: the span named name, or NULL. */
+const tf_span *tf_spans_find(const tf_span *spans, size_t n, const char *name);
 
 typedef struct {
     const unsigned char *data;
