@@ -139,6 +139,144 @@ static tf_span *spans_of(const gguf_file *f)
     return sp;
 }
 
+/* One metadata entry at the cursor: its key, type and value (strings and
+ * arrays point into the map); general.alignment is checked and taken. */
+static qkv_status read_kv(cursor *c, gguf_file *f, gguf_kv *kv)
+{
+    const char *path = c->path;
+    qkv_error *err = c->err;
+    qkv_status s;
+    if ((s = rd_str(c, &kv->key, &kv->key_len, "a metadata key")) || (s = need(c, 4, "a metadata type")))
+        return s;
+    kv->type = (uint32_t)rd(c, 4);
+    char key[128];
+    snprintf(key, sizeof key, "%.*s", (int)(kv->key_len < 120 ? kv->key_len : 120), kv->key);
+    const unsigned char *at = c->p;
+    if ((s = skip_value(c, kv->type, 0, key)))
+        return s;
+    cursor v = {at, c->p, path, err};
+    switch (kv->type) {
+    case GGUF_U8: case GGUF_U16: case GGUF_U32: case GGUF_U64: case GGUF_BOOL:
+        kv->u = rd(&v, (int)scalar_size[kv->type]);
+        break;
+    case GGUF_I8: case GGUF_I16: case GGUF_I32: case GGUF_I64: {
+        int n = (int)scalar_size[kv->type];
+        uint64_t raw = rd(&v, n);
+        if (n < 8 && (raw >> (8 * n - 1)) & 1)
+            raw |= ~(uint64_t)0 << (8 * n);
+        kv->i = (int64_t)raw;
+        kv->u = raw;
+        break;
+    }
+    case GGUF_F32: {
+        uint32_t x = (uint32_t)rd(&v, 4);
+        float fl;
+        memcpy(&fl, &x, 4);
+        kv->f = fl;
+        break;
+    }
+    case GGUF_F64: {
+        uint64_t x = rd(&v, 8);
+        memcpy(&kv->f, &x, 8);
+        break;
+    }
+    case GGUF_STRING:
+        kv->str_len = rd(&v, 8);
+        kv->str = (const char *)v.p;
+        break;
+    case GGUF_ARRAY:
+        kv->arr_type = (uint32_t)rd(&v, 4);
+        kv->arr_n = rd(&v, 8);
+        kv->arr = v.p;
+        kv->arr_end = v.end;
+        break;
+    }
+    if (kv->key_len == 17 && memcmp(kv->key, "general.alignment", 17) == 0) {
+        if (kv->type != GGUF_U32 || kv->u == 0 || (kv->u & (kv->u - 1)) || kv->u > 65536) {
+            return qkv_error_set(err, QKV_ERR_INVALID,
+                              "'%s': general.alignment must be a power of two (u32) up to 65536",
+                              path);
+        }
+        f->alignment = kv->u;
+    }
+    return QKV_OK;
+}
+
+/* One tensor info at the cursor: name, dimensions (innermost first), ggml
+ * type and offset; its byte size from the type's block layout, refusing
+ * overflow and rows that are not whole blocks. f->n_tensors counts it once
+ * its name is owned (gguf_close frees it). */
+static qkv_status read_tensor_info(cursor *c, gguf_file *f, gguf_tensor *t)
+{
+    const char *path = c->path;
+    qkv_error *err = c->err;
+    qkv_status s;
+    const char *name;
+    uint64_t len;
+    if ((s = rd_str(c, &name, &len, "a tensor name")) || (s = need(c, 4, "a tensor info")))
+        return s;
+    if (len > 1024) {
+        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': a tensor name of %llu bytes", path,
+                          (unsigned long long)len);
+    }
+    if (!(t->name = strndup(name, len))) {
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+    }
+    f->n_tensors++;
+    t->n_dims = (uint32_t)rd(c, 4);
+    if (t->n_dims == 0 || t->n_dims > GGUF_DIMS_MAX) {
+        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%s' has %u dimensions (1 to %d)", path,
+                          t->name, t->n_dims, GGUF_DIMS_MAX);
+    }
+    if ((s = need(c, 8 * t->n_dims + 12, "a tensor info")))
+        return s;
+    uint64_t elems = 1;
+    int over = 0;
+    for (uint32_t d = 0; d < t->n_dims; d++) {
+        t->ne[d] = rd(c, 8);
+        over |= __builtin_mul_overflow(elems, t->ne[d], &elems);
+    }
+    t->ggml_type = (uint32_t)rd(c, 4);
+    t->offset = rd(c, 8);
+    size_t k;
+    for (k = 0; k < sizeof ggml_types / sizeof ggml_types[0]; k++)
+        if (ggml_types[k].id == t->ggml_type)
+            break;
+    if (k == sizeof ggml_types / sizeof ggml_types[0]) {
+        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%s' has unknown ggml type %u", path,
+                          t->name, t->ggml_type);
+    }
+    t->type = ggml_types[k].type;
+    if (over || t->ne[0] % ggml_types[k].blk != 0 ||
+        __builtin_mul_overflow(elems / ggml_types[k].blk, (uint64_t)ggml_types[k].bytes, &t->bytes)) {
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                          "'%s': tensor '%s': %s", path, t->name,
+                          over ? "the product of its dimensions overflows 64 bits"
+                               : "its row width is not a whole number of blocks, or its size "
+                                 "overflows");
+    }
+    return QKV_OK;
+}
+
+/* The data section starts at the next multiple of the alignment; every
+ * tensor must lie inside it, aligned. */
+static qkv_status check_data_section(gguf_file *f, const cursor *c)
+{
+    f->data_off = (uint64_t)(c->p - f->map.data);
+    f->data_off = (f->data_off + f->alignment - 1) / f->alignment * f->alignment;
+    for (size_t i = 0; i < f->n_tensors; i++) {
+        const gguf_tensor *t = &f->tensors[i];
+        if (t->offset % f->alignment != 0 || f->data_off > f->map.size ||
+            t->offset > f->map.size - f->data_off || t->bytes > f->map.size - f->data_off - t->offset)
+            return qkv_error_set(c->err, QKV_ERR_INVALID,
+                                 "'%s': tensor '%s' (%llu bytes at offset %llu) lies outside the "
+                                 "data section or is misaligned (file %zu bytes)",
+                                 c->path, t->name, (unsigned long long)t->bytes,
+                                 (unsigned long long)t->offset, f->map.size);
+    }
+    return QKV_OK;
+}
+
 qkv_status gguf_open(const char *path, gguf_file *f, qkv_error *err)
 {
     memset(f, 0, sizeof *f);
@@ -179,130 +317,14 @@ qkv_status gguf_open(const char *path, gguf_file *f, qkv_error *err)
         goto fail;
     }
     f->alignment = 32;
-    for (uint64_t i = 0; i < n_kv; i++) {
-        gguf_kv *kv = &f->kv[i];
-        if ((s = rd_str(&c, &kv->key, &kv->key_len, "a metadata key")) || (s = need(&c, 4, "a metadata type")))
+    for (uint64_t i = 0; i < n_kv; i++, f->n_kv++)
+        if ((s = read_kv(&c, f, &f->kv[i])) != QKV_OK)
             goto fail;
-        kv->type = (uint32_t)rd(&c, 4);
-        char key[128];
-        snprintf(key, sizeof key, "%.*s", (int)(kv->key_len < 120 ? kv->key_len : 120), kv->key);
-        const unsigned char *at = c.p;
-        if ((s = skip_value(&c, kv->type, 0, key)))
+    for (uint64_t i = 0; i < n_t; i++)
+        if ((s = read_tensor_info(&c, f, &f->tensors[i])) != QKV_OK)
             goto fail;
-        cursor v = {at, c.p, path, err};
-        switch (kv->type) {
-        case GGUF_U8: case GGUF_U16: case GGUF_U32: case GGUF_U64: case GGUF_BOOL:
-            kv->u = rd(&v, (int)scalar_size[kv->type]);
-            break;
-        case GGUF_I8: case GGUF_I16: case GGUF_I32: case GGUF_I64: {
-            int n = (int)scalar_size[kv->type];
-            uint64_t raw = rd(&v, n);
-            if (n < 8 && (raw >> (8 * n - 1)) & 1)
-                raw |= ~(uint64_t)0 << (8 * n);
-            kv->i = (int64_t)raw;
-            kv->u = raw;
-            break;
-        }
-        case GGUF_F32: {
-            uint32_t x = (uint32_t)rd(&v, 4);
-            float fl;
-            memcpy(&fl, &x, 4);
-            kv->f = fl;
-            break;
-        }
-        case GGUF_F64: {
-            uint64_t x = rd(&v, 8);
-            memcpy(&kv->f, &x, 8);
-            break;
-        }
-        case GGUF_STRING:
-            kv->str_len = rd(&v, 8);
-            kv->str = (const char *)v.p;
-            break;
-        case GGUF_ARRAY:
-            kv->arr_type = (uint32_t)rd(&v, 4);
-            kv->arr_n = rd(&v, 8);
-            kv->arr = v.p;
-            kv->arr_end = v.end;
-            break;
-        }
-        if (kv->key_len == 17 && memcmp(kv->key, "general.alignment", 17) == 0) {
-            if (kv->type != GGUF_U32 || kv->u == 0 || (kv->u & (kv->u - 1)) || kv->u > 65536) {
-                s = qkv_error_set(err, QKV_ERR_INVALID,
-                                  "'%s': general.alignment must be a power of two (u32) up to 65536",
-                                  path);
-                goto fail;
-            }
-            f->alignment = kv->u;
-        }
-        f->n_kv++;
-    }
-    for (uint64_t i = 0; i < n_t; i++) {
-        gguf_tensor *t = &f->tensors[i];
-        const char *name;
-        uint64_t len;
-        if ((s = rd_str(&c, &name, &len, "a tensor name")) || (s = need(&c, 4, "a tensor info")))
-            goto fail;
-        if (len > 1024) {
-            s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': a tensor name of %llu bytes", path,
-                              (unsigned long long)len);
-            goto fail;
-        }
-        if (!(t->name = strndup(name, len))) {
-            s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
-            goto fail;
-        }
-        f->n_tensors++;
-        t->n_dims = (uint32_t)rd(&c, 4);
-        if (t->n_dims == 0 || t->n_dims > GGUF_DIMS_MAX) {
-            s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%s' has %u dimensions (1 to %d)", path,
-                              t->name, t->n_dims, GGUF_DIMS_MAX);
-            goto fail;
-        }
-        if ((s = need(&c, 8 * t->n_dims + 12, "a tensor info")))
-            goto fail;
-        uint64_t elems = 1;
-        int over = 0;
-        for (uint32_t d = 0; d < t->n_dims; d++) {
-            t->ne[d] = rd(&c, 8);
-            over |= __builtin_mul_overflow(elems, t->ne[d], &elems);
-        }
-        t->ggml_type = (uint32_t)rd(&c, 4);
-        t->offset = rd(&c, 8);
-        size_t k;
-        for (k = 0; k < sizeof ggml_types / sizeof ggml_types[0]; k++)
-            if (ggml_types[k].id == t->ggml_type)
-                break;
-        if (k == sizeof ggml_types / sizeof ggml_types[0]) {
-            s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%s' has unknown ggml type %u", path,
-                              t->name, t->ggml_type);
-            goto fail;
-        }
-        t->type = ggml_types[k].type;
-        if (over || t->ne[0] % ggml_types[k].blk != 0 ||
-            __builtin_mul_overflow(elems / ggml_types[k].blk, (uint64_t)ggml_types[k].bytes, &t->bytes)) {
-            s = qkv_error_set(err, QKV_ERR_INVALID,
-                              "'%s': tensor '%s': %s", path, t->name,
-                              over ? "the product of its dimensions overflows 64 bits"
-                                   : "its row width is not a whole number of blocks, or its size "
-                                     "overflows");
-            goto fail;
-        }
-    }
-    f->data_off = (uint64_t)(c.p - f->map.data);
-    f->data_off = (f->data_off + f->alignment - 1) / f->alignment * f->alignment;
-    for (size_t i = 0; i < f->n_tensors; i++) {
-        const gguf_tensor *t = &f->tensors[i];
-        if (t->offset % f->alignment != 0 || f->data_off > f->map.size ||
-            t->offset > f->map.size - f->data_off || t->bytes > f->map.size - f->data_off - t->offset) {
-            s = qkv_error_set(err, QKV_ERR_INVALID,
-                              "'%s': tensor '%s' (%llu bytes at offset %llu) lies outside the data "
-                              "section or is misaligned (file %zu bytes)",
-                              path, t->name, (unsigned long long)t->bytes, (unsigned long long)t->offset,
-                              f->map.size);
-            goto fail;
-        }
-    }
+    if ((s = check_data_section(f, &c)) != QKV_OK)
+        goto fail;
     /* No two tensors may overlap; lookups by name go through an index, so
      * they are O(log n) however many tensor infos a file lists, and a name
      * listed twice is refused. */
