@@ -47,6 +47,89 @@ static tf_span *spans_of(const st_file *f)
     return sp;
 }
 
+/* One header entry e of shard `shard` (data_size bytes of data): its dtype,
+ * shape and data_offsets, checked against each other and the data section,
+ * into t. The caller counts t once this returns QKV_OK (t->name is owned). */
+static qkv_status parse_entry(const cJSON *e, int shard, uint64_t data_size, const char *path,
+                              st_tensor *t, qkv_error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->shard = shard;
+    const cJSON *dt = cJSON_GetObjectItemCaseSensitive(e, "dtype");
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(e, "shape");
+    const cJSON *off = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
+    if (!cJSON_IsObject(e) || !cJSON_IsString(dt) || !cJSON_IsArray(sh) || !cJSON_IsArray(off) ||
+        cJSON_GetArraySize(off) != 2) {
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                          "'%s': tensor '%.100s' lacks dtype, shape or data_offsets", path,
+                          e->string);
+    }
+    uint32_t esize = 0;
+    t->type = TF_UNSUPPORTED;
+    for (size_t k = 0; k < sizeof dtypes / sizeof dtypes[0]; k++)
+        if (strcmp(dt->valuestring, dtypes[k].name) == 0) {
+            esize = dtypes[k].bytes;
+            t->type = dtypes[k].type;
+        }
+    if (esize == 0) {
+        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%.100s' has unknown dtype '%.20s'",
+                          path, e->string, dt->valuestring);
+    }
+    snprintf(t->dtype, sizeof t->dtype, "%s", dt->valuestring);
+    t->n_dims = cJSON_GetArraySize(sh);
+    if (t->n_dims > ST_DIMS_MAX) {
+        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%.100s' has %d dimensions (at most "
+                                                "%d)",
+                          path, e->string, t->n_dims, ST_DIMS_MAX);
+    }
+    uint64_t elems = 1;
+    int bad = 0;
+    for (int d = 0; d < t->n_dims; d++) {
+        const cJSON *v = cJSON_GetArrayItem(sh, d);
+        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740992.0 ||
+            v->valuedouble != (double)(uint64_t)v->valuedouble) {
+            bad = 1;
+            break;
+        }
+        t->shape[d] = (uint64_t)v->valuedouble;
+        if (__builtin_mul_overflow(elems, t->shape[d], &elems))
+            bad = 2;
+    }
+    uint64_t bytes;
+    if (bad || __builtin_mul_overflow(elems, esize, &bytes)) {
+        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%.100s': %s", path, e->string,
+                          bad == 1 ? "shape is not a list of whole numbers"
+                                   : "the size of its shape overflows 64 bits");
+    }
+    const cJSON *b = cJSON_GetArrayItem(off, 0), *en = cJSON_GetArrayItem(off, 1);
+    if (!cJSON_IsNumber(b) || !cJSON_IsNumber(en) || b->valuedouble < 0 ||
+        en->valuedouble < b->valuedouble || en->valuedouble > (double)data_size) {
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                          "'%s': tensor '%.100s' has data_offsets outside the data section "
+                          "(%llu bytes)",
+                          path, e->string, (unsigned long long)data_size);
+    }
+    if (b->valuedouble != floor(b->valuedouble) || en->valuedouble != floor(en->valuedouble)) {
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                          "'%s': tensor '%.100s' has data_offsets [%.17g, %.17g]: not whole "
+                          "byte offsets",
+                          path, e->string, b->valuedouble, en->valuedouble);
+    }
+    t->begin = (uint64_t)b->valuedouble;
+    t->end = (uint64_t)en->valuedouble;
+    if (t->end - t->begin != bytes) {
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                          "'%s': tensor '%.100s' spans %llu bytes but its shape and dtype need "
+                          "%llu",
+                          path, e->string, (unsigned long long)(t->end - t->begin),
+                          (unsigned long long)bytes);
+    }
+    if (!(t->name = strdup(e->string))) {
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+    }
+    return QKV_OK;
+}
+
 /* Parse one shard's header; append its tensors (only those in `only`, a
  * weight_map, when given). */
 static qkv_status parse_shard(st_file *f, int shard, const cJSON *only, const char *index_name,
@@ -107,89 +190,9 @@ static qkv_status parse_shard(st_file *f, int shard, const cJSON *only, const ch
             if (!where || !cJSON_IsString(where) || strcmp(where->valuestring, index_name) != 0)
                 continue;
         }
-        st_tensor *t = &f->tensors[f->n_tensors];
-        memset(t, 0, sizeof *t);
-        t->shard = shard;
-        const cJSON *dt = cJSON_GetObjectItemCaseSensitive(e, "dtype");
-        const cJSON *sh = cJSON_GetObjectItemCaseSensitive(e, "shape");
-        const cJSON *off = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
-        if (!cJSON_IsObject(e) || !cJSON_IsString(dt) || !cJSON_IsArray(sh) || !cJSON_IsArray(off) ||
-            cJSON_GetArraySize(off) != 2) {
-            s = qkv_error_set(err, QKV_ERR_INVALID,
-                              "'%s': tensor '%.100s' lacks dtype, shape or data_offsets", path,
-                              e->string);
+        s = parse_entry(e, shard, data_size, path, &f->tensors[f->n_tensors], err);
+        if (s != QKV_OK)
             break;
-        }
-        uint32_t esize = 0;
-        t->type = TF_UNSUPPORTED;
-        for (size_t k = 0; k < sizeof dtypes / sizeof dtypes[0]; k++)
-            if (strcmp(dt->valuestring, dtypes[k].name) == 0) {
-                esize = dtypes[k].bytes;
-                t->type = dtypes[k].type;
-            }
-        if (esize == 0) {
-            s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%.100s' has unknown dtype '%.20s'",
-                              path, e->string, dt->valuestring);
-            break;
-        }
-        snprintf(t->dtype, sizeof t->dtype, "%s", dt->valuestring);
-        t->n_dims = cJSON_GetArraySize(sh);
-        if (t->n_dims > ST_DIMS_MAX) {
-            s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%.100s' has %d dimensions (at most "
-                                                    "%d)",
-                              path, e->string, t->n_dims, ST_DIMS_MAX);
-            break;
-        }
-        uint64_t elems = 1;
-        int bad = 0;
-        for (int d = 0; d < t->n_dims; d++) {
-            const cJSON *v = cJSON_GetArrayItem(sh, d);
-            if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740992.0 ||
-                v->valuedouble != (double)(uint64_t)v->valuedouble) {
-                bad = 1;
-                break;
-            }
-            t->shape[d] = (uint64_t)v->valuedouble;
-            if (__builtin_mul_overflow(elems, t->shape[d], &elems))
-                bad = 2;
-        }
-        uint64_t bytes;
-        if (bad || __builtin_mul_overflow(elems, esize, &bytes)) {
-            s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%.100s': %s", path, e->string,
-                              bad == 1 ? "shape is not a list of whole numbers"
-                                       : "the size of its shape overflows 64 bits");
-            break;
-        }
-        const cJSON *b = cJSON_GetArrayItem(off, 0), *en = cJSON_GetArrayItem(off, 1);
-        if (!cJSON_IsNumber(b) || !cJSON_IsNumber(en) || b->valuedouble < 0 ||
-            en->valuedouble < b->valuedouble || en->valuedouble > (double)data_size) {
-            s = qkv_error_set(err, QKV_ERR_INVALID,
-                              "'%s': tensor '%.100s' has data_offsets outside the data section "
-                              "(%llu bytes)",
-                              path, e->string, (unsigned long long)data_size);
-            break;
-        }
-        if (b->valuedouble != floor(b->valuedouble) || en->valuedouble != floor(en->valuedouble)) {
-            s = qkv_error_set(err, QKV_ERR_INVALID,
-                              "'%s': tensor '%.100s' has data_offsets [%.17g, %.17g]: not whole "
-                              "byte offsets",
-                              path, e->string, b->valuedouble, en->valuedouble);
-            break;
-        }
-        t->begin = (uint64_t)b->valuedouble;
-        t->end = (uint64_t)en->valuedouble;
-        if (t->end - t->begin != bytes) {
-            s = qkv_error_set(err, QKV_ERR_INVALID,
-                              "'%s': tensor '%.100s' spans %llu bytes but its shape and dtype need "
-                              "%llu",
-                              path, e->string, (unsigned long long)(t->end - t->begin),
-                              (unsigned long long)bytes);
-            break;
-        }
-        if (!(t->name = strdup(e->string))) {
-            s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
-            break;
-        }
         f->n_tensors++;
     }
     cJSON_Delete(root);
