@@ -138,11 +138,192 @@ static qkv_status count_layer_types(const cfg *c, const cJSON *types, model_shap
     return QKV_OK;
 }
 
+/* What the model family implies: FFN form, norm, positions, biases, norms
+ * per layer, QK norm, tied embeddings. Returns whether it is GPT-2-like
+ * (plain FFN). */
+static bool family_defaults(const char *type, model_shape *m)
+{
+    const bool gpt2ish = in_list(type, plain_ffn);
+    const bool gemma = strncmp(type, "gemma", 5) == 0;
+    m->gated_ffn = !gpt2ish;
+    m->norm = gpt2ish ? NORM_LAYER : NORM_RMS;
+    m->pos = (strcmp(type, "gpt2") == 0 || strcmp(type, "opt") == 0 || strcmp(type, "gpt_bigcode") == 0)
+                 ? POS_LEARNED
+                 : strcmp(type, "bloom") == 0 ? POS_NONE : POS_ROPE;
+    m->bias = strcmp(type, "gpt2") == 0 ? BIAS_ALL : strcmp(type, "qwen2") == 0 ? BIAS_QKV : BIAS_NONE;
+    m->norms_per_layer = (strncmp(type, "gemma2", 6) == 0 || strncmp(type, "gemma3", 6) == 0) ? 4 : 2;
+    m->qk_norm = strncmp(type, "gemma3", 6) == 0 || strncmp(type, "qwen3", 5) == 0 ||
+                 strncmp(type, "olmo2", 5) == 0;
+    m->tied_embeddings = strcmp(type, "gpt2") == 0 || gemma;
+    return gpt2ish;
+}
+
+/* Layer count, widths, heads, vocabulary, FFN width, context, tied
+ * embeddings and attention biases. */
+static qkv_status read_sizes(const cfg *c, model_shape *m, bool gpt2ish)
+{
+    qkv_status s;
+    bool found, b;
+    if ((s = require_u64(c, KEYS("num_hidden_layers", "n_layer", "num_layers"), 1, &m->n_layers)) ||
+        (s = require_u64(c, KEYS("hidden_size", "n_embd", "d_model"), 1, &m->d_model)) ||
+        (s = require_u64(c, KEYS("num_attention_heads", "n_head"), 1, &m->n_heads)) ||
+        (s = require_u64(c, KEYS("vocab_size"), 1, &m->vocab)))
+        return s;
+    m->n_kv_heads = m->n_heads;
+    if ((s = get_u64(c, KEYS("num_key_value_heads"), 1, MODEL_DIM_MAX, &m->n_kv_heads, &found)))
+        return s;
+    if ((s = get_u64(c, KEYS("head_dim"), 1, MODEL_DIM_MAX, &m->head_dim, &found)))
+        return s;
+    if (!found) {
+        if (m->d_model % m->n_heads != 0) {
+            s = qkv_error_set(c->err, QKV_ERR_INVALID,
+                              "%s: hidden size %llu is not a multiple of %llu heads and 'head_dim' "
+                              "is missing",
+                              c->origin, (unsigned long long)m->d_model, (unsigned long long)m->n_heads);
+            return s;
+        }
+        m->head_dim = m->d_model / m->n_heads;
+    }
+    m->v_head_dim = m->head_dim;
+    if ((s = get_u64(c, KEYS("intermediate_size", "n_inner", "ffn_dim"), 1, MODEL_DIM_MAX, &m->d_ff,
+                     &found)))
+        return s;
+    if (!found) {
+        if (!gpt2ish) {
+            s = qkv_error_set(c->err, QKV_ERR_INVALID, "%s: required key 'intermediate_size' is missing",
+                              c->origin);
+            return s;
+        }
+        m->d_ff = 4 * m->d_model; /* GPT-2: n_inner null means 4 x n_embd */
+    }
+    if ((s = get_u64(c, KEYS("max_position_embeddings", "n_positions", "n_ctx", "max_sequence_length"),
+                     1, MODEL_DIM_MAX, &m->max_ctx, &found)))
+        return s;
+    if ((s = get_bool(c, "tie_word_embeddings", &b, &found)))
+        return s;
+    if (found)
+        m->tied_embeddings = b;
+    if ((s = get_bool(c, "attention_bias", &b, &found)))
+        return s;
+    if (found && b && m->bias == BIAS_NONE)
+        m->bias = BIAS_QKV;
+
+    const cJSON *theta = find(c, "rope_theta"), *eps = find(c, "rms_norm_eps");
+    if (!eps)
+        eps = find(c, "layer_norm_epsilon");
+    if (theta && cJSON_IsNumber(theta) && isfinite(theta->valuedouble) && theta->valuedouble > 0)
+        m->rope_theta = theta->valuedouble;
+    if (eps && cJSON_IsNumber(eps) && isfinite(eps->valuedouble) && eps->valuedouble > 0)
+        m->norm_eps = eps->valuedouble;
+    return s;
+}
+
+/* Multi-head latent attention (DeepSeek-V2/V3): latent and RoPE widths. */
+static qkv_status read_mla(const cfg *c, model_shape *m)
+{
+    qkv_status s = QKV_OK;
+    bool found;
+    /* Multi-head latent attention (DeepSeek-V2/V3). */
+    if ((s = get_u64(c, KEYS("kv_lora_rank"), 1, MODEL_DIM_MAX, &m->kv_lora_rank, &found)))
+        return s;
+    if (found) {
+        uint64_t nope = 0;
+        if ((s = require_u64(c, KEYS("qk_rope_head_dim"), 1, &m->rope_dim)) ||
+            (s = require_u64(c, KEYS("qk_nope_head_dim"), 1, &nope)) ||
+            (s = require_u64(c, KEYS("v_head_dim"), 1, &m->v_head_dim)) ||
+            (s = get_u64(c, KEYS("q_lora_rank"), 1, MODEL_DIM_MAX, &m->q_lora_rank, &found)))
+            return s;
+        m->head_dim = nope + m->rope_dim;
+        m->n_kv_heads = m->n_heads;
+    }
+    return s;
+}
+
+/* Mixture of experts: expert count and width, shared experts, leading
+ * dense layers. */
+static qkv_status read_moe(const cfg *c, model_shape *m)
+{
+    qkv_status s = QKV_OK;
+    bool found;
+    /* Mixture of experts. */
+    if ((s = get_u64(c, KEYS("n_routed_experts", "num_experts", "num_local_experts"), 1,
+                     MODEL_DIM_MAX, &m->n_experts, &found)))
+        return s;
+    if (found) {
+        if ((s = get_u64(c, KEYS("moe_intermediate_size"), 1, MODEL_DIM_MAX, &m->moe_d_ff, &found)))
+            return s;
+        if (!found)
+            m->moe_d_ff = m->d_ff; /* Mixtral: intermediate_size is the expert width */
+        if ((s = get_u64(c, KEYS("n_shared_experts"), 0, MODEL_DIM_MAX, &m->n_shared_experts,
+                         &found)) ||
+            (s = get_u64(c, KEYS("first_k_dense_replace"), 0, m->n_layers, &m->n_dense_layers,
+                         &found)))
+            return s;
+    }
+    return s;
+}
+
+/* Layer kinds: which layers slide and with which window (layer_types,
+ * sliding_window and its pattern, Gemma 2, Qwen 2 max_window_layers). */
+static qkv_status read_layer_kinds(const cfg *c, model_shape *m, const char *type)
+{
+    qkv_status s;
+    bool found, b;
+    /* Layer kinds. */
+    const cJSON *types = find(c, "layer_types");
+    uint64_t window = 0;
+    bool has_window = false, use_window = true;
+    if ((s = get_u64(c, KEYS("sliding_window"), 1, MODEL_DIM_MAX, &window, &has_window)) ||
+        (s = get_bool(c, "use_sliding_window", &b, &found)))
+        return s;
+    if (found)
+        use_window = b;
+    uint64_t pattern = 0;
+    if ((s = get_u64(c, KEYS("sliding_window_pattern", "_sliding_window_pattern"), 1, UINT32_MAX,
+                     &pattern, &found)))
+        return s;
+    m->swa_period = (uint32_t)pattern; /* llama.cpp's period: 0 when not given */
+    if (types) {
+        if ((s = count_layer_types(c, types, m)))
+            return s;
+        if (m->n_swa_layers > 0) {
+            if (!has_window) {
+                s = qkv_error_set(c->err, QKV_ERR_INVALID,
+                                  "%s: 'layer_types' has sliding layers but 'sliding_window' is "
+                                  "missing",
+                                  c->origin);
+                return s;
+            }
+            m->window = window;
+        }
+    } else if (has_window && use_window) {
+        uint64_t max_window_layers = 0;
+        m->window = window;
+        if (pattern > 0) {
+            /* every pattern-th layer is global (Gemma 3) */
+            m->n_swa_layers = m->n_layers - m->n_layers / pattern;
+        } else if (strcmp(type, "gemma2") == 0) {
+            m->n_swa_layers = (m->n_layers + 1) / 2; /* even layers slide */
+        } else if (strcmp(type, "qwen2") == 0 &&
+                   (s = get_u64(c, KEYS("max_window_layers"), 0, m->n_layers, &max_window_layers,
+                                &found)) == QKV_OK &&
+                   found) {
+            m->n_swa_layers = m->n_layers - max_window_layers;
+        } else if (s == QKV_OK) {
+            m->n_swa_layers = m->n_layers;
+        }
+        if (s)
+            return s;
+        if (m->n_swa_layers == 0)
+            m->window = 0;
+    }
+    return s;
+}
+
 qkv_status hfconfig_parse(const char *json, size_t len, const char *origin, model_shape *m,
                           qkv_error *err)
 {
     qkv_status s = QKV_OK;
-    bool found, b;
     cJSON *root;
     json_strict_error why;
     switch (json_strict_parse(json, len, &root, &why)) {
@@ -178,151 +359,10 @@ qkv_status hfconfig_parse(const char *json, size_t len, const char *origin, mode
     snprintf(m->arch, sizeof m->arch, "%s", engine_llamacpp_arch_of_hf(type));
     safetext_clean(m->source, sizeof m->source); /* names are shown, never obeyed */
     safetext_clean(m->name, sizeof m->name);
-
-    const bool gpt2ish = in_list(type, plain_ffn);
-    const bool gemma = strncmp(type, "gemma", 5) == 0;
-    m->gated_ffn = !gpt2ish;
-    m->norm = gpt2ish ? NORM_LAYER : NORM_RMS;
-    m->pos = (strcmp(type, "gpt2") == 0 || strcmp(type, "opt") == 0 || strcmp(type, "gpt_bigcode") == 0)
-                 ? POS_LEARNED
-                 : strcmp(type, "bloom") == 0 ? POS_NONE : POS_ROPE;
-    m->bias = strcmp(type, "gpt2") == 0 ? BIAS_ALL : strcmp(type, "qwen2") == 0 ? BIAS_QKV : BIAS_NONE;
-    m->norms_per_layer = (strncmp(type, "gemma2", 6) == 0 || strncmp(type, "gemma3", 6) == 0) ? 4 : 2;
-    m->qk_norm = strncmp(type, "gemma3", 6) == 0 || strncmp(type, "qwen3", 5) == 0 ||
-                 strncmp(type, "olmo2", 5) == 0;
-    m->tied_embeddings = strcmp(type, "gpt2") == 0 || gemma;
-
-    if ((s = require_u64(&c, KEYS("num_hidden_layers", "n_layer", "num_layers"), 1, &m->n_layers)) ||
-        (s = require_u64(&c, KEYS("hidden_size", "n_embd", "d_model"), 1, &m->d_model)) ||
-        (s = require_u64(&c, KEYS("num_attention_heads", "n_head"), 1, &m->n_heads)) ||
-        (s = require_u64(&c, KEYS("vocab_size"), 1, &m->vocab)))
+    const bool gpt2ish = family_defaults(type, m);
+    if ((s = read_sizes(&c, m, gpt2ish)) || (s = read_mla(&c, m)) || (s = read_moe(&c, m)) ||
+        (s = read_layer_kinds(&c, m, type)))
         goto out;
-    m->n_kv_heads = m->n_heads;
-    if ((s = get_u64(&c, KEYS("num_key_value_heads"), 1, MODEL_DIM_MAX, &m->n_kv_heads, &found)))
-        goto out;
-    if ((s = get_u64(&c, KEYS("head_dim"), 1, MODEL_DIM_MAX, &m->head_dim, &found)))
-        goto out;
-    if (!found) {
-        if (m->d_model % m->n_heads != 0) {
-            s = qkv_error_set(err, QKV_ERR_INVALID,
-                              "%s: hidden size %llu is not a multiple of %llu heads and 'head_dim' "
-                              "is missing",
-                              origin, (unsigned long long)m->d_model, (unsigned long long)m->n_heads);
-            goto out;
-        }
-        m->head_dim = m->d_model / m->n_heads;
-    }
-    m->v_head_dim = m->head_dim;
-    if ((s = get_u64(&c, KEYS("intermediate_size", "n_inner", "ffn_dim"), 1, MODEL_DIM_MAX, &m->d_ff,
-                     &found)))
-        goto out;
-    if (!found) {
-        if (!gpt2ish) {
-            s = qkv_error_set(err, QKV_ERR_INVALID, "%s: required key 'intermediate_size' is missing",
-                              origin);
-            goto out;
-        }
-        m->d_ff = 4 * m->d_model; /* GPT-2: n_inner null means 4 x n_embd */
-    }
-    if ((s = get_u64(&c, KEYS("max_position_embeddings", "n_positions", "n_ctx", "max_sequence_length"),
-                     1, MODEL_DIM_MAX, &m->max_ctx, &found)))
-        goto out;
-    if ((s = get_bool(&c, "tie_word_embeddings", &b, &found)))
-        goto out;
-    if (found)
-        m->tied_embeddings = b;
-    if ((s = get_bool(&c, "attention_bias", &b, &found)))
-        goto out;
-    if (found && b && m->bias == BIAS_NONE)
-        m->bias = BIAS_QKV;
-
-    const cJSON *theta = find(&c, "rope_theta"), *eps = find(&c, "rms_norm_eps");
-    if (!eps)
-        eps = find(&c, "layer_norm_epsilon");
-    if (theta && cJSON_IsNumber(theta) && isfinite(theta->valuedouble) && theta->valuedouble > 0)
-        m->rope_theta = theta->valuedouble;
-    if (eps && cJSON_IsNumber(eps) && isfinite(eps->valuedouble) && eps->valuedouble > 0)
-        m->norm_eps = eps->valuedouble;
-
-    /* Multi-head latent attention (DeepSeek-V2/V3). */
-    if ((s = get_u64(&c, KEYS("kv_lora_rank"), 1, MODEL_DIM_MAX, &m->kv_lora_rank, &found)))
-        goto out;
-    if (found) {
-        uint64_t nope = 0;
-        if ((s = require_u64(&c, KEYS("qk_rope_head_dim"), 1, &m->rope_dim)) ||
-            (s = require_u64(&c, KEYS("qk_nope_head_dim"), 1, &nope)) ||
-            (s = require_u64(&c, KEYS("v_head_dim"), 1, &m->v_head_dim)) ||
-            (s = get_u64(&c, KEYS("q_lora_rank"), 1, MODEL_DIM_MAX, &m->q_lora_rank, &found)))
-            goto out;
-        m->head_dim = nope + m->rope_dim;
-        m->n_kv_heads = m->n_heads;
-    }
-
-    /* Mixture of experts. */
-    if ((s = get_u64(&c, KEYS("n_routed_experts", "num_experts", "num_local_experts"), 1,
-                     MODEL_DIM_MAX, &m->n_experts, &found)))
-        goto out;
-    if (found) {
-        if ((s = get_u64(&c, KEYS("moe_intermediate_size"), 1, MODEL_DIM_MAX, &m->moe_d_ff, &found)))
-            goto out;
-        if (!found)
-            m->moe_d_ff = m->d_ff; /* Mixtral: intermediate_size is the expert width */
-        if ((s = get_u64(&c, KEYS("n_shared_experts"), 0, MODEL_DIM_MAX, &m->n_shared_experts,
-                         &found)) ||
-            (s = get_u64(&c, KEYS("first_k_dense_replace"), 0, m->n_layers, &m->n_dense_layers,
-                         &found)))
-            goto out;
-    }
-
-    /* Layer kinds. */
-    const cJSON *types = find(&c, "layer_types");
-    uint64_t window = 0;
-    bool has_window = false, use_window = true;
-    if ((s = get_u64(&c, KEYS("sliding_window"), 1, MODEL_DIM_MAX, &window, &has_window)) ||
-        (s = get_bool(&c, "use_sliding_window", &b, &found)))
-        goto out;
-    if (found)
-        use_window = b;
-    uint64_t pattern = 0;
-    if ((s = get_u64(&c, KEYS("sliding_window_pattern", "_sliding_window_pattern"), 1, UINT32_MAX,
-                     &pattern, &found)))
-        goto out;
-    m->swa_period = (uint32_t)pattern; /* llama.cpp's period: 0 when not given */
-    if (types) {
-        if ((s = count_layer_types(&c, types, m)))
-            goto out;
-        if (m->n_swa_layers > 0) {
-            if (!has_window) {
-                s = qkv_error_set(err, QKV_ERR_INVALID,
-                                  "%s: 'layer_types' has sliding layers but 'sliding_window' is "
-                                  "missing",
-                                  origin);
-                goto out;
-            }
-            m->window = window;
-        }
-    } else if (has_window && use_window) {
-        uint64_t max_window_layers = 0;
-        m->window = window;
-        if (pattern > 0) {
-            /* every pattern-th layer is global (Gemma 3) */
-            m->n_swa_layers = m->n_layers - m->n_layers / pattern;
-        } else if (strcmp(type, "gemma2") == 0) {
-            m->n_swa_layers = (m->n_layers + 1) / 2; /* even layers slide */
-        } else if (strcmp(type, "qwen2") == 0 &&
-                   (s = get_u64(&c, KEYS("max_window_layers"), 0, m->n_layers, &max_window_layers,
-                                &found)) == QKV_OK &&
-                   found) {
-            m->n_swa_layers = m->n_layers - max_window_layers;
-        } else if (s == QKV_OK) {
-            m->n_swa_layers = m->n_layers;
-        }
-        if (s)
-            goto out;
-        if (m->n_swa_layers == 0)
-            m->window = 0;
-    }
-
     s = model_validate(m, err);
     if (s != QKV_OK) {
         /* model_validate names the model; name the file too. */
