@@ -121,91 +121,113 @@ static void get_scale_min_k4(int j, const unsigned char *q, unsigned char *d, un
     }
 }
 
+static void from_f32(const unsigned char *src, float *dst, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t x = (uint32_t)src[4 * i] | (uint32_t)src[4 * i + 1] << 8 |
+                     (uint32_t)src[4 * i + 2] << 16 | (uint32_t)src[4 * i + 3] << 24;
+        memcpy(&dst[i], &x, 4);
+    }
+}
+
+static void from_f16(const unsigned char *src, float *dst, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        dst[i] = tf_f16_to_f32(le16(src + 2 * i));
+}
+
+static void from_bf16(const unsigned char *src, float *dst, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        dst[i] = tf_bf16_to_f32(le16(src + 2 * i));
+}
+
+static void from_q8_0(const unsigned char *src, float *dst, uint64_t n)
+{
+    for (uint64_t b = 0; b < n / 32; b++) {
+        const unsigned char *blk = src + b * 34;
+        const float d = tf_f16_to_f32(le16(blk));
+        for (int j = 0; j < 32; j++)
+            dst[b * 32 + j] = d * (float)(int8_t)blk[2 + j];
+    }
+}
+
+static void from_q4_0(const unsigned char *src, float *dst, uint64_t n)
+{
+    for (uint64_t b = 0; b < n / 32; b++) {
+        const unsigned char *blk = src + b * 18;
+        const float d = tf_f16_to_f32(le16(blk));
+        for (int j = 0; j < 16; j++) {
+            dst[b * 32 + j] = d * (float)((blk[2 + j] & 0x0F) - 8);
+            dst[b * 32 + j + 16] = d * (float)((blk[2 + j] >> 4) - 8);
+        }
+    }
+}
+
+static void from_q4_k(const unsigned char *src, float *dst, uint64_t n)
+{
+    for (uint64_t b = 0; b < n / 256; b++) {
+        const unsigned char *blk = src + b * 144;
+        const float d = tf_f16_to_f32(le16(blk)), dmin = tf_f16_to_f32(le16(blk + 2));
+        const unsigned char *scales = blk + 4, *q = blk + 16;
+        float *y = dst + b * 256;
+        for (int j = 0, is = 0; j < 256; j += 64, is += 2) {
+            unsigned char sc, m;
+            get_scale_min_k4(is, scales, &sc, &m);
+            const float d1 = d * sc, m1 = dmin * m;
+            get_scale_min_k4(is + 1, scales, &sc, &m);
+            const float d2 = d * sc, m2 = dmin * m;
+            for (int l = 0; l < 32; l++)
+                *y++ = d1 * (float)(q[l] & 0xF) - m1;
+            for (int l = 0; l < 32; l++)
+                *y++ = d2 * (float)(q[l] >> 4) - m2;
+            q += 32;
+        }
+    }
+}
+
+static void from_q6_k(const unsigned char *src, float *dst, uint64_t n)
+{
+    for (uint64_t b = 0; b < n / 256; b++) {
+        const unsigned char *blk = src + b * 210;
+        const unsigned char *ql = blk, *qh = blk + 128;
+        const int8_t *sc = (const int8_t *)(blk + 192);
+        const float d = tf_f16_to_f32(le16(blk + 208));
+        float *y = dst + b * 256;
+        for (int half = 0; half < 2; half++) {
+            for (int l = 0; l < 32; l++) {
+                const int is = l / 16;
+                const int q1 = (int)((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+                const int q2 = (int)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+                const int q3 = (int)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+                const int q4 = (int)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+                y[l] = d * sc[is] * (float)q1;
+                y[l + 32] = d * sc[is + 2] * (float)q2;
+                y[l + 64] = d * sc[is + 4] * (float)q3;
+                y[l + 96] = d * sc[is + 6] * (float)q4;
+            }
+            y += 128;
+            ql += 64;
+            qh += 32;
+            sc += 8;
+        }
+    }
+}
+
+/* Convert n elements (a whole number of blocks) of type t at src into dst;
+ * an unsupported type gives zeros (the readers refuse those before). */
 void tf_to_f32(tf_type t, const void *srcv, float *dst, uint64_t n)
 {
     const unsigned char *src = srcv;
     switch (t) {
-    case TF_F32:
-        for (uint64_t i = 0; i < n; i++) {
-            uint32_t x = (uint32_t)src[4 * i] | (uint32_t)src[4 * i + 1] << 8 |
-                         (uint32_t)src[4 * i + 2] << 16 | (uint32_t)src[4 * i + 3] << 24;
-            memcpy(&dst[i], &x, 4);
-        }
-        return;
-    case TF_F16:
-        for (uint64_t i = 0; i < n; i++)
-            dst[i] = tf_f16_to_f32(le16(src + 2 * i));
-        return;
-    case TF_BF16:
-        for (uint64_t i = 0; i < n; i++)
-            dst[i] = tf_bf16_to_f32(le16(src + 2 * i));
-        return;
-    case TF_Q8_0:
-        for (uint64_t b = 0; b < n / 32; b++) {
-            const unsigned char *blk = src + b * 34;
-            const float d = tf_f16_to_f32(le16(blk));
-            for (int j = 0; j < 32; j++)
-                dst[b * 32 + j] = d * (float)(int8_t)blk[2 + j];
-        }
-        return;
-    case TF_Q4_0:
-        for (uint64_t b = 0; b < n / 32; b++) {
-            const unsigned char *blk = src + b * 18;
-            const float d = tf_f16_to_f32(le16(blk));
-            for (int j = 0; j < 16; j++) {
-                dst[b * 32 + j] = d * (float)((blk[2 + j] & 0x0F) - 8);
-                dst[b * 32 + j + 16] = d * (float)((blk[2 + j] >> 4) - 8);
-            }
-        }
-        return;
-    case TF_Q4_K:
-        for (uint64_t b = 0; b < n / 256; b++) {
-            const unsigned char *blk = src + b * 144;
-            const float d = tf_f16_to_f32(le16(blk)), dmin = tf_f16_to_f32(le16(blk + 2));
-            const unsigned char *scales = blk + 4, *q = blk + 16;
-            float *y = dst + b * 256;
-            for (int j = 0, is = 0; j < 256; j += 64, is += 2) {
-                unsigned char sc, m;
-                get_scale_min_k4(is, scales, &sc, &m);
-                const float d1 = d * sc, m1 = dmin * m;
-                get_scale_min_k4(is + 1, scales, &sc, &m);
-                const float d2 = d * sc, m2 = dmin * m;
-                for (int l = 0; l < 32; l++)
-                    *y++ = d1 * (float)(q[l] & 0xF) - m1;
-                for (int l = 0; l < 32; l++)
-                    *y++ = d2 * (float)(q[l] >> 4) - m2;
-                q += 32;
-            }
-        }
-        return;
-    case TF_Q6_K:
-        for (uint64_t b = 0; b < n / 256; b++) {
-            const unsigned char *blk = src + b * 210;
-            const unsigned char *ql = blk, *qh = blk + 128;
-            const int8_t *sc = (const int8_t *)(blk + 192);
-            const float d = tf_f16_to_f32(le16(blk + 208));
-            float *y = dst + b * 256;
-            for (int half = 0; half < 2; half++) {
-                for (int l = 0; l < 32; l++) {
-                    const int is = l / 16;
-                    const int q1 = (int)((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
-                    const int q2 = (int)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
-                    const int q3 = (int)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-                    const int q4 = (int)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-                    y[l] = d * sc[is] * (float)q1;
-                    y[l + 32] = d * sc[is + 2] * (float)q2;
-                    y[l + 64] = d * sc[is + 4] * (float)q3;
-                    y[l + 96] = d * sc[is + 6] * (float)q4;
-                }
-                y += 128;
-                ql += 64;
-                qh += 32;
-                sc += 8;
-            }
-        }
-        return;
-    case TF_UNSUPPORTED:
-        break;
+    case TF_F32: from_f32(src, dst, n); return;
+    case TF_F16: from_f16(src, dst, n); return;
+    case TF_BF16: from_bf16(src, dst, n); return;
+    case TF_Q8_0: from_q8_0(src, dst, n); return;
+    case TF_Q4_0: from_q4_0(src, dst, n); return;
+    case TF_Q4_K: from_q4_k(src, dst, n); return;
+    case TF_Q6_K: from_q6_k(src, dst, n); return;
+    case TF_UNSUPPORTED: break;
     }
     memset(dst, 0, n * sizeof(float));
 }
