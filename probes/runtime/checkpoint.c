@@ -14,6 +14,7 @@
 #include "analyzer/formats/hfconfig.h"
 #include "analyzer/formats/modelfile.h"
 #include "probes/runtime/llama2c.h"
+#include "probes/runtime/llama_names.h"
 #include "probes/runtime/rt_io.h"
 
 static qkv_status shape_to_cfg(const model_shape *ms, rt_config *c, const char *path, qkv_error *err)
@@ -292,15 +293,10 @@ qkv_status ckpt_read_attn(ckpt *c, int l, float *wq, float *wk, float *wv, qkv_e
         return s;
     }
     char nq[96], nk[96], nv[96];
-    if (c->kind == CKPT_GGUF) {
-        snprintf(nq, sizeof nq, "blk.%d.attn_q.weight", l);
-        snprintf(nk, sizeof nk, "blk.%d.attn_k.weight", l);
-        snprintf(nv, sizeof nv, "blk.%d.attn_v.weight", l);
-    } else {
-        snprintf(nq, sizeof nq, "model.layers.%d.self_attn.q_proj.weight", l);
-        snprintf(nk, sizeof nk, "model.layers.%d.self_attn.k_proj.weight", l);
-        snprintf(nv, sizeof nv, "model.layers.%d.self_attn.v_proj.weight", l);
-    }
+    const llama_names scheme = c->kind == CKPT_GGUF ? LLAMA_NAMES_GGUF : LLAMA_NAMES_HF;
+    llama_tensor_name(scheme, LLAMA_Q, l, nq, sizeof nq);
+    llama_tensor_name(scheme, LLAMA_K, l, nk, sizeof nk);
+    llama_tensor_name(scheme, LLAMA_V, l, nv, sizeof nv);
     qkv_status s;
     if ((s = read_named(c, nq, (uint64_t)QW, (uint64_t)C, wq, err)) ||
         (s = read_named(c, nk, (uint64_t)KW, (uint64_t)C, wk, err)) ||
@@ -335,28 +331,28 @@ qkv_status ckpt_load_model(ckpt *c, rt_model *m, qkv_error *err)
     if ((s = rt_model_init(m, g, err)) != QKV_OK)
         return s;
     const int C = g->d_model, FF = g->d_ff, V = g->vocab;
-    const bool gg = c->kind == CKPT_GGUF;
+    const llama_names scheme = c->kind == CKPT_GGUF ? LLAMA_NAMES_GGUF : LLAMA_NAMES_HF;
     char name[128];
-#define RD(ptr, rows, cols, ...)                                                                   \
+#define RD(ptr, rows, cols, kind, layer)                                                           \
     do {                                                                                           \
-        snprintf(name, sizeof name, __VA_ARGS__);                                                  \
+        llama_tensor_name(scheme, (kind), (layer), name, sizeof name);                             \
         if ((s = read_named(c, name, (uint64_t)(rows), (uint64_t)(cols), (ptr), err)) != QKV_OK)   \
             goto fail;                                                                             \
     } while (0)
-    RD(m->tok_emb, V, C, gg ? "token_embd.weight" : "model.embed_tokens.weight");
-    RD(m->lnf_w, 1, C, gg ? "output_norm.weight" : "model.norm.weight");
+    RD(m->tok_emb, V, C, LLAMA_TOK_EMB, 0);
+    RD(m->lnf_w, 1, C, LLAMA_OUT_NORM, 0);
     if (!g->tied)
-        RD(m->wcls, V, C, gg ? "output.weight" : "lm_head.weight");
+        RD(m->wcls, V, C, LLAMA_OUTPUT, 0);
     for (int l = 0; l < g->n_layers; l++) {
         rt_layer *y = &m->layers[l];
         if ((s = ckpt_read_attn(c, l, y->wq, y->wk, y->wv, err)) != QKV_OK)
             goto fail;
-        RD(y->wo, C, g->n_heads * g->head_dim, gg ? "blk.%d.attn_output.weight" : "model.layers.%d.self_attn.o_proj.weight", l);
-        RD(y->ln1_w, 1, C, gg ? "blk.%d.attn_norm.weight" : "model.layers.%d.input_layernorm.weight", l);
-        RD(y->ln2_w, 1, C, gg ? "blk.%d.ffn_norm.weight" : "model.layers.%d.post_attention_layernorm.weight", l);
-        RD(y->w1, FF, C, gg ? "blk.%d.ffn_gate.weight" : "model.layers.%d.mlp.gate_proj.weight", l);
-        RD(y->w3, FF, C, gg ? "blk.%d.ffn_up.weight" : "model.layers.%d.mlp.up_proj.weight", l);
-        RD(y->w2, C, FF, gg ? "blk.%d.ffn_down.weight" : "model.layers.%d.mlp.down_proj.weight", l);
+        RD(y->wo, C, g->n_heads * g->head_dim, LLAMA_O, l);
+        RD(y->ln1_w, 1, C, LLAMA_ATTN_NORM, l);
+        RD(y->ln2_w, 1, C, LLAMA_FFN_NORM, l);
+        RD(y->w1, FF, C, LLAMA_GATE, l);
+        RD(y->w3, FF, C, LLAMA_UP, l);
+        RD(y->w2, C, FF, LLAMA_DOWN, l);
     }
 #undef RD
     return QKV_OK;
@@ -377,34 +373,35 @@ typedef struct {
 static size_t tensors_of(const rt_model *m, bool gg, named *out, float **qk_copies)
 {
     const rt_config *g = &m->cfg;
+    const llama_names scheme = gg ? LLAMA_NAMES_GGUF : LLAMA_NAMES_HF;
     const uint64_t C = (uint64_t)g->d_model, FF = (uint64_t)g->d_ff, V = (uint64_t)g->vocab,
                    QW = (uint64_t)g->n_heads * g->head_dim, KW = (uint64_t)g->n_kv_heads * g->head_dim;
     size_t n = 0;
-#define ADD(ptr, r, c, ...)                                                                        \
+#define ADD(ptr, r, c, kind, layer)                                                                \
     do {                                                                                           \
-        snprintf(out[n].name, sizeof out[n].name, __VA_ARGS__);                                    \
+        llama_tensor_name(scheme, (kind), (layer), out[n].name, sizeof out[n].name);               \
         out[n].data = (ptr);                                                                       \
         out[n].rows = (r);                                                                         \
         out[n].cols = (c);                                                                         \
         n++;                                                                                       \
     } while (0)
-    ADD(m->tok_emb, V, C, "%s", gg ? "token_embd.weight" : "model.embed_tokens.weight");
-    ADD(m->lnf_w, 1, C, "%s", gg ? "output_norm.weight" : "model.norm.weight");
+    ADD(m->tok_emb, V, C, LLAMA_TOK_EMB, 0);
+    ADD(m->lnf_w, 1, C, LLAMA_OUT_NORM, 0);
     if (!g->tied)
-        ADD(m->wcls, V, C, "%s", gg ? "output.weight" : "lm_head.weight");
+        ADD(m->wcls, V, C, LLAMA_OUTPUT, 0);
     for (int l = 0; l < g->n_layers; l++) {
         const rt_layer *y = &m->layers[l];
         const float *wq = qk_copies ? qk_copies[2 * l] : y->wq;
         const float *wk = qk_copies ? qk_copies[2 * l + 1] : y->wk;
-        ADD(y->ln1_w, 1, C, gg ? "blk.%d.attn_norm.weight" : "model.layers.%d.input_layernorm.weight", l);
-        ADD(wq, QW, C, gg ? "blk.%d.attn_q.weight" : "model.layers.%d.self_attn.q_proj.weight", l);
-        ADD(wk, KW, C, gg ? "blk.%d.attn_k.weight" : "model.layers.%d.self_attn.k_proj.weight", l);
-        ADD(y->wv, KW, C, gg ? "blk.%d.attn_v.weight" : "model.layers.%d.self_attn.v_proj.weight", l);
-        ADD(y->wo, C, QW, gg ? "blk.%d.attn_output.weight" : "model.layers.%d.self_attn.o_proj.weight", l);
-        ADD(y->ln2_w, 1, C, gg ? "blk.%d.ffn_norm.weight" : "model.layers.%d.post_attention_layernorm.weight", l);
-        ADD(y->w1, FF, C, gg ? "blk.%d.ffn_gate.weight" : "model.layers.%d.mlp.gate_proj.weight", l);
-        ADD(y->w3, FF, C, gg ? "blk.%d.ffn_up.weight" : "model.layers.%d.mlp.up_proj.weight", l);
-        ADD(y->w2, C, FF, gg ? "blk.%d.ffn_down.weight" : "model.layers.%d.mlp.down_proj.weight", l);
+        ADD(y->ln1_w, 1, C, LLAMA_ATTN_NORM, l);
+        ADD(wq, QW, C, LLAMA_Q, l);
+        ADD(wk, KW, C, LLAMA_K, l);
+        ADD(y->wv, KW, C, LLAMA_V, l);
+        ADD(y->wo, C, QW, LLAMA_O, l);
+        ADD(y->ln2_w, 1, C, LLAMA_FFN_NORM, l);
+        ADD(y->w1, FF, C, LLAMA_GATE, l);
+        ADD(y->w3, FF, C, LLAMA_UP, l);
+        ADD(y->w2, C, FF, LLAMA_DOWN, l);
     }
 #undef ADD
     return n;

@@ -6,8 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The runtime's tensors of one layer, in rt_layer order. */
+#include "probes/runtime/llama_names.h"
+
+/* The runtime's tensors of one layer, in rt_layer order, and their names. */
 enum { W_LN1, W_Q, W_K, W_V, W_O, W_LN2, W_1, W_3, W_2, W_COUNT };
+static const llama_tensor layer_tensors[W_COUNT] = {LLAMA_ATTN_NORM, LLAMA_Q,        LLAMA_K,
+                                                    LLAMA_V,         LLAMA_O,        LLAMA_FFN_NORM,
+                                                    LLAMA_GATE,      LLAMA_UP,       LLAMA_DOWN};
 
 /* A tensor as it lies in the mapped file. */
 typedef struct {
@@ -32,18 +37,6 @@ struct rt_lazy {
     int resident;        /* layer now in scratch, or -1 */
     rt_fetch fetch;
 };
-
-/* Tensor names by format: GGUF (llama.cpp) and Hugging Face. */
-static const char *const gguf_names[W_COUNT] = {
-    "blk.%d.attn_norm.weight", "blk.%d.attn_q.weight",      "blk.%d.attn_k.weight",
-    "blk.%d.attn_v.weight",    "blk.%d.attn_output.weight", "blk.%d.ffn_norm.weight",
-    "blk.%d.ffn_gate.weight",  "blk.%d.ffn_up.weight",      "blk.%d.ffn_down.weight"};
-static const char *const hf_names[W_COUNT] = {
-    "model.layers.%d.input_layernorm.weight", "model.layers.%d.self_attn.q_proj.weight",
-    "model.layers.%d.self_attn.k_proj.weight", "model.layers.%d.self_attn.v_proj.weight",
-    "model.layers.%d.self_attn.o_proj.weight", "model.layers.%d.post_attention_layernorm.weight",
-    "model.layers.%d.mlp.gate_proj.weight",    "model.layers.%d.mlp.up_proj.weight",
-    "model.layers.%d.mlp.down_proj.weight"};
 
 /* Find name in the file and check it holds rows x cols of a readable type. */
 static qkv_status find(ckpt *c, const char *name, uint64_t rows, uint64_t cols, stored *out,
@@ -209,6 +202,7 @@ qkv_status rt_lazy_open(ckpt *c, rt_model *m, rt_lazy **out, qkv_error *err)
     const uint64_t C = (uint64_t)g->d_model, FF = (uint64_t)g->d_ff, V = (uint64_t)g->vocab,
                    QW = (uint64_t)g->n_heads * g->head_dim, KW = (uint64_t)g->n_kv_heads * g->head_dim;
     const bool gg = c->kind == CKPT_GGUF;
+    const llama_names scheme = gg ? LLAMA_NAMES_GGUF : LLAMA_NAMES_HF;
     const uint64_t rows[W_COUNT] = {1, QW, KW, KW, C, 1, FF, FF, C};
     const uint64_t cols[W_COUNT] = {C, C, C, C, QW, C, C, C, FF};
     qkv_status s;
@@ -223,7 +217,7 @@ qkv_status rt_lazy_open(ckpt *c, rt_model *m, rt_lazy **out, qkv_error *err)
         size_t elems = 0;
         for (int i = 0; i < W_COUNT; i++) {
             stored *st = &z->layers[(size_t)l * W_COUNT + i];
-            snprintf(name, sizeof name, gg ? gguf_names[i] : hf_names[i], l);
+            llama_tensor_name(scheme, layer_tensors[i], l, name, sizeof name);
             if ((s = find(c, name, rows[i], cols[i], st, err)) != QKV_OK) {
                 release(z);
                 return s;
@@ -234,13 +228,19 @@ qkv_status rt_lazy_open(ckpt *c, rt_model *m, rt_lazy **out, qkv_error *err)
         }
         layer_elems = elems > layer_elems ? elems : layer_elems;
     }
-    if ((s = find(c, gg ? "token_embd.weight" : "model.embed_tokens.weight", V, C, &z->emb, err)) ||
-        (s = find(c, gg ? "output_norm.weight" : "model.norm.weight", 1, C, &z->lnf, err))) {
+    llama_tensor_name(scheme, LLAMA_TOK_EMB, 0, name, sizeof name);
+    if ((s = find(c, name, V, C, &z->emb, err)) != QKV_OK) {
+        release(z);
+        return s;
+    }
+    llama_tensor_name(scheme, LLAMA_OUT_NORM, 0, name, sizeof name);
+    if ((s = find(c, name, 1, C, &z->lnf, err)) != QKV_OK) {
         release(z);
         return s;
     }
     z->cls = z->emb;
-    if (!g->tied && (s = find(c, gg ? "output.weight" : "lm_head.weight", V, C, &z->cls, err))) {
+    llama_tensor_name(scheme, LLAMA_OUTPUT, 0, name, sizeof name);
+    if (!g->tied && (s = find(c, name, V, C, &z->cls, err))) {
         release(z);
         return s;
     }
