@@ -10,6 +10,7 @@
 #include "probes/runtime/checkpoint.h"
 #include "reports/bundle.h"
 #include "reports/outfile.h"
+#include "analyzer/core/paths.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/pathguard.h"
@@ -114,7 +115,7 @@ int cmd_convert(int argc, char **argv)
     outfile a, b;
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
-    char pa[4200], pb[4200];
+    char pa[QKV_PATH_BYTES + QKV_NAME_BYTES], pb[QKV_PATH_BYTES + QKV_NAME_BYTES];
     if (to_st) {
         if (report_make_dir(pos[1], &err) != QKV_OK) {
             cli_error("%s", err.msg);

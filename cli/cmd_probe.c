@@ -322,7 +322,7 @@ int cmd_probe(int argc, char **argv)
         code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : st.weights ? EXIT_INPUT : EXIT_USAGE;
         goto done;
     }
-    char label[4096]; /* the file name as reports show it: never obeyed */
+    char label[QKV_PATH_BYTES]; /* the file name as reports show it: never obeyed */
     snprintf(label, sizeof label, "%s", model_path);
     safetext_clean(label, sizeof label);
     probe_report_input in = {label, &r};

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "analyzer/core/paths.h"
+
 #define TRACK_MAX 32
 #define TRACK_PATH 4200
 static char tracked[TRACK_MAX][TRACK_PATH];
@@ -127,7 +129,7 @@ static qkv_status open_direct(outfile *o, const char *path, qkv_error *err)
  * to 40, as the kernel does), relative ones from their own directory. */
 static qkv_status outfile_link_target(const char *path, char **out, qkv_error *err)
 {
-    char cur[4096], buf[4096];
+    char cur[QKV_PATH_BYTES], buf[QKV_PATH_BYTES];
     snprintf(cur, sizeof cur, "%s", path);
     for (int hops = 0; hops < 40; hops++) {
         struct stat st;
@@ -144,7 +146,7 @@ static qkv_status outfile_link_target(const char *path, char **out, qkv_error *e
             snprintf(cur, sizeof cur, "%s", buf);
         } else {
             char *slash = strrchr(cur, '/');
-            char joined[4096];
+            char joined[QKV_PATH_BYTES];
             int k = snprintf(joined, sizeof joined, "%.*s%s", slash ? (int)(slash - cur + 1) : 0,
                              cur, buf);
             if (k < 0 || (size_t)k >= sizeof joined)

@@ -1,6 +1,7 @@
 #include "analyzer/formats/hfconfig.h"
 #include "analyzer/engine.h"
 #include "analyzer/core/infile.h"
+#include "analyzer/core/paths.h"
 #include "analyzer/core/safetext.h"
 #include "analyzer/formats/json_strict.h"
 
@@ -377,7 +378,7 @@ out:
 
 qkv_status hfconfig_load(const char *path, model_shape *out, qkv_error *err)
 {
-    char file[4096];
+    char file[QKV_PATH_BYTES + QKV_NAME_BYTES];
     struct stat st;
     if (stat(path, &st) != 0)
         return qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
@@ -385,8 +386,8 @@ qkv_status hfconfig_load(const char *path, model_shape *out, qkv_error *err)
         int n = snprintf(file, sizeof file, "%s/config.json", path);
         if (n < 0 || (size_t)n >= sizeof file)
             return qkv_error_set(err, QKV_ERR_IO, "path too long: '%s'", path);
-    } else {
-        snprintf(file, sizeof file, "%s", path);
+    } else if (snprintf(file, sizeof file, "%s", path) >= (int)sizeof file) {
+        return qkv_error_set(err, QKV_ERR_IO, "path too long: '%.200s...'", path);
     }
     FILE *f;
     qkv_status os = infile_fopen(file, &f, err);

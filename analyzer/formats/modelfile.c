@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "analyzer/core/infile.h"
+#include "analyzer/core/paths.h"
 #include "analyzer/core/safetext.h"
 #include "analyzer/engine.h"
 #include "analyzer/formats/hfconfig.h"
@@ -37,6 +38,22 @@ bool modelfile_is_gguf(const char *path)
 bool modelfile_names_safetensors(const char *path)
 {
     return ends_with(path, ".safetensors") || ends_with(path, ".index.json");
+}
+
+qkv_status modelfile_config_path(const char *path, bool is_dir, char *buf, size_t buf_bytes,
+                                 qkv_error *err)
+{
+    const char *slash = strrchr(path, '/');
+    int n;
+    if (is_dir)
+        n = snprintf(buf, buf_bytes, "%s/config.json", path);
+    else if (modelfile_names_safetensors(path))
+        n = snprintf(buf, buf_bytes, "%.*sconfig.json", slash ? (int)(slash - path + 1) : 0, path);
+    else
+        n = snprintf(buf, buf_bytes, "%s", path);
+    if (n < 0 || (size_t)n >= buf_bytes)
+        return qkv_error_set(err, QKV_ERR_RANGE, "path too long: '%.200s...'", path);
+    return QKV_OK;
 }
 
 bool modelfile_is_mask_buffer(const char *name)
@@ -180,14 +197,9 @@ qkv_status modelfile_shape(const char *path, model_shape *ms, qkv_error *err)
         return s;
     }
     bool weights = S_ISDIR(st.st_mode) || modelfile_names_safetensors(path);
-    char cfg[4200];
-    if (S_ISDIR(st.st_mode) || !weights) {
-        snprintf(cfg, sizeof cfg, "%s", path);
-    } else {
-        snprintf(cfg, sizeof cfg, "%s", path);
-        char *slash = strrchr(cfg, '/');
-        snprintf(slash ? slash + 1 : cfg, sizeof cfg - (size_t)(slash ? slash + 1 - cfg : 0), "config.json");
-    }
+    char cfg[QKV_PATH_BYTES + QKV_NAME_BYTES];
+    if ((s = modelfile_config_path(path, S_ISDIR(st.st_mode), cfg, sizeof cfg, err)) != QKV_OK)
+        return s;
     if (!S_ISDIR(st.st_mode) && !weights) {
         /* Say what a model file that is not JSON is, and what -m reads. */
         FILE *f;
@@ -213,7 +225,7 @@ qkv_status modelfile_shape(const char *path, model_shape *ms, qkv_error *err)
     if ((s = hfconfig_load(cfg, ms, err)) != QKV_OK)
         return s;
     if (S_ISDIR(st.st_mode)) {
-        char probe[4200];
+        char probe[QKV_PATH_BYTES + QKV_NAME_BYTES];
         snprintf(probe, sizeof probe, "%s/model.safetensors.index.json", path);
         struct stat s2;
         bool has = stat(probe, &s2) == 0;

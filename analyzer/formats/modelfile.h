@@ -28,6 +28,13 @@ bool modelfile_is_gguf(const char *path);
  * *.index.json (a directory is looked into by the readers). */
 bool modelfile_names_safetensors(const char *path);
 
+/* The config.json that describes the model at path: inside a directory,
+ * beside a safetensors file or index, or path itself. QKV_ERR_RANGE when it
+ * does not fit in buf (QKV_PATH_BYTES + QKV_NAME_BYTES is enough for any
+ * path the system can open). */
+qkv_status modelfile_config_path(const char *path, bool is_dir, char *buf, size_t buf_bytes,
+                                 qkv_error *err);
+
 /* GPT-2's attn.bias and attn.masked_bias are causal-mask buffers, not
  * weights: no reader counts or loads them. */
 bool modelfile_is_mask_buffer(const char *name);

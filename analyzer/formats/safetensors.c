@@ -1,5 +1,6 @@
 #include "analyzer/formats/safetensors.h"
 #include "analyzer/core/infile.h"
+#include "analyzer/core/paths.h"
 #include "analyzer/formats/json_strict.h"
 
 #include <cjson/cJSON.h>
@@ -238,7 +239,7 @@ static qkv_status open_index(st_file *f, const char *index, qkv_error *err)
         cJSON_Delete(root);
         return qkv_error_set(err, QKV_ERR_INVALID, "'%s': no weight_map object", index);
     }
-    char dir[4096];
+    char dir[QKV_PATH_BYTES];
     snprintf(dir, sizeof dir, "%s", index);
     char *slash = strrchr(dir, '/');
     if (slash)
@@ -280,7 +281,7 @@ qkv_status st_open(const char *path, st_file *f, qkv_error *err)
     if (stat(path, &st) != 0)
         return qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
     qkv_status s;
-    char p[4200];
+    char p[QKV_PATH_BYTES + QKV_NAME_BYTES];
     if (S_ISDIR(st.st_mode)) {
         snprintf(p, sizeof p, "%s/model.safetensors.index.json", path);
         if (stat(p, &st) == 0) {

@@ -12,6 +12,7 @@
 
 #include "analyzer/engine.h"
 #include "analyzer/formats/hfconfig.h"
+#include "analyzer/core/paths.h"
 #include "analyzer/formats/modelfile.h"
 #include "probes/runtime/llama2c.h"
 #include "probes/runtime/llama_names.h"
@@ -102,17 +103,10 @@ qkv_status ckpt_open(const char *path, ckpt *c, qkv_error *err)
     }
     if (S_ISDIR(st.st_mode) || modelfile_names_safetensors(path)) {
         c->kind = CKPT_SAFETENSORS;
-        char cfg[4200];
-        if (S_ISDIR(st.st_mode)) {
-            snprintf(cfg, sizeof cfg, "%s/config.json", path);
-        } else {
-            snprintf(cfg, sizeof cfg, "%s", path);
-            char *slash = strrchr(cfg, '/');
-            snprintf(slash ? slash + 1 : cfg, sizeof cfg - (size_t)(slash ? slash + 1 - cfg : 0),
-                     "config.json");
-        }
+        char cfg[QKV_PATH_BYTES + QKV_NAME_BYTES];
         model_shape ms;
-        if ((s = hfconfig_load(cfg, &ms, err)) != QKV_OK)
+        if ((s = modelfile_config_path(path, S_ISDIR(st.st_mode), cfg, sizeof cfg, err)) != QKV_OK ||
+            (s = hfconfig_load(cfg, &ms, err)) != QKV_OK)
             return s;
         c->layout = strcmp(ms.name, "gpt2") == 0       ? CKPT_LAYOUT_GPT2
                     : strcmp(ms.name, "gpt_neox") == 0 ? CKPT_LAYOUT_NEOX

@@ -19,6 +19,7 @@
 #ifndef QKV_CHECKPOINT_H
 #define QKV_CHECKPOINT_H
 
+#include "analyzer/core/paths.h"
 #include "analyzer/model.h"
 #include "analyzer/formats/gguf.h"
 #include "probes/runtime/rt_model.h"
@@ -29,7 +30,7 @@ enum { CKPT_LAYOUT_LLAMA, CKPT_LAYOUT_GPT2, CKPT_LAYOUT_NEOX };
 
 typedef struct {
     ckpt_kind kind;
-    char path[4096];
+    char path[QKV_PATH_BYTES];
     rt_config cfg;        /* the architecture (Llama family unless a .qkvm says otherwise) */
     uint64_t file_bytes;  /* bytes of all tensors as stored */
     uint64_t n_params;    /* elements of all tensors as stored */
