@@ -48,6 +48,11 @@ int cli_write_report(const char *path, report_format fmt, cli_report_writer writ
  * other failures are printed and give EXIT_FAIL; success gives EXIT_OK. */
 int cli_plot_status(qkv_status s, const qkv_error *err, const char *prefix, bool *plots_missing);
 
+/* Print err's message as the run's one error line and return its exit code:
+ * EXIT_FAIL when memory ran out, else `blame` (EXIT_INPUT for a file that
+ * could not be read, EXIT_USAGE for a request that cannot be met, ...). */
+int cli_fail(const qkv_error *err, int blame);
+
 /* Flush and check stdout; returns EXIT_FAIL with a message on a write error. */
 int cli_finish_stdout(int code);
 

@@ -112,3 +112,9 @@ int cli_plot_status(qkv_status s, const qkv_error *err, const char *prefix, bool
     cli_error("%s", err->msg);
     return EXIT_FAIL;
 }
+
+int cli_fail(const qkv_error *err, int blame)
+{
+    cli_error("%s", err->msg);
+    return err->code == QKV_ERR_NOMEM ? EXIT_FAIL : blame;
+}

@@ -47,24 +47,12 @@ static int on_option(void *vs, int id, const char *name, const char *value)
 int cmd_convert(int argc, char **argv)
 {
     convert_state st = {0};
-    const char *pos[2] = {NULL, NULL};
-    int n_pos = 0;
-    /* IN and OUT are positional; the option parser sees the rest */
-    char *rest[64];
-    int n_rest = 0;
-    for (int i = 0; i < argc && n_rest < 63; i++) {
-        if (i > 0 && argv[i][0] != '-' && !(i > 1 && (strcmp(argv[i - 1], "--to") == 0 ||
-                                                     strcmp(argv[i - 1], "-t") == 0))) {
-            if (n_pos < 2) {
-                pos[n_pos++] = argv[i];
-                continue;
-            }
-        }
-        rest[n_rest++] = argv[i];
-    }
-    rest[n_rest] = NULL;
-    if (cli_parse(convert_options, n_rest, rest, on_option, &st) != 0)
+    /* IN and OUT are positional, wherever they stand among the options */
+    cli_positional args = {.max = 2};
+    if (cli_parse_positional(convert_options, argc, argv, on_option, &st, &args) != 0)
         return EXIT_USAGE;
+    const char *pos[2] = {args.arg[0], args.arg[1]};
+    const int n_pos = args.n;
     if (st.help) {
         printf("Usage: qkvplan convert IN --to safetensors|gguf OUT [--f16]\n\n"
                "Writes a Llama-family model the runtime holds (a llama2.c checkpoint, a .qkvm from\n"
@@ -88,8 +76,7 @@ int cmd_convert(int argc, char **argv)
     ckpt ck;
     rt_model m;
     if (ckpt_open(pos[0], &ck, &err) != QKV_OK) {
-        cli_error("%s", err.msg);
-        return err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
+        return cli_fail(&err, EXIT_INPUT);
     }
     if (ckpt_load_model(&ck, &m, &err) != QKV_OK) {
         cli_error("%s", err.msg);

@@ -179,17 +179,12 @@ int cmd_generate(int argc, char **argv)
 {
     generate_state st;
     memset(&st, 0, sizeof st);
-    const char *model_path = NULL;
-    if (argc > 1 && argv[1][0] != '-') {
-        model_path = argv[1];
-        argv[1] = argv[0];
-        argc--;
-        argv++;
-    }
     if (cli_apply_defaults(generate_options, on_option, &st) != 0)
         return EXIT_FAIL;
-    if (cli_parse(generate_options, argc, argv, on_option, &st) != 0)
+    cli_positional pos = {.max = 1};
+    if (cli_parse_positional(generate_options, argc, argv, on_option, &st, &pos) != 0)
         return EXIT_USAGE;
+    const char *model_path = pos.n ? pos.arg[0] : NULL;
     if (st.help) {
         print_help();
         return cli_finish_stdout(EXIT_OK);
@@ -207,8 +202,7 @@ int cmd_generate(int argc, char **argv)
     rt_model m;
     memset(&m, 0, sizeof m);
     if (ckpt_open(model_path, &ck, &err) != QKV_OK) {
-        cli_error("%s", err.msg);
-        return err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
+        return cli_fail(&err, EXIT_INPUT);
     }
     /* The output file, against every file the model was read from. */
     cli_outputs outs = {0};
@@ -254,8 +248,7 @@ int cmd_generate(int argc, char **argv)
         goto done;
     }
     if (rt_lazy_open(&ck, &m, &lazy, &err) != QKV_OK) { /* weights stay in the file */
-        cli_error("%s", err.msg);
-        code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
+        code = cli_fail(&err, EXIT_INPUT);
         goto done;
     }
     if (rt_pool_init(&pool, (int)st.threads, &err) != QKV_OK) {
@@ -278,8 +271,7 @@ int cmd_generate(int argc, char **argv)
     if (ck.kind == CKPT_GGUF) {
         s = gguf_vocab_read(&ck.gg, &vocab, &err);
         if (s != QKV_OK && s != QKV_ERR_NOTFOUND) {
-            cli_error("%s", err.msg);
-            code = s == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
+            code = cli_fail(&err, EXIT_INPUT);
             goto done;
         }
         if (s == QKV_OK) {

@@ -201,17 +201,12 @@ int cmd_probe(int argc, char **argv)
 {
     probe_state st;
     memset(&st, 0, sizeof st);
-    const char *model_path = NULL;
-    if (argc > 1 && argv[1][0] != '-') {
-        model_path = argv[1];
-        argv[1] = argv[0];
-        argc--;
-        argv++;
-    }
     if (cli_apply_defaults(probe_options, on_option, &st) != 0)
         return EXIT_FAIL;
-    if (cli_parse(probe_options, argc, argv, on_option, &st) != 0)
+    cli_positional pos = {.max = 1};
+    if (cli_parse_positional(probe_options, argc, argv, on_option, &st, &pos) != 0)
         return EXIT_USAGE;
+    const char *model_path = pos.n ? pos.arg[0] : NULL;
     if (st.help) {
         printf("Usage: qkvplan probe MODEL [OPTIONS]\n\n"
                "Runs the reference runtime over tokens and reports, per layer and head, the\n"
@@ -235,8 +230,7 @@ int cmd_probe(int argc, char **argv)
     qkv_error err;
     ckpt ck;
     if (ckpt_open(model_path, &ck, &err) != QKV_OK) {
-        cli_error("%s", err.msg);
-        return err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
+        return cli_fail(&err, EXIT_INPUT);
     }
     rt_lazy *lazy = NULL; /* weights stay in the file, widened one layer at a time */
     if (!st.weights && rt_lazy_open(&ck, &m, &lazy, &err) != QKV_OK) {

@@ -9,7 +9,8 @@
 
 #define MAX_OPTS 96
 
-static int parse(const cli_option *table, int argc, char **argv, cli_handler h, void *state);
+static int parse(const cli_option *table, int argc, char **argv, cli_handler h, void *state,
+                 cli_positional *pos);
 
 static const cli_option *option_of(const cli_option *table, int id)
 {
@@ -22,6 +23,13 @@ static const cli_option *option_of(const cli_option *table, int id)
 int cli_parse(const cli_option *table, int argc, char **argv, cli_handler h, void *state)
 {
     return cli_parse_aliases(table, NULL, argc, argv, h, state);
+}
+
+int cli_parse_positional(const cli_option *table, int argc, char **argv, cli_handler h,
+                         void *state, cli_positional *pos)
+{
+    pos->n = 0;
+    return parse(table, argc, argv, h, state, pos);
 }
 
 /* argv with every single-dash alias word ("-np") rewritten to its option's
@@ -69,13 +77,14 @@ int cli_parse_aliases(const cli_option *table, const cli_alias *aliases, int arg
         cli_error("out of memory");
         return -1;
     }
-    int rc = parse(table, argc, av ? av : argv, h, state);
+    int rc = parse(table, argc, av ? av : argv, h, state, NULL);
     free(av);
     free(buf);
     return rc;
 }
 
-static int parse(const cli_option *table, int argc, char **argv, cli_handler h, void *state)
+static int parse(const cli_option *table, int argc, char **argv, cli_handler h, void *state,
+                 cli_positional *pos)
 {
     struct option longs[MAX_OPTS + 1];
     char shorts[2 * MAX_OPTS + 2];
@@ -131,9 +140,13 @@ static int parse(const cli_option *table, int argc, char **argv, cli_handler h, 
         if (h(state, hit->id, hit->long_name, optarg) != 0)
             return -1;
     }
-    if (optind < argc) {
-        cli_error("unexpected argument '%s' (see --help)", argv[optind]);
-        return -1;
+    /* getopt_long has moved the arguments that are not options to the end */
+    for (; optind < argc; optind++) {
+        if (!pos || pos->n >= pos->max || pos->n >= CLI_POSITIONAL_MAX) {
+            cli_error("unexpected argument '%s' (see --help)", argv[optind]);
+            return -1;
+        }
+        pos->arg[pos->n++] = argv[optind];
     }
     return 0;
 }

@@ -43,6 +43,19 @@ void cli_print_options_aliases(FILE *f, const cli_option *table, const cli_alias
  * arguments are rejected. */
 int cli_parse(const cli_option *table, int argc, char **argv, cli_handler h, void *state);
 
+/* The arguments that are not options (model files, IN and OUT), wherever
+ * they stand among the options ("--" ends the options), in order. */
+#define CLI_POSITIONAL_MAX 4
+typedef struct {
+    const char *arg[CLI_POSITIONAL_MAX];
+    int n;   /* how many were given */
+    int max; /* how many the command takes (set by the caller); more are an error */
+} cli_positional;
+
+/* cli_parse that collects up to pos->max positional arguments into pos. */
+int cli_parse_positional(const cli_option *table, int argc, char **argv, cli_handler h,
+                         void *state, cli_positional *pos);
+
 /* Call h with every option's default value (entries with a def and an arg). */
 int cli_apply_defaults(const cli_option *table, cli_handler h, void *state);
 

@@ -347,6 +347,10 @@ expect 0 'QKV\+GQA-4 \*  .* refused ' -- -m "$TMP/cv.gguf" --as-built --engine l
 expect 0 '"engine_refusal":	null' -- -m "$TMP/cv.gguf" --as-built --engine llama.cpp --k-type q8_0 --flash-attn off -f json
 expect 2 "--to 'onnx': use safetensors or gguf" -- convert $MODEL --to onnx "$TMP/x"
 expect 2 "convert: give IN" -- convert $MODEL
+# positional arguments stand anywhere among the options; extra ones are refused
+expect 0 'causal, 4 tokens' -- probe --tokens "1 461 461 401" $MODEL
+usage_error 2 "unexpected argument 'extra'" probe $MODEL extra --tokens "1 2"
+"$BIN" convert --to gguf $MODEL "$TMP/opts-first.gguf" >/dev/null 2>"$TMP/err" && cmp -s "$TMP/opts-first.gguf" "$TMP/cv.gguf" && ok || bad "convert with options first: $(cat "$TMP/err")"
 expect 3 "convert: converting writes Llama-family models" -- convert "$TMP/st/models/sort-QKV.qkvm" --to gguf "$TMP/gpt2.gguf"
 [ ! -e "$TMP/gpt2.gguf" ] && [ -z "$(ls "$TMP" | grep 'gpt2.gguf.tmp')" ] && ok || bad "a failed convert left a file"
 usage_error 2 "--weights probes weights alone" probe $MODEL --weights --tokens "1 2"
