@@ -197,62 +197,117 @@ static qkv_status write_probe(FILE *f, report_format fmt, const void *in, qkv_er
     return report_probe_write(f, fmt, in, err);
 }
 
-int cmd_probe(int argc, char **argv)
+static int print_help(void)
 {
-    probe_state st;
-    memset(&st, 0, sizeof st);
-    if (cli_apply_defaults(probe_options, on_option, &st) != 0)
+    printf("Usage: qkvplan probe MODEL [OPTIONS]\n\n"
+           "Runs the reference runtime over tokens and reports, per layer and head, the\n"
+           "effective ranks of Q/K/V and of the attention map, the K-V and Q-K subspace\n"
+           "overlap of the projection weights, linear CKA of the activations, symmetric\n"
+           "shares and attention-map statistics. MODEL is a llama2.c checkpoint (.bin), a\n"
+           "model saved by qkvplan study (.qkvm), a GGUF file, or safetensors (a file with\n"
+           "config.json beside it, a directory, or a sharded index).\n");
+    cli_print_options(stdout, probe_options);
+    printf("\nExit codes: 0 written; 1 output could not be written; 2 bad command line;\n"
+           "3 unreadable or invalid model file; 4 plots not drawn (gnuplot missing or\n"
+           "failing) though everything else was written.\n");
+    return cli_finish_stdout(EXIT_OK);
+}
+
+/* The tokens to run: none for --weights, --tokens as given, or a sample the
+ * model draws itself from BOS (causal models only), with progress on a
+ * terminal. */
+static int probe_tokens(const probe_state *st, const char *model_path, const rt_model *m,
+                        int *tokens, int *n)
+{
+    const rt_config *mc = &m->cfg;
+    if (st->weights) {
+        if (st->tokens) {
+            cli_error("--weights probes weights alone; --tokens does not apply");
+            return EXIT_USAGE;
+        }
+        return EXIT_OK;
+    }
+    if (st->tokens)
+        return parse_tokens(st->tokens, mc->vocab, tokens, n) != 0 ? EXIT_USAGE : EXIT_OK;
+    if (!mc->causal) {
+        cli_error("probe: '%s' is a bidirectional model, which cannot sample its own tokens; give "
+                  "them with --tokens (or probe the weights with --weights)",
+                  model_path);
+        return EXIT_USAGE;
+    }
+    *n = (int)st->sample;
+    const bool tty = isatty(STDERR_FILENO) == 1;
+    qkv_error err;
+    if (probe_sample_progress(m, *n, st->seed, tokens, tty ? sample_progress : NULL, NULL, &err) !=
+        QKV_OK) {
+        if (tty)
+            fputs("\r\033[K", stderr);
+        cli_error("%s", err.msg);
         return EXIT_FAIL;
-    cli_positional pos = {.max = 1};
-    if (cli_parse_positional(probe_options, argc, argv, on_option, &st, &pos) != 0)
-        return EXIT_USAGE;
-    const char *model_path = pos.n ? pos.arg[0] : NULL;
-    if (st.help) {
-        printf("Usage: qkvplan probe MODEL [OPTIONS]\n\n"
-               "Runs the reference runtime over tokens and reports, per layer and head, the\n"
-               "effective ranks of Q/K/V and of the attention map, the K-V and Q-K subspace\n"
-               "overlap of the projection weights, linear CKA of the activations, symmetric\n"
-               "shares and attention-map statistics. MODEL is a llama2.c checkpoint (.bin), a\n"
-               "model saved by qkvplan study (.qkvm), a GGUF file, or safetensors (a file with\n"
-               "config.json beside it, a directory, or a sharded index).\n");
-        cli_print_options(stdout, probe_options);
-        printf("\nExit codes: 0 written; 1 output could not be written; 2 bad command line;\n"
-               "3 unreadable or invalid model file; 4 plots not drawn (gnuplot missing or\n"
-               "failing) though everything else was written.\n");
-        return cli_finish_stdout(EXIT_OK);
     }
-    if (!model_path) {
-        cli_error("probe: give a model file (see 'qkvplan probe --help')");
-        return EXIT_USAGE;
+    return EXIT_OK;
+}
+
+/* Every file this run will write, against every file it read. */
+static int check_outputs(const probe_state *st)
+{
+    cli_outputs outs = {0};
+    cli_outputs_add(&outs, "--output", "%s", st->output);
+    cli_outputs_add(&outs, "--xlsx", "%s", st->xlsx);
+    char plots[QKV_PATH_BYTES + QKV_NAME_BYTES];
+    snprintf(plots, sizeof plots, "%s/%s", st->report ? st->report : "", REPORT_BUNDLE_PLOTS);
+    if (st->report)
+        cli_outputs_add_bundle(&outs, "--report", st->report, "probe");
+    for (int k = 0; k < PROBE_PLOT_KINDS; k++) {
+        if (st->plot)
+            cli_outputs_add_figure(&outs, "--plot", st->plot, report_probe_plot_kinds[k]);
+        if (st->report)
+            cli_outputs_add_figure(&outs, "--report", plots, report_probe_plot_kinds[k]);
     }
+    return cli_outputs_check(&outs);
+}
+
+/* The report folder, the workbook, the plots and the main output; EXIT_PLOTS
+ * when only plots are missing. */
+static int write_outputs(const probe_state *st, const probe_report_input *in)
+{
+    qkv_error err;
+    int code;
+    bool plots_missing = false;
+    const report_bundle bundle = report_probe_bundle(in);
+    if (st->report &&
+        (code = cli_plot_status(cli_bundle_write(st->report, &bundle, &err), &err,
+                                "report written without plots", &plots_missing)) != EXIT_OK)
+        return code;
+    if (st->xlsx && cli_xlsx_probe_write(st->xlsx, in, &err) != QKV_OK)
+        return cli_fail(&err, EXIT_FAIL);
+    if (st->plot) {
+        qkv_status ps = report_make_dir(st->plot, &err);
+        if (ps == QKV_OK)
+            ps = report_probe_plots_write(st->plot, in, &err);
+        if ((code = cli_plot_status(ps, &err, "plots not drawn", &plots_missing)) != EXIT_OK)
+            return code;
+    }
+    code = cli_write_report(st->output, st->format, write_probe, in);
+    return code == EXIT_OK && plots_missing ? EXIT_PLOTS : code;
+}
+
+/* The probe of one model file, from opening it to the last output. */
+static int run_probe(const probe_state *cst, const char *model_path)
+{
+    const probe_state st = *cst;
     rt_model m;
     memset(&m, 0, sizeof m);
     qkv_error err;
     ckpt ck;
-    if (ckpt_open(model_path, &ck, &err) != QKV_OK) {
+    if (ckpt_open(model_path, &ck, &err) != QKV_OK)
         return cli_fail(&err, EXIT_INPUT);
-    }
     rt_lazy *lazy = NULL; /* weights stay in the file, widened one layer at a time */
     if (!st.weights && rt_lazy_open(&ck, &m, &lazy, &err) != QKV_OK) {
-        cli_error("%s", err.msg);
         ckpt_close(&ck);
-        return err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
+        return cli_fail(&err, EXIT_INPUT);
     }
-    /* Every file this run will write, against every file it read. */
-    cli_outputs outs = {0};
-    cli_outputs_add(&outs, "--output", "%s", st.output);
-    cli_outputs_add(&outs, "--xlsx", "%s", st.xlsx);
-    char plots[QKV_PATH_BYTES + QKV_NAME_BYTES];
-    snprintf(plots, sizeof plots, "%s/%s", st.report ? st.report : "", REPORT_BUNDLE_PLOTS);
-    if (st.report)
-        cli_outputs_add_bundle(&outs, "--report", st.report, "probe");
-    for (int k = 0; k < PROBE_PLOT_KINDS; k++) {
-        if (st.plot)
-            cli_outputs_add_figure(&outs, "--plot", st.plot, report_probe_plot_kinds[k]);
-        if (st.report)
-            cli_outputs_add_figure(&outs, "--report", plots, report_probe_plot_kinds[k]);
-    }
-    int guard = cli_outputs_check(&outs);
+    const int guard = check_outputs(&st);
     if (guard != EXIT_OK) {
         rt_lazy_free(lazy, &m);
         ckpt_close(&ck);
@@ -273,35 +328,8 @@ int cmd_probe(int argc, char **argv)
         code = EXIT_FAIL;
         goto done;
     }
-    if (st.weights) {
-        if (st.tokens) {
-            cli_error("--weights probes weights alone; --tokens does not apply");
-            code = EXIT_USAGE;
-            goto done;
-        }
-    } else if (st.tokens) {
-        if (parse_tokens(st.tokens, mc->vocab, tokens, &n) != 0) {
-            code = EXIT_USAGE;
-            goto done;
-        }
-    } else if (!mc->causal) {
-        cli_error("probe: '%s' is a bidirectional model, which cannot sample its own tokens; give "
-                  "them with --tokens (or probe the weights with --weights)",
-                  model_path);
-        code = EXIT_USAGE;
+    if ((code = probe_tokens(&st, model_path, &m, tokens, &n)) != EXIT_OK)
         goto done;
-    } else {
-        n = (int)st.sample;
-        const bool tty = isatty(STDERR_FILENO) == 1;
-        if (probe_sample_progress(&m, n, st.seed, tokens, tty ? sample_progress : NULL, NULL,
-                                  &err) != QKV_OK) {
-            if (tty)
-                fputs("\r\033[K", stderr);
-            cli_error("%s", err.msg);
-            code = EXIT_FAIL;
-            goto done;
-        }
-    }
     if (st.layers && parse_layers(st.layers, mc->n_layers, mask) != 0) {
         code = EXIT_USAGE;
         goto done;
@@ -320,27 +348,7 @@ int cmd_probe(int argc, char **argv)
     snprintf(label, sizeof label, "%s", model_path);
     safetext_clean(label, sizeof label);
     probe_report_input in = {label, &r};
-    bool plots_missing = false;
-    const report_bundle bundle = report_probe_bundle(&in);
-    if (st.report &&
-        (code = cli_plot_status(cli_bundle_write(st.report, &bundle, &err), &err,
-                                "report written without plots", &plots_missing)) != EXIT_OK)
-        goto done;
-    if (st.xlsx && cli_xlsx_probe_write(st.xlsx, &in, &err) != QKV_OK) {
-        cli_error("%s", err.msg);
-        code = EXIT_FAIL;
-        goto done;
-    }
-    if (st.plot) {
-        qkv_status ps = report_make_dir(st.plot, &err);
-        if (ps == QKV_OK)
-            ps = report_probe_plots_write(st.plot, &in, &err);
-        if ((code = cli_plot_status(ps, &err, "plots not drawn", &plots_missing)) != EXIT_OK)
-            goto done;
-    }
-    code = cli_write_report(st.output, st.format, write_probe, &in);
-    if (code == EXIT_OK && plots_missing)
-        code = EXIT_PLOTS;
+    code = write_outputs(&st, &in);
 done:
     if (code != EXIT_OK && code != EXIT_PLOTS) {
         if (st.report && !report_existed)
@@ -354,4 +362,23 @@ done:
     rt_lazy_free(lazy, &m);
     ckpt_close(&ck);
     return code;
+}
+
+int cmd_probe(int argc, char **argv)
+{
+    probe_state st;
+    memset(&st, 0, sizeof st);
+    if (cli_apply_defaults(probe_options, on_option, &st) != 0)
+        return EXIT_FAIL;
+    cli_positional pos = {.max = 1};
+    if (cli_parse_positional(probe_options, argc, argv, on_option, &st, &pos) != 0)
+        return EXIT_USAGE;
+    const char *model_path = pos.n ? pos.arg[0] : NULL;
+    if (st.help)
+        return print_help();
+    if (!model_path) {
+        cli_error("probe: give a model file (see 'qkvplan probe --help')");
+        return EXIT_USAGE;
+    }
+    return run_probe(&st, model_path);
 }
