@@ -28,28 +28,12 @@ static qkv_status read_floats(FILE *f, float *dst, size_t n, const char *path, c
     return QKV_OK;
 }
 
-qkv_status llama2c_load(const char *path, rt_model *m, qkv_error *err)
+/* The seven header fields as a configuration: each within the runtime's
+ * limits, whole and even heads; a negative vocab_size means an unshared
+ * classifier. */
+static qkv_status header_config(const unsigned char *hdr, const char *path, rt_config *out,
+                                qkv_error *err)
 {
-    memset(m, 0, sizeof *m);
-    const uint32_t probe = 1;
-    if (*(const unsigned char *)&probe != 1)
-        return qkv_error_set(err, QKV_ERR_UNSUPPORTED, "llama2.c files need a little-endian host");
-    FILE *f;
-    qkv_status s = infile_fopen(path, &f, err);
-    if (s != QKV_OK)
-        return s;
-    struct stat st;
-    unsigned char hdr[28];
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        s = qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': not a regular file", path);
-        goto out;
-    }
-    if (fread(hdr, 1, sizeof hdr, f) != sizeof hdr) {
-        s = qkv_error_set(err, QKV_ERR_INVALID,
-                          "'%s': %lld bytes is too short for a llama2.c header (28 bytes)", path,
-                          (long long)st.st_size);
-        goto out;
-    }
     static const char *const names[7] = {"dim", "hidden_dim", "n_layers", "n_heads",
                                          "n_kv_heads", "vocab_size", "seq_len"};
     int32_t h[7];
@@ -63,18 +47,16 @@ qkv_status llama2c_load(const char *path, rt_model *m, qkv_error *err)
                                   RT_DIM_MAX, RT_VOCAB_MAX,    RT_SEQ_MAX};
     for (int i = 0; i < 7; i++) {
         if (h[i] < lo[i] || h[i] > hi[i]) {
-            s = qkv_error_set(err, QKV_ERR_INVALID,
-                              "'%s': header field %s is %d; it must be %d to %d", path, names[i],
-                              h[i], lo[i], hi[i]);
-            goto out;
+            return qkv_error_set(err, QKV_ERR_INVALID,
+                                 "'%s': header field %s is %d; it must be %d to %d", path, names[i],
+                                 h[i], lo[i], hi[i]);
         }
     }
     if (h[0] % h[3] != 0 || h[3] % h[4] != 0 || (h[0] / h[3]) % 2 != 0) {
-        s = qkv_error_set(err, QKV_ERR_INVALID,
-                          "'%s': dim %d, n_heads %d and n_kv_heads %d do not give whole, even "
-                          "heads",
-                          path, h[0], h[3], h[4]);
-        goto out;
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "'%s': dim %d, n_heads %d and n_kv_heads %d do not give whole, even "
+                             "heads",
+                             path, h[0], h[3], h[4]);
     }
     rt_config c = rt_config_default(RT_LLAMA);
     c.d_model = h[0];
@@ -89,30 +71,25 @@ qkv_status llama2c_load(const char *path, rt_model *m, qkv_error *err)
     c.share = SHARE_QKV;
     c.causal = true;
 
-    /* Expected size: header + weights + RoPE tables; all terms < 2^50. */
+    *out = c;
+    return QKV_OK;
+}
+
+/* The weights after the header, in the file's order. Layer tensors are
+ * stored tensor-major (all layers of wq, then of wk...); the legacy RoPE
+ * tables are skipped. */
+static qkv_status read_weights(FILE *f, const char *path, rt_model *m, qkv_error *err)
+{
+    const rt_config c = m->cfg;
+    const bool shared = c.tied;
     const uint64_t C = (uint64_t)c.d_model, L = (uint64_t)c.n_layers, FF = (uint64_t)c.d_ff,
                    V = (uint64_t)c.vocab, QW = (uint64_t)c.n_heads * c.head_dim,
                    KW = (uint64_t)c.n_kv_heads * c.head_dim;
-    const uint64_t floats = V * C + L * C + L * QW * C + 2 * L * KW * C + L * C * QW + L * C +
-                            3 * L * FF * C + C + (uint64_t)c.max_seq * c.head_dim +
-                            (shared ? 0 : V * C);
-    const uint64_t want = 28 + 4 * floats;
-    if ((uint64_t)st.st_size != want) {
-        s = qkv_error_set(err, QKV_ERR_INVALID,
-                          "'%s' is %lld bytes; its header (dim %d, hidden %d, %d layers, %d heads, "
-                          "%d KV heads, vocab %d, seq_len %d) needs %llu",
-                          path, (long long)st.st_size, h[0], h[1], h[2], h[3], h[4], h[5], h[6],
-                          (unsigned long long)want);
-        goto out;
-    }
-    if ((s = rt_model_init(m, &c, err)) != QKV_OK)
-        goto out;
-
-    /* Layer tensors are stored tensor-major (all layers of wq, then of wk...). */
+    qkv_status s;
 #define READ(dst, n, name)                                                                         \
     do {                                                                                           \
         if ((s = read_floats(f, (dst), (n), path, (name), err)) != QKV_OK)                         \
-            goto fail;                                                                             \
+            return s;                                                                             \
     } while (0)
     READ(m->tok_emb, V * C, "token_embedding");
     for (uint64_t l = 0; l < L; l++)
@@ -135,15 +112,60 @@ qkv_status llama2c_load(const char *path, rt_model *m, qkv_error *err)
         READ(m->layers[l].w3, FF * C, "w3");
     READ(m->lnf_w, C, "rms_final_weight");
     if (fseek(f, (long)(4 * (uint64_t)c.max_seq * c.head_dim), SEEK_CUR) != 0) {
-        s = qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': seek failed", path);
-        goto fail;
+        return qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': seek failed", path);
     }
     if (!shared)
         READ(m->wcls, V * C, "wcls");
 #undef READ
-    goto out;
-fail:
-    rt_model_free(m);
+    return QKV_OK;
+}
+
+qkv_status llama2c_load(const char *path, rt_model *m, qkv_error *err)
+{
+    memset(m, 0, sizeof *m);
+    const uint32_t probe = 1;
+    if (*(const unsigned char *)&probe != 1)
+        return qkv_error_set(err, QKV_ERR_UNSUPPORTED, "llama2.c files need a little-endian host");
+    FILE *f;
+    qkv_status s = infile_fopen(path, &f, err);
+    if (s != QKV_OK)
+        return s;
+    struct stat st;
+    unsigned char hdr[28];
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        s = qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': not a regular file", path);
+        goto out;
+    }
+    if (fread(hdr, 1, sizeof hdr, f) != sizeof hdr) {
+        s = qkv_error_set(err, QKV_ERR_INVALID,
+                          "'%s': %lld bytes is too short for a llama2.c header (28 bytes)", path,
+                          (long long)st.st_size);
+        goto out;
+    }
+    rt_config c;
+    if ((s = header_config(hdr, path, &c, err)) != QKV_OK)
+        goto out;
+    const bool shared = c.tied;
+    /* Expected size: header + weights + RoPE tables; all terms < 2^50. */
+    const uint64_t C = (uint64_t)c.d_model, L = (uint64_t)c.n_layers, FF = (uint64_t)c.d_ff,
+                   V = (uint64_t)c.vocab, QW = (uint64_t)c.n_heads * c.head_dim,
+                   KW = (uint64_t)c.n_kv_heads * c.head_dim;
+    const uint64_t floats = V * C + L * C + L * QW * C + 2 * L * KW * C + L * C * QW + L * C +
+                            3 * L * FF * C + C + (uint64_t)c.max_seq * c.head_dim +
+                            (shared ? 0 : V * C);
+    const uint64_t want = 28 + 4 * floats;
+    if ((uint64_t)st.st_size != want) {
+        s = qkv_error_set(err, QKV_ERR_INVALID,
+                          "'%s' is %lld bytes; its header (dim %d, hidden %d, %d layers, %d heads, "
+                          "%d KV heads, vocab %d, seq_len %d) needs %llu",
+                          path, (long long)st.st_size, c.d_model, c.d_ff, c.n_layers, c.n_heads,
+                          c.n_kv_heads, c.vocab, c.max_seq, (unsigned long long)want);
+        goto out;
+    }
+    if ((s = rt_model_init(m, &c, err)) != QKV_OK)
+        goto out;
+    if ((s = read_weights(f, path, m, err)) != QKV_OK)
+        rt_model_free(m);
 out:
     fclose(f);
     return s;
