@@ -215,6 +215,77 @@ qkv_status probe_sample_progress(const rt_model *m, int n, uint64_t seed, int *t
     return s;
 }
 
+/* Per-head arrays of a weight probe: angles and spectra of HD and sv_n entries. */
+static qkv_status alloc_weight_heads(probe_result *out, int HD, int sv_n, qkv_error *err)
+{
+    for (int i = 0; i < out->n_heads; i++) {
+        probe_head *h = &out->heads[i];
+        h->cos_kv = calloc((size_t)HD, sizeof(double));
+        h->cos_qk = calloc((size_t)HD, sizeof(double));
+        h->sv_wq = calloc((size_t)sv_n, sizeof(double));
+        h->sv_wk = calloc((size_t)sv_n, sizeof(double));
+        h->sv_wv = calloc((size_t)sv_n, sizeof(double));
+        if (!h->cos_kv || !h->cos_qk || !h->sv_wq || !h->sv_wk || !h->sv_wv)
+            return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+    }
+    return QKV_OK;
+}
+
+/* Buffers of one layer's weight probe. */
+typedef struct {
+    float *wq, *wk, *wv;    /* (NH*HD, C), (KVH*HD, C), (KVH*HD, C) */
+    double *bq, *bk, *bv;   /* orthonormal row bases: (HD, C), (KVH, HD, C), (HD, C) */
+    int *rk;                /* (KVH) ranks of the K bases */
+    spectral_ranks *rank_k; /* (KVH) */
+} weight_work;
+
+/* One KV head kv of layer l and the query heads that read it (heads
+ * h0[0..group)): V's row space and its overlap with K's, the K=V residual,
+ * and per query head Q's ranks, its overlap with K and the symmetric share of
+ * W_Q W_Kᵀ. K's basis of this KV head is in w->bk already. */
+static qkv_status probe_kv_group(const rt_config *g, const weight_work *w, int l, int kv,
+                                 probe_head *h0, qkv_error *err)
+{
+    const int HD = g->head_dim, C = g->d_model, group = g->n_heads / g->n_kv_heads;
+    const int sv_n = HD < C ? HD : C;
+    const double *bk = w->bk + (size_t)kv * HD * C;
+    const float *wk = w->wk + (size_t)kv * HD * C, *wv = w->wv + (size_t)kv * HD * C;
+    int rv;
+    double sv_v[4096], cos_kv[4096]; /* HD <= 4096, checked by the caller */
+    qkv_status s;
+    if ((s = spectral_rowspace(wv, HD, C, C, sv_v, w->bv, &rv, err)) != QKV_OK)
+        return s;
+    spectral_overlap kvov;
+    if ((s = spectral_overlap_bases(bk, w->rk[kv], HD, w->bv, rv, HD, C, cos_kv, &kvov, err)) != QKV_OK)
+        return s;
+    const double resid = spectral_residual(wv, HD, C, bk, w->rk[kv], C);
+    spectral_ranks vr;
+    spectral_ranks_from(sv_v, sv_n, &vr);
+    for (int q = 0; q < group; q++) {
+        probe_head *h = &h0[q];
+        const int head = kv * group + q;
+        h->layer = l;
+        h->head = head;
+        h->kv_head = kv;
+        h->wk = w->rank_k[kv];
+        h->wv = vr;
+        memcpy(h->sv_wk, h0->sv_wk, (size_t)sv_n * sizeof(double));
+        memcpy(h->sv_wv, sv_v, (size_t)sv_n * sizeof(double));
+        h->kv = kvov;
+        memcpy(h->cos_kv, cos_kv, (size_t)HD * sizeof(double));
+        h->kv_residual = resid;
+        int rq;
+        const float *wqh = w->wq + (size_t)head * HD * C;
+        if ((s = spectral_rowspace(wqh, HD, C, C, h->sv_wq, w->bq, &rq, err)) ||
+            (s = spectral_overlap_bases(w->bq, rq, HD, bk, w->rk[kv], HD, C, h->cos_qk, &h->qk,
+                                        err)) ||
+            (s = spectral_sym_share_bilinear(wqh, wk, HD, C, C, &h->sym_w, err)))
+            return s;
+        spectral_ranks_from(h->sv_wq, sv_n, &h->wq);
+    }
+    return QKV_OK;
+}
+
 qkv_status probe_weights(ckpt *c, const bool *layer_mask, probe_result *out, qkv_error *err)
 {
     const rt_config *g = &c->cfg;
@@ -231,96 +302,50 @@ qkv_status probe_weights(ckpt *c, const bool *layer_mask, probe_result *out, qkv
     if (HD > 4096)
         return qkv_error_set(err, QKV_ERR_UNSUPPORTED, "heads wider than 4096 (%d)", HD);
     const size_t QW = (size_t)NH * HD, KW = (size_t)KVH * HD;
-    float *wq = malloc(QW * C * sizeof(float)), *wk = malloc(KW * C * sizeof(float)),
-          *wv = malloc(KW * C * sizeof(float));
-    double *bq = malloc((size_t)HD * C * sizeof(double)), *bk = malloc((size_t)KVH * HD * C * sizeof(double)),
-           *bv = malloc((size_t)HD * C * sizeof(double));
-    int *rk = malloc((size_t)KVH * sizeof(int));
-    spectral_ranks *rank_k = malloc((size_t)KVH * sizeof *rank_k);
+    weight_work w = {
+        malloc(QW * C * sizeof(float)),          malloc(KW * C * sizeof(float)),
+        malloc(KW * C * sizeof(float)),          malloc((size_t)HD * C * sizeof(double)),
+        malloc(KW * C * sizeof(double)),         malloc((size_t)HD * C * sizeof(double)),
+        malloc((size_t)KVH * sizeof(int)),       malloc((size_t)KVH * sizeof(spectral_ranks)),
+    };
     out->heads = calloc((size_t)selected * NH, sizeof *out->heads);
     qkv_status s = QKV_OK;
-    if (!wq || !wk || !wv || !bq || !bk || !bv || !rk || !rank_k || !out->heads) {
+    if (!w.wq || !w.wk || !w.wv || !w.bq || !w.bk || !w.bv || !w.rk || !w.rank_k || !out->heads) {
         s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
         goto done;
     }
     out->n_heads = selected * NH;
-    for (int i = 0; i < out->n_heads; i++) {
-        probe_head *h = &out->heads[i];
-        h->cos_kv = calloc((size_t)HD, sizeof(double));
-        h->cos_qk = calloc((size_t)HD, sizeof(double));
-        h->sv_wq = calloc((size_t)sv_n, sizeof(double));
-        h->sv_wk = calloc((size_t)sv_n, sizeof(double));
-        h->sv_wv = calloc((size_t)sv_n, sizeof(double));
-        if (!h->cos_kv || !h->cos_qk || !h->sv_wq || !h->sv_wk || !h->sv_wv) {
-            s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
-            goto done;
-        }
-    }
+    if ((s = alloc_weight_heads(out, HD, sv_n, err)) != QKV_OK)
+        goto done;
     int row = 0;
     for (int l = 0; l < g->n_layers; l++) {
         if (layer_mask && !layer_mask[l])
             continue;
-        if ((s = ckpt_read_attn(c, l, wq, wk, wv, err)) != QKV_OK)
+        if ((s = ckpt_read_attn(c, l, w.wq, w.wk, w.wv, err)) != QKV_OK)
             goto done;
         probe_head *first = &out->heads[row];
         /* K bases once per KV head; V per KV head (for overlap and residual) */
         for (int kv = 0; kv < KVH; kv++) {
             probe_head *h = &first[kv * group];
-            if ((s = spectral_rowspace(wk + (size_t)kv * HD * C, HD, C, C, h->sv_wk,
-                                       bk + (size_t)kv * HD * C, &rk[kv], err)) != QKV_OK)
+            if ((s = spectral_rowspace(w.wk + (size_t)kv * HD * C, HD, C, C, h->sv_wk,
+                                       w.bk + (size_t)kv * HD * C, &w.rk[kv], err)) != QKV_OK)
                 goto done;
-            spectral_ranks_from(h->sv_wk, sv_n, &rank_k[kv]);
+            spectral_ranks_from(h->sv_wk, sv_n, &w.rank_k[kv]);
         }
-        for (int kv = 0; kv < KVH; kv++) {
-            probe_head *h0 = &first[kv * group];
-            int rv;
-            double sv_v[4096];
-            if ((s = spectral_rowspace(wv + (size_t)kv * HD * C, HD, C, C, sv_v, bv, &rv, err)) != QKV_OK)
+        for (int kv = 0; kv < KVH; kv++)
+            if ((s = probe_kv_group(g, &w, l, kv, &first[kv * group], err)) != QKV_OK)
                 goto done;
-            spectral_overlap kvov;
-            double cos_kv[4096];
-            if ((s = spectral_overlap_bases(bk + (size_t)kv * HD * C, rk[kv], HD, bv, rv, HD, C, cos_kv,
-                                            &kvov, err)) != QKV_OK)
-                goto done;
-            const double resid = spectral_residual(wv + (size_t)kv * HD * C, HD, C,
-                                                   bk + (size_t)kv * HD * C, rk[kv], C);
-            spectral_ranks vr;
-            spectral_ranks_from(sv_v, sv_n, &vr);
-            for (int q = 0; q < group; q++) {
-                probe_head *h = &h0[q];
-                const int head = kv * group + q;
-                h->layer = l;
-                h->head = head;
-                h->kv_head = kv;
-                h->wk = rank_k[kv];
-                h->wv = vr;
-                memcpy(h->sv_wk, h0->sv_wk, (size_t)sv_n * sizeof(double));
-                memcpy(h->sv_wv, sv_v, (size_t)sv_n * sizeof(double));
-                h->kv = kvov;
-                memcpy(h->cos_kv, cos_kv, (size_t)HD * sizeof(double));
-                h->kv_residual = resid;
-                int rq;
-                const float *wqh = wq + (size_t)head * HD * C;
-                if ((s = spectral_rowspace(wqh, HD, C, C, h->sv_wq, bq, &rq, err)) ||
-                    (s = spectral_overlap_bases(bq, rq, HD, bk + (size_t)kv * HD * C, rk[kv], HD, C,
-                                                h->cos_qk, &h->qk, err)) ||
-                    (s = spectral_sym_share_bilinear(wqh, wk + (size_t)kv * HD * C, HD, C, C, &h->sym_w,
-                                                     err)))
-                    goto done;
-                spectral_ranks_from(h->sv_wq, sv_n, &h->wq);
-            }
-        }
         row += NH;
     }
 done:
-    free(wq);
-    free(wk);
-    free(wv);
-    free(bq);
-    free(bk);
-    free(bv);
-    free(rk);
-    free(rank_k);
+    free(w.wq);
+    free(w.wk);
+    free(w.wv);
+    free(w.bq);
+    free(w.bk);
+    free(w.bv);
+    free(w.rk);
+    free(w.rank_k);
     if (s != QKV_OK)
         probe_result_free(out);
     return s;
