@@ -176,6 +176,60 @@ static void release(rt_lazy *z)
     free(z);
 }
 
+/* Every layer's tensors as they lie in the file; *layer_elems receives the
+ * floats of the largest layer once widened (tensors used in place count
+ * nothing). */
+static qkv_status find_layers(rt_lazy *z, size_t *layer_elems, qkv_error *err)
+{
+    ckpt *c = z->c;
+    const rt_config *g = &c->cfg;
+    const uint64_t C = (uint64_t)g->d_model, FF = (uint64_t)g->d_ff,
+                   QW = (uint64_t)g->n_heads * g->head_dim, KW = (uint64_t)g->n_kv_heads * g->head_dim;
+    const uint64_t rows[W_COUNT] = {1, QW, KW, KW, C, 1, FF, FF, C};
+    const uint64_t cols[W_COUNT] = {C, C, C, C, QW, C, C, C, FF};
+    const bool gg = c->kind == CKPT_GGUF;
+    const llama_names scheme = gg ? LLAMA_NAMES_GGUF : LLAMA_NAMES_HF;
+    if (!(z->layers = calloc((size_t)g->n_layers * W_COUNT, sizeof *z->layers)))
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+    char name[128];
+    for (int l = 0; l < g->n_layers; l++) {
+        size_t elems = 0;
+        for (int i = 0; i < W_COUNT; i++) {
+            stored *st = &z->layers[(size_t)l * W_COUNT + i];
+            llama_tensor_name(scheme, layer_tensors[i], l, name, sizeof name);
+            qkv_status s = find(c, name, rows[i], cols[i], st, err);
+            if (s != QKV_OK)
+                return s;
+            st->permute = !gg && (i == W_Q || i == W_K);
+            st->in_place = st->in_place && !st->permute;
+            elems += st->in_place ? 0 : (size_t)(st->rows * st->cols);
+        }
+        *layer_elems = elems > *layer_elems ? elems : *layer_elems;
+    }
+    return QKV_OK;
+}
+
+/* One pass over every weight before anything runs, in the file's order of
+ * layers; the scratch (or, when every tensor is used in place, one row)
+ * holds the block being widened. */
+static qkv_status check_all_finite(const rt_lazy *z, qkv_error *err)
+{
+    const rt_config *g = &z->c->cfg;
+    const size_t C = (size_t)g->d_model;
+    const size_t check_elems = z->scratch_elems >= C ? z->scratch_elems : 0;
+    float *buf = check_elems ? z->scratch : z->emb_row;
+    const size_t n = check_elems ? check_elems : C;
+    qkv_status s;
+    for (size_t i = 0; i < (size_t)g->n_layers * W_COUNT; i++)
+        if ((s = check_finite(z, &z->layers[i], buf, n, err)) != QKV_OK)
+            return s;
+    const stored *others[] = {&z->emb, &z->lnf, &z->cls};
+    for (size_t i = 0; i < 3; i++)
+        if ((i < 2 || !g->tied) && (s = check_finite(z, others[i], buf, n, err)) != QKV_OK)
+            return s;
+    return QKV_OK;
+}
+
 qkv_status rt_lazy_open(ckpt *c, rt_model *m, rt_lazy **out, qkv_error *err)
 {
     memset(m, 0, sizeof *m);
@@ -199,35 +253,15 @@ qkv_status rt_lazy_open(ckpt *c, rt_model *m, rt_lazy **out, qkv_error *err)
                              c->path, c->layout == CKPT_LAYOUT_GPT2 ? "GPT-2" : "GPT-NeoX");
     }
     const rt_config *g = &c->cfg;
-    const uint64_t C = (uint64_t)g->d_model, FF = (uint64_t)g->d_ff, V = (uint64_t)g->vocab,
-                   QW = (uint64_t)g->n_heads * g->head_dim, KW = (uint64_t)g->n_kv_heads * g->head_dim;
-    const bool gg = c->kind == CKPT_GGUF;
-    const llama_names scheme = gg ? LLAMA_NAMES_GGUF : LLAMA_NAMES_HF;
-    const uint64_t rows[W_COUNT] = {1, QW, KW, KW, C, 1, FF, FF, C};
-    const uint64_t cols[W_COUNT] = {C, C, C, C, QW, C, C, C, FF};
+    const uint64_t C = (uint64_t)g->d_model, V = (uint64_t)g->vocab;
+    const llama_names scheme = c->kind == CKPT_GGUF ? LLAMA_NAMES_GGUF : LLAMA_NAMES_HF;
     qkv_status s;
-    z->layers = calloc((size_t)g->n_layers * W_COUNT, sizeof *z->layers);
-    if (!z->layers) {
-        release(z);
-        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
-    }
     size_t layer_elems = 0; /* the largest layer's widened floats */
-    char name[128];
-    for (int l = 0; l < g->n_layers; l++) {
-        size_t elems = 0;
-        for (int i = 0; i < W_COUNT; i++) {
-            stored *st = &z->layers[(size_t)l * W_COUNT + i];
-            llama_tensor_name(scheme, layer_tensors[i], l, name, sizeof name);
-            if ((s = find(c, name, rows[i], cols[i], st, err)) != QKV_OK) {
-                release(z);
-                return s;
-            }
-            st->permute = !gg && (i == W_Q || i == W_K);
-            st->in_place = st->in_place && !st->permute;
-            elems += st->in_place ? 0 : (size_t)(st->rows * st->cols);
-        }
-        layer_elems = elems > layer_elems ? elems : layer_elems;
+    if ((s = find_layers(z, &layer_elems, err)) != QKV_OK) {
+        release(z);
+        return s;
     }
+    char name[128];
     llama_tensor_name(scheme, LLAMA_TOK_EMB, 0, name, sizeof name);
     if ((s = find(c, name, V, C, &z->emb, err)) != QKV_OK) {
         release(z);
@@ -256,27 +290,15 @@ qkv_status rt_lazy_open(ckpt *c, rt_model *m, rt_lazy **out, qkv_error *err)
     z->emb_row = malloc(C * sizeof(float));
     z->lnf_w = malloc(C * sizeof(float));
     if (!z->scratch || !z->perm_tmp || !z->emb_row || !z->lnf_w) {
+        const size_t elems = z->scratch_elems;
         release(z);
-        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory for one layer of %zu floats",
-                             z->scratch_elems);
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory for one layer of %zu floats", elems);
     }
     memcpy(z->lnf_w, widen(&z->lnf, 0, 1, z->lnf_w), C * sizeof(float));
-    /* one pass over every weight, in the file's order of layers, before
-     * anything runs: the scratch holds the widest block */
-    const size_t check_elems = z->scratch_elems >= C ? z->scratch_elems : 0;
-    float *check_buf = check_elems ? z->scratch : z->emb_row;
-    const size_t check_n = check_elems ? check_elems : (size_t)C;
-    for (size_t i = 0; i < (size_t)g->n_layers * W_COUNT; i++)
-        if ((s = check_finite(z, &z->layers[i], check_buf, check_n, err)) != QKV_OK) {
-            release(z);
-            return s;
-        }
-    const stored *others[] = {&z->emb, &z->lnf, &z->cls};
-    for (size_t i = 0; i < 3; i++)
-        if ((i < 2 || !g->tied) && (s = check_finite(z, others[i], check_buf, check_n, err)) != QKV_OK) {
-            release(z);
-            return s;
-        }
+    if ((s = check_all_finite(z, err)) != QKV_OK) {
+        release(z);
+        return s;
+    }
     z->fetch = (rt_fetch){z, rows_max, fetch_layer, fetch_rows};
     m->cfg = *g;
     m->lnf_w = z->lnf_w;
