@@ -44,6 +44,57 @@ static int on_option(void *vs, int id, const char *name, const char *value)
     return 0;
 }
 
+static int print_help(void)
+{
+    printf("Usage: qkvplan convert IN --to safetensors|gguf OUT [--f16]\n\n"
+           "Writes a Llama-family model the runtime holds (a llama2.c checkpoint, a .qkvm from\n"
+           "qkvplan study, or a safetensors or GGUF file) in a standard format, so files\n"
+           "round-trip: loading OUT gives the same logits as IN.\n");
+    cli_print_options(stdout, convert_options);
+    printf("\nExit codes: 0 written; 1 output could not be written; 2 bad command line;\n"
+           "3 unreadable or unsupported input.\n");
+    return cli_finish_stdout(EXIT_OK);
+}
+
+/* A writer's failure: a model the format cannot hold is the input's fault. */
+static int write_failed(const qkv_error *err)
+{
+    cli_error("convert: %s", err->msg);
+    return err->code == QKV_ERR_UNSUPPORTED ? EXIT_INPUT : EXIT_FAIL;
+}
+
+/* OUT as a directory of model.safetensors and config.json, both committed
+ * only when both are written. a and b are aborted by the caller. */
+static int write_safetensors(const rt_model *m, const char *out, bool f16, outfile *a, outfile *b)
+{
+    qkv_error err;
+    char pa[QKV_PATH_BYTES + QKV_NAME_BYTES], pb[QKV_PATH_BYTES + QKV_NAME_BYTES];
+    if (report_make_dir(out, &err) != QKV_OK)
+        return cli_fail(&err, EXIT_FAIL);
+    snprintf(pa, sizeof pa, "%s/model.safetensors", out);
+    snprintf(pb, sizeof pb, "%s/config.json", out);
+    if (outfile_open(a, pa, &err) != QKV_OK || outfile_open(b, pb, &err) != QKV_OK)
+        return cli_fail(&err, EXIT_FAIL);
+    if (ckpt_write_safetensors(a->f, b->f, m, f16, &err) != QKV_OK)
+        return write_failed(&err);
+    if (outfile_commit(a, &err) != QKV_OK || outfile_commit(b, &err) != QKV_OK)
+        return cli_fail(&err, EXIT_FAIL);
+    return EXIT_OK;
+}
+
+/* OUT as one GGUF file. a is aborted by the caller. */
+static int write_gguf(const rt_model *m, const char *out, bool f16, outfile *a)
+{
+    qkv_error err;
+    if (outfile_open(a, out, &err) != QKV_OK)
+        return cli_fail(&err, EXIT_FAIL);
+    if (ckpt_write_gguf(a->f, m, f16, &err) != QKV_OK)
+        return write_failed(&err);
+    if (outfile_commit(a, &err) != QKV_OK)
+        return cli_fail(&err, EXIT_FAIL);
+    return EXIT_OK;
+}
+
 int cmd_convert(int argc, char **argv)
 {
     convert_state st = {0};
@@ -52,18 +103,9 @@ int cmd_convert(int argc, char **argv)
     if (cli_parse_positional(convert_options, argc, argv, on_option, &st, &args) != 0)
         return EXIT_USAGE;
     const char *pos[2] = {args.arg[0], args.arg[1]};
-    const int n_pos = args.n;
-    if (st.help) {
-        printf("Usage: qkvplan convert IN --to safetensors|gguf OUT [--f16]\n\n"
-               "Writes a Llama-family model the runtime holds (a llama2.c checkpoint, a .qkvm from\n"
-               "qkvplan study, or a safetensors or GGUF file) in a standard format, so files\n"
-               "round-trip: loading OUT gives the same logits as IN.\n");
-        cli_print_options(stdout, convert_options);
-        printf("\nExit codes: 0 written; 1 output could not be written; 2 bad command line;\n"
-               "3 unreadable or unsupported input.\n");
-        return cli_finish_stdout(EXIT_OK);
-    }
-    if (n_pos != 2 || !st.to) {
+    if (st.help)
+        return print_help();
+    if (args.n != 2 || !st.to) {
         cli_error("convert: give IN, --to safetensors|gguf and OUT (see 'qkvplan convert --help')");
         return EXIT_USAGE;
     }
@@ -75,9 +117,8 @@ int cmd_convert(int argc, char **argv)
     qkv_error err;
     ckpt ck;
     rt_model m;
-    if (ckpt_open(pos[0], &ck, &err) != QKV_OK) {
+    if (ckpt_open(pos[0], &ck, &err) != QKV_OK)
         return cli_fail(&err, EXIT_INPUT);
-    }
     if (ckpt_load_model(&ck, &m, &err) != QKV_OK) {
         cli_error("%s", err.msg);
         ckpt_close(&ck);
@@ -102,46 +143,7 @@ int cmd_convert(int argc, char **argv)
     outfile a, b;
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
-    char pa[QKV_PATH_BYTES + QKV_NAME_BYTES], pb[QKV_PATH_BYTES + QKV_NAME_BYTES];
-    if (to_st) {
-        if (report_make_dir(pos[1], &err) != QKV_OK) {
-            cli_error("%s", err.msg);
-            code = EXIT_FAIL;
-            goto done;
-        }
-        snprintf(pa, sizeof pa, "%s/model.safetensors", pos[1]);
-        snprintf(pb, sizeof pb, "%s/config.json", pos[1]);
-        if (outfile_open(&a, pa, &err) != QKV_OK || outfile_open(&b, pb, &err) != QKV_OK) {
-            cli_error("%s", err.msg);
-            code = EXIT_FAIL;
-            goto done;
-        }
-        if (ckpt_write_safetensors(a.f, b.f, &m, st.f16, &err) != QKV_OK) {
-            cli_error("convert: %s", err.msg);
-            code = err.code == QKV_ERR_UNSUPPORTED ? EXIT_INPUT : EXIT_FAIL;
-            goto done;
-        }
-        if (outfile_commit(&a, &err) != QKV_OK || outfile_commit(&b, &err) != QKV_OK) {
-            cli_error("%s", err.msg);
-            code = EXIT_FAIL;
-        }
-    } else {
-        if (outfile_open(&a, pos[1], &err) != QKV_OK) {
-            cli_error("%s", err.msg);
-            code = EXIT_FAIL;
-            goto done;
-        }
-        if (ckpt_write_gguf(a.f, &m, st.f16, &err) != QKV_OK) {
-            cli_error("convert: %s", err.msg);
-            code = err.code == QKV_ERR_UNSUPPORTED ? EXIT_INPUT : EXIT_FAIL;
-            goto done;
-        }
-        if (outfile_commit(&a, &err) != QKV_OK) {
-            cli_error("%s", err.msg);
-            code = EXIT_FAIL;
-        }
-    }
-done:
+    code = to_st ? write_safetensors(&m, pos[1], st.f16, &a, &b) : write_gguf(&m, pos[1], st.f16, &a);
     outfile_abort(&a);
     outfile_abort(&b);
     if (code != EXIT_OK && to_st && !out_existed)
