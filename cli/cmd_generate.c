@@ -175,6 +175,40 @@ static void print_help(void)
            "2 bad command line; 3 unreadable or invalid model file.\n");
 }
 
+/* The prompt: --tokens as given, or a synthetic prompt of --prompt-tokens
+ * tokens (BOS, then a fixed pseudo-random walk over the vocabulary of V). */
+static int prompt_tokens(const generate_state *st, int V, int *prompt, int *n)
+{
+    if (st->tokens)
+        return parse_tokens(st->tokens, V, prompt, n) != 0 ? EXIT_USAGE : EXIT_OK;
+    *n = st->prompt_tokens ? (int)st->prompt_tokens : 1;
+    for (int i = 0; i < *n; i++)
+        prompt[i] = i == 0 ? (V > BOS ? BOS : 0) : (int)(((uint64_t)i * 7919u + 13u) % (uint64_t)V);
+    return EXIT_OK;
+}
+
+/* The text of n generated tokens when the GGUF carries a vocabulary
+ * (tokenizer.ggml.tokens); *text stays NULL when it does not. */
+static int token_text(const gguf_file *g, const int *out, int n, gguf_vocab *vocab, char **text)
+{
+    qkv_error err;
+    qkv_status s = gguf_vocab_read(g, vocab, &err);
+    if (s == QKV_ERR_NOTFOUND)
+        return EXIT_OK;
+    if (s != QKV_OK)
+        return cli_fail(&err, EXIT_INPUT);
+    size_t cap = 1;
+    for (int i = 0; i < n; i++)
+        cap += out[i] >= 0 && (size_t)out[i] < vocab->n ? vocab->len[out[i]] : 0;
+    if (!(*text = calloc(cap, 1))) {
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    for (int i = 0; i < n; i++)
+        gguf_vocab_text(vocab, out[i], *text, cap);
+    return EXIT_OK;
+}
+
 int cmd_generate(int argc, char **argv)
 {
     generate_state st;
@@ -225,17 +259,8 @@ int cmd_generate(int argc, char **argv)
         code = EXIT_FAIL;
         goto done;
     }
-    const int V = ck.cfg.vocab;
-    if (st.tokens) {
-        if (parse_tokens(st.tokens, V, prompt, &n_prompt) != 0) {
-            code = EXIT_USAGE;
-            goto done;
-        }
-    } else {
-        n_prompt = st.prompt_tokens ? (int)st.prompt_tokens : 1;
-        for (int i = 0; i < n_prompt; i++)
-            prompt[i] = i == 0 ? (V > BOS ? BOS : 0) : (int)(((uint64_t)i * 7919u + 13u) % (uint64_t)V);
-    }
+    if ((code = prompt_tokens(&st, ck.cfg.vocab, prompt, &n_prompt)) != EXIT_OK)
+        goto done;
     if (ck.cfg.family == RT_GPT2 && (uint64_t)n_prompt + st.predict - 1 > (uint64_t)ck.cfg.max_seq) {
         cli_error("a %d-token prompt and %llu new tokens exceed the model's %d positions", n_prompt,
                   (unsigned long long)st.predict, ck.cfg.max_seq);
@@ -268,25 +293,8 @@ int cmd_generate(int argc, char **argv)
         code = s == QKV_ERR_NOMEM ? EXIT_FAIL : s == QKV_ERR_RANGE ? EXIT_USAGE : EXIT_INPUT;
         goto done;
     }
-    if (ck.kind == CKPT_GGUF) {
-        s = gguf_vocab_read(&ck.gg, &vocab, &err);
-        if (s != QKV_OK && s != QKV_ERR_NOTFOUND) {
-            code = cli_fail(&err, EXIT_INPUT);
-            goto done;
-        }
-        if (s == QKV_OK) {
-            size_t cap = 1;
-            for (uint64_t i = 0; i < st.predict; i++)
-                cap += out[i] >= 0 && (size_t)out[i] < vocab.n ? vocab.len[out[i]] : 0;
-            if (!(text = calloc(cap, 1))) {
-                cli_error("out of memory");
-                code = EXIT_FAIL;
-                goto done;
-            }
-            for (uint64_t i = 0; i < st.predict; i++)
-                gguf_vocab_text(&vocab, out[i], text, cap);
-        }
-    }
+    if (ck.kind == CKPT_GGUF && (code = token_text(&ck.gg, out, (int)st.predict, &vocab, &text)) != EXIT_OK)
+        goto done;
     generate_report_input in = {model_path, &m.cfg, (int)st.threads, st.temperature, st.seed,
                                 prompt, n_prompt, out, (int)st.predict, text, stats};
     code = cli_write_report(st.output, st.format, write_generate, &in);
