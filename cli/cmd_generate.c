@@ -16,6 +16,7 @@
 #include "probes/runtime/rt_lazy.h"
 #include "reports/generate/generate_report.h"
 #include "cli/cli.h"
+#include "cli/lists.h"
 #include "cli/pathguard.h"
 #include "cli/options.h"
 #include "cli/units.h"
@@ -93,40 +94,6 @@ static int on_option(void *vs, int id, const char *name, const char *value)
     return 0;
 }
 
-/* "1 461, 7" -> tokens; each a whole number below vocab. */
-static int parse_tokens(const char *s, int vocab, int *out, int *n)
-{
-    *n = 0;
-    for (const char *p = s; *p;) {
-        while (*p == ' ' || *p == ',' || *p == '\t')
-            p++;
-        if (!*p)
-            break;
-        char *end;
-        errno = 0;
-        long v = strtol(p, &end, 10);
-        if (end == p || errno || (*end && *end != ' ' && *end != ',' && *end != '\t')) {
-            cli_error("--tokens: '%.*s' is not a token id", (int)strcspn(p, " ,\t"), p);
-            return -1;
-        }
-        if (v < 0 || v >= vocab) {
-            cli_error("--tokens: token %ld is outside the vocabulary 0..%d", v, vocab - 1);
-            return -1;
-        }
-        if (*n >= GENERATE_TOKENS_MAX) {
-            cli_error("--tokens: more than %d tokens", GENERATE_TOKENS_MAX);
-            return -1;
-        }
-        out[(*n)++] = (int)v;
-        p = end;
-    }
-    if (*n < 1) {
-        cli_error("--tokens: give at least one token id");
-        return -1;
-    }
-    return 0;
-}
-
 /* Progress on a terminal for runs longer than a second: one line on
  * stderr, rewritten at most four times a second and erased at the end. */
 typedef struct {
@@ -180,7 +147,7 @@ static void print_help(void)
 static int prompt_tokens(const generate_state *st, int V, int *prompt, int *n)
 {
     if (st->tokens)
-        return parse_tokens(st->tokens, V, prompt, n) != 0 ? EXIT_USAGE : EXIT_OK;
+        return cli_parse_tokens(st->tokens, V, 1, GENERATE_TOKENS_MAX, prompt, n) != 0 ? EXIT_USAGE : EXIT_OK;
     *n = st->prompt_tokens ? (int)st->prompt_tokens : 1;
     for (int i = 0; i < *n; i++)
         prompt[i] = i == 0 ? (V > BOS ? BOS : 0) : (int)(((uint64_t)i * 7919u + 13u) % (uint64_t)V);

@@ -17,6 +17,7 @@
 #include "analyzer/core/paths.h"
 #include "reports/probe/probe_report.h"
 #include "cli/cli.h"
+#include "cli/lists.h"
 #include "cli/options.h"
 #include "cli/units.h"
 #include "cli/pathguard.h"
@@ -90,41 +91,6 @@ static int on_option(void *vs, int id, const char *name, const char *value)
     case P_XLSX: st->xlsx = value; return 0;
     case P_PLOT: st->plot = value; return 0;
     case P_HELP: st->help = true; return 0;
-    }
-    return 0;
-}
-
-/* "1 461, 7" -> tokens; each must be a whole number below vocab. */
-static int parse_tokens(const char *s, int vocab, int *out, int *n)
-{
-    *n = 0;
-    const char *p = s;
-    while (*p) {
-        while (*p == ' ' || *p == ',' || *p == '\t')
-            p++;
-        if (!*p)
-            break;
-        char *end;
-        errno = 0;
-        long v = strtol(p, &end, 10);
-        if (end == p || errno || (*end && *end != ' ' && *end != ',' && *end != '\t')) {
-            cli_error("--tokens: '%.*s' is not a token id", (int)strcspn(p, " ,\t"), p);
-            return -1;
-        }
-        if (v < 0 || v >= vocab) {
-            cli_error("--tokens: token %ld is outside the vocabulary 0..%d", v, vocab - 1);
-            return -1;
-        }
-        if (*n >= PROBE_TOKENS_MAX) {
-            cli_error("--tokens: more than %d tokens", PROBE_TOKENS_MAX);
-            return -1;
-        }
-        out[(*n)++] = (int)v;
-        p = end;
-    }
-    if (*n < 2) {
-        cli_error("--tokens: probing needs at least 2 tokens");
-        return -1;
     }
     return 0;
 }
@@ -228,7 +194,7 @@ static int probe_tokens(const probe_state *st, const char *model_path, const rt_
         return EXIT_OK;
     }
     if (st->tokens)
-        return parse_tokens(st->tokens, mc->vocab, tokens, n) != 0 ? EXIT_USAGE : EXIT_OK;
+        return cli_parse_tokens(st->tokens, mc->vocab, 2, PROBE_TOKENS_MAX, tokens, n) != 0 ? EXIT_USAGE : EXIT_OK;
     if (!mc->causal) {
         cli_error("probe: '%s' is a bidirectional model, which cannot sample its own tokens; give "
                   "them with --tokens (or probe the weights with --weights)",
