@@ -4,6 +4,12 @@
  * returns a qkv_status and, where a person must be told what went wrong, fills a
  * qkv_error with a one-line message naming the file, the field and the reason.
  * Only cli/ prints that message and picks the exit code.
+ *
+ * The one idiom for checking: a status is tested against QKV_OK,
+ *     if ((s = step(...)) != QKV_OK) return s;        (or goto the cleanup label)
+ * and a sequence of steps that share one failure path chains them, relying
+ * on QKV_OK being 0 so that the first failure stops the chain:
+ *     if ((s = a(...)) || (s = b(...)) || (s = c(...))) goto fail;
  */
 #ifndef QKV_ERROR_H
 #define QKV_ERROR_H
