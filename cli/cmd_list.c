@@ -1,5 +1,7 @@
 /* qkvplan models | devices — list the built-in catalog and device profiles. */
 #include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,28 +9,91 @@
 #include "analyzer/devices.h"
 #include "analyzer/kvplan.h"
 #include "reports/fmt.h"
+#include "reports/plan/lists.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 
-static int no_args(int argc, char **argv, const char *cmd, const char *help)
+enum { L_FORMAT = 1, L_HELP };
+
+static const cli_option list_options[] = {
+    {L_FORMAT, "format", 'f', "FMT", "table", "table or json"},
+    {L_HELP, "help", 'h', NULL, NULL, "show this help"},
+    {0, NULL, 0, NULL, NULL, NULL},
+};
+
+typedef struct {
+    bool json, help;
+} list_state;
+
+static int on_option(void *vs, int id, const char *name, const char *value)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            printf("%s", help);
-            return 1;
-        }
-        cli_error("%s: unexpected argument '%s'", cmd, argv[i]);
+    list_state *st = vs;
+    (void)name;
+    if (id == L_HELP) {
+        st->help = true;
+        return 0;
+    }
+    if (strcmp(value, "table") != 0 && strcmp(value, "json") != 0) {
+        cli_error("--format '%s': use table or json", value);
         return -1;
+    }
+    st->json = strcmp(value, "json") == 0;
+    return 0;
+}
+
+/* Options of a listing command; 1 when --help was answered, -1 on a bad
+ * command line, 0 to go on. */
+static int list_args(int argc, char **argv, const char *usage, list_state *st)
+{
+    if (cli_apply_defaults(list_options, on_option, st) != 0 ||
+        cli_parse(list_options, argc, argv, on_option, st) != 0)
+        return -1;
+    if (st->help) {
+        printf("%s", usage);
+        cli_print_options(stdout, list_options);
+        return 1;
     }
     return 0;
 }
 
+/* The catalog as JSON, each entry planned as built as the table does. */
+static int models_json(void)
+{
+    const size_t n = catalog_count();
+    report_model_entry *e = calloc(n ? n : 1, sizeof *e);
+    if (!e) {
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    kvplan_params p = kvplan_params_default();
+    for (size_t i = 0; i < n; i++) {
+        const model_shape *m = catalog_get(i);
+        variant v = variant_as_built(m);
+        kvplan_row row;
+        e[i].model = m;
+        e[i].has_plan = kvplan_row_eval(m, &v, &p, false, &row, NULL) == QKV_OK;
+        e[i].params = row.params;
+        e[i].kv_bytes_per_token = row.kv_bytes_per_token;
+    }
+    qkv_error err;
+    const qkv_status s = report_models_json(stdout, e, n, &err);
+    free(e);
+    if (s != QKV_OK)
+        return cli_fail(&err, EXIT_FAIL);
+    return cli_finish_stdout(EXIT_OK);
+}
+
 int cmd_models(int argc, char **argv)
 {
-    int a = no_args(argc, argv, "models",
-                    "Usage: qkvplan models\nLists the built-in model catalog: shape, "
-                    "parameters, f16 KV cache per token as built, and the source of each entry.\n");
+    list_state st = {0};
+    int a = list_args(argc, argv,
+                      "Usage: qkvplan models [-f json]\n\nLists the built-in model catalog: shape, "
+                      "parameters, f16 KV cache per token as built,\nand the source of each entry.\n\n",
+                      &st);
     if (a != 0)
         return a > 0 ? cli_finish_stdout(EXIT_OK) : EXIT_USAGE;
+    if (st.json)
+        return models_json();
     printf("%-18s %6s %6s %5s %4s %5s %7s %8s %10s  %s\n", "name", "layers", "d_model", "heads",
            "kv", "hdim", "window", "params", "KV/token", "source");
     kvplan_params p = kvplan_params_default();
@@ -60,10 +125,19 @@ int cmd_models(int argc, char **argv)
 
 int cmd_devices(int argc, char **argv)
 {
-    int a = no_args(argc, argv, "devices",
-                    "Usage: qkvplan devices\nLists the device profiles --device accepts.\n");
+    list_state st = {0};
+    int a = list_args(argc, argv,
+                      "Usage: qkvplan devices [-f json]\n\nLists the device profiles --device "
+                      "accepts.\n\n",
+                      &st);
     if (a != 0)
         return a > 0 ? cli_finish_stdout(EXIT_OK) : EXIT_USAGE;
+    if (st.json) {
+        qkv_error err;
+        if (report_devices_json(stdout, &err) != QKV_OK)
+            return cli_fail(&err, EXIT_FAIL);
+        return cli_finish_stdout(EXIT_OK);
+    }
     printf("%-22s %-7s %16s  %s\n", "name", "kind", "bytes", "device");
     for (size_t i = 0; i < devices_count(); i++) {
         const device_profile *d = devices_get(i);

@@ -66,6 +66,11 @@ expect 0 'Exit codes' -- help
 expect 0 '^qkvplan [0-9]+\.[0-9]+\.[0-9]+' -- --version
 expect 0 'DeepSeek-V2-Lite' -- models
 expect 0 'rpi5-8gb' -- devices
+# listings as JSON: paper-300M caches 20 layers x 2 tensors x 16 heads x 64 x 2 bytes = 81920 per token
+expect 0 '"kv_bytes_per_token_f16":	81920' -- models -f json
+expect 0 '"schema_version":	2' -- models -f json
+expect 0 '"bytes":	8589934592' -- devices --format json
+usage_error 2 "--format 'xml': use table or json" devices -f xml
 expect 0 'device rpi5-8gb = 8\.00 GiB' -- --device rpi5-8gb
 expect 0 'Llama-3.2-1B as built \(QKV\+GQA-8\)' -- -m llama-3.2-1b --ctx 128k
 expect 0 '"kv_bytes":	5905580032' -- --ctx 32k -f json
