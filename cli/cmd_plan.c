@@ -34,10 +34,10 @@ enum {
 
 static const cli_option plan_options[] = {
     {0, NULL, 0, NULL, NULL, "Model:"},
-    {O_MODEL, "model", 'm', "NAME|PATH|all", CATALOG_DEFAULT,
+    {O_MODEL, "model", 'm', "NAME|PATH|all|-", CATALOG_DEFAULT,
      "a catalog model (see 'qkvplan models'), a Hugging Face config.json or a directory holding "
-     "one, a GGUF file, safetensors (config.json beside them; weight bytes are then exact), or "
-     "'all' for the whole catalog"},
+     "one, a GGUF file, safetensors (config.json beside them; weight bytes are then exact), "
+     "'all' for the whole catalog, or - for a config.json on standard input"},
     {O_LAYERS, "layers", 0, "N", NULL, "override the number of layers"},
     {O_DMODEL, "d-model", 0, "N", NULL, "override the hidden size"},
     {O_HEADS, "heads", 0, "N", NULL, "override the number of query heads"},
@@ -514,6 +514,12 @@ int cmd_plan(int argc, char **argv)
         const model_shape *c = catalog_find(st.model_arg);
         if (c) {
             models[0] = *c;
+        } else if (strcmp(st.model_arg, "-") == 0) { /* a config.json on standard input */
+            if (hfconfig_read(stdin, "standard input", &models[0], &err) != QKV_OK) {
+                code = cli_fail(&err, EXIT_INPUT);
+                goto done;
+            }
+            from_file = true;
         } else {
             struct stat sb;
             if (stat(st.model_arg, &sb) != 0 && !strchr(st.model_arg, '/') &&

@@ -118,6 +118,12 @@ expect 0 '"as_built":	true' -- -m gpt2 -o - -f json
 expect 0 '"kv_bytes":	28311552' -- -m gemma-3-270m --as-built --engine llama.cpp --ctx 1024 --seqs 3 -f json
 
 # --- models from config.json files and directories
+# -m - reads a config.json from standard input, same plan as from the file
+"$BIN" -m - --ctx 4k -f json <$FIX/llama-3.2-1b.json | grep -v '"source"' >"$TMP/stdin.json"
+"$BIN" -m $FIX/llama-3.2-1b.json --ctx 4k -f json | grep -v '"source"' >"$TMP/file.json"
+[ -s "$TMP/stdin.json" ] && cmp -s "$TMP/stdin.json" "$TMP/file.json" && ok || bad "-m - differs from the file"
+"$BIN" -m - </dev/null >"$TMP/out" 2>"$TMP/err"
+[ $? -eq 3 ] && grep -q "standard input: the file is empty" "$TMP/err" && ok || bad "-m - with nothing on stdin: $(cat "$TMP/err")"
 expect 0 'llama as built \(QKV\+GQA-8\)' -- -m $FIX/llama-3.2-1b.json --ctx 8k
 expect 0 'llama as built' -- -m $FIX/dir-model
 expect 0 'MLA \*' -- -m $FIX/deepseek-v2-lite.json --engine llama.cpp

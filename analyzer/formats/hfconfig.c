@@ -393,24 +393,27 @@ qkv_status hfconfig_load(const char *path, model_shape *out, qkv_error *err)
     qkv_status os = infile_fopen(file, &f, err);
     if (os != QKV_OK)
         return os;
-    char *buf = malloc(HFCONFIG_MAX_BYTES + 1);
-    if (!buf) {
-        fclose(f);
-        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory reading '%s'", file);
-    }
-    size_t n = fread(buf, 1, HFCONFIG_MAX_BYTES + 1, f);
-    int read_err = ferror(f);
+    qkv_status s = hfconfig_read(f, file, out, err);
     fclose(f);
+    return s;
+}
+
+qkv_status hfconfig_read(FILE *f, const char *origin, model_shape *out, qkv_error *err)
+{
+    char *buf = malloc(HFCONFIG_MAX_BYTES + 1);
+    if (!buf)
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory reading '%s'", origin);
+    size_t n = fread(buf, 1, HFCONFIG_MAX_BYTES + 1, f);
     qkv_status s;
-    if (read_err)
-        s = qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': read error", file);
+    if (ferror(f))
+        s = qkv_error_set(err, QKV_ERR_IO, "cannot read '%s': read error", origin);
     else if (n > HFCONFIG_MAX_BYTES)
         s = qkv_error_set(err, QKV_ERR_INVALID, "'%s' is larger than %zu bytes; not a config.json",
-                          file, HFCONFIG_MAX_BYTES);
+                          origin, HFCONFIG_MAX_BYTES);
     else if (n == 0)
-        s = qkv_error_set(err, QKV_ERR_PARSE, "%s: the file is empty", file);
+        s = qkv_error_set(err, QKV_ERR_PARSE, "%s: the file is empty", origin);
     else
-        s = hfconfig_parse(buf, n, file, out, err);
+        s = hfconfig_parse(buf, n, origin, out, err);
     free(buf);
     return s;
 }

@@ -23,6 +23,7 @@
 #define QKV_HFCONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "analyzer/model.h"
 #include "analyzer/core/qkv_error.h"
@@ -36,6 +37,10 @@
 qkv_status hfconfig_load(const char *path, model_shape *out, qkv_error *err);
 
 /* Parse len bytes of JSON text; origin names the source in messages. */
+/* A config.json read from an open stream (standard input for `-m -`),
+ * named origin in messages; at most HFCONFIG_MAX_BYTES. */
+qkv_status hfconfig_read(FILE *f, const char *origin, model_shape *out, qkv_error *err);
+
 qkv_status hfconfig_parse(const char *json, size_t len, const char *origin, model_shape *out,
                           qkv_error *err);
 
