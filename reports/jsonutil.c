@@ -1,5 +1,7 @@
 #include "reports/jsonutil.h"
 
+#include "analyzer/core/version.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -43,4 +45,15 @@ qkv_status report_json_emit(FILE *f, cJSON *root, qkv_error *err)
     fputc('\n', f);
     cJSON_free(text);
     return QKV_OK;
+}
+
+cJSON *report_json_document(void)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (root && (!cJSON_AddNumberToObject(root, "schema_version", QKVPLAN_SCHEMA_VERSION) ||
+                 !cJSON_AddStringToObject(root, "qkvplan_version", QKVPLAN_VERSION))) {
+        cJSON_Delete(root);
+        root = NULL;
+    }
+    return root;
 }

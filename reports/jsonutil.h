@@ -18,6 +18,10 @@
             goto nomem;                                                                            \
     } while (0)
 
+/* A new JSON document: an object that starts with "schema_version" and
+ * "qkvplan_version", as every JSON qkvplan writes does. NULL on no memory. */
+cJSON *report_json_document(void);
+
 /* Print root (indented) and a newline to f, then delete root. */
 qkv_status report_json_emit(FILE *f, cJSON *root, qkv_error *err);
 

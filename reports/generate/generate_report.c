@@ -124,7 +124,7 @@ static qkv_status write_json(FILE *f, const generate_report_input *in, qkv_error
 {
     const rt_gen_stats *st = &in->stats;
     char *text = NULL, *label = valid_utf8(in->model_label);
-    cJSON *root = cJSON_CreateObject(), *a;
+    cJSON *root = report_json_document(), *a;
     JSON_CHECK(root && label);
     JSON_CHECK(cJSON_AddStringToObject(root, "model", label));
     JSON_CHECK(report_json_i64(root, "threads", in->threads));

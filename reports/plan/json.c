@@ -137,10 +137,8 @@ nomem:
 
 qkv_status report_json_write(FILE *f, const report_input *in, qkv_error *err)
 {
-    cJSON *root = cJSON_CreateObject(), *arr, *item;
+    cJSON *root = report_json_document(), *arr, *item;
     JSON_CHECK(root);
-    JSON_CHECK(cJSON_AddNumberToObject(root, "schema_version", QKVPLAN_SCHEMA_VERSION));
-    JSON_CHECK(cJSON_AddStringToObject(root, "qkvplan_version", QKVPLAN_VERSION));
     if (in->n_plans > 0) {
         const kvplan_params *p = &in->plans[0].params;
         JSON_CHECK(cJSON_AddStringToObject(root, "units", "bytes; sizes in the memory convention "

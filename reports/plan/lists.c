@@ -1,14 +1,11 @@
 #include "reports/plan/lists.h"
 
-#include "analyzer/core/version.h"
 #include "reports/jsonutil.h"
 
 static cJSON *document(const char *key, cJSON **arr)
 {
-    cJSON *root = cJSON_CreateObject();
-    if (!root || !cJSON_AddNumberToObject(root, "schema_version", QKVPLAN_SCHEMA_VERSION) ||
-        !cJSON_AddStringToObject(root, "qkvplan_version", QKVPLAN_VERSION) ||
-        !(*arr = cJSON_AddArrayToObject(root, key))) {
+    cJSON *root = report_json_document();
+    if (!root || !(*arr = cJSON_AddArrayToObject(root, key))) {
         cJSON_Delete(root);
         return NULL;
     }

@@ -160,7 +160,7 @@ static qkv_status write_json(FILE *f, const probe_report_input *in, qkv_error *e
 {
     const probe_result *r = in->probe;
     const rt_config *c = &r->cfg;
-    cJSON *root = cJSON_CreateObject(), *arr, *item, *o;
+    cJSON *root = report_json_document(), *arr, *item, *o;
     JSON_CHECK(root);
     JSON_CHECK(cJSON_AddStringToObject(root, "model", in->model_label));
     JSON_CHECK(o = cJSON_AddObjectToObject(root, "config"));
