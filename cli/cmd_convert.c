@@ -66,9 +66,9 @@ int cmd_convert(int argc, char **argv)
         return EXIT_USAGE;
     if (st.help) {
         printf("Usage: qkvplan convert IN --to safetensors|gguf OUT [--f16]\n\n"
-               "Writes a Llama-family model the runtime holds (a llama2.c checkpoint, a .qkvm from\n"
-               "qkvplan study, or a safetensors or GGUF file) in a standard format, so files\n"
-               "round-trip: loading OUT gives the same logits as IN.\n");
+               "Writes a Llama-family model the runtime holds (a llama2.c checkpoint, a .qkvm\n"
+               "from qkvplan study, or a safetensors or GGUF file) in a standard format, so\n"
+               "files round-trip: loading OUT gives the same logits as IN.\n");
         cli_print_options(stdout, convert_options);
         printf("\nExit codes: 0 written; 1 output could not be written; 2 bad command line;\n"
                "3 unreadable or unsupported input.\n");

@@ -164,11 +164,11 @@ static void print_help(void)
     printf("Usage: qkvplan generate MODEL [OPTIONS]\n\n"
            "Continues a prompt with the reference runtime (float32, exact) and times it: the\n"
            "prompt in one prefill (logits at every position), then one decode step per new\n"
-           "token over the KV cache. MODEL is a llama2.c checkpoint (.bin), a model saved by\n"
-           "qkvplan study (.qkvm), a GGUF file, or safetensors (a file with config.json beside\n"
-           "it, a directory, or a sharded index). Prompts are token ids: qkvplan has no\n"
-           "tokenizer. When the file carries a vocabulary (GGUF tokenizer.ggml.tokens) the\n"
-           "generated tokens are also shown as text.\n");
+           "token over the KV cache. MODEL is a llama2.c checkpoint (.bin), a model saved\n"
+           "by qkvplan study (.qkvm), a GGUF file, or safetensors (a file with config.json\n"
+           "beside it, a directory, or a sharded index). Prompts are token ids: qkvplan has\n"
+           "no tokenizer. When the file carries a vocabulary (GGUF tokenizer.ggml.tokens)\n"
+           "the generated tokens are also shown as text.\n");
     cli_print_options(stdout, generate_options);
     printf("\nExample: qkvplan generate examples/models/stories260K.bin -n 8\n"
            "\nExit codes: 0 generated; 1 output could not be written or out of memory;\n"

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "analyzer/catalog.h"
 #include "analyzer/devices.h"
@@ -24,12 +25,13 @@
 #include "cli/pathguard.h"
 #include "cli/stderr_capture.h"
 #include "cli/lists.h"
+#include "cli/term.h"
 
 enum {
     O_MODEL = 1, O_DEVICE, O_RESERVE, O_CTX, O_SEQS, O_UBATCH, O_ENGINE, O_UNIFIED, O_FLASH, O_SWAFULL, O_BLOCK, O_GPUUTIL, O_BEYOND, O_INMIB,
     O_SHARE, O_KVHEADS, O_ASBUILT, O_KVTYPE, O_KTYPE, O_VTYPE, O_WTYPE,
     O_LAYERS, O_DMODEL, O_HEADS, O_MKVHEADS, O_HEADDIM, O_FFN, O_VOCAB,
-    O_FORMAT, O_OUTPUT, O_XLSX, O_PLOT, O_REPORT, O_HELP, O_VERSION,
+    O_FORMAT, O_OUTPUT, O_XLSX, O_PLOT, O_REPORT, O_HELP, O_VERSION, O_WIDE,
 };
 
 static const cli_option plan_options[] = {
@@ -95,6 +97,9 @@ static const cli_option plan_options[] = {
     {O_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
     {O_INMIB, "in-mib", 0, NULL, NULL,
      "table: sizes in MiB with two decimals, as llama.cpp logs them"},
+    {O_WIDE, "wide", 'w', NULL, NULL,
+     "table: every column (KV/token, K and V cache, weights, scratch, max seqs); by default "
+     "the table keeps the columns that fit COLUMNS or the terminal (80 in a pipe or file)"},
     {O_OUTPUT, "output", 'o', "FILE", NULL,
      "write to FILE (atomically: complete or not at all) instead of standard output"},
     {O_XLSX, "xlsx", 0, "FILE", NULL,
@@ -129,7 +134,7 @@ typedef struct {
     report_format format;
     const char *output, *xlsx, *plot, *report;
     bool help, version;
-    bool in_mib;
+    bool in_mib, wide;
     unsigned reserve_permille; /* --reserve N%: share of the device, 0 when a size */
     double gpu_util;           /* --gpu-memory-utilization, 0 when not given */
     bool parsing, reserve_set; /* --reserve given on the command line (not its default) */
@@ -202,6 +207,7 @@ static int on_option(void *vs, int id, const char *name, const char *value)
         return 0;
     case O_BEYOND: st->p.beyond_trained = true; return 0;
     case O_INMIB: st->in_mib = true; return 0;
+    case O_WIDE: st->wide = true; return 0;
     case O_CTX:
         if (units_parse_tokens(value, &v, why, sizeof why) != 0)
             return bad(name, value, why);
@@ -594,7 +600,7 @@ int cmd_plan(int argc, char **argv)
     }
 
     /* Every file this run will write, against every file it read. */
-    report_input planned = {st.device_label, plans, n_plans, st.in_mib};
+    report_input planned = {st.device_label, plans, n_plans, st.in_mib, 0, false};
     cli_outputs outs = {0};
     cli_outputs_add(&outs, "--output", "%s", st.output && strcmp(st.output, "-") ? st.output : NULL);
     cli_outputs_add(&outs, "--xlsx", "%s", st.xlsx);
@@ -626,7 +632,9 @@ int cmd_plan(int argc, char **argv)
     }
 
     /* Output. */
-    report_input in = {st.device_label, plans, n_plans, st.in_mib};
+    report_input in = {st.device_label, plans, n_plans, st.in_mib,
+                       cli_term_width(st.output && strcmp(st.output, "-") ? -1 : STDOUT_FILENO),
+                       st.wide};
     if ((code = cli_write_report(st.output, st.format, write_plan, &in)) != EXIT_OK)
         goto done;
     if (st.xlsx && cli_xlsx_write(st.xlsx, &in, &err) != QKV_OK) {

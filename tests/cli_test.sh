@@ -59,7 +59,7 @@ usage_error() {
 # --- the headline command and the listing commands
 expect 0 'paper-1.2B as built \(QKV\+MHA\) needs .* does not fit' -- --device 8GB --ctx 32k
 expect 0 '5,905,580,032 bytes' -- --device 8GB --ctx 32k
-expect 0 'Q-K=V\+MQA +2\.75 KiB' -- --device 8GB --ctx 32k
+expect 0 'Q-K=V\+MQA +2\.75 KiB' -- --device 8GB --ctx 32k --wide
 expect 0 'device 8GB = 8\.00 GiB \(8,589,934,592 bytes\)' -- --device 8GB --ctx 32k
 expect 0 'Exit codes' -- --help
 expect 0 'Exit codes' -- help
@@ -72,6 +72,37 @@ expect 0 '"kv_bytes":	5905580032' -- --ctx 32k -f json
 expect 0 '^model,label,share' -- --ctx 32k -f csv
 expect 0 '^# qkvplan memory plan' -- --ctx 32k -f md
 
+# --- output fitted to the terminal: COLUMNS, else the tty, else 80 in a pipe
+# widest LIMIT FILE: every line of FILE at most LIMIT characters
+widest() {
+    local w
+    w=$(LC_ALL=C.UTF-8 awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' "$2")
+    if [ "$w" -le "$1" ]; then ok; else bad "$3: a line of $w characters at COLUMNS=$1"; fi
+}
+for cols in 80 120; do
+    COLUMNS=$cols "$BIN" --device 8GB --ctx 32k >"$TMP/w.out" 2>&1
+    widest $cols "$TMP/w.out" "headline command"
+    for sub in "" probe study generate convert; do
+        COLUMNS=$cols "$BIN" $sub --help >"$TMP/w.out" 2>&1
+        widest $cols "$TMP/w.out" "qkvplan $sub --help"
+    done
+    COLUMNS=$cols "$BIN" -m Llama-3.2-1B --engine llama.cpp --ctx 32k -np 2 -ctk q8_0 -ctv q8_0 >"$TMP/w.out" 2>&1
+    widest $cols "$TMP/w.out" "llama.cpp plan with its command"
+done
+# a pipe without COLUMNS gets the 80-column layout, the same every time
+(unset COLUMNS; "$BIN" --device 8GB --ctx 32k >"$TMP/w.pipe")
+COLUMNS=80 "$BIN" --device 8GB --ctx 32k >"$TMP/w.80"
+cmp -s "$TMP/w.pipe" "$TMP/w.80" && ok || bad "output to a pipe is not the 80-column layout"
+grep -q 'not shown at 80 columns: KV/token, K cache' "$TMP/w.80" && ok || bad "the compact table does not say which columns it left out"
+COLUMNS=80 "$BIN" --device 8GB --ctx 32k --wide >"$TMP/w.wide"
+head -n 20 "$TMP/w.wide" | grep -q '^variant *KV/token *K cache *V cache *KV total *vs MHA *weights *scratch *total *fits *headroom *max ctx *max seqs *paper$' \
+    && ok || bad "--wide does not show every column"
+# the command line, wrapped with backslashes, is the same command
+COLUMNS=60 "$BIN" -m Llama-3.2-1B --engine llama.cpp --ctx-size 1000 -np 2 -ctk q8_0 -ctv q8_0 -fa auto >"$TMP/w.out"
+joined=$(sed -n '/^command:$/,/[^\\]$/p' "$TMP/w.out" | tail -n +2 | sed 's/ \\$//; s/^ *//' | tr '\n' ' ' | sed 's/ $//')
+[ "$joined" = "llama-server -m Llama-3.2-1B.gguf -c 1000 -np 2 -ctk q8_0 -ctv q8_0 -fa auto -ub 512" ] \
+    && ok || bad "wrapped command is not the command: '$joined'"
+
 # --- published llama.cpp allocations through the command line
 expect 0 '"kv_bytes":	1342177280' -- --share qkv --kv-heads 8 --layers 80 --d-model 8192 \
     --heads 64 --head-dim 128 --engine llama.cpp --ctx 4096 -f json
@@ -83,13 +114,13 @@ expect 0 '"kv_bytes":	18874368' -- -m gemma-3-270m --as-built --engine llama.cpp
 expect 0 '"kv_bytes":	4294967296,' -- -m Mistral-7B-v0.1 --as-built --engine llama.cpp --ctx 32k -f json
 # phi3 switches its window off: 32 x 4096 x 2 x 3072 x 2
 expect 0 '"kv_bytes":	1610612736,' -- -m Phi-3-mini-4k --as-built --engine llama.cpp --ctx 4096 -f json
-expect 0 'QKV\+GQA-8 \* .* 2048.00 MiB  2048.00 MiB  4096.00 MiB ' -- -m Mistral-7B-v0.1 --as-built --engine llama.cpp --ctx 32k --in-mib
+expect 0 'QKV\+GQA-8 \* .* 2048.00 MiB  2048.00 MiB  4096.00 MiB ' -- -m Mistral-7B-v0.1 --as-built --engine llama.cpp --ctx 32k --in-mib --wide
 # gemma-3-270m, 3 global x 32768 + 15 windowed x pad256(512 + 512) cells, x 1024 bytes; --swa-full: 18 x 32768
 expect 0 '"kv_bytes":	116391936,' -- -m gemma-3-270m --as-built --engine llama.cpp --ctx 32k -f json
 expect 0 '"kv_bytes":	603979776,' -- -m gemma-3-270m --as-built --engine llama.cpp --ctx 32k --swa-full -f json
 # the engine's spellings, and the command line that realises the plan
 expect 0 'command: llama-server -m Llama-3.2-1B.gguf -c 1000 -np 2 -ctk q8_0 -ctv q8_0 -fa auto -ub 512$' -- \
-    -m Llama-3.2-1B --engine llama.cpp --ctx-size 1000 -np 2 -ctk q8_0 -ctv q8_0 -fa auto
+    -m Llama-3.2-1B --engine llama.cpp --ctx-size 1000 -np 2 -ctk q8_0 -ctv q8_0 -fa auto --wide
 expect 0 '"engine_command":	"vllm serve meta-llama/Llama-3.2-1B --max-model-len 8192 --max-num-seqs 1 --block-size 32 --gpu-memory-utilization 0.90"' -- \
     -m Llama-3.2-1B --engine vllm --max-model-len 8192 --block-size 32 --gpu-memory-utilization 0.9 -f json
 expect 0 'maximum concurrency for 8192 tokens per request: [0-9]+\.[0-9]{2}x' -- -m Llama-3.2-1B --engine vllm --max-model-len 8192
@@ -127,7 +158,7 @@ expect 0 'note: skipped Q=K=V\+MQA' -- --kv-heads mqa
 
 # found by fuzz_cli: a model so large that its headroom is below -2^63 bytes
 expect 0 'does not fit, short by 8.00 EiB' -- --d-model 4294967296 --heads 1 --head-dim 1 --vocab 1073741824 \
-    --layers 1 --ffn 1 --ctx 1
+    --layers 1 --ffn 1 --ctx 1 --wide
 
 # --- output files are atomic and equal to stdout
 "$BIN" --ctx 32k -f json >"$TMP/stdout.json"

@@ -55,7 +55,7 @@ static uint64_t json_u64(const cJSON *o, const char *key)
 START_TEST(json_round_trip)
 {
     kvplan_result plans[2] = {plan_of("paper-1.2B", 32768), plan_of("Llama-3.1-8B", 131072)};
-    report_input in = {"8GB", plans, 2, false};
+    report_input in = {"8GB", plans, 2, false, 0, false};
     char *text = render(REPORT_JSON, &in);
     cJSON *root = cJSON_Parse(text);
     ck_assert_ptr_nonnull(root);
@@ -105,7 +105,7 @@ START_TEST(json_exact_beyond_double)
 {
     kvplan_result r = plan_of("Llama-3.1-8B", 4096);
     r.rows[0].kv_bytes = (1ull << 53) + 1;
-    report_input in = {"x", &r, 1, false};
+    report_input in = {"x", &r, 1, false, 0, false};
     char *text = render(REPORT_JSON, &in);
     ck_assert_ptr_nonnull(strstr(text, "9007199254740993"));
     free(text);
@@ -116,7 +116,7 @@ END_TEST
 START_TEST(csv_rows_and_values)
 {
     kvplan_result r = plan_of("paper-1.2B", 32768);
-    report_input in = {"8GB", &r, 1, false};
+    report_input in = {"8GB", &r, 1, false, 0, false};
     char *text = render(REPORT_CSV, &in);
     size_t lines = 0;
     for (char *p = text; *p; p++)
@@ -134,7 +134,7 @@ END_TEST
 START_TEST(markdown_matches_json)
 {
     kvplan_result r = plan_of("Gemma-3-270M", 32768);
-    report_input in = {"8GB", &r, 1, false};
+    report_input in = {"8GB", &r, 1, false, 0, false};
     char *md = render(REPORT_MD, &in);
     char *js = render(REPORT_JSON, &in);
     cJSON *root = cJSON_Parse(js);
@@ -165,7 +165,7 @@ END_TEST
 START_TEST(table_has_verdict_and_rows)
 {
     kvplan_result r = plan_of("paper-1.2B", 32768);
-    report_input in = {"8GB", &r, 1, false};
+    report_input in = {"8GB", &r, 1, false, 0, false};
     char *text = render(REPORT_TABLE, &in);
     ck_assert_ptr_nonnull(strstr(text, "as built (QKV+MHA) needs"));
     ck_assert_ptr_nonnull(strstr(text, "does not fit"));
@@ -279,7 +279,7 @@ START_TEST(write_error_is_reported)
     FILE *f = fopen("/dev/full", "w");
     ck_assert_ptr_nonnull(f);
     kvplan_result r = plan_of("paper-1.2B", 4096);
-    report_input in = {"8GB", &r, 1, false};
+    report_input in = {"8GB", &r, 1, false, 0, false};
     qkv_error err;
     ck_assert_int_eq(report_write(f, REPORT_JSON, &in, &err), QKV_ERR_IO);
     fclose(f);
@@ -340,7 +340,7 @@ START_TEST(xlsx_contents)
 {
     kvplan_result r = plan_of("paper-1.2B", 32768);
     ck_assert_int_eq(kvplan_sweep(&r, NULL), QKV_OK);
-    report_input in = {"8GB", &r, 1, false};
+    report_input in = {"8GB", &r, 1, false, 0, false};
     char dir[256];
     test_mkdtemp(dir, sizeof dir, "xlsx");
     char path[600], cmd[1024];
@@ -426,7 +426,7 @@ START_TEST(gnuplot_plots)
 {
     kvplan_result r = plan_of("Llama-3.2-1B", 65536);
     ck_assert_int_eq(kvplan_sweep(&r, NULL), QKV_OK);
-    report_input in = {"8GB", &r, 1, false};
+    report_input in = {"8GB", &r, 1, false, 0, false};
     char dir[256];
     test_mkdtemp(dir, sizeof dir, "plots");
     qkv_error err;
