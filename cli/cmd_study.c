@@ -14,6 +14,7 @@
 #include "analyzer/core/paths.h"
 #include "reports/study/study_report.h"
 #include "cli/cli.h"
+#include "cli/term.h"
 #include "cli/options.h"
 #include "cli/units.h"
 #include "cli/pathguard.h"
@@ -128,10 +129,17 @@ static void on_progress(void *user, const study_progress *p)
     progress_state *ps = user;
     if (!ps->tty)
         return;
-    fprintf(stderr,
-            "\r\033[K[%d/%d] %s %s seed %d: step %d/%d, loss %.3f, %.0f tokens/s, %.0f s left",
-            p->job, p->n_jobs, p->task, p->variant, p->seed, p->step, p->steps, p->loss,
-            p->tokens_per_s, p->eta_s);
+    /* one row, cut short of the terminal's width: a line that wrapped would
+     * leave its first row behind at the next \r */
+    char line[256];
+    snprintf(line, sizeof line,
+             "[%d/%d] %s %s seed %d: step %d/%d, loss %.3f, %.0f tokens/s, %.0f s left", p->job,
+             p->n_jobs, p->task, p->variant, p->seed, p->step, p->steps, p->loss, p->tokens_per_s,
+             p->eta_s);
+    const size_t w = cli_term_width(STDERR_FILENO) - 1;
+    if (strlen(line) > w)
+        line[w] = '\0';
+    fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
 }
 

@@ -37,13 +37,18 @@ static size_t cols_of(const char *s, size_t len)
 
 void report_wrap(FILE *f, const char *text, size_t width, size_t indent)
 {
+    report_wrap_from(f, text, 0, width, indent);
+}
+
+void report_wrap_from(FILE *f, const char *text, size_t start, size_t width, size_t indent)
+{
     if (width == 0)
         width = REPORT_WIDTH_DEFAULT;
     if (width < REPORT_WIDTH_MIN)
         width = REPORT_WIDTH_MIN;
     if (indent > width / 2)
         indent = width / 2;
-    size_t col = 0;
+    size_t col = start;
     int fresh = 1; /* nothing written on this line yet */
     const char *p = text;
     while (*p == ' ')
@@ -53,6 +58,10 @@ void report_wrap(FILE *f, const char *text, size_t width, size_t indent)
         while (*w && *w != ' ')
             w++;
         size_t len = (size_t)(w - p), wc = cols_of(p, len);
+        if (fresh && col > indent && col + wc > width) { /* started too far right */
+            fprintf(f, "\n%*s", (int)indent, "");
+            col = indent;
+        }
         if (!fresh && col + 1 + wc > width) {
             fprintf(f, "\n%*s", (int)indent, "");
             col = indent;

@@ -25,6 +25,9 @@ size_t report_text_cols(const char *s);
  * REPORT_WIDTH_MIN), each line ended by a newline. */
 void report_wrap(FILE *f, const char *text, size_t width, size_t indent);
 
+/* The same, continuing a line on which start columns are already written. */
+void report_wrap_from(FILE *f, const char *text, size_t start, size_t width, size_t indent);
+
 /* Write a shell command line indented by indent and wrapped at width, each
  * broken line ending in " \\" so that it pastes back as one command; a
  * single-quoted word is never broken (a word wider than a line is left
