@@ -224,11 +224,26 @@ fi
 code=$?
 ok_files=1
 for f in plan.md plan.xlsx plan.json plan.csv plots/kv_vs_ctx.png plots/kv_vs_ctx.svg plots/kv_vs_ctx.gp \
-    plots/kv_vs_ctx.dat plots/memory.png plots/memory.svg plots/max_ctx.png plots/max_ctx.svg; do
+    plots/kv_vs_ctx.dat plots/memory.png plots/memory.svg plots/max_ctx.png plots/max_ctx.svg \
+    plots/total_vs_ctx.png plots/total_vs_ctx.svg plots/total_vs_ctx.gp plots/total_vs_ctx.dat; do
     [ -s "$TMP/r1/$f" ] || { ok_files=0; echo "missing $f" >&2; }
 done
 if [ $code -eq 0 ] && [ $ok_files -eq 1 ] && [ -z "$(find "$TMP/r1" -name "*.tmp*")" ]; then ok; else bad "--report bundle: exit $code $(cat "$TMP/err")"; fi
-grep -q '!\[KV cache vs context\](plots/kv_vs_ctx.png)' "$TMP/r1/plan.md" && ok || bad "plan.md does not embed the plots"
+grep -q '!\[KV cache alone vs context\](plots/kv_vs_ctx.png)' "$TMP/r1/plan.md" && \
+    grep -q '!\[Total memory vs context against the usable budget\](plots/total_vs_ctx.png)' "$TMP/r1/plan.md" \
+    && ok || bad "plan.md does not embed the plots"
+unzip -p "$TMP/r1/plan.xlsx" xl/workbook.xml | grep -q '_xlnm.Print_Titles" localSheetId="1">Variants!\$A:\$B,Variants!\$1:\$1<' \
+    && ok || bad "plan.xlsx: the Variants sheet has no print titles"
+# the total-memory figure's budget line and curves agree with the table's fits
+# at the requested context (every accepted variant, equal curves merged)
+awk -f tests/fits_agree.awk "$TMP/r1/plan.csv" "$TMP/r1/plots/total_vs_ctx.dat" >&2 && ok || bad "total_vs_ctx.dat disagrees with fits (8GB, 32k)"
+"$BIN" -m Llama-3.2-1B --device rpi5-4gb --ctx 32k --report "$TMP/r-rpi" >/dev/null 2>&1
+awk -f tests/fits_agree.awk "$TMP/r-rpi/plan.csv" "$TMP/r-rpi/plots/total_vs_ctx.dat" >&2 && ok || bad "total_vs_ctx.dat disagrees with fits (rpi5-4gb)"
+grep -q 'Q-K=V+MHA, Q=K=V+MHA' "$TMP/r1/plots/kv_vs_ctx.dat" && ok || bad "equal KV curves are not one series"
+# the sweep runs on to where every variant has stopped fitting
+awk '/^[0-9]/ { last = $0 } END { n = split(last, v, " "); for (i = 2; i <= n; i++) if (v[i] + 0 <= 7516192768) exit 1 }' \
+    "$TMP/r1/plots/total_vs_ctx.dat" && ok || bad "the sweep stops while a variant still fits"
+grep -q 'trained 2k' "$TMP/r1/plots/max_ctx.gp" && ! grep -q 'GiB' "$TMP/r1/plots/max_ctx.gp" && ok || bad "max_ctx.gp: no trained marker, or GiB in a plot of tokens"
 grep -q 'RoPE\|before rotation' "$TMP/r1/plan.md" && grep -q 'arXiv 2606.04032' "$TMP/r1/plan.md" && ok || bad "plan.md lacks assumptions or the citation"
 # every KV byte count in plan.md's table equals plan.json's
 json_kv=$(grep -o '"kv_bytes":	[0-9]*' "$TMP/r1/plan.json" | grep -o '[0-9]*$' | tr '\n' ' ')

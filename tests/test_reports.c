@@ -291,8 +291,18 @@ START_TEST(context_sweep)
 {
     kvplan_result r = plan_of("paper-1.2B", 32768);
     ck_assert_int_eq(kvplan_sweep(&r, NULL), QKV_OK);
-    /* 512 .. max(trained 2048, requested 32768), powers of two */
-    ck_assert_uint_eq(r.n_sweep, 7);
+    /* 512 .. 2M: powers of two past max(trained 2048, requested 32768) until
+     * no row fits; Q-K=V+MQA (2.75 KiB a token, 1.92 GiB of weights) fits
+     * 7 GiB at 1M tokens (4.8 GiB) and not at 2M (7.5 GiB) */
+    ck_assert_uint_eq(r.n_sweep, 13);
+    ck_assert_uint_eq(r.sweep_ctx[12], 2097152);
+    const uint64_t usable = r.params.device_bytes - r.params.reserve_bytes;
+    bool fits_before = false;
+    for (size_t i = 0; i < r.n_rows; i++) {
+        ck_assert_uint_gt(r.sweep_total[i * r.n_sweep + 12], usable);
+        fits_before |= r.sweep_total[i * r.n_sweep + 11] <= usable;
+    }
+    ck_assert(fits_before);
     ck_assert_uint_eq(r.sweep_ctx[0], 512);
     ck_assert_uint_eq(r.sweep_ctx[6], 32768);
     ck_assert_uint_eq(r.sweep_kv[0 * r.n_sweep + 6], 5905580032u);
@@ -303,11 +313,13 @@ START_TEST(context_sweep)
             ck_assert_uint_eq(r.sweep_kv[i * r.n_sweep + k], 2 * r.sweep_kv[i * r.n_sweep + k - 1]);
     }
     kvplan_result_free(&r);
-    /* unknown trained context: up to 1M */
+    /* unknown trained context: up to 1M, then on to 2M, where Q-K=V+MQA
+     * (still fitting at 1M) stops */
     kvplan_result q = plan_of("paper-1.2B", 1000);
     q.model.max_ctx = 0;
     ck_assert_int_eq(kvplan_sweep(&q, NULL), QKV_OK);
-    ck_assert_uint_eq(q.sweep_ctx[q.n_sweep - 1], 1u << 20);
+    ck_assert_uint_eq(q.sweep_ctx[q.n_sweep - 1], 1u << 21);
+    ck_assert_uint_eq(q.sweep_ctx[q.n_sweep - 2], 1u << 20);
     int has_1000 = 0;
     for (size_t k = 0; k < q.n_sweep; k++)
         has_1000 |= q.sweep_ctx[k] == 1000;
@@ -359,7 +371,11 @@ START_TEST(xlsx_contents)
     char *wb = capture(cmd);
     ck_assert_ptr_nonnull(strstr(wb, "name=\"Summary\""));
     ck_assert_ptr_nonnull(strstr(wb, "name=\"Variants\""));
-    ck_assert_ptr_nonnull(strstr(wb, "name=\"KV vs context\""));
+    ck_assert_ptr_nonnull(strstr(wb, "name=\"Memory vs context\""));
+    /* printed, every page of Variants repeats its header row and the
+     * columns naming the row */
+    ck_assert_ptr_nonnull(strstr(wb, "<definedName name=\"_xlnm.Print_Titles\" localSheetId=\"1\">"
+                                     "Variants!$A:$B,Variants!$1:$1</definedName>"));
     ck_assert_ptr_nonnull(strstr(wb, "name=\"Paper evidence\""));
     free(wb);
     snprintf(cmd, sizeof cmd, "unzip -p %s xl/worksheets/sheet2.xml", path);
@@ -374,7 +390,16 @@ START_TEST(xlsx_contents)
     char *chart = capture(cmd);
     ck_assert_ptr_nonnull(strstr(chart, "<c:scatterChart>"));
     ck_assert_ptr_nonnull(strstr(chart, "<c:logBase val=\"2\"/>"));
-    ck_assert_ptr_nonnull(strstr(chart, "'KV vs context'!$B$3:$B$9"));
+    ck_assert_ptr_nonnull(strstr(chart, "'Memory vs context'!$B$3:$B$15"));
+    /* axes bounded to the data: the sweep's 512 .. 2M tokens, 0 .. 1.5 x 7 GiB */
+    ck_assert_ptr_nonnull(strstr(chart, "<c:max val=\"2097152\"/><c:min val=\"512\"/>"));
+    ck_assert_ptr_nonnull(strstr(chart, "<c:max val=\"10.5\"/><c:min val=\"0\"/>"));
+    free(chart);
+    /* sizes in a unit per column: 88 MiB of KV cache is not "0.086 GiB" */
+    snprintf(cmd, sizeof cmd, "unzip -p %s xl/sharedStrings.xml", path);
+    chart = capture(cmd);
+    ck_assert_ptr_nonnull(strstr(chart, "KV cache (MiB)"));
+    ck_assert_ptr_nonnull(strstr(chart, "total (GiB)"));
     free(chart);
     snprintf(cmd, sizeof cmd, "unzip -p %s docProps/core.xml", path);
     char *core = capture(cmd);
@@ -438,8 +463,10 @@ START_TEST(gnuplot_plots)
     snprintf(path, sizeof path, "%s/kv_vs_ctx.dat", dir);
     FILE *f = fopen(path, "r");
     ck_assert_ptr_nonnull(f);
-    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-    ck_assert_ptr_nonnull(strstr(line, "\"QKV+GQA-8\""));
+    do /* comment lines first: the budget and the contexts */
+        ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    while (line[0] == '#');
+    ck_assert_ptr_nonnull(strstr(line, "\"QKV+GQA-8 *\""));
     size_t rows = 0;
     char last[4096] = "";
     while (fgets(line, sizeof line, f)) {
@@ -449,7 +476,8 @@ START_TEST(gnuplot_plots)
     fclose(f);
     ck_assert_uint_eq(rows, r.n_sweep);
     char want[64];
-    snprintf(want, sizeof want, "131072 %llu ", (unsigned long long)r.sweep_kv[r.n_sweep - 1]);
+    snprintf(want, sizeof want, "%llu %llu ", (unsigned long long)r.sweep_ctx[r.n_sweep - 1],
+             (unsigned long long)r.sweep_kv[r.n_sweep - 1]);
     ck_assert_msg(strncmp(last, want, strlen(want)) == 0, "last row '%s'", last);
     ck_assert_int_eq(test_count_entries(dir, "tmp"), 0);
     test_rm_tree(dir);

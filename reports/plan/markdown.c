@@ -67,9 +67,12 @@ static void write_plan(FILE *f, const report_input *in, size_t idx, const char *
         fprintf(f, "Plots not drawn: %s\n\n", plots_note);
     } else if (plots_rel) {
         static const char *const captions[PLOT_KINDS] = {
-            "KV cache vs context", "Memory per variant", "Longest context that fits"};
-        for (int k = 0; k < PLOT_KINDS; k++) {
-            if (k == 0 && r->n_sweep == 0)
+            "KV cache alone vs context", "Memory per variant", "Longest context that fits",
+            "Total memory vs context against the usable budget"};
+        static const int order[PLOT_KINDS] = {3, 1, 2, 0}; /* the budget figure first */
+        for (int o = 0; o < PLOT_KINDS; o++) {
+            const int k = order[o];
+            if (report_plot_needs_sweep(k) && r->n_sweep == 0)
                 continue;
             char base[160];
             report_plot_name(in, idx, k, base, sizeof base);
