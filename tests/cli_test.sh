@@ -245,9 +245,12 @@ awk '/^[0-9]/ { last = $0 } END { n = split(last, v, " "); for (i = 2; i <= n; i
     "$TMP/r1/plots/total_vs_ctx.dat" && ok || bad "the sweep stops while a variant still fits"
 grep -q 'trained 2k' "$TMP/r1/plots/max_ctx.gp" && ! grep -q 'GiB' "$TMP/r1/plots/max_ctx.gp" && ok || bad "max_ctx.gp: no trained marker, or GiB in a plot of tokens"
 grep -q 'RoPE\|before rotation' "$TMP/r1/plan.md" && grep -q 'arXiv 2606.04032' "$TMP/r1/plan.md" && ok || bad "plan.md lacks assumptions or the citation"
-# every KV byte count in plan.md's table equals plan.json's
+# every KV byte count in plan.md's appendix equals plan.json's (thousands
+# separators aside); the main table reads in KiB/MiB/GiB
 json_kv=$(grep -o '"kv_bytes":	[0-9]*' "$TMP/r1/plan.json" | grep -o '[0-9]*$' | tr '\n' ' ')
-md_kv=$(grep '^| [QK]' "$TMP/r1/plan.md" | awk -F'|' '{gsub(/ /,"",$7); print $7}' | tr '\n' ' ')
+md_kv=$(sed -n '/^## Appendix: exact bytes/,/^## /p' "$TMP/r1/plan.md" | grep '^| [QK]' \
+    | awk -F'|' '{gsub(/[ ,]/,"",$7); print $7}' | tr '\n' ' ')
+grep -q '^| QKV+MHA \\\* | 176 KiB | 5.50 GiB | 0.0% |' "$TMP/r1/plan.md" && ok || bad "plan.md table is not in readable units"
 [ -n "$json_kv" ] && [ "$json_kv" = "$md_kv" ] && ok || bad "plan.md KV bytes ($md_kv) differ from plan.json ($json_kv)"
 # reproducible: a second run gives byte-identical files
 "$BIN" --device 8GB --ctx 32k --report "$TMP/r2" >/dev/null 2>&1

@@ -142,17 +142,21 @@ START_TEST(markdown_matches_json)
         cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "models"), 0), "variants");
     for (int j = 0; j < cJSON_GetArraySize(vs); j++) {
         const cJSON *v = cJSON_GetArrayItem(vs, j);
-        char row[512];
-        snprintf(row, sizeof row, "| %s | %s | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " |",
+        /* the appendix: exact bytes with thousands separators */
+        char g[6][FMT_BYTES], row[512];
+        const char *const keys[6] = {"kv_bytes_per_token", "k_bytes", "v_bytes", "kv_bytes",
+                                     "params", "weight_bytes"};
+        for (int k = 0; k < 6; k++)
+            fmt_grouped(json_u64(v, keys[k]), g[k], sizeof g[k]);
+        snprintf(row, sizeof row, "| %s | %s | %s | %s | %s | %s |",
                  cJSON_GetObjectItemCaseSensitive(v, "label")->valuestring,
                  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "as_built")) ? "yes" : "",
-                 json_u64(v, "kv_bytes_per_token"), json_u64(v, "k_bytes"), json_u64(v, "v_bytes"),
-                 json_u64(v, "kv_bytes"));
+                 g[0], g[1], g[2], g[3]);
         ck_assert_msg(strstr(md, row) != NULL, "markdown lacks '%s'", row);
-        char tail[128];
-        snprintf(tail, sizeof tail, " %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " |",
-                 json_u64(v, "params"), json_u64(v, "weight_bytes"), json_u64(v, "scratch_bytes"),
-                 json_u64(v, "total_bytes"));
+        char tail[256], s1[FMT_BYTES], s2[FMT_BYTES];
+        fmt_grouped(json_u64(v, "scratch_bytes"), s1, sizeof s1);
+        fmt_grouped(json_u64(v, "total_bytes"), s2, sizeof s2);
+        snprintf(tail, sizeof tail, " %s | %s | %s | %s |", g[4], g[5], s1, s2);
         ck_assert_msg(strstr(md, tail) != NULL, "markdown lacks '%s'", tail);
     }
     cJSON_Delete(root);
