@@ -245,10 +245,16 @@ static int sweep_sheet(lxw_workbook *wb, lxw_worksheet *ws, const report_input *
     if (!size)
         return -1;
     format_set_num_format(size, "#,##0.00");
+    /* printed, each table starts a page: a table split across pages would
+     * continue without its header */
+    lxw_row_t breaks[2 * 64 + 1] = {0};
+    size_t n_breaks = 0;
     for (size_t i = 0; i < in->n_plans; i++) {
         const kvplan_result *pl = &in->plans[i];
         if (pl->n_sweep == 0)
             continue;
+        if (r > 0 && n_breaks + 1 < sizeof breaks / sizeof breaks[0])
+            breaks[n_breaks++] = (lxw_row_t)r;
         const size_t n = pl->n_rows * pl->n_sweep;
         double *m = malloc((n ? n : 1) * sizeof *m);
         if (!m)
@@ -311,11 +317,15 @@ static int sweep_sheet(lxw_workbook *wb, lxw_worksheet *ws, const report_input *
         lxw_chart_options opt = {.x_offset = 0, .y_offset = 10, .x_scale = 2.0, .y_scale = 1.6};
         worksheet_insert_chart_opt(ws, (lxw_row_t)(last + 1), 0, ch, &opt);
         r = last + 1 + 27;
+        if (n_breaks + 1 < sizeof breaks / sizeof breaks[0])
+            breaks[n_breaks++] = (lxw_row_t)r;
         snprintf(title, sizeof title, "%s: KV cache alone by context (part of the total above)",
                  pl->model.name);
         report_xlsx_str(ws, r++, 0, title, f->bold);
         r = sweep_table(ws, r, pl, pl->sweep_kv, u_kv, false, size, f) + 2;
     }
+    if (n_breaks > 0)
+        worksheet_set_h_pagebreaks(ws, breaks);
     return 0;
 }
 
