@@ -11,12 +11,13 @@
 #include "reports/bundle.h"
 #include "reports/outfile.h"
 #include "cli/cli.h"
+#include "cli/doc.h"
 #include "cli/options.h"
 #include "cli/pathguard.h"
 
 enum { C_TO = 1, C_F16, C_HELP };
 
-static const cli_option convert_options[] = {
+const cli_option cli_convert_options[] = {
     {C_TO, "to", 't', "FORMAT", NULL,
      "safetensors (OUT is a directory: model.safetensors + config.json, Hugging Face names and Q/K "
      "row order) or gguf (OUT is a file, llama architecture)"},
@@ -62,14 +63,14 @@ int cmd_convert(int argc, char **argv)
         rest[n_rest++] = argv[i];
     }
     rest[n_rest] = NULL;
-    if (cli_parse(convert_options, n_rest, rest, on_option, &st) != 0)
+    if (cli_parse(cli_convert_options, n_rest, rest, on_option, &st) != 0)
         return EXIT_USAGE;
     if (st.help) {
         printf("Usage: qkvplan convert IN --to safetensors|gguf OUT [--f16]\n\n"
                "Writes a Llama-family model the runtime holds (a llama2.c checkpoint, a .qkvm\n"
                "from qkvplan study, or a safetensors or GGUF file) in a standard format, so\n"
                "files round-trip: loading OUT gives the same logits as IN.\n");
-        cli_print_options(stdout, convert_options);
+        cli_print_options(stdout, cli_convert_options);
         printf("\nExit codes: 0 written; 1 output could not be written; 2 bad command line;\n"
                "3 unreadable or unsupported input.\n");
         return cli_finish_stdout(EXIT_OK);

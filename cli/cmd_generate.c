@@ -16,6 +16,7 @@
 #include "probes/runtime/rt_lazy.h"
 #include "reports/generate/generate_report.h"
 #include "cli/cli.h"
+#include "cli/doc.h"
 #include "cli/pathguard.h"
 #include "cli/options.h"
 #include "cli/units.h"
@@ -25,7 +26,7 @@ enum { G_TOKENS = 1, G_PROMPT_TOKENS, G_PREDICT, G_TEMP, G_SEED, G_THREADS, G_FO
 #define GENERATE_TOKENS_MAX 65536
 #define BOS 1 /* llama2.c and Llama vocabularies */
 
-static const cli_option generate_options[] = {
+const cli_option cli_generate_options[] = {
     {0, NULL, 0, NULL, NULL, "Prompt:"},
     {G_TOKENS, "tokens", 't', "LIST", NULL,
      "prompt token ids, separated by spaces or commas (e.g. \"1 461\"); default: BOS (token 1)"},
@@ -169,7 +170,7 @@ static void print_help(void)
            "beside it, a directory, or a sharded index). Prompts are token ids: qkvplan has\n"
            "no tokenizer. When the file carries a vocabulary (GGUF tokenizer.ggml.tokens)\n"
            "the generated tokens are also shown as text.\n");
-    cli_print_options(stdout, generate_options);
+    cli_print_options(stdout, cli_generate_options);
     printf("\nExample: qkvplan generate examples/models/stories260K.bin -n 8\n"
            "\nExit codes: 0 generated; 1 output could not be written or out of memory;\n"
            "2 bad command line; 3 unreadable or invalid model file.\n");
@@ -186,9 +187,9 @@ int cmd_generate(int argc, char **argv)
         argc--;
         argv++;
     }
-    if (cli_apply_defaults(generate_options, on_option, &st) != 0)
+    if (cli_apply_defaults(cli_generate_options, on_option, &st) != 0)
         return EXIT_FAIL;
-    if (cli_parse(generate_options, argc, argv, on_option, &st) != 0)
+    if (cli_parse(cli_generate_options, argc, argv, on_option, &st) != 0)
         return EXIT_USAGE;
     if (st.help) {
         print_help();

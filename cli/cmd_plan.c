@@ -20,6 +20,7 @@
 #include "reports/plan/plan_xlsx.h"
 #include "reports/plan/report.h"
 #include "cli/cli.h"
+#include "cli/doc.h"
 #include "cli/options.h"
 #include "cli/units.h"
 #include "cli/pathguard.h"
@@ -34,7 +35,7 @@ enum {
     O_FORMAT, O_OUTPUT, O_XLSX, O_PLOT, O_REPORT, O_HELP, O_VERSION, O_WIDE,
 };
 
-static const cli_option plan_options[] = {
+const cli_option cli_plan_options[] = {
     {0, NULL, 0, NULL, NULL, "Model:"},
     {O_MODEL, "model", 'm', "NAME|PATH|all", CATALOG_DEFAULT,
      "a catalog model (see 'qkvplan models'), a Hugging Face config.json or a directory holding "
@@ -114,7 +115,7 @@ static const cli_option plan_options[] = {
 };
 
 /* The engines' own spellings: llama-server's and vllm serve's. */
-static const cli_alias plan_aliases[] = {
+const cli_alias cli_plan_aliases[] = {
     {"--ctx-size", O_CTX},     {"--max-model-len", O_CTX}, {"-np", O_SEQS},
     {"--parallel", O_SEQS},    {"--max-num-seqs", O_SEQS}, {"-ctk", O_KTYPE},
     {"--cache-type-k", O_KTYPE}, {"-ctv", O_VTYPE},        {"--cache-type-v", O_VTYPE},
@@ -291,7 +292,7 @@ static void print_help(FILE *f)
             "head sharing (MHA, GQA, MQA) x projection sharing (QKV, Q-K=V, Q=K-V, Q=K=V) —\n"
             "on a device budget, and solves for the longest context and the most sequences\n"
             "that fit. Example: qkvplan --device 8GB --ctx 32k\n");
-    cli_print_options_aliases(f, plan_options, plan_aliases);
+    cli_print_options_aliases(f, cli_plan_options, cli_plan_aliases);
     fprintf(f, "\nSizes: 8GB and 8GiB both mean 8 x 2^30 bytes; output states exact bytes.\n"
                "Exit codes: 0 plan written (also when nothing fits); 1 output could not be\n"
                "written; 2 bad command line (also an output that would replace an input);\n"
@@ -464,10 +465,10 @@ int cmd_plan(int argc, char **argv)
     plan_state st;
     memset(&st, 0, sizeof st);
     st.p = kvplan_params_default();
-    if (cli_apply_defaults(plan_options, on_option, &st) != 0)
+    if (cli_apply_defaults(cli_plan_options, on_option, &st) != 0)
         return EXIT_FAIL; /* a default the table itself gets wrong */
     st.parsing = true;
-    if (cli_parse_aliases(plan_options, plan_aliases, argc, argv, on_option, &st) != 0)
+    if (cli_parse_aliases(cli_plan_options, cli_plan_aliases, argc, argv, on_option, &st) != 0)
         return EXIT_USAGE;
     if (st.help) {
         print_help(stdout);

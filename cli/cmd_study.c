@@ -14,6 +14,7 @@
 #include "analyzer/core/paths.h"
 #include "reports/study/study_report.h"
 #include "cli/cli.h"
+#include "cli/doc.h"
 #include "cli/term.h"
 #include "cli/options.h"
 #include "cli/units.h"
@@ -29,7 +30,7 @@ enum {
 
 #define LIST_MAX 32
 
-static const cli_option study_options[] = {
+const cli_option cli_study_options[] = {
     {0, NULL, 0, NULL, NULL, "What to train:"},
     {S_TASKS, "tasks", 't', "LIST", STUDY_DEFAULT_TASKS,
      "tasks: reverse, sort, sub (9 - x), swap (exchange halves), copy — bidirectional, symbols "
@@ -195,9 +196,9 @@ int cmd_study(int argc, char **argv)
 {
     study_state st;
     memset(&st, 0, sizeof st);
-    if (cli_apply_defaults(study_options, on_option, &st) != 0)
+    if (cli_apply_defaults(cli_study_options, on_option, &st) != 0)
         return EXIT_FAIL;
-    if (cli_parse(study_options, argc, argv, on_option, &st) != 0)
+    if (cli_parse(cli_study_options, argc, argv, on_option, &st) != 0)
         return EXIT_USAGE;
     if (st.help) {
         printf("Usage: qkvplan study [OPTIONS]\n\n"
@@ -206,7 +207,7 @@ int cmd_study(int argc, char **argv)
                "the KV-cache bytes per token, the parameter count, and probes of the trained\n"
                "models. With no options it runs a reduced version of the paper's synthetic table\n"
                "(5 tasks x 8 variants x 3 seeds) in about three minutes on two cores.\n");
-        cli_print_options(stdout, study_options);
+        cli_print_options(stdout, cli_study_options);
         printf("\nTasks: %s.\nExit codes: 0 written; 1 output could not be written; 2 bad "
                "command line;\n3 unreadable text file; 4 plots not drawn (gnuplot missing or "
                "failing).\n",

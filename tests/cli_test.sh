@@ -107,6 +107,27 @@ joined=$(sed -n '/^command:$/,/[^\\]$/p' "$TMP/w.out" | tail -n +2 | sed 's/ \\$
 [ "$joined" = "llama-server -m Llama-3.2-1B.gguf -c 1000 -np 2 -ctk q8_0 -ctv q8_0 -fa auto -ub 512" ] \
     && ok || bad "wrapped command is not the command: '$joined'"
 
+# --- the manual page and completions come from the option tables of --help
+"$BIN" man >"$TMP/qkvplan.1" 2>"$TMP/err" && "$BIN" completion bash >"$TMP/qkvplan.bash" \
+    && "$BIN" completion zsh >"$TMP/_qkvplan" && ok || bad "man / completion: $(cat "$TMP/err")"
+missing=""
+for sub in "" probe study generate convert; do
+    for o in $("$BIN" $sub --help | grep -o '^  \(-., \)\?--[a-z0-9-]*' | grep -o -- '--[a-z0-9-]*'); do
+        n=${o#--}
+        grep -qF -- "\\fB\\-\\-${n//-/\\-}\\fR" "$TMP/qkvplan.1" || missing="$missing man:$sub$o"
+        grep -q -- " $o\( \|'\)" "$TMP/qkvplan.bash" || missing="$missing bash:$sub$o"
+        grep -q -- "$o\(\[\|}'\[\)" "$TMP/_qkvplan" || missing="$missing zsh:$sub$o"
+    done
+done
+[ -z "$missing" ] && ok || bad "options of --help missing from the man page or completions:$missing"
+if command -v groff >/dev/null 2>&1; then
+    [ -z "$(groff -man -Tutf8 -z -wmac "$TMP/qkvplan.1" 2>&1)" ] && ok || bad "qkvplan.1: $(groff -man -Tutf8 -z -wmac "$TMP/qkvplan.1" 2>&1 | head -3)"
+fi
+got=$(bash -c 'source "$1"; COMP_WORDS=(qkvplan --device rpi5-4); COMP_CWORD=2; _qkvplan; echo "${COMPREPLY[*]}"' _ "$TMP/qkvplan.bash")
+[ "$got" = "rpi5-4gb" ] && ok || bad "bash completion of --device rpi5-4: '$got'"
+if command -v zsh >/dev/null 2>&1; then zsh -n "$TMP/_qkvplan" && ok || bad "_qkvplan is not valid zsh"; fi
+usage_error 2 'completion: give bash or zsh' completion fish
+
 # --- published llama.cpp allocations through the command line
 expect 0 '"kv_bytes":	1342177280' -- --share qkv --kv-heads 8 --layers 80 --d-model 8192 \
     --heads 64 --head-dim 128 --engine llama.cpp --ctx 4096 -f json
