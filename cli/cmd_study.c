@@ -158,20 +158,17 @@ static qkv_status write_model(FILE *f, const void *ctx, qkv_error *err)
 static void model_file_path(const char *dir, const char *task_name, const char *label, char *path,
                             size_t path_bytes)
 {
-    char name[192], safe[192];
+    /* "reverse-QeqK-Vplus.qkvm": no character a shell or a file browser
+     * treats specially (text:FILE tasks keep only their safe characters) */
+    char task_word[96], word[96];
     size_t n = 0;
-    const char *parts[2] = {task_name, label};
-    for (int k = 0; k < 2; k++) {
-        for (const char *p = parts[k]; *p && n + 8 < sizeof name; p++)
-            name[n++] = (*p == '/' || *p == ':' || *p == ' ' || *p == '(' || *p == ')' || *p == '.')
-                            ? '_'
-                            : *p;
-        if (k == 0)
-            name[n++] = '-';
-    }
-    name[n] = '\0';
-    report_safe_file_name(name, safe, sizeof safe);
-    snprintf(path, path_bytes, "%.3800s/%.190s.qkvm", dir, safe);
+    for (const char *p = task_name; *p && n + 1 < sizeof task_word; p++)
+        task_word[n++] = (*p == '/' || *p == ':' || *p == ' ' || *p == '.') ? '_' : *p;
+    task_word[n] = '\0';
+    char safe[96];
+    report_safe_file_name(task_word, safe, sizeof safe);
+    report_label_file_word(label, word, sizeof word);
+    snprintf(path, path_bytes, "%.3800s/%.90s-%.90s.qkvm", dir, safe, word);
 }
 
 static int save_models(const char *dir, const study_result *r)

@@ -371,11 +371,11 @@ SMALL="--d-model 16 --heads 2 --layers 1 --seq-len 6 --steps 40 --seeds 2 --batc
 code=$?
 if [ $code -eq 0 ] && grep -q '^sort (length 6), eval accuracy' "$TMP/st.txt" && grep -q '^(Q=K=V)+ ' "$TMP/st.txt" \
     && [ -s "$TMP/st/study.md" ] && [ -s "$TMP/st/study.json" ] && [ -s "$TMP/st/study.csv" ] \
-    && [ -s "$TMP/st/plots/loss_sort.png" ] && [ -s "$TMP/st/models/sort-Q-K=V+MQA.qkvm" ] \
+    && [ -s "$TMP/st/plots/loss_sort.png" ] && [ -s "$TMP/st/models/sort-Q-KeqVplusMQA.qkvm" ] \
     && unzip -p "$TMP/st/study.xlsx" xl/workbook.xml | grep -q 'name="Study"'; then ok; else bad "study --report: exit $code $(cat "$TMP/err")"; fi
 [ "$(grep -c '^sort,6,' "$TMP/st/study.csv")" -eq 6 ] && ok || bad "study.csv rows"
 # a trained model is probed like any other: its K=V tying shows as overlap 1
-expect 0 '^    0    0   0 \|.* 1\.000 ' -- probe "$TMP/st/models/sort-Q-K=V+MQA.qkvm" --tokens "1 2 3 4 5 6"
+expect 0 '^    0    0   0 \|.* 1\.000 ' -- probe "$TMP/st/models/sort-Q-KeqVplusMQA.qkvm" --tokens "1 2 3 4 5 6"
 # same seeds, one or two worker threads: identical results
 "$BIN" study $SMALL --tasks sort --variants QKV,Q=K=V -j 1 -f csv > "$TMP/j1.csv" 2>/dev/null
 "$BIN" study $SMALL --tasks sort --variants QKV,Q=K=V -j 2 -f csv > "$TMP/j2.csv" 2>/dev/null
