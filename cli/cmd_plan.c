@@ -104,7 +104,7 @@ const cli_option cli_plan_options[] = {
     {O_OUTPUT, "output", 'o', "FILE", NULL,
      "write to FILE (atomically: complete or not at all) instead of standard output"},
     {O_XLSX, "xlsx", 0, "FILE", NULL,
-     "also write an XLSX workbook: summary, variants, KV vs context with a chart, paper evidence"},
+     "also write an XLSX workbook: summary, variants, memory vs context with a chart, paper evidence"},
     {O_PLOT, "plot", 0, "DIR", NULL,
      "also draw plots with gnuplot into DIR (PNG and SVG, with the .gp scripts and .dat data)"},
     {O_REPORT, "report", 0, "DIR", NULL,
