@@ -753,6 +753,21 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Whether some row of r fits at context ctx (false when one cannot be built there). */
+static bool sweep_some_row_fits(const kvplan_result *r, uint64_t ctx)
+{
+    kvplan_params p = r->params;
+    p.ctx = ctx;
+    bool any = false;
+    for (size_t i = 0; i < r->n_rows; i++) {
+        kvplan_row row;
+        if (kvplan_row_eval(&r->model, &r->rows[i].v, &p, false, &row, NULL) != QKV_OK)
+            return false;
+        any |= row.fits;
+    }
+    return any;
+}
+
 qkv_status kvplan_sweep(kvplan_result *r, qkv_error *err)
 {
     free(r->sweep_ctx);
@@ -763,12 +778,18 @@ qkv_status kvplan_sweep(kvplan_result *r, qkv_error *err)
     const uint64_t req = r->params.ctx;
     uint64_t top = r->model.max_ctx ? r->model.max_ctx : KVPLAN_SWEEP_DEFAULT_TOP;
     top = u64_min(u64_max(top, req), KVPLAN_CTX_MAX);
+    /* On past that to where every row has stopped fitting, so that a figure
+     * shows where each variant ends (a refused row never fits). */
+    while (top < KVPLAN_CTX_MAX && sweep_some_row_fits(r, top))
+        top = u64_min(top * 2, KVPLAN_CTX_MAX);
     uint64_t pts[48];
     size_t n = 0;
     for (uint64_t c = KVPLAN_SWEEP_MIN; c <= top && n < 40; c *= 2)
         pts[n++] = c;
     pts[n++] = top;
     pts[n++] = req;
+    if (r->model.max_ctx > 0 && r->model.max_ctx <= top)
+        pts[n++] = r->model.max_ctx;
     qsort(pts, n, sizeof pts[0], cmp_u64);
     size_t u = 0;
     for (size_t i = 0; i < n; i++)

@@ -192,7 +192,8 @@ qkv_status kvplan_params_check(const kvplan_params *p, qkv_error *err);
 
 /* Evaluate every row of r over a context sweep: powers of two from 512 to
  * the larger of the model's trained context (1M when unknown) and the
- * requested context, plus those two values themselves, with all other
+ * requested context, doubled on until no row fits (at most KVPLAN_CTX_MAX),
+ * plus the trained and requested contexts themselves, with all other
  * parameters as planned. A context at which a row cannot be built (llama.cpp
  * leaving no cells per sequence) is skipped for all rows. */
 qkv_status kvplan_sweep(kvplan_result *r, qkv_error *err);

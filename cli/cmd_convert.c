@@ -12,12 +12,13 @@
 #include "reports/outfile.h"
 #include "analyzer/core/paths.h"
 #include "cli/cli.h"
+#include "cli/doc.h"
 #include "cli/options.h"
 #include "cli/pathguard.h"
 
 enum { C_TO = 1, C_F16, C_HELP };
 
-static const cli_option convert_options[] = {
+const cli_option cli_convert_options[] = {
     {C_TO, "to", 't', "FORMAT", NULL,
      "safetensors (OUT is a directory: model.safetensors + config.json, Hugging Face names and Q/K "
      "row order) or gguf (OUT is a file, llama architecture)"},
@@ -47,10 +48,10 @@ static int on_option(void *vs, int id, const char *name, const char *value)
 static int print_help(void)
 {
     printf("Usage: qkvplan convert IN --to safetensors|gguf OUT [--f16]\n\n"
-           "Writes a Llama-family model the runtime holds (a llama2.c checkpoint, a .qkvm from\n"
-           "qkvplan study, or a safetensors or GGUF file) in a standard format, so files\n"
-           "round-trip: loading OUT gives the same logits as IN.\n");
-    cli_print_options(stdout, convert_options);
+           "Writes a Llama-family model the runtime holds (a llama2.c checkpoint, a .qkvm\n"
+           "from qkvplan study, or a safetensors or GGUF file) in a standard format, so\n"
+           "files round-trip: loading OUT gives the same logits as IN.\n");
+    cli_print_options(stdout, cli_convert_options);
     printf("\nExit codes: 0 written; 1 output could not be written; 2 bad command line;\n"
            "3 unreadable or unsupported input.\n");
     return cli_finish_stdout(EXIT_OK);
@@ -100,7 +101,7 @@ int cmd_convert(int argc, char **argv)
     convert_state st = {0};
     /* IN and OUT are positional, wherever they stand among the options */
     cli_positional args = {.max = 2};
-    if (cli_parse_positional(convert_options, argc, argv, on_option, &st, &args) != 0)
+    if (cli_parse_positional(cli_convert_options, argc, argv, on_option, &st, &args) != 0)
         return EXIT_USAGE;
     const char *pos[2] = {args.arg[0], args.arg[1]};
     if (st.help)

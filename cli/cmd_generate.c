@@ -17,6 +17,7 @@
 #include "reports/generate/generate_report.h"
 #include "cli/cli.h"
 #include "cli/lists.h"
+#include "cli/doc.h"
 #include "cli/pathguard.h"
 #include "cli/options.h"
 #include "cli/units.h"
@@ -26,7 +27,7 @@ enum { G_TOKENS = 1, G_PROMPT_TOKENS, G_PREDICT, G_TEMP, G_SEED, G_THREADS, G_FO
 #define GENERATE_TOKENS_MAX 65536
 #define BOS 1 /* llama2.c and Llama vocabularies */
 
-static const cli_option generate_options[] = {
+const cli_option cli_generate_options[] = {
     {0, NULL, 0, NULL, NULL, "Prompt:"},
     {G_TOKENS, "tokens", 't', "LIST", NULL,
      "prompt token ids, separated by spaces or commas (e.g. \"1 461\"); default: BOS (token 1)"},
@@ -131,12 +132,12 @@ static void print_help(void)
     printf("Usage: qkvplan generate MODEL [OPTIONS]\n\n"
            "Continues a prompt with the reference runtime (float32, exact) and times it: the\n"
            "prompt in one prefill (logits at every position), then one decode step per new\n"
-           "token over the KV cache. MODEL is a llama2.c checkpoint (.bin), a model saved by\n"
-           "qkvplan study (.qkvm), a GGUF file, or safetensors (a file with config.json beside\n"
-           "it, a directory, or a sharded index). Prompts are token ids: qkvplan has no\n"
-           "tokenizer. When the file carries a vocabulary (GGUF tokenizer.ggml.tokens) the\n"
-           "generated tokens are also shown as text.\n");
-    cli_print_options(stdout, generate_options);
+           "token over the KV cache. MODEL is a llama2.c checkpoint (.bin), a model saved\n"
+           "by qkvplan study (.qkvm), a GGUF file, or safetensors (a file with config.json\n"
+           "beside it, a directory, or a sharded index). Prompts are token ids: qkvplan has\n"
+           "no tokenizer. When the file carries a vocabulary (GGUF tokenizer.ggml.tokens)\n"
+           "the generated tokens are also shown as text.\n");
+    cli_print_options(stdout, cli_generate_options);
     printf("\nExample: qkvplan generate examples/models/stories260K.bin -n 8\n"
            "\nExit codes: 0 generated; 1 output could not be written or out of memory;\n"
            "2 bad command line; 3 unreadable or invalid model file.\n");
@@ -180,10 +181,10 @@ int cmd_generate(int argc, char **argv)
 {
     generate_state st;
     memset(&st, 0, sizeof st);
-    if (cli_apply_defaults(generate_options, on_option, &st) != 0)
+    if (cli_apply_defaults(cli_generate_options, on_option, &st) != 0)
         return EXIT_FAIL;
     cli_positional pos = {.max = 1};
-    if (cli_parse_positional(generate_options, argc, argv, on_option, &st, &pos) != 0)
+    if (cli_parse_positional(cli_generate_options, argc, argv, on_option, &st, &pos) != 0)
         return EXIT_USAGE;
     const char *model_path = pos.n ? pos.arg[0] : NULL;
     if (st.help) {

@@ -4,14 +4,17 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyzer/catalog.h"
 #include "analyzer/devices.h"
 #include "analyzer/kvplan.h"
 #include "reports/fmt.h"
 #include "reports/plan/lists.h"
+#include "reports/textwrap.h"
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "cli/term.h"
 
 enum { L_FORMAT = 1, L_HELP };
 
@@ -94,8 +97,10 @@ int cmd_models(int argc, char **argv)
         return a > 0 ? cli_finish_stdout(EXIT_OK) : EXIT_USAGE;
     if (st.json)
         return models_json();
-    printf("%-18s %6s %6s %5s %4s %5s %7s %8s %10s  %s\n", "name", "layers", "d_model", "heads",
-           "kv", "hdim", "window", "params", "KV/token", "source");
+    /* 79 columns a row; each entry's source below it, wrapped to the terminal */
+    const size_t width = cli_term_width(STDOUT_FILENO);
+    printf("%-18s %6s %6s %5s %4s %5s %7s %8s %10s\n", "name", "layers", "d_model", "heads",
+           "kv", "hdim", "window", "params", "KV/token");
     kvplan_params p = kvplan_params_default();
     for (size_t i = 0; i < catalog_count(); i++) {
         const model_shape *m = catalog_get(i);
@@ -114,12 +119,15 @@ int cmd_models(int argc, char **argv)
             snprintf(kvh, sizeof kvh, "MLA");
         else
             snprintf(kvh, sizeof kvh, "%" PRIu64, m->n_kv_heads);
-        printf("%-18s %6" PRIu64 " %6" PRIu64 " %5" PRIu64 " %4s %5" PRIu64 " %7s %8s %10s  %s\n",
-               m->name, m->n_layers, m->d_model, m->n_heads, kvh, m->head_dim, window, params, kv,
-               m->source);
+        printf("%-18s %6" PRIu64 " %6" PRIu64 " %5" PRIu64 " %4s %5" PRIu64 " %7s %8s %10s\n",
+               m->name, m->n_layers, m->d_model, m->n_heads, kvh, m->head_dim, window, params, kv);
+        fputs("  ", stdout);
+        report_wrap_from(stdout, m->source, 2, width, 4);
     }
-    printf("\nwindow: sliding-window size / number of sliding layers. KV/token: f16, all layers, "
-           "one sequence, as built.\n");
+    fputc('\n', stdout);
+    report_wrap(stdout, "window: sliding-window size / number of sliding layers. KV/token: f16, "
+                        "all layers, one sequence, as built. Below each model: its source.",
+                width, 0);
     return cli_finish_stdout(EXIT_OK);
 }
 
@@ -138,12 +146,16 @@ int cmd_devices(int argc, char **argv)
             return cli_fail(&err, EXIT_FAIL);
         return cli_finish_stdout(EXIT_OK);
     }
+    const size_t width = cli_term_width(STDOUT_FILENO);
     printf("%-22s %-7s %16s  %s\n", "name", "kind", "bytes", "device");
     for (size_t i = 0; i < devices_count(); i++) {
         const device_profile *d = devices_get(i);
-        printf("%-22s %-7s %16" PRIu64 "  %s\n", d->name, d->kind, d->bytes, d->desc);
+        printf("%-22s %-7s %16" PRIu64 "  ", d->name, d->kind, d->bytes);
+        report_wrap_from(stdout, d->desc, 49, width, 49);
     }
-    printf("\nNominal memory in the memory convention (8 GB = 8 x 2^30 bytes); what an app can use "
-           "is less, which --reserve accounts for.\n");
+    fputc('\n', stdout);
+    report_wrap(stdout, "Nominal memory in the memory convention (8 GB = 8 x 2^30 bytes); what an "
+                        "app can use is less, which --reserve accounts for.",
+                width, 0);
     return cli_finish_stdout(EXIT_OK);
 }

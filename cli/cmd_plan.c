@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "analyzer/catalog.h"
 #include "analyzer/devices.h"
@@ -19,20 +20,22 @@
 #include "reports/plan/plan_xlsx.h"
 #include "reports/plan/report.h"
 #include "cli/cli.h"
+#include "cli/doc.h"
 #include "cli/options.h"
 #include "cli/units.h"
 #include "cli/pathguard.h"
 #include "cli/stderr_capture.h"
 #include "cli/lists.h"
+#include "cli/term.h"
 
 enum {
     O_MODEL = 1, O_DEVICE, O_RESERVE, O_CTX, O_SEQS, O_UBATCH, O_ENGINE, O_UNIFIED, O_FLASH, O_SWAFULL, O_BLOCK, O_GPUUTIL, O_BEYOND, O_INMIB,
     O_SHARE, O_KVHEADS, O_ASBUILT, O_KVTYPE, O_KTYPE, O_VTYPE, O_WTYPE,
     O_LAYERS, O_DMODEL, O_HEADS, O_MKVHEADS, O_HEADDIM, O_FFN, O_VOCAB,
-    O_FORMAT, O_OUTPUT, O_XLSX, O_PLOT, O_REPORT, O_HELP, O_VERSION,
+    O_FORMAT, O_OUTPUT, O_XLSX, O_PLOT, O_REPORT, O_HELP, O_VERSION, O_WIDE,
 };
 
-static const cli_option plan_options[] = {
+const cli_option cli_plan_options[] = {
     {0, NULL, 0, NULL, NULL, "Model:"},
     {O_MODEL, "model", 'm', "NAME|PATH|all|-", CATALOG_DEFAULT,
      "a catalog model (see 'qkvplan models'), a Hugging Face config.json or a directory holding "
@@ -95,10 +98,13 @@ static const cli_option plan_options[] = {
     {O_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
     {O_INMIB, "in-mib", 0, NULL, NULL,
      "table: sizes in MiB with two decimals, as llama.cpp logs them"},
+    {O_WIDE, "wide", 'w', NULL, NULL,
+     "table: every column (KV/token, K and V cache, weights, scratch, max seqs); by default "
+     "the table keeps the columns that fit COLUMNS or the terminal (80 in a pipe or file)"},
     {O_OUTPUT, "output", 'o', "FILE", NULL,
      "write to FILE (atomically: complete or not at all) instead of standard output"},
     {O_XLSX, "xlsx", 0, "FILE", NULL,
-     "also write an XLSX workbook: summary, variants, KV vs context with a chart, paper evidence"},
+     "also write an XLSX workbook: summary, variants, memory vs context with a chart, paper evidence"},
     {O_PLOT, "plot", 0, "DIR", NULL,
      "also draw plots with gnuplot into DIR (PNG and SVG, with the .gp scripts and .dat data)"},
     {O_REPORT, "report", 0, "DIR", NULL,
@@ -109,7 +115,7 @@ static const cli_option plan_options[] = {
 };
 
 /* The engines' own spellings: llama-server's and vllm serve's. */
-static const cli_alias plan_aliases[] = {
+const cli_alias cli_plan_aliases[] = {
     {"--ctx-size", O_CTX},     {"--max-model-len", O_CTX}, {"-np", O_SEQS},
     {"--parallel", O_SEQS},    {"--max-num-seqs", O_SEQS}, {"-ctk", O_KTYPE},
     {"--cache-type-k", O_KTYPE}, {"-ctv", O_VTYPE},        {"--cache-type-v", O_VTYPE},
@@ -129,7 +135,7 @@ typedef struct {
     report_format format;
     const char *output, *xlsx, *plot, *report;
     bool help, version;
-    bool in_mib;
+    bool in_mib, wide;
     unsigned reserve_permille; /* --reserve N%: share of the device, 0 when a size */
     double gpu_util;           /* --gpu-memory-utilization, 0 when not given */
     bool parsing, reserve_set; /* --reserve given on the command line (not its default) */
@@ -202,6 +208,7 @@ static int on_option(void *vs, int id, const char *name, const char *value)
         return 0;
     case O_BEYOND: st->p.beyond_trained = true; return 0;
     case O_INMIB: st->in_mib = true; return 0;
+    case O_WIDE: st->wide = true; return 0;
     case O_CTX:
         if (units_parse_tokens(value, &v, why, sizeof why) != 0)
             return bad(name, value, why);
@@ -285,7 +292,7 @@ static void print_help(FILE *f)
             "head sharing (MHA, GQA, MQA) x projection sharing (QKV, Q-K=V, Q=K-V, Q=K=V) —\n"
             "on a device budget, and solves for the longest context and the most sequences\n"
             "that fit. Example: qkvplan --device 8GB --ctx 32k\n");
-    cli_print_options_aliases(f, plan_options, plan_aliases);
+    cli_print_options_aliases(f, cli_plan_options, cli_plan_aliases);
     fprintf(f, "\nSizes: 8GB and 8GiB both mean 8 x 2^30 bytes; output states exact bytes.\n"
                "Exit codes: 0 plan written (also when nothing fits); 1 output could not be\n"
                "written; 2 bad command line (also an output that would replace an input);\n"
@@ -458,10 +465,10 @@ int cmd_plan(int argc, char **argv)
     plan_state st;
     memset(&st, 0, sizeof st);
     st.p = kvplan_params_default();
-    if (cli_apply_defaults(plan_options, on_option, &st) != 0)
+    if (cli_apply_defaults(cli_plan_options, on_option, &st) != 0)
         return EXIT_FAIL; /* a default the table itself gets wrong */
     st.parsing = true;
-    if (cli_parse_aliases(plan_options, plan_aliases, argc, argv, on_option, &st) != 0)
+    if (cli_parse_aliases(cli_plan_options, cli_plan_aliases, argc, argv, on_option, &st) != 0)
         return EXIT_USAGE;
     if (st.help) {
         print_help(stdout);
@@ -600,7 +607,7 @@ int cmd_plan(int argc, char **argv)
     }
 
     /* Every file this run will write, against every file it read. */
-    report_input planned = {st.device_label, plans, n_plans, st.in_mib};
+    report_input planned = {st.device_label, plans, n_plans, st.in_mib, 0, false};
     cli_outputs outs = {0};
     cli_outputs_add(&outs, "--output", "%s", st.output && strcmp(st.output, "-") ? st.output : NULL);
     cli_outputs_add(&outs, "--xlsx", "%s", st.xlsx);
@@ -632,7 +639,9 @@ int cmd_plan(int argc, char **argv)
     }
 
     /* Output. */
-    report_input in = {st.device_label, plans, n_plans, st.in_mib};
+    report_input in = {st.device_label, plans, n_plans, st.in_mib,
+                       cli_term_width(st.output && strcmp(st.output, "-") ? -1 : STDOUT_FILENO),
+                       st.wide};
     if ((code = cli_write_report(st.output, st.format, write_plan, &in)) != EXIT_OK)
         goto done;
     if (st.xlsx && cli_xlsx_write(st.xlsx, &in, &err) != QKV_OK) {

@@ -18,6 +18,7 @@
 #include "reports/probe/probe_report.h"
 #include "cli/cli.h"
 #include "cli/lists.h"
+#include "cli/doc.h"
 #include "cli/options.h"
 #include "cli/units.h"
 #include "cli/pathguard.h"
@@ -28,7 +29,7 @@ enum { P_TOKENS = 1, P_SAMPLE, P_SEED, P_LAYERS, P_WEIGHTS, P_FORMAT, P_OUTPUT, 
 
 #define PROBE_TOKENS_MAX 4096
 
-static const cli_option probe_options[] = {
+const cli_option cli_probe_options[] = {
     {0, NULL, 0, NULL, NULL, "Input:"},
     {P_TOKENS, "tokens", 't', "LIST", NULL,
      "token ids to run, separated by spaces or commas (e.g. \"1 461 461 401\")"},
@@ -172,7 +173,7 @@ static int print_help(void)
            "shares and attention-map statistics. MODEL is a llama2.c checkpoint (.bin), a\n"
            "model saved by qkvplan study (.qkvm), a GGUF file, or safetensors (a file with\n"
            "config.json beside it, a directory, or a sharded index).\n");
-    cli_print_options(stdout, probe_options);
+    cli_print_options(stdout, cli_probe_options);
     printf("\nExit codes: 0 written; 1 output could not be written; 2 bad command line;\n"
            "3 unreadable or invalid model file; 4 plots not drawn (gnuplot missing or\n"
            "failing) though everything else was written.\n");
@@ -334,10 +335,10 @@ int cmd_probe(int argc, char **argv)
 {
     probe_state st;
     memset(&st, 0, sizeof st);
-    if (cli_apply_defaults(probe_options, on_option, &st) != 0)
+    if (cli_apply_defaults(cli_probe_options, on_option, &st) != 0)
         return EXIT_FAIL;
     cli_positional pos = {.max = 1};
-    if (cli_parse_positional(probe_options, argc, argv, on_option, &st, &pos) != 0)
+    if (cli_parse_positional(cli_probe_options, argc, argv, on_option, &st, &pos) != 0)
         return EXIT_USAGE;
     const char *model_path = pos.n ? pos.arg[0] : NULL;
     if (st.help)

@@ -14,6 +14,8 @@
 #include "analyzer/core/paths.h"
 #include "reports/study/study_report.h"
 #include "cli/cli.h"
+#include "cli/doc.h"
+#include "cli/term.h"
 #include "cli/options.h"
 #include "cli/units.h"
 #include "cli/pathguard.h"
@@ -28,7 +30,7 @@ enum {
 
 #define LIST_MAX 32
 
-static const cli_option study_options[] = {
+const cli_option cli_study_options[] = {
     {0, NULL, 0, NULL, NULL, "What to train:"},
     {S_TASKS, "tasks", 't', "LIST", STUDY_DEFAULT_TASKS,
      "tasks: reverse, sort, sub (9 - x), swap (exchange halves), copy — bidirectional, symbols "
@@ -128,10 +130,17 @@ static void on_progress(void *user, const study_progress *p)
     progress_state *ps = user;
     if (!ps->tty)
         return;
-    fprintf(stderr,
-            "\r\033[K[%d/%d] %s %s seed %d: step %d/%d, loss %.3f, %.0f tokens/s, %.0f s left",
-            p->job, p->n_jobs, p->task, p->variant, p->seed, p->step, p->steps, p->loss,
-            p->tokens_per_s, p->eta_s);
+    /* one row, cut short of the terminal's width: a line that wrapped would
+     * leave its first row behind at the next \r */
+    char line[256];
+    snprintf(line, sizeof line,
+             "[%d/%d] %s %s seed %d: step %d/%d, loss %.3f, %.0f tokens/s, %.0f s left", p->job,
+             p->n_jobs, p->task, p->variant, p->seed, p->step, p->steps, p->loss, p->tokens_per_s,
+             p->eta_s);
+    const size_t w = cli_term_width(STDERR_FILENO) - 1;
+    if (strlen(line) > w)
+        line[w] = '\0';
+    fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
 }
 
@@ -149,20 +158,17 @@ static qkv_status write_model(FILE *f, const void *ctx, qkv_error *err)
 static void model_file_path(const char *dir, const char *task_name, const char *label, char *path,
                             size_t path_bytes)
 {
-    char name[192], safe[192];
+    /* "reverse-QeqK-Vplus.qkvm": no character a shell or a file browser
+     * treats specially (text:FILE tasks keep only their safe characters) */
+    char task_word[96], word[96];
     size_t n = 0;
-    const char *parts[2] = {task_name, label};
-    for (int k = 0; k < 2; k++) {
-        for (const char *p = parts[k]; *p && n + 8 < sizeof name; p++)
-            name[n++] = (*p == '/' || *p == ':' || *p == ' ' || *p == '(' || *p == ')' || *p == '.')
-                            ? '_'
-                            : *p;
-        if (k == 0)
-            name[n++] = '-';
-    }
-    name[n] = '\0';
-    report_safe_file_name(name, safe, sizeof safe);
-    snprintf(path, path_bytes, "%.3800s/%.190s.qkvm", dir, safe);
+    for (const char *p = task_name; *p && n + 1 < sizeof task_word; p++)
+        task_word[n++] = (*p == '/' || *p == ':' || *p == ' ' || *p == '.') ? '_' : *p;
+    task_word[n] = '\0';
+    char safe[96];
+    report_safe_file_name(task_word, safe, sizeof safe);
+    report_label_file_word(label, word, sizeof word);
+    snprintf(path, path_bytes, "%.3800s/%.90s-%.90s.qkvm", dir, safe, word);
 }
 
 static int save_models(const char *dir, const study_result *r)
@@ -187,9 +193,9 @@ int cmd_study(int argc, char **argv)
 {
     study_state st;
     memset(&st, 0, sizeof st);
-    if (cli_apply_defaults(study_options, on_option, &st) != 0)
+    if (cli_apply_defaults(cli_study_options, on_option, &st) != 0)
         return EXIT_FAIL;
-    if (cli_parse(study_options, argc, argv, on_option, &st) != 0)
+    if (cli_parse(cli_study_options, argc, argv, on_option, &st) != 0)
         return EXIT_USAGE;
     if (st.help) {
         printf("Usage: qkvplan study [OPTIONS]\n\n"
@@ -198,7 +204,7 @@ int cmd_study(int argc, char **argv)
                "the KV-cache bytes per token, the parameter count, and probes of the trained\n"
                "models. With no options it runs a reduced version of the paper's synthetic table\n"
                "(5 tasks x 8 variants x 3 seeds) in about three minutes on two cores.\n");
-        cli_print_options(stdout, study_options);
+        cli_print_options(stdout, cli_study_options);
         printf("\nTasks: %s.\nExit codes: 0 written; 1 output could not be written; 2 bad "
                "command line;\n3 unreadable text file; 4 plots not drawn (gnuplot missing or "
                "failing).\n",

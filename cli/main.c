@@ -5,6 +5,7 @@
 
 #include "reports/outfile.h"
 #include "cli/cli.h"
+#include "cli/doc.h"
 
 int main(int argc, char **argv)
 {
@@ -25,12 +26,16 @@ int main(int argc, char **argv)
             return cmd_convert(argc - 1, argv + 1);
         if (strcmp(cmd, "generate") == 0)
             return cmd_generate(argc - 1, argv + 1);
+        if (strcmp(cmd, "man") == 0)
+            return cmd_man(argc - 1, argv + 1);
+        if (strcmp(cmd, "completion") == 0)
+            return cmd_completion(argc - 1, argv + 1);
         if (strcmp(cmd, "help") == 0) {
             static char help_flag[] = "--help";
             char *help[] = {argv[0], help_flag, NULL};
             return cmd_plan(2, help);
         }
-        cli_error("unknown command '%s' (plan, probe, generate, study, convert, models, devices, help)", cmd);
+        cli_error("unknown command '%s' (plan, probe, generate, study, convert, models, devices, man, completion, help)", cmd);
         return EXIT_USAGE;
     }
     return cmd_plan(argc, argv);

@@ -2,10 +2,13 @@
 #include "cli/options.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/term.h"
+#include "reports/textwrap.h"
 
 #define MAX_OPTS 96
 
@@ -159,24 +162,42 @@ int cli_apply_defaults(const cli_option *table, cli_handler h, void *state)
     return 0;
 }
 
-/* Print text wrapped at width, each continuation line indented by indent. */
+/* Print text wrapped at width, each continuation line indented by indent.
+ * A word wider than a line (a default list) is broken after its commas. */
 static void wrap(FILE *f, const char *text, size_t col, size_t indent, size_t width)
 {
     const char *p = text;
+    bool glued = false; /* continuing a word broken after a comma: no space */
     while (*p) {
         const char *w = p;
         while (*w && *w != ' ')
             w++;
         size_t len = (size_t)(w - p);
-        if (col + len + 1 > width && col > indent) {
+        if (len > width - indent) {
+            /* the longest piece up to a comma that fits the rest of this line,
+             * else of a fresh line */
+            size_t room = col + (glued ? 0 : 1) < width ? width - col - (glued ? 0 : 1) : 0;
+            size_t cut = 0;
+            for (size_t k = 0; k < len; k++)
+                if (p[k] == ',' && k + 1 <= room)
+                    cut = k + 1;
+            if (cut == 0)
+                for (size_t k = 0; k < len; k++)
+                    if (p[k] == ',' && k + 1 <= width - indent)
+                        cut = k + 1;
+            if (cut > 0)
+                len = cut, w = p + cut;
+        }
+        if (col + len + (glued ? 0 : 1) > width && col > indent) {
             fprintf(f, "\n%*s", (int)indent, "");
             col = indent;
-        } else if (col > indent) {
+        } else if (col > indent && !glued) {
             fputc(' ', f);
             col++;
         }
         fwrite(p, 1, len, f);
         col += len;
+        glued = *w && *w != ' ';
         p = w;
         while (*p == ' ')
             p++;
@@ -191,10 +212,13 @@ void cli_print_options(FILE *f, const cli_option *table)
 
 void cli_print_options_aliases(FILE *f, const cli_option *table, const cli_alias *aliases)
 {
-    const size_t indent = 28, width = 100;
+    /* fitted to COLUMNS or the terminal (80 in a pipe); narrow screens get
+     * the help under each option rather than a column of a few letters */
+    const size_t width = cli_term_width(fileno(f)), indent = width >= 72 ? 28 : 8;
     for (const cli_option *o = table; o->id || o->help; o++) {
         if (o->id == 0) {
-            fprintf(f, "\n%s\n", o->help);
+            fputc('\n', f);
+            report_wrap(f, o->help, width, 2);
             continue;
         }
         char head[64];

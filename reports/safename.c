@@ -41,3 +41,22 @@ void report_safe_file_name(const char *in, char *out, size_t out_bytes)
     if (out_bytes > 0 && out[0] == '.')
         out[0] = '_';
 }
+
+void report_label_file_word(const char *label, char *out, size_t out_bytes)
+{
+    char word[256];
+    size_t n = 0;
+    for (const char *p = label; *p && n + 5 < sizeof word; p++) {
+        if (*p == '=') {
+            memcpy(word + n, "eq", 2);
+            n += 2;
+        } else if (*p == '+') {
+            memcpy(word + n, "plus", 4);
+            n += 4;
+        } else if (*p != '(' && *p != ')') {
+            word[n++] = *p;
+        }
+    }
+    word[n] = '\0';
+    report_safe_file_name(word, out, out_bytes);
+}

@@ -28,4 +28,10 @@
 void report_gp_text(const char *in, char *out, size_t out_bytes);
 void report_safe_file_name(const char *in, char *out, size_t out_bytes);
 
+/* A variant label as a file-name word a shell and a file browser take as
+ * it is: '=' becomes "eq", '+' becomes "plus", parentheses go, and the rest
+ * as report_safe_file_name: "(Q=K-V)+" gives "QeqK-Vplus", "Q-K=V+MQA"
+ * gives "Q-KeqVplusMQA". */
+void report_label_file_word(const char *label, char *out, size_t out_bytes);
+
 #endif

@@ -59,7 +59,7 @@ usage_error() {
 # --- the headline command and the listing commands
 expect 0 'paper-1.2B as built \(QKV\+MHA\) needs .* does not fit' -- --device 8GB --ctx 32k
 expect 0 '5,905,580,032 bytes' -- --device 8GB --ctx 32k
-expect 0 'Q-K=V\+MQA +2\.75 KiB' -- --device 8GB --ctx 32k
+expect 0 'Q-K=V\+MQA +2\.75 KiB' -- --device 8GB --ctx 32k --wide
 expect 0 'device 8GB = 8\.00 GiB \(8,589,934,592 bytes\)' -- --device 8GB --ctx 32k
 expect 0 'Exit codes' -- --help
 expect 0 'Exit codes' -- help
@@ -77,6 +77,62 @@ expect 0 '"kv_bytes":	5905580032' -- --ctx 32k -f json
 expect 0 '^model,label,share' -- --ctx 32k -f csv
 expect 0 '^# qkvplan memory plan' -- --ctx 32k -f md
 
+# --- output fitted to the terminal: COLUMNS, else the tty, else 80 in a pipe
+# widest LIMIT FILE: every line of FILE at most LIMIT characters
+widest() {
+    local w
+    w=$(LC_ALL=C.UTF-8 awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' "$2")
+    if [ "$w" -le "$1" ]; then ok; else bad "$3: a line of $w characters at COLUMNS=$1"; fi
+}
+for cols in 80 120; do
+    COLUMNS=$cols "$BIN" --device 8GB --ctx 32k >"$TMP/w.out" 2>&1
+    widest $cols "$TMP/w.out" "headline command"
+    for sub in "" probe study generate convert; do
+        COLUMNS=$cols "$BIN" $sub --help >"$TMP/w.out" 2>&1
+        widest $cols "$TMP/w.out" "qkvplan $sub --help"
+    done
+    for sub in models devices; do
+        COLUMNS=$cols "$BIN" $sub >"$TMP/w.out" 2>&1
+        widest $cols "$TMP/w.out" "qkvplan $sub"
+    done
+    COLUMNS=$cols "$BIN" -m Llama-3.2-1B --engine llama.cpp --ctx 32k -np 2 -ctk q8_0 -ctv q8_0 >"$TMP/w.out" 2>&1
+    widest $cols "$TMP/w.out" "llama.cpp plan with its command"
+done
+# a pipe without COLUMNS gets the 80-column layout, the same every time
+(unset COLUMNS; "$BIN" --device 8GB --ctx 32k >"$TMP/w.pipe")
+COLUMNS=80 "$BIN" --device 8GB --ctx 32k >"$TMP/w.80"
+cmp -s "$TMP/w.pipe" "$TMP/w.80" && ok || bad "output to a pipe is not the 80-column layout"
+grep -q 'not shown at 80 columns: KV/token, K cache' "$TMP/w.80" && ok || bad "the compact table does not say which columns it left out"
+COLUMNS=80 "$BIN" --device 8GB --ctx 32k --wide >"$TMP/w.wide"
+head -n 20 "$TMP/w.wide" | grep -q '^variant *KV/token *K cache *V cache *KV total *vs MHA *weights *scratch *total *fits *headroom *max ctx *max seqs *paper$' \
+    && ok || bad "--wide does not show every column"
+# the command line, wrapped with backslashes, is the same command
+COLUMNS=60 "$BIN" -m Llama-3.2-1B --engine llama.cpp --ctx-size 1000 -np 2 -ctk q8_0 -ctv q8_0 -fa auto >"$TMP/w.out"
+joined=$(sed -n '/^command:$/,/[^\\]$/p' "$TMP/w.out" | tail -n +2 | sed 's/ \\$//; s/^ *//' | tr '\n' ' ' | sed 's/ $//')
+[ "$joined" = "llama-server -m Llama-3.2-1B.gguf -c 1000 -np 2 -ctk q8_0 -ctv q8_0 -fa auto -ub 512" ] \
+    && ok || bad "wrapped command is not the command: '$joined'"
+
+# --- the manual page and completions come from the option tables of --help
+"$BIN" man >"$TMP/qkvplan.1" 2>"$TMP/err" && "$BIN" completion bash >"$TMP/qkvplan.bash" \
+    && "$BIN" completion zsh >"$TMP/_qkvplan" && ok || bad "man / completion: $(cat "$TMP/err")"
+missing=""
+for sub in "" probe study generate convert; do
+    for o in $("$BIN" $sub --help | grep -o '^  \(-., \)\?--[a-z0-9-]*' | grep -o -- '--[a-z0-9-]*'); do
+        n=${o#--}
+        grep -qF -- "\\fB\\-\\-${n//-/\\-}\\fR" "$TMP/qkvplan.1" || missing="$missing man:$sub$o"
+        grep -q -- " $o\( \|'\)" "$TMP/qkvplan.bash" || missing="$missing bash:$sub$o"
+        grep -q -- "$o\(\[\|}'\[\)" "$TMP/_qkvplan" || missing="$missing zsh:$sub$o"
+    done
+done
+[ -z "$missing" ] && ok || bad "options of --help missing from the man page or completions:$missing"
+if command -v groff >/dev/null 2>&1; then
+    [ -z "$(groff -man -Tutf8 -z -wmac "$TMP/qkvplan.1" 2>&1)" ] && ok || bad "qkvplan.1: $(groff -man -Tutf8 -z -wmac "$TMP/qkvplan.1" 2>&1 | head -3)"
+fi
+got=$(bash -c 'source "$1"; COMP_WORDS=(qkvplan --device rpi5-4); COMP_CWORD=2; _qkvplan; echo "${COMPREPLY[*]}"' _ "$TMP/qkvplan.bash")
+[ "$got" = "rpi5-4gb" ] && ok || bad "bash completion of --device rpi5-4: '$got'"
+if command -v zsh >/dev/null 2>&1; then zsh -n "$TMP/_qkvplan" && ok || bad "_qkvplan is not valid zsh"; fi
+usage_error 2 'completion: give bash or zsh' completion fish
+
 # --- published llama.cpp allocations through the command line
 expect 0 '"kv_bytes":	1342177280' -- --share qkv --kv-heads 8 --layers 80 --d-model 8192 \
     --heads 64 --head-dim 128 --engine llama.cpp --ctx 4096 -f json
@@ -88,13 +144,13 @@ expect 0 '"kv_bytes":	18874368' -- -m gemma-3-270m --as-built --engine llama.cpp
 expect 0 '"kv_bytes":	4294967296,' -- -m Mistral-7B-v0.1 --as-built --engine llama.cpp --ctx 32k -f json
 # phi3 switches its window off: 32 x 4096 x 2 x 3072 x 2
 expect 0 '"kv_bytes":	1610612736,' -- -m Phi-3-mini-4k --as-built --engine llama.cpp --ctx 4096 -f json
-expect 0 'QKV\+GQA-8 \* .* 2048.00 MiB  2048.00 MiB  4096.00 MiB ' -- -m Mistral-7B-v0.1 --as-built --engine llama.cpp --ctx 32k --in-mib
+expect 0 'QKV\+GQA-8 \* .* 2048.00 MiB  2048.00 MiB  4096.00 MiB ' -- -m Mistral-7B-v0.1 --as-built --engine llama.cpp --ctx 32k --in-mib --wide
 # gemma-3-270m, 3 global x 32768 + 15 windowed x pad256(512 + 512) cells, x 1024 bytes; --swa-full: 18 x 32768
 expect 0 '"kv_bytes":	116391936,' -- -m gemma-3-270m --as-built --engine llama.cpp --ctx 32k -f json
 expect 0 '"kv_bytes":	603979776,' -- -m gemma-3-270m --as-built --engine llama.cpp --ctx 32k --swa-full -f json
 # the engine's spellings, and the command line that realises the plan
 expect 0 'command: llama-server -m Llama-3.2-1B.gguf -c 1000 -np 2 -ctk q8_0 -ctv q8_0 -fa auto -ub 512$' -- \
-    -m Llama-3.2-1B --engine llama.cpp --ctx-size 1000 -np 2 -ctk q8_0 -ctv q8_0 -fa auto
+    -m Llama-3.2-1B --engine llama.cpp --ctx-size 1000 -np 2 -ctk q8_0 -ctv q8_0 -fa auto --wide
 expect 0 '"engine_command":	"vllm serve meta-llama/Llama-3.2-1B --max-model-len 8192 --max-num-seqs 1 --block-size 32 --gpu-memory-utilization 0.90"' -- \
     -m Llama-3.2-1B --engine vllm --max-model-len 8192 --block-size 32 --gpu-memory-utilization 0.9 -f json
 expect 0 'maximum concurrency for 8192 tokens per request: [0-9]+\.[0-9]{2}x' -- -m Llama-3.2-1B --engine vllm --max-model-len 8192
@@ -130,7 +186,7 @@ expect 0 'MLA \*' -- -m $FIX/deepseek-v2-lite.json --engine llama.cpp
 
 # --- the whole catalog
 "$BIN" -m all -f csv >"$TMP/all.csv" 2>"$TMP/err"
-if [ $? -eq 0 ] && [ "$(cut -d, -f1 "$TMP/all.csv" | sort -u | grep -vc '^model$')" -eq "$("$BIN" models | awk 'NR>1 && NF==0 {exit} NR>1' | wc -l)" ]; then ok; else bad "--model all does not plan every catalog model"; fi
+if [ $? -eq 0 ] && [ "$(cut -d, -f1 "$TMP/all.csv" | sort -u | grep -vc '^model$')" -eq "$("$BIN" models | awk 'NR>1 && NF==0 {exit} NR>1 && !/^ /' | wc -l)" ]; then ok; else bad "--model all does not plan every catalog model"; fi
 
 # --- variant lists: invalid combinations in a list are skipped with a note
 expect 0 'note: skipped Q=K-V\+GQA-4' -- --share qkv,q=k-v --kv-heads 4
@@ -138,7 +194,7 @@ expect 0 'note: skipped Q=K=V\+MQA' -- --kv-heads mqa
 
 # found by fuzz_cli: a model so large that its headroom is below -2^63 bytes
 expect 0 'does not fit, short by 8.00 EiB' -- --d-model 4294967296 --heads 1 --head-dim 1 --vocab 1073741824 \
-    --layers 1 --ffn 1 --ctx 1
+    --layers 1 --ffn 1 --ctx 1 --wide
 
 # --- output files are atomic and equal to stdout
 "$BIN" --ctx 32k -f json >"$TMP/stdout.json"
@@ -200,15 +256,33 @@ fi
 code=$?
 ok_files=1
 for f in plan.md plan.xlsx plan.json plan.csv plots/kv_vs_ctx.png plots/kv_vs_ctx.svg plots/kv_vs_ctx.gp \
-    plots/kv_vs_ctx.dat plots/memory.png plots/memory.svg plots/max_ctx.png plots/max_ctx.svg; do
+    plots/kv_vs_ctx.dat plots/memory.png plots/memory.svg plots/max_ctx.png plots/max_ctx.svg \
+    plots/total_vs_ctx.png plots/total_vs_ctx.svg plots/total_vs_ctx.gp plots/total_vs_ctx.dat; do
     [ -s "$TMP/r1/$f" ] || { ok_files=0; echo "missing $f" >&2; }
 done
 if [ $code -eq 0 ] && [ $ok_files -eq 1 ] && [ -z "$(find "$TMP/r1" -name "*.tmp*")" ]; then ok; else bad "--report bundle: exit $code $(cat "$TMP/err")"; fi
-grep -q '!\[KV cache vs context\](plots/kv_vs_ctx.png)' "$TMP/r1/plan.md" && ok || bad "plan.md does not embed the plots"
+grep -q '!\[KV cache alone vs context\](plots/kv_vs_ctx.png)' "$TMP/r1/plan.md" && \
+    grep -q '!\[Total memory vs context against the usable budget\](plots/total_vs_ctx.png)' "$TMP/r1/plan.md" \
+    && ok || bad "plan.md does not embed the plots"
+unzip -p "$TMP/r1/plan.xlsx" xl/workbook.xml | grep -q '_xlnm.Print_Titles" localSheetId="1">Variants!\$A:\$B,Variants!\$1:\$1<' \
+    && ok || bad "plan.xlsx: the Variants sheet has no print titles"
+# the total-memory figure's budget line and curves agree with the table's fits
+# at the requested context (every accepted variant, equal curves merged)
+awk -f tests/fits_agree.awk "$TMP/r1/plan.csv" "$TMP/r1/plots/total_vs_ctx.dat" >&2 && ok || bad "total_vs_ctx.dat disagrees with fits (8GB, 32k)"
+"$BIN" -m Llama-3.2-1B --device rpi5-4gb --ctx 32k --report "$TMP/r-rpi" >/dev/null 2>&1
+awk -f tests/fits_agree.awk "$TMP/r-rpi/plan.csv" "$TMP/r-rpi/plots/total_vs_ctx.dat" >&2 && ok || bad "total_vs_ctx.dat disagrees with fits (rpi5-4gb)"
+grep -q 'Q-K=V+MHA, Q=K=V+MHA' "$TMP/r1/plots/kv_vs_ctx.dat" && ok || bad "equal KV curves are not one series"
+# the sweep runs on to where every variant has stopped fitting
+awk '/^[0-9]/ { last = $0 } END { n = split(last, v, " "); for (i = 2; i <= n; i++) if (v[i] + 0 <= 7516192768) exit 1 }' \
+    "$TMP/r1/plots/total_vs_ctx.dat" && ok || bad "the sweep stops while a variant still fits"
+grep -q 'trained 2k' "$TMP/r1/plots/max_ctx.gp" && ! grep -q 'GiB' "$TMP/r1/plots/max_ctx.gp" && ok || bad "max_ctx.gp: no trained marker, or GiB in a plot of tokens"
 grep -q 'RoPE\|before rotation' "$TMP/r1/plan.md" && grep -q 'arXiv 2606.04032' "$TMP/r1/plan.md" && ok || bad "plan.md lacks assumptions or the citation"
-# every KV byte count in plan.md's table equals plan.json's
+# every KV byte count in plan.md's appendix equals plan.json's (thousands
+# separators aside); the main table reads in KiB/MiB/GiB
 json_kv=$(grep -o '"kv_bytes":	[0-9]*' "$TMP/r1/plan.json" | grep -o '[0-9]*$' | tr '\n' ' ')
-md_kv=$(grep '^| [QK]' "$TMP/r1/plan.md" | awk -F'|' '{gsub(/ /,"",$7); print $7}' | tr '\n' ' ')
+md_kv=$(sed -n '/^## Appendix: exact bytes/,/^## /p' "$TMP/r1/plan.md" | grep '^| [QK]' \
+    | awk -F'|' '{gsub(/[ ,]/,"",$7); print $7}' | tr '\n' ' ')
+grep -q '^| QKV+MHA \\\* | 176 KiB | 5.50 GiB | 0.0% |' "$TMP/r1/plan.md" && ok || bad "plan.md table is not in readable units"
 [ -n "$json_kv" ] && [ "$json_kv" = "$md_kv" ] && ok || bad "plan.md KV bytes ($md_kv) differ from plan.json ($json_kv)"
 # reproducible: a second run gives byte-identical files
 "$BIN" --device 8GB --ctx 32k --report "$TMP/r2" >/dev/null 2>&1
@@ -308,11 +382,11 @@ SMALL="--d-model 16 --heads 2 --layers 1 --seq-len 6 --steps 40 --seeds 2 --batc
 code=$?
 if [ $code -eq 0 ] && grep -q '^sort (length 6), eval accuracy' "$TMP/st.txt" && grep -q '^(Q=K=V)+ ' "$TMP/st.txt" \
     && [ -s "$TMP/st/study.md" ] && [ -s "$TMP/st/study.json" ] && [ -s "$TMP/st/study.csv" ] \
-    && [ -s "$TMP/st/plots/loss_sort.png" ] && [ -s "$TMP/st/models/sort-Q-K=V+MQA.qkvm" ] \
+    && [ -s "$TMP/st/plots/loss_sort.png" ] && [ -s "$TMP/st/models/sort-Q-KeqVplusMQA.qkvm" ] \
     && unzip -p "$TMP/st/study.xlsx" xl/workbook.xml | grep -q 'name="Study"'; then ok; else bad "study --report: exit $code $(cat "$TMP/err")"; fi
 [ "$(grep -c '^sort,6,' "$TMP/st/study.csv")" -eq 6 ] && ok || bad "study.csv rows"
 # a trained model is probed like any other: its K=V tying shows as overlap 1
-expect 0 '^    0    0   0 \|.* 1\.000 ' -- probe "$TMP/st/models/sort-Q-K=V+MQA.qkvm" --tokens "1 2 3 4 5 6"
+expect 0 '^    0    0   0 \|.* 1\.000 ' -- probe "$TMP/st/models/sort-Q-KeqVplusMQA.qkvm" --tokens "1 2 3 4 5 6"
 # same seeds, one or two worker threads: identical results
 "$BIN" study $SMALL --tasks sort --variants QKV,Q=K=V -j 1 -f csv > "$TMP/j1.csv" 2>/dev/null
 "$BIN" study $SMALL --tasks sort --variants QKV,Q=K=V -j 2 -f csv > "$TMP/j2.csv" 2>/dev/null

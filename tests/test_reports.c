@@ -55,7 +55,7 @@ static uint64_t json_u64(const cJSON *o, const char *key)
 START_TEST(json_round_trip)
 {
     kvplan_result plans[2] = {plan_of("paper-1.2B", 32768), plan_of("Llama-3.1-8B", 131072)};
-    report_input in = {"8GB", plans, 2, false};
+    report_input in = {"8GB", plans, 2, false, 0, false};
     char *text = render(REPORT_JSON, &in);
     cJSON *root = cJSON_Parse(text);
     ck_assert_ptr_nonnull(root);
@@ -105,7 +105,7 @@ START_TEST(json_exact_beyond_double)
 {
     kvplan_result r = plan_of("Llama-3.1-8B", 4096);
     r.rows[0].kv_bytes = (1ull << 53) + 1;
-    report_input in = {"x", &r, 1, false};
+    report_input in = {"x", &r, 1, false, 0, false};
     char *text = render(REPORT_JSON, &in);
     ck_assert_ptr_nonnull(strstr(text, "9007199254740993"));
     free(text);
@@ -116,7 +116,7 @@ END_TEST
 START_TEST(csv_rows_and_values)
 {
     kvplan_result r = plan_of("paper-1.2B", 32768);
-    report_input in = {"8GB", &r, 1, false};
+    report_input in = {"8GB", &r, 1, false, 0, false};
     char *text = render(REPORT_CSV, &in);
     size_t lines = 0;
     for (char *p = text; *p; p++)
@@ -134,7 +134,7 @@ END_TEST
 START_TEST(markdown_matches_json)
 {
     kvplan_result r = plan_of("Gemma-3-270M", 32768);
-    report_input in = {"8GB", &r, 1, false};
+    report_input in = {"8GB", &r, 1, false, 0, false};
     char *md = render(REPORT_MD, &in);
     char *js = render(REPORT_JSON, &in);
     cJSON *root = cJSON_Parse(js);
@@ -142,17 +142,21 @@ START_TEST(markdown_matches_json)
         cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "models"), 0), "variants");
     for (int j = 0; j < cJSON_GetArraySize(vs); j++) {
         const cJSON *v = cJSON_GetArrayItem(vs, j);
-        char row[512];
-        snprintf(row, sizeof row, "| %s | %s | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " |",
+        /* the appendix: exact bytes with thousands separators */
+        char g[6][FMT_BYTES], row[512];
+        const char *const keys[6] = {"kv_bytes_per_token", "k_bytes", "v_bytes", "kv_bytes",
+                                     "params", "weight_bytes"};
+        for (int k = 0; k < 6; k++)
+            fmt_grouped(json_u64(v, keys[k]), g[k], sizeof g[k]);
+        snprintf(row, sizeof row, "| %s | %s | %s | %s | %s | %s |",
                  cJSON_GetObjectItemCaseSensitive(v, "label")->valuestring,
                  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "as_built")) ? "yes" : "",
-                 json_u64(v, "kv_bytes_per_token"), json_u64(v, "k_bytes"), json_u64(v, "v_bytes"),
-                 json_u64(v, "kv_bytes"));
+                 g[0], g[1], g[2], g[3]);
         ck_assert_msg(strstr(md, row) != NULL, "markdown lacks '%s'", row);
-        char tail[128];
-        snprintf(tail, sizeof tail, " %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " |",
-                 json_u64(v, "params"), json_u64(v, "weight_bytes"), json_u64(v, "scratch_bytes"),
-                 json_u64(v, "total_bytes"));
+        char tail[256], s1[FMT_BYTES], s2[FMT_BYTES];
+        fmt_grouped(json_u64(v, "scratch_bytes"), s1, sizeof s1);
+        fmt_grouped(json_u64(v, "total_bytes"), s2, sizeof s2);
+        snprintf(tail, sizeof tail, " %s | %s | %s | %s |", g[4], g[5], s1, s2);
         ck_assert_msg(strstr(md, tail) != NULL, "markdown lacks '%s'", tail);
     }
     cJSON_Delete(root);
@@ -165,7 +169,7 @@ END_TEST
 START_TEST(table_has_verdict_and_rows)
 {
     kvplan_result r = plan_of("paper-1.2B", 32768);
-    report_input in = {"8GB", &r, 1, false};
+    report_input in = {"8GB", &r, 1, false, 0, false};
     char *text = render(REPORT_TABLE, &in);
     ck_assert_ptr_nonnull(strstr(text, "as built (QKV+MHA) needs"));
     ck_assert_ptr_nonnull(strstr(text, "does not fit"));
@@ -279,7 +283,7 @@ START_TEST(write_error_is_reported)
     FILE *f = fopen("/dev/full", "w");
     ck_assert_ptr_nonnull(f);
     kvplan_result r = plan_of("paper-1.2B", 4096);
-    report_input in = {"8GB", &r, 1, false};
+    report_input in = {"8GB", &r, 1, false, 0, false};
     qkv_error err;
     ck_assert_int_eq(report_write(f, REPORT_JSON, &in, &err), QKV_ERR_IO);
     fclose(f);
@@ -291,8 +295,18 @@ START_TEST(context_sweep)
 {
     kvplan_result r = plan_of("paper-1.2B", 32768);
     ck_assert_int_eq(kvplan_sweep(&r, NULL), QKV_OK);
-    /* 512 .. max(trained 2048, requested 32768), powers of two */
-    ck_assert_uint_eq(r.n_sweep, 7);
+    /* 512 .. 2M: powers of two past max(trained 2048, requested 32768) until
+     * no row fits; Q-K=V+MQA (2.75 KiB a token, 1.92 GiB of weights) fits
+     * 7 GiB at 1M tokens (4.8 GiB) and not at 2M (7.5 GiB) */
+    ck_assert_uint_eq(r.n_sweep, 13);
+    ck_assert_uint_eq(r.sweep_ctx[12], 2097152);
+    const uint64_t usable = r.params.device_bytes - r.params.reserve_bytes;
+    bool fits_before = false;
+    for (size_t i = 0; i < r.n_rows; i++) {
+        ck_assert_uint_gt(r.sweep_total[i * r.n_sweep + 12], usable);
+        fits_before |= r.sweep_total[i * r.n_sweep + 11] <= usable;
+    }
+    ck_assert(fits_before);
     ck_assert_uint_eq(r.sweep_ctx[0], 512);
     ck_assert_uint_eq(r.sweep_ctx[6], 32768);
     ck_assert_uint_eq(r.sweep_kv[0 * r.n_sweep + 6], 5905580032u);
@@ -303,11 +317,13 @@ START_TEST(context_sweep)
             ck_assert_uint_eq(r.sweep_kv[i * r.n_sweep + k], 2 * r.sweep_kv[i * r.n_sweep + k - 1]);
     }
     kvplan_result_free(&r);
-    /* unknown trained context: up to 1M */
+    /* unknown trained context: up to 1M, then on to 2M, where Q-K=V+MQA
+     * (still fitting at 1M) stops */
     kvplan_result q = plan_of("paper-1.2B", 1000);
     q.model.max_ctx = 0;
     ck_assert_int_eq(kvplan_sweep(&q, NULL), QKV_OK);
-    ck_assert_uint_eq(q.sweep_ctx[q.n_sweep - 1], 1u << 20);
+    ck_assert_uint_eq(q.sweep_ctx[q.n_sweep - 1], 1u << 21);
+    ck_assert_uint_eq(q.sweep_ctx[q.n_sweep - 2], 1u << 20);
     int has_1000 = 0;
     for (size_t k = 0; k < q.n_sweep; k++)
         has_1000 |= q.sweep_ctx[k] == 1000;
@@ -340,7 +356,7 @@ START_TEST(xlsx_contents)
 {
     kvplan_result r = plan_of("paper-1.2B", 32768);
     ck_assert_int_eq(kvplan_sweep(&r, NULL), QKV_OK);
-    report_input in = {"8GB", &r, 1, false};
+    report_input in = {"8GB", &r, 1, false, 0, false};
     char dir[256];
     test_mkdtemp(dir, sizeof dir, "xlsx");
     char path[600], cmd[1024];
@@ -359,7 +375,11 @@ START_TEST(xlsx_contents)
     char *wb = capture(cmd);
     ck_assert_ptr_nonnull(strstr(wb, "name=\"Summary\""));
     ck_assert_ptr_nonnull(strstr(wb, "name=\"Variants\""));
-    ck_assert_ptr_nonnull(strstr(wb, "name=\"KV vs context\""));
+    ck_assert_ptr_nonnull(strstr(wb, "name=\"Memory vs context\""));
+    /* printed, every page of Variants repeats its header row and the
+     * columns naming the row */
+    ck_assert_ptr_nonnull(strstr(wb, "<definedName name=\"_xlnm.Print_Titles\" localSheetId=\"1\">"
+                                     "Variants!$A:$B,Variants!$1:$1</definedName>"));
     ck_assert_ptr_nonnull(strstr(wb, "name=\"Paper evidence\""));
     free(wb);
     snprintf(cmd, sizeof cmd, "unzip -p %s xl/worksheets/sheet2.xml", path);
@@ -374,7 +394,16 @@ START_TEST(xlsx_contents)
     char *chart = capture(cmd);
     ck_assert_ptr_nonnull(strstr(chart, "<c:scatterChart>"));
     ck_assert_ptr_nonnull(strstr(chart, "<c:logBase val=\"2\"/>"));
-    ck_assert_ptr_nonnull(strstr(chart, "'KV vs context'!$B$3:$B$9"));
+    ck_assert_ptr_nonnull(strstr(chart, "'Memory vs context'!$B$3:$B$15"));
+    /* axes bounded to the data: the sweep's 512 .. 2M tokens, 0 .. 1.5 x 7 GiB */
+    ck_assert_ptr_nonnull(strstr(chart, "<c:max val=\"2097152\"/><c:min val=\"512\"/>"));
+    ck_assert_ptr_nonnull(strstr(chart, "<c:max val=\"10.5\"/><c:min val=\"0\"/>"));
+    free(chart);
+    /* sizes in a unit per column: 88 MiB of KV cache is not "0.086 GiB" */
+    snprintf(cmd, sizeof cmd, "unzip -p %s xl/sharedStrings.xml", path);
+    chart = capture(cmd);
+    ck_assert_ptr_nonnull(strstr(chart, "KV cache (MiB)"));
+    ck_assert_ptr_nonnull(strstr(chart, "total (GiB)"));
     free(chart);
     snprintf(cmd, sizeof cmd, "unzip -p %s docProps/core.xml", path);
     char *core = capture(cmd);
@@ -426,7 +455,7 @@ START_TEST(gnuplot_plots)
 {
     kvplan_result r = plan_of("Llama-3.2-1B", 65536);
     ck_assert_int_eq(kvplan_sweep(&r, NULL), QKV_OK);
-    report_input in = {"8GB", &r, 1, false};
+    report_input in = {"8GB", &r, 1, false, 0, false};
     char dir[256];
     test_mkdtemp(dir, sizeof dir, "plots");
     qkv_error err;
@@ -438,8 +467,10 @@ START_TEST(gnuplot_plots)
     snprintf(path, sizeof path, "%s/kv_vs_ctx.dat", dir);
     FILE *f = fopen(path, "r");
     ck_assert_ptr_nonnull(f);
-    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-    ck_assert_ptr_nonnull(strstr(line, "\"QKV+GQA-8\""));
+    do /* comment lines first: the budget and the contexts */
+        ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    while (line[0] == '#');
+    ck_assert_ptr_nonnull(strstr(line, "\"QKV+GQA-8 *\""));
     size_t rows = 0;
     char last[4096] = "";
     while (fgets(line, sizeof line, f)) {
@@ -449,7 +480,8 @@ START_TEST(gnuplot_plots)
     fclose(f);
     ck_assert_uint_eq(rows, r.n_sweep);
     char want[64];
-    snprintf(want, sizeof want, "131072 %llu ", (unsigned long long)r.sweep_kv[r.n_sweep - 1]);
+    snprintf(want, sizeof want, "%llu %llu ", (unsigned long long)r.sweep_ctx[r.n_sweep - 1],
+             (unsigned long long)r.sweep_kv[r.n_sweep - 1]);
     ck_assert_msg(strncmp(last, want, strlen(want)) == 0, "last row '%s'", last);
     ck_assert_int_eq(test_count_entries(dir, "tmp"), 0);
     test_rm_tree(dir);

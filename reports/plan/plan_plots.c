@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "analyzer/dtype.h"
+#include "reports/fmt.h"
 #include "reports/gnuplot.h"
+#include "reports/plan/plan_curves.h"
 #include "reports/safename.h"
 
-const char *const report_plot_kinds[PLOT_KINDS] = {"kv_vs_ctx", "memory", "max_ctx"};
+const char *const report_plot_kinds[PLOT_KINDS] = {"kv_vs_ctx", "memory", "max_ctx", "total_vs_ctx"};
 
 void report_plot_name(const report_input *in, size_t i, int k, char *buf, size_t buf_bytes)
 {
@@ -33,12 +35,12 @@ static void quoted(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void common_header(FILE *f, const char *base, const char *what)
+static void common_header(FILE *f, const char *base, const char *what, const char *units)
 {
     fprintf(f,
             "# qkvplan: %s. Re-draw with: gnuplot %s.gp\n"
-            "# Data: %s.dat, exact bytes; plotted in GiB (2^30 bytes).\n",
-            what, base, base);
+            "# Data: %s.dat; %s.\n",
+            what, base, base, units);
     report_gp_outputs(f, base);
     fputs("set encoding utf8\n"
           "set grid lc rgb \"#dddddd\"\n",
@@ -62,90 +64,23 @@ static void footer_with(FILE *f, const char *plot)
 static void kv_dat(FILE *f, const report_input *in, size_t i, const char *base)
 {
     (void)base;
-    const kvplan_result *r = &in->plans[i];
-    fputs("\"context\"", f);
-    for (size_t j = 0; j < r->n_rows; j++) {
-        fputc(' ', f);
-        quoted(f, r->rows[j].label);
-    }
-    fputc('\n', f);
-    for (size_t k = 0; k < r->n_sweep; k++) {
-        fprintf(f, "%" PRIu64, r->sweep_ctx[k]);
-        for (size_t j = 0; j < r->n_rows; j++)
-            fprintf(f, " %" PRIu64, r->sweep_kv[j * r->n_sweep + k]);
-        fputc('\n', f);
-    }
-}
-
-/* Twelve distinguishable colours; series past twelve reuse them with
- * other point types. */
-static void palette(FILE *f)
-{
-    static const char *const colours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
-                                          "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-                                          "#bcbd22", "#17becf", "#393b79", "#637939"};
-    for (int k = 0; k < 12; k++)
-        fprintf(f, "set linetype %d lc rgb \"%s\" pt %d\n", k + 1, colours[k], 4 + k % 10);
-}
-
-/* Log-scale tics in binary units, every factor of 4 across [lo, hi] bytes. */
-static void byte_tics(FILE *f, uint64_t lo, uint64_t hi)
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    int first = 0, last = 0;
-    while (first < 60 && ((uint64_t)1 << (first + 2)) <= lo)
-        first += 2;
-    while (last < 62 && ((uint64_t)1 << last) < hi)
-        last += 2;
-    fputs("set ytics (", f);
-    for (int e = first; e <= last; e += 2)
-        fprintf(f, "%s\"%d %s\" 2**%d", e == first ? "" : ", ", 1 << (e % 10), units[e / 10], e);
-    fputs(")\n", f);
+    plan_curves_dat(f, &in->plans[i], false);
 }
 
 static void kv_gp(FILE *f, const report_input *in, size_t i, const char *base)
 {
-    const kvplan_result *r = &in->plans[i];
-    char sub[128], name[MODEL_NAME_BYTES];
-    subtitle(r, sub, sizeof sub);
-    report_gp_text(r->model.name, name, sizeof name);
-    common_header(f, base, "KV cache per variant over context");
-    const uint64_t usable = r->params.device_bytes - r->params.reserve_bytes;
-    uint64_t lo = UINT64_MAX, hi = usable;
-    for (size_t k = 0; k < r->n_rows * r->n_sweep; k++) {
-        if (r->sweep_kv[k] > 0 && r->sweep_kv[k] < lo)
-            lo = r->sweep_kv[k];
-        if (r->sweep_kv[k] > hi)
-            hi = r->sweep_kv[k];
-    }
-    if (lo == UINT64_MAX)
-        lo = 1;
-    palette(f);
-    fprintf(f,
-            "usable = %" PRIu64 ".0  # device - reserve, bytes\n"
-            "ctx = %" PRIu64 "  # requested context\n"
-            "set title \"%s: KV cache vs context (%s)\" noenhanced\n"
-            "set xlabel \"context (tokens)\"\n"
-            "set ylabel \"KV cache\"\n"
-            "set logscale x 2\n"
-            "set logscale y 2\n"
-            "set format x \"2^{%%L}\"\n",
-            usable, r->params.ctx, name, sub);
-    byte_tics(f, lo, hi);
-    fprintf(f,
-            "set key outside right top noenhanced\n"
-            "set arrow 1 from ctx, graph 0 to ctx, graph 1 nohead dt 2 lc rgb \"#555555\"\n"
-            "set label 1 sprintf(\"requested %%d\", ctx) at ctx, graph 0.04 right offset -0.5,0 "
-            "tc rgb \"#555555\"\n"
-            "# Variants with equal caches overlap: earlier series are drawn wider so they show\n"
-            "# beneath later ones.\n");
-    char plot[640];
-    snprintf(plot, sizeof plot,
-             "plot for [i=2:%zu] \"%s.dat\" using 1:i with linespoints lt (i-1) ps 0.9 "
-             "lw (1.5 + 3.0*(%zu-i)/%zu.0) title columnheader(i), usable with lines lw 2.5 dt 2 "
-             "lc rgb \"#C00000\" title \"usable memory\"",
-             r->n_rows + 1, base, r->n_rows + 1, r->n_rows > 1 ? r->n_rows - 1 : 1);
-    footer_with(f, plot);
+    plan_curves_gp(f, in, i, base, false);
+}
+
+static void total_dat(FILE *f, const report_input *in, size_t i, const char *base)
+{
+    (void)base;
+    plan_curves_dat(f, &in->plans[i], true);
+}
+
+static void total_gp(FILE *f, const report_input *in, size_t i, const char *base)
+{
+    plan_curves_gp(f, in, i, base, true);
 }
 
 static void mem_dat(FILE *f, const report_input *in, size_t i, const char *base)
@@ -169,11 +104,13 @@ static void mem_gp(FILE *f, const report_input *in, size_t i, const char *base)
     char sub[128], name[MODEL_NAME_BYTES];
     subtitle(r, sub, sizeof sub);
     report_gp_text(r->model.name, name, sizeof name);
-    common_header(f, base, "memory breakdown per variant");
+    common_header(f, base, "memory breakdown per variant",
+                  "exact bytes, plotted in GiB (2^30 bytes)");
     fprintf(f,
             "device = %" PRIu64 ".0  # bytes\n"
             "set title \"%s at %" PRIu64 " tokens: memory per variant (%s; * = as built)\" noenhanced\n"
             "set ylabel \"memory (GiB)\"\n"
+            "set xlabel \"variant\"\n"
             "set style data histograms\n"
             "set style histogram rowstacked\n"
             "set style fill solid 0.85 border -1\n"
@@ -198,13 +135,22 @@ static void ctx_dat(FILE *f, const report_input *in, size_t i, const char *base)
 {
     (void)base;
     const kvplan_result *r = &in->plans[i];
-    fputs("# variant max_ctx capped (tokens; 0 = fits at no context, left out of the plot)\n", f);
+    fputs("# variant max_ctx capped label (tokens; capped 1: the search's cap fits, so memory "
+          "does not bound it; 0 = fits at no context)\n", f);
     for (size_t j = 0; j < r->n_rows; j++) {
-        quoted(f, r->rows[j].label);
-        fprintf(f, " %" PRIu64 " %d\n", r->rows[j].max_ctx, r->rows[j].max_ctx_capped ? 1 : 0);
+        const kvplan_row *w = &r->rows[j];
+        char label[VARIANT_LABEL_BYTES + 4], t[32], text[40];
+        snprintf(label, sizeof label, "%s%s", w->label, w->v.as_built ? " *" : "");
+        quoted(f, label);
+        fmt_tokens(w->max_ctx, t, sizeof t);
+        snprintf(text, sizeof text, "%s%s", w->max_ctx_capped ? ">=" : "", w->max_ctx ? t : "none");
+        fprintf(f, " %" PRIu64 " %d \"%s\"\n", w->max_ctx, w->max_ctx_capped ? 1 : 0, text);
     }
 }
 
+/* The longest context per variant as points on a log axis in tokens (a bar
+ * would have to start at an arbitrary floor), with the requested and the
+ * trained context as lines. */
 static void ctx_gp(FILE *f, const report_input *in, size_t i, const char *base)
 {
     const kvplan_result *r = &in->plans[i];
@@ -212,26 +158,65 @@ static void ctx_gp(FILE *f, const report_input *in, size_t i, const char *base)
     subtitle(r, sub, sizeof sub);
     report_gp_text(r->model.name, name, sizeof name);
     report_gp_text(in->device_label, device, sizeof device);
-    common_header(f, base, "longest context that fits per variant");
+    common_header(f, base, "longest context that fits per variant",
+                  "tokens, plotted on a log 2 axis");
+    uint64_t lo = r->params.ctx, hi = r->params.ctx;
+    if (r->model.max_ctx > 0) {
+        lo = r->model.max_ctx < lo ? r->model.max_ctx : lo;
+        hi = r->model.max_ctx > hi ? r->model.max_ctx : hi;
+    }
+    for (size_t j = 0; j < r->n_rows; j++) {
+        const uint64_t m = r->rows[j].max_ctx;
+        if (m > 0 && m < lo)
+            lo = m;
+        if (m > hi)
+            hi = m;
+    }
+    int e_lo = 0, e_hi = 0; /* one power of two beyond the data either side */
+    while (e_lo < 62 && ((uint64_t)1 << (e_lo + 1)) <= lo)
+        e_lo++;
+    e_lo = e_lo > 0 ? e_lo - 1 : 0;
+    while (e_hi < 62 && ((uint64_t)1 << e_hi) <= hi)
+        e_hi++;
+    char req[24], trained[24];
+    fmt_tokens(r->params.ctx, req, sizeof req);
+    fmt_tokens(r->model.max_ctx, trained, sizeof trained);
     fprintf(f,
-            "ctx = %" PRIu64 "  # requested context\n"
-            "set title \"%s: longest context that fits in %s (%s)\" noenhanced\n"
-            "set ylabel \"longest context (tokens)\"\n"
+            "ctx = %" PRIu64 "  # requested context, tokens\n"
+            "trained = %" PRIu64 "  # trained context (0: unknown)\n"
+            "floor = 2**%d  # bottom of the axis: where 'fits at no context' is drawn\n"
+            "set title \"%s: longest context that fits in %s (%s; * = as built)\" noenhanced\n"
+            "set ylabel \"longest context (tokens, log scale)\"\n"
+            "set xlabel \"variant\"\n"
             "set logscale y 2\n"
-            "set format y \"2^{%%L}\"\n"
-            "set style fill solid 0.85 border -1\n"
-            "set boxwidth 0.7\n"
-            "set xtics rotate by -35 noenhanced nomirror\n"
-            "set xrange [-0.6:%zu.6]\n"
-            "set yrange [256:*]\n"
-            "set key outside right top\n",
-            r->params.ctx, name, device, sub, r->n_rows - 1);
-    char plot[512];
-    snprintf(plot, sizeof plot,
-             "plot \"%s.dat\" using 0:($2 > 0 ? $2 : NaN):xtic(1) with boxes lc rgb \"#4C72B0\" "
-             "title \"max context\", ctx with lines lw 2.5 dt 2 lc rgb \"#C00000\" title "
-             "\"requested context\"",
-             base);
+            "set yrange [2**%d:2**%d]\n",
+            r->params.ctx, r->model.max_ctx, e_lo, name, device, sub, e_lo, e_hi);
+    fputs("set ytics (", f);
+    for (int e = e_lo; e <= e_hi; e += e_hi - e_lo > 12 ? 2 : 1) {
+        char t[24];
+        fmt_tokens((uint64_t)1 << e, t, sizeof t);
+        fprintf(f, "%s\"%s\" 2**%d", e == e_lo ? "" : ", ", t, e);
+    }
+    fprintf(f, ")\n"
+               "set xtics rotate by -35 noenhanced nomirror\n"
+               "set grid xtics ytics\n"
+               "set xrange [-0.6:%zu.6]\n"
+               "set key below horizontal\n",
+            r->n_rows - 1);
+    char plot[1400];
+    int k = snprintf(plot, sizeof plot,
+             "plot \"%s.dat\" using 0:($3 == 0 && $2 > 0 ? $2 : NaN):xtic(1) with points pt 7 ps 1.8 "
+             "lc rgb \"#4C72B0\" title \"longest context that fits\", "
+             "'' using 0:($3 == 1 ? $2 : NaN) with points pt 9 ps 2 lc rgb \"#55A868\" "
+             "title \"fits at the cap (memory does not bound it)\", "
+             "'' using 0:($2 == 0 ? floor : NaN) with points pt 2 ps 1.8 lc rgb \"#C00000\" "
+             "title \"fits at no context\", "
+             "'' using 0:($2 > 0 ? $2 : floor):4 with labels offset 0,1.1 noenhanced notitle, "
+             "ctx with lines lw 2 dt 2 lc rgb \"#555555\" title \"requested %s\"",
+             base, req);
+    if (r->model.max_ctx > 0 && k > 0 && (size_t)k < sizeof plot)
+        snprintf(plot + k, sizeof plot - (size_t)k,
+                 ", trained with lines lw 2 dt 3 lc rgb \"#2F6F3F\" title \"trained %s\"", trained);
     footer_with(f, plot);
 }
 
@@ -259,13 +244,13 @@ static void plan_gp(FILE *f, const void *ctx)
 
 qkv_status report_plots_write(const char *dir, const report_input *in, qkv_error *err)
 {
-    static const writer_fn dats[PLOT_KINDS] = {kv_dat, mem_dat, ctx_dat};
-    static const writer_fn gps[PLOT_KINDS] = {kv_gp, mem_gp, ctx_gp};
+    static const writer_fn dats[PLOT_KINDS] = {kv_dat, mem_dat, ctx_dat, total_dat};
+    static const writer_fn gps[PLOT_KINDS] = {kv_gp, mem_gp, ctx_gp, total_gp};
     qkv_status tool = QKV_OK;
     qkv_error tool_err;
     for (size_t i = 0; i < in->n_plans; i++) {
         for (int k = 0; k < PLOT_KINDS; k++) {
-            if (k == 0 && in->plans[i].n_sweep == 0)
+            if (report_plot_needs_sweep(k) && in->plans[i].n_sweep == 0)
                 continue;
             char base[160];
             report_plot_name(in, i, k, base, sizeof base);

@@ -1,13 +1,15 @@
 /* plan_plots.h — the planner's figures, drawn by gnuplot (reports/gnuplot.h).
  *
- * For each plan, three figures, each a re-drawable pair of data (.dat, exact
+ * For each plan, four figures, each a re-drawable pair of data (.dat, exact
  * bytes) and script (.gp), drawn to PNG and SVG:
- *   kv_vs_ctx  KV cache per variant over the context sweep, log-log, with the
- *              usable memory as a line and the requested context marked;
+ *   total_vs_ctx  total memory per variant over the context sweep against the
+ *              usable budget (plan_curves.h): under the line at the requested
+ *              context exactly where the table says "fits";
+ *   kv_vs_ctx  the KV cache alone over the sweep, log-log;
  *   memory     weights / KV cache / scratch / reserve per variant, stacked,
  *              against the device size;
  *   max_ctx    the longest context that fits per variant (log scale), with
- *              the requested context marked.
+ *              the requested and trained contexts marked.
  * With several plans the files are prefixed with the model's name.
  * Non-finite values: the data are integers and cannot be; a variant that fits
  * at no context has max_ctx 0, which the log-scale plot leaves out (noted in
@@ -20,8 +22,13 @@
 
 #include "reports/plan/report.h"
 
-#define PLOT_KINDS 3
-extern const char *const report_plot_kinds[PLOT_KINDS]; /* "kv_vs_ctx", "memory", "max_ctx" */
+#define PLOT_KINDS 4
+/* "kv_vs_ctx", "memory", "max_ctx", "total_vs_ctx" */
+extern const char *const report_plot_kinds[PLOT_KINDS];
+
+/* Whether figure kind k is drawn from the context sweep (and so left out of
+ * a plan without one). */
+#define report_plot_needs_sweep(k) ((k) == 0 || (k) == 3)
 
 /* Base name (no extension) of plan i's plot of kind k, e.g. "kv_vs_ctx" or
  * "Llama-3.2-1B-kv_vs_ctx" when there are several plans. */

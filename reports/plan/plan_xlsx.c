@@ -1,7 +1,9 @@
 /* The planner's workbook (plan_xlsx.h). */
 #include "reports/plan/plan_xlsx.h"
 
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/dtype.h"
@@ -9,6 +11,56 @@
 #include "reports/xlsx.h"
 
 #define GIB REPORT_XLSX_GIB
+
+/* A binary unit for a column of sizes: the largest in which the column's
+ * smallest nonzero magnitude is still at least 1 (so 1.375 MiB is never
+ * "0.001 GiB"), at most GiB. */
+typedef struct {
+    const char *name; /* "KiB", "MiB", "GiB" or "bytes" */
+    double bytes;
+} size_unit;
+
+static size_unit unit_for(const double *mags, size_t n)
+{
+    static const size_unit units[] = {
+        {"GiB", 1073741824.0}, {"MiB", 1048576.0}, {"KiB", 1024.0}, {"bytes", 1.0}};
+    double lo = 0;
+    for (size_t i = 0; i < n; i++)
+        if (mags[i] > 0 && (lo == 0 || mags[i] < lo))
+            lo = mags[i];
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++)
+        if (lo >= units[u].bytes)
+            return units[u];
+    return units[0];
+}
+
+/* The unit of one kvplan_row size field over every row of every plan. */
+static size_unit column_unit(const report_input *in, size_t offset, bool is_signed)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < in->n_plans; i++)
+        n += in->plans[i].n_rows;
+    double *m = calloc(n ? n : 1, sizeof *m);
+    if (!m)
+        return (size_unit){"GiB", GIB};
+    n = 0;
+    for (size_t i = 0; i < in->n_plans; i++)
+        for (size_t j = 0; j < in->plans[i].n_rows; j++) {
+            const char *row = (const char *)&in->plans[i].rows[j];
+            if (is_signed) {
+                int64_t v;
+                memcpy(&v, row + offset, sizeof v);
+                m[n++] = v < 0 ? -(double)v : (double)v;
+            } else {
+                uint64_t v;
+                memcpy(&v, row + offset, sizeof v);
+                m[n++] = (double)v;
+            }
+        }
+    size_unit u = unit_for(m, n);
+    free(m);
+    return u;
+}
 
 static void summary_sheet(lxw_worksheet *ws, const report_input *in, const report_xlsx_formats *f)
 {
@@ -71,17 +123,33 @@ enum {
     V_MAXSEQS, V_PAPER, V_NCOL
 };
 
-static void variants_sheet(lxw_worksheet *ws, const report_input *in, const report_xlsx_formats *f)
+static void variants_sheet(lxw_workbook *wb, lxw_worksheet *ws, const report_input *in,
+                           const report_xlsx_formats *f)
 {
     static const char *const heads[V_NCOL] = {
         "model", "variant", "as built", "sharing", "KV heads", "cached tensors",
         "KV bytes per token", "K bytes", "V bytes", "KV bytes", "KV cache", "KV vs QKV+MHA",
         "parameters", "weight bytes", "weights", "scratch bytes", "total bytes", "total", "fits",
-        "headroom bytes", "headroom", "max context", "max sequences", "paper Δppl (300M)"};
+        "headroom bytes", "headroom", "max context (tokens)", "max sequences", "paper Δppl (300M)"};
     static const double widths[V_NCOL] = {18, 14, 8, 8, 8, 9, 12, 16, 16, 16, 12, 11,
                                           15, 16, 12, 14, 16, 12, 6, 16, 12, 12, 11, 12};
+    /* the readable size columns: each in the unit its values read best in */
+    const size_unit u_kv = column_unit(in, offsetof(kvplan_row, kv_bytes), false),
+                    u_w = column_unit(in, offsetof(kvplan_row, weight_bytes), false),
+                    u_tot = column_unit(in, offsetof(kvplan_row, total_bytes), false),
+                    u_head = column_unit(in, offsetof(kvplan_row, headroom_bytes), true);
+    lxw_format *size = workbook_add_format(wb);
+    if (size)
+        format_set_num_format(size, "#,##0.00");
     for (int c = 0; c < V_NCOL; c++) {
-        report_xlsx_str(ws, 0, c, heads[c], f->header);
+        char head[64];
+        const size_unit *u = c == V_KVGIB ? &u_kv : c == V_WGIB ? &u_w : c == V_TOTGIB ? &u_tot
+                             : c == V_HEADGIB ? &u_head : NULL;
+        if (u)
+            snprintf(head, sizeof head, "%s (%s)", heads[c], u->name);
+        else
+            snprintf(head, sizeof head, "%s", heads[c]);
+        report_xlsx_str(ws, 0, c, head, f->header);
         worksheet_set_column(ws, (lxw_col_t)c, (lxw_col_t)c, widths[c], NULL);
     }
     worksheet_set_row(ws, 0, 32, NULL);
@@ -100,17 +168,17 @@ static void variants_sheet(lxw_worksheet *ws, const report_input *in, const repo
             report_xlsx_num(ws, r, V_K, (double)w->k_bytes, f->bytes);
             report_xlsx_num(ws, r, V_V, (double)w->v_bytes, f->bytes);
             report_xlsx_num(ws, r, V_KV, (double)w->kv_bytes, f->bytes);
-            report_xlsx_num(ws, r, V_KVGIB, (double)w->kv_bytes / GIB, f->gib);
+            report_xlsx_num(ws, r, V_KVGIB, (double)w->kv_bytes / u_kv.bytes, size);
             report_xlsx_num(ws, r, V_RED, -w->kv_reduction + 0.0, f->pct);
             report_xlsx_num(ws, r, V_PARAMS, (double)w->params, f->bytes);
             report_xlsx_num(ws, r, V_WBYTES, (double)w->weight_bytes, f->bytes);
-            report_xlsx_num(ws, r, V_WGIB, (double)w->weight_bytes / GIB, f->gib);
+            report_xlsx_num(ws, r, V_WGIB, (double)w->weight_bytes / u_w.bytes, size);
             report_xlsx_num(ws, r, V_SCRATCH, (double)w->scratch_bytes, f->bytes);
             report_xlsx_num(ws, r, V_TOTAL, (double)w->total_bytes, f->bytes);
-            report_xlsx_num(ws, r, V_TOTGIB, (double)w->total_bytes / GIB, f->gib);
+            report_xlsx_num(ws, r, V_TOTGIB, (double)w->total_bytes / u_tot.bytes, size);
             report_xlsx_str(ws, r, V_FITS, w->fits ? "yes" : "no", NULL);
             report_xlsx_num(ws, r, V_HEAD, (double)w->headroom_bytes, f->bytes);
-            report_xlsx_num(ws, r, V_HEADGIB, (double)w->headroom_bytes / GIB, f->gib);
+            report_xlsx_num(ws, r, V_HEADGIB, (double)w->headroom_bytes / u_head.bytes, size);
             report_xlsx_num(ws, r, V_MAXCTX, (double)w->max_ctx, f->bytes);
             report_xlsx_num(ws, r, V_MAXSEQS, (double)w->max_seqs, f->bytes);
             if (w->has_paper)
@@ -132,64 +200,132 @@ static void variants_sheet(lxw_worksheet *ws, const report_input *in, const repo
     }
 }
 
+/* One table of the sweep: context, then one column per row of series
+ * (sweep_total or sweep_kv) in unit u, then (with_usable) the budget.
+ * Returns the last row written. */
+static int sweep_table(lxw_worksheet *ws, int r, const kvplan_result *pl, const uint64_t *series,
+                       size_unit u, bool with_usable, lxw_format *size, const report_xlsx_formats *f)
+{
+    report_xlsx_str(ws, r, 0, "context (tokens)", f->header);
+    for (size_t j = 0; j < pl->n_rows; j++) {
+        char head[VARIANT_LABEL_BYTES + 24];
+        snprintf(head, sizeof head, "%s%s (%s)", pl->rows[j].label, pl->rows[j].v.as_built ? " *" : "",
+                 u.name);
+        report_xlsx_str(ws, r, (int)j + 1, head, f->header);
+    }
+    if (with_usable) {
+        char head[48];
+        snprintf(head, sizeof head, "usable (%s)", u.name);
+        report_xlsx_str(ws, r, (int)pl->n_rows + 1, head, f->header);
+    }
+    worksheet_set_row(ws, (lxw_row_t)r, 30, NULL);
+    r++;
+    const double usable = (double)(pl->params.device_bytes - pl->params.reserve_bytes);
+    for (size_t k = 0; k < pl->n_sweep; k++, r++) {
+        report_xlsx_num(ws, r, 0, (double)pl->sweep_ctx[k], f->bytes);
+        for (size_t j = 0; j < pl->n_rows; j++)
+            report_xlsx_num(ws, r, (int)j + 1, (double)series[j * pl->n_sweep + k] / u.bytes, size);
+        if (with_usable)
+            report_xlsx_num(ws, r, (int)pl->n_rows + 1, usable / u.bytes, size);
+    }
+    return r - 1;
+}
+
+/* Per plan: total memory by context with the usable budget and a chart of
+ * it (what decides "fits"), then the KV cache alone. Axes are bounded to
+ * the data: x from the first to the last context of the sweep, y from 0 to
+ * half again the budget (or past every variant at the requested context). */
 static int sweep_sheet(lxw_workbook *wb, lxw_worksheet *ws, const report_input *in, const report_xlsx_formats *f)
 {
+    static const char sheet[] = "Memory vs context";
     int r = 0;
     worksheet_set_column(ws, 0, 0, 14, NULL);
     worksheet_set_column(ws, 1, 60, 13, NULL);
+    lxw_format *size = workbook_add_format(wb);
+    if (!size)
+        return -1;
+    format_set_num_format(size, "#,##0.00");
+    /* printed, each table starts a page: a table split across pages would
+     * continue without its header */
+    lxw_row_t breaks[2 * 64 + 1] = {0};
+    size_t n_breaks = 0;
     for (size_t i = 0; i < in->n_plans; i++) {
         const kvplan_result *pl = &in->plans[i];
         if (pl->n_sweep == 0)
             continue;
-        const int top = r, cols = (int)pl->n_rows + 2;
-        char title[160];
-        snprintf(title, sizeof title, "%s: KV cache (GiB) by context, %s cache, %s engine",
+        if (r > 0 && n_breaks + 1 < sizeof breaks / sizeof breaks[0])
+            breaks[n_breaks++] = (lxw_row_t)r;
+        const size_t n = pl->n_rows * pl->n_sweep;
+        double *m = malloc((n ? n : 1) * sizeof *m);
+        if (!m)
+            return -1;
+        for (size_t k = 0; k < n; k++)
+            m[k] = (double)pl->sweep_total[k];
+        const size_unit u_tot = unit_for(m, n);
+        for (size_t k = 0; k < n; k++)
+            m[k] = (double)pl->sweep_kv[k];
+        const size_unit u_kv = unit_for(m, n);
+        free(m);
+        char title[200];
+        snprintf(title, sizeof title,
+                 "%s: total memory (weights + KV cache + scratch) by context, %s cache, %s engine; "
+                 "* = as built",
                  pl->model.name, dtype_cache_get(pl->params.type_k)->name,
                  kvplan_engine_name(pl->params.engine));
         report_xlsx_str(ws, r++, 0, title, f->bold);
-        report_xlsx_str(ws, r, 0, "context (tokens)", f->header);
-        for (size_t j = 0; j < pl->n_rows; j++)
-            report_xlsx_str(ws, r, (int)j + 1, pl->rows[j].label, f->header);
-        report_xlsx_str(ws, r, cols - 1, "usable memory", f->header);
-        worksheet_set_row(ws, (lxw_row_t)r, 30, NULL);
-        const int head = r++;
-        const double usable = (double)(pl->params.device_bytes - pl->params.reserve_bytes) / GIB;
-        for (size_t k = 0; k < pl->n_sweep; k++, r++) {
-            report_xlsx_num(ws, r, 0, (double)pl->sweep_ctx[k], f->bytes);
-            for (size_t j = 0; j < pl->n_rows; j++)
-                report_xlsx_num(ws, r, (int)j + 1, (double)pl->sweep_kv[j * pl->n_sweep + k] / GIB, f->gib);
-            report_xlsx_num(ws, r, cols - 1, usable, f->gib);
-        }
-        const int last = r - 1;
+        const int head = r;
+        const int last = sweep_table(ws, r, pl, pl->sweep_total, u_tot, true, size, f);
+        const int cols = (int)pl->n_rows + 2;
         lxw_chart *ch = workbook_add_chart(wb, LXW_CHART_SCATTER_STRAIGHT_WITH_MARKERS);
         if (!ch)
             return -1;
         for (int c = 1; c < cols; c++) {
-            lxw_chart_series *s = chart_add_series(ch, NULL, NULL);
-            if (!s)
+            if (c < cols - 1 && pl->rows[c - 1].engine_refusal[0])
+                continue; /* refused: fits at no context */
+            lxw_chart_series *sr = chart_add_series(ch, NULL, NULL);
+            if (!sr)
                 return -1;
-            chart_series_set_categories(s, "KV vs context", (lxw_row_t)(head + 1), 0, (lxw_row_t)last, 0);
-            chart_series_set_values(s, "KV vs context", (lxw_row_t)(head + 1), (lxw_col_t)c,
-                                    (lxw_row_t)last, (lxw_col_t)c);
-            chart_series_set_name_range(s, "KV vs context", (lxw_row_t)head, (lxw_col_t)c);
+            chart_series_set_categories(sr, sheet, (lxw_row_t)(head + 1), 0, (lxw_row_t)last, 0);
+            chart_series_set_values(sr, sheet, (lxw_row_t)(head + 1), (lxw_col_t)c, (lxw_row_t)last,
+                                    (lxw_col_t)c);
+            chart_series_set_name_range(sr, sheet, (lxw_row_t)head, (lxw_col_t)c);
             if (c == cols - 1) {
                 lxw_chart_line line = {.color = 0xC00000, .width = 2.25, .dash_type = LXW_CHART_LINE_DASH_DASH};
-                chart_series_set_line(s, &line);
-                chart_series_set_marker_type(s, LXW_CHART_MARKER_NONE);
+                chart_series_set_line(sr, &line);
+                chart_series_set_marker_type(sr, LXW_CHART_MARKER_NONE);
             }
         }
-        snprintf(title, sizeof title, "%s: KV cache vs context", pl->model.name);
+        const uint64_t usable = pl->params.device_bytes - pl->params.reserve_bytes;
+        double top = 1.5 * (double)usable;
+        for (size_t k = 0; k < pl->n_sweep; k++)
+            for (size_t j = 0; pl->sweep_ctx[k] == pl->params.ctx && j < pl->n_rows; j++)
+                if (!pl->rows[j].engine_refusal[0] &&
+                    1.1 * (double)pl->sweep_total[j * pl->n_sweep + k] > top)
+                    top = 1.1 * (double)pl->sweep_total[j * pl->n_sweep + k];
+        snprintf(title, sizeof title, "%s: total memory vs context against the usable budget",
+                 pl->model.name);
         chart_title_set_name(ch, title);
         chart_axis_set_name(ch->x_axis, "context (tokens, log scale)");
-        chart_axis_set_name(ch->y_axis, "KV cache (GiB, log scale)");
+        snprintf(title, sizeof title, "weights + KV cache + scratch (%s)", u_tot.name);
+        chart_axis_set_name(ch->y_axis, title);
         chart_axis_set_log_base(ch->x_axis, 2);
-        chart_axis_set_log_base(ch->y_axis, 10);
+        chart_axis_set_min(ch->x_axis, (double)pl->sweep_ctx[0]);
+        chart_axis_set_max(ch->x_axis, (double)pl->sweep_ctx[pl->n_sweep - 1]);
+        chart_axis_set_min(ch->y_axis, 0);
+        chart_axis_set_max(ch->y_axis, top / u_tot.bytes);
         chart_legend_set_position(ch, LXW_CHART_LEGEND_RIGHT);
         lxw_chart_options opt = {.x_offset = 0, .y_offset = 10, .x_scale = 2.0, .y_scale = 1.6};
         worksheet_insert_chart_opt(ws, (lxw_row_t)(last + 1), 0, ch, &opt);
-        (void)top;
         r = last + 1 + 27;
+        if (n_breaks + 1 < sizeof breaks / sizeof breaks[0])
+            breaks[n_breaks++] = (lxw_row_t)r;
+        snprintf(title, sizeof title, "%s: KV cache alone by context (part of the total above)",
+                 pl->model.name);
+        report_xlsx_str(ws, r++, 0, title, f->bold);
+        r = sweep_table(ws, r, pl, pl->sweep_kv, u_kv, false, size, f) + 2;
     }
+    if (n_breaks > 0)
+        worksheet_set_h_pagebreaks(ws, breaks);
     return 0;
 }
 
@@ -245,17 +381,22 @@ qkv_status report_xlsx_write(const char *path, const report_input *in, qkv_error
         return s;
     lxw_worksheet *sum = workbook_add_worksheet(wb, "Summary");
     lxw_worksheet *var = workbook_add_worksheet(wb, "Variants");
-    lxw_worksheet *swp = workbook_add_worksheet(wb, "KV vs context");
+    lxw_worksheet *swp = workbook_add_worksheet(wb, "Memory vs context");
     lxw_worksheet *pap = workbook_add_worksheet(wb, "Paper evidence");
     if (!sum || !var || !swp || !pap)
         return report_xlsx_abandon(wb, &of, path, "", err);
     report_xlsx_page_setup(sum);
     report_xlsx_page_setup(var);
     worksheet_fit_to_pages(var, 2, 0); /* 24 columns: two pages across stay legible */
+    /* every printed page of a table repeats its header row and, across, the
+     * columns that name the row (model, variant) */
+    worksheet_repeat_rows(var, 0, 0);
+    worksheet_repeat_columns(var, 0, 1);
     report_xlsx_page_setup(swp);
+    worksheet_repeat_columns(swp, 0, 0); /* the context beside every printed column */
     report_xlsx_page_setup(pap);
     summary_sheet(sum, in, &f);
-    variants_sheet(var, in, &f);
+    variants_sheet(wb, var, in, &f);
     if (sweep_sheet(wb, swp, in, &f) != 0) {
         return report_xlsx_abandon(wb, &of, path, "charts for ", err);
     }

@@ -2,7 +2,9 @@
  * budget is stated. */
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +12,7 @@
 #include "analyzer/dtype.h"
 #include "reports/fmt.h"
 #include "reports/plan/report.h"
+#include "reports/textwrap.h"
 
 #define NCOL 13
 
@@ -67,27 +70,58 @@ static void row_cells(const kvplan_row *w, bool in_mib, char cell[NCOL + 1][FMT_
         cell[NCOL][0] = '\0';
 }
 
-static void write_plan(FILE *f, const char *device_label, bool in_mib, const kvplan_result *r)
+/* Order in which columns join the compact table: the variant and whether it
+ * fits, then what a deployer reads next (total, KV cache, headroom, longest
+ * context, the saving, the paper's measured cost), then the parts. */
+static const int priority[NCOL + 1] = {0, 10, 12, 13, 3, 6, 8, 11, 2, 1, 4, 5, 9, 7};
+
+/* Prose, wrapped to the width; continuation lines indented by indent. */
+static void prose(FILE *f, size_t width, size_t indent, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+static void prose(FILE *f, size_t width, size_t indent, const char *fmt, ...)
+{
+    char text[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    report_wrap(f, text, width, indent);
+}
+
+static void write_plan(FILE *f, const report_input *in, const kvplan_result *r)
 {
     const kvplan_params *p = &r->params;
+    const bool in_mib = in->in_mib;
+    /* --wide: every column, and prose on one line each as well */
+    const size_t W = in->wide ? SIZE_MAX / 2
+                     : in->width == 0 ? REPORT_WIDTH_DEFAULT
+                     : in->width < REPORT_WIDTH_MIN ? REPORT_WIDTH_MIN : in->width;
     char a[FMT_BYTES], b[FMT_BYTES], c[FMT_BYTES], d[FMT_BYTES], desc[320], verdict[1024];
     model_describe(&r->model, desc, sizeof desc);
-    fprintf(f, "%s: %s\n", r->model.name, desc);
+    prose(f, W, 2, "%s: %s", r->model.name, desc);
     fmt_size(p->device_bytes, a, sizeof a);
     fmt_grouped(p->device_bytes, b, sizeof b);
     fmt_size(p->reserve_bytes, c, sizeof c);
     fmt_grouped(p->device_bytes - p->reserve_bytes, d, sizeof d);
-    fprintf(f, "device %s = %s (%s bytes), reserve %s, usable %s bytes\n", device_label, a, b, c, d);
+    prose(f, W, 2, "device %s = %s (%s bytes), reserve %s, usable %s bytes", in->device_label, a, b,
+          c, d);
     fmt_tokens(p->ctx, a, sizeof a);
     char engine[96];
     kvplan_engine_describe(p, engine, sizeof engine);
-    fprintf(f, "context %s (%" PRIu64 " tokens) x %" PRIu64 " seq%s, engine %s, ubatch %" PRIu64
-               ", flash attention %s\n",
-            a, p->ctx, p->seqs, p->seqs == 1 ? "" : "s", engine, p->ubatch, kvplan_fa_name(p->flash_attn));
-    fprintf(f, "cache K %s, V %s; weights %s\n\n", dtype_cache_get(p->type_k)->name,
-            dtype_cache_get(p->type_v)->name, kvplan_weight_type_name(r));
+    prose(f, W, 2,
+          "context %s (%" PRIu64 " tokens) x %" PRIu64 " seq%s, engine %s, ubatch %" PRIu64
+          ", flash attention %s",
+          a, p->ctx, p->seqs, p->seqs == 1 ? "" : "s", engine, p->ubatch,
+          kvplan_fa_name(p->flash_attn));
+    prose(f, W, 2, "cache K %s, V %s; weights %s", dtype_cache_get(p->type_k)->name,
+          dtype_cache_get(p->type_v)->name, kvplan_weight_type_name(r));
+    fputc('\n', f);
     report_verdict(r, verdict, sizeof verdict);
-    fprintf(f, "%s\n\n", verdict);
+    report_wrap(f, verdict, W, 0);
+    fputc('\n', f);
 
     /* Column widths from the content. */
     size_t width[NCOL + 1];
@@ -95,46 +129,106 @@ static void write_plan(FILE *f, const char *device_label, bool in_mib, const kvp
     for (int j = 0; j < NCOL; j++)
         width[j] = strlen(heads[j]);
     width[NCOL] = strlen("paper");
+    bool any_paper = false;
     for (size_t i = 0; i < r->n_rows; i++) {
         row_cells(&r->rows[i], in_mib, cell);
         for (int j = 0; j <= NCOL; j++)
-            if (strlen(cell[j]) > width[j])
-                width[j] = strlen(cell[j]);
+            if (report_text_cols(cell[j]) > width[j])
+                width[j] = report_text_cols(cell[j]);
+        any_paper |= cell[NCOL][0] != '\0';
     }
+    /* Which columns: all with --wide, else those that fit, by priority. */
+    bool show[NCOL + 1];
+    size_t used = 0;
     for (int j = 0; j <= NCOL; j++)
-        fprintf(f, j == 0 ? "%-*s" : "  %*s", (int)width[j], j < NCOL ? heads[j] : "paper");
+        show[j] = in->wide;
+    show[NCOL] = show[NCOL] && any_paper;
+    for (int k = 0; k <= NCOL && !in->wide; k++) {
+        int j = 0;
+        while (priority[j] != k)
+            j++;
+        if (j == NCOL && !any_paper)
+            continue;
+        size_t need = width[j] + (used ? 2 : 0);
+        if (k < 2 || used + need <= W) { /* the variant and fits always */
+            show[j] = true;
+            used += need;
+        }
+    }
+    bool first = true;
+    for (int j = 0; j <= NCOL; j++) {
+        if (!show[j])
+            continue;
+        fprintf(f, first ? "%-*s" : "  %*s", (int)width[j], j < NCOL ? heads[j] : "paper");
+        first = false;
+    }
     fputc('\n', f);
     for (size_t i = 0; i < r->n_rows; i++) {
         row_cells(&r->rows[i], in_mib, cell);
-        for (int j = 0; j <= NCOL; j++)
-            if (j < NCOL || cell[j][0]) /* no trailing blanks for an empty last cell */
-                fprintf(f, j == 0 ? "%-*s" : "  %*s", (int)width[j], cell[j]);
+        /* the last shown cell: no trailing blanks when it is empty */
+        int last = NCOL;
+        while (last > 0 && (!show[last] || (last == NCOL && !cell[NCOL][0])))
+            last--;
+        first = true;
+        for (int j = 0; j <= last; j++) {
+            if (!show[j])
+                continue;
+            /* pad by characters, not bytes */
+            size_t pad = width[j] - report_text_cols(cell[j]);
+            if (first)
+                fprintf(f, "%s%*s", cell[j], (int)pad, "");
+            else
+                fprintf(f, "  %*s%s", (int)pad, "", cell[j]);
+            first = false;
+        }
+        /* a padded first cell alone would end in blanks */
         fputc('\n', f);
     }
     fputc('\n', f);
     fmt_size(r->baseline.kv_bytes, a, sizeof a);
     fmt_grouped(r->baseline.kv_bytes, b, sizeof b);
-    fprintf(f, "* the model as built; every other row is a what-if: the same shape retrained with "
-               "that attention.\n");
-    fprintf(f, "vs MHA: KV cache change against QKV+MHA (%s = %s bytes).\n", a, b);
-    fprintf(f, "paper (what-if rows only): validation perplexity change vs QKV measured in "
-            PAPER_ARXIV " (300M model; GQA-4 = 4 KV heads).\n");
-    fprintf(f, "max ctx: longest context that fits at %" PRIu64 " seq%s, %s; max seqs: most "
-               "sequences of %" PRIu64 " tokens that fit.\n",
-            p->seqs, p->seqs == 1 ? "" : "s",
-            r->rows[0].max_ctx_cap == KVPLAN_CAP_TRAINED ? "at most the trained context "
-                                                           "(--beyond-trained looks further)"
-                                                         : "at most 4G tokens",
-            r->rows[0].ctx_per_seq);
+    prose(f, W, 2, "* the model as built; every other row is a what-if: the same shape retrained "
+                   "with that attention.");
+    if (show[5])
+        prose(f, W, 2, "vs MHA: KV cache change against QKV+MHA (%s = %s bytes).", a, b);
+    if (show[NCOL])
+        prose(f, W, 2, "paper (what-if rows only): validation perplexity change vs QKV measured "
+                       "in " PAPER_ARXIV " (300M model; GQA-4 = 4 KV heads).");
+    if (show[11])
+        prose(f, W, 2, "max ctx: longest context that fits at %" PRIu64 " seq%s, %s.", p->seqs,
+              p->seqs == 1 ? "" : "s",
+              r->rows[0].max_ctx_cap == KVPLAN_CAP_TRAINED ? "at most the trained context "
+                                                             "(--beyond-trained looks further)"
+                                                           : "at most 4G tokens");
+    if (show[12])
+        prose(f, W, 2, "max seqs: most sequences of %" PRIu64 " tokens that fit.",
+              r->rows[0].ctx_per_seq);
+    char hidden[256] = "";
+    size_t h = 0;
+    for (int j = 1; j <= NCOL; j++) {
+        if (show[j] || (j == NCOL && !any_paper))
+            continue;
+        int k = snprintf(hidden + h, sizeof hidden - h, "%s%s", h ? ", " : "",
+                         j < NCOL ? heads[j] : "paper");
+        if (k > 0 && (size_t)k < sizeof hidden - h)
+            h += (size_t)k;
+    }
+    if (h)
+        prose(f, W, 2, "not shown at %zu columns: %s (--wide shows every column).", W, hidden);
     if (p->engine == ENGINE_VLLM && r->built_row >= 0)
-        fprintf(f, "vllm: maximum concurrency for %" PRIu64 " tokens per request: %.2fx (as built)\n",
-                p->ctx, r->rows[r->built_row].max_concurrency);
+        prose(f, W, 2,
+              "vllm: maximum concurrency for %" PRIu64 " tokens per request: %.2fx (as built)",
+              p->ctx, r->rows[r->built_row].max_concurrency);
     char cmd[KVPLAN_COMMAND_BYTES];
     kvplan_engine_command(r, cmd, sizeof cmd);
-    if (cmd[0])
+    if (cmd[0] && strlen("command: ") + report_text_cols(cmd) <= W) {
         fprintf(f, "command: %s\n", cmd);
+    } else if (cmd[0]) { /* on lines of its own, continued with backslashes */
+        fputs("command:\n", f);
+        report_wrap_shell(f, cmd, W, 2);
+    }
     for (size_t i = 0; i < r->n_notes; i++)
-        fprintf(f, "note: %s\n", r->notes[i]);
+        prose(f, W, 2, "note: %s", r->notes[i]);
 }
 
 qkv_status report_table_write(FILE *f, const report_input *in, qkv_error *err)
@@ -143,7 +237,7 @@ qkv_status report_table_write(FILE *f, const report_input *in, qkv_error *err)
     for (size_t i = 0; i < in->n_plans; i++) {
         if (i > 0)
             fputc('\n', f);
-        write_plan(f, in->device_label, in->in_mib, &in->plans[i]);
+        write_plan(f, in, &in->plans[i]);
     }
     return QKV_OK;
 }

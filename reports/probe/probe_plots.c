@@ -82,8 +82,12 @@ static void maps_gp(FILE *f, const void *ctx)
     char body[1024];
     snprintf(body, sizeof body,
              "set multiplot layout %d,%d title sprintf(\"%s: attention maps over the first %%d "
-             "tokens (rows: queries, columns: keys)\", n) noenhanced\n"
-             "unset colorbox\n"
+             "tokens (rows: queries, columns: keys)\", n) noenhanced margins 0.02,0.86,0.03,0.90 "
+             "spacing 0.01,0.05\n"
+             "# one colour scale for every panel, keyed once at the right\n"
+             "set colorbox user origin screen 0.89, screen 0.15 size screen 0.02, screen 0.7\n"
+             "set cblabel \"attention weight\"\n"
+             "set cbtics 0.25\n"
              "do for [k=0:%d] {\n"
              "  set title sprintf(\"L%%s H%%d\", word(layers, k/nh + 1), k%%nh) offset 0,-0.8\n"
              "  plot \"probe_maps.dat\" index k matrix with image\n"
@@ -121,7 +125,12 @@ static void heat_gp(FILE *f, const void *ctx)
     for (int i = 0; i < nl; i++)
         fprintf(f, "%s\"L%d\" %d", i ? ", " : "", layers[i], i);
     fprintf(f, ")\nset xtics 1\nset xlabel \"head\"\nset xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\n"
+               "set ylabel \"layer\"\n"
                "set palette defined (0 \"#fff5eb\", 0.5 \"#fd8d3c\", 1 \"#7f2704\")\n"
+               "# every panel on the same fixed scale, each with its colour key: all four\n"
+               "# quantities are shares or ratios in [0, 1]\n"
+               "set cbrange [0:1]\n"
+               "set cbtics 0.25\n"
                "unset key\n",
             nh - 1, nl - 1);
     char body[1400];
@@ -136,12 +145,28 @@ static void heat_gp(FILE *f, const void *ctx)
              "set title \"effective rank of K%s / head width\"\n"
              "plot \"probe_heat.dat\" using 2:1:5 with image\n"
              "set title \"symmetric share of W_Q^T W_K\"\n"
-             "set cbrange [0.4:1]\n"
              "plot \"probe_heat.dat\" using 2:1:6 with image\n"
              "unset multiplot",
              short_name(in->model_label), r->n_heads ? r->heads[0].kv.chance : 0.0,
              r->weights_only ? " weights (W_K)" : "");
     draw(f, body, 1100, 800);
+}
+
+/* The layers as a gnuplot word list, and one distinguishable colour each
+ * (layers are discrete: a key entry per layer, not a continuous bar). */
+static void layer_words(FILE *f, const probe_result *r)
+{
+    static const char *const colours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
+                                          "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                                          "#bcbd22", "#17becf", "#393b79", "#637939"};
+    for (int k = 0; k < 12; k++)
+        fprintf(f, "set linetype %d lc rgb \"%s\"\n", k + 1, colours[k]);
+    int layers[RT_LAYERS_MAX];
+    const int nl = layers_of(r, layers);
+    fputs("layers = \"", f);
+    for (int i = 0; i < nl; i++)
+        fprintf(f, "%s%d", i ? " " : "", layers[i]);
+    fputs("\"\n", f);
 }
 
 /* One block per (layer, KV head): index and value. */
@@ -187,12 +212,12 @@ static void angles_gp(FILE *f, const void *ctx)
             "set ylabel \"cos(theta)\"\n"
             "set yrange [0:1.02]\n"
             "set grid\n"
-            "set key inside right top box opaque\n"
-            "set palette defined (0 \"#1f77b4\", 1 \"#d62728\")\n"
-            "set cblabel \"layer\"\n",
+            "set key outside right top\n",
             sqrt(r->n_heads ? r->heads[0].kv.chance : 0.0), short_name(in->model_label));
+    layer_words(f, r);
     draw(f,
-         "plot \"probe_angles.dat\" using 1:2:3 with linespoints lc palette pt 7 ps 0.5 notitle, "
+         "plot for [i=1:words(layers)] \"probe_angles.dat\" using 1:(int($3) == int(word(layers, "
+         "i)) ? $2 : NaN) with linespoints lt i pt 7 ps 0.5 title \"layer \".word(layers, i), "
          "chance with lines dt 2 lw 2 lc rgb \"#555555\" title \"random subspaces (rms)\"",
          1000, 600);
 }
@@ -223,12 +248,12 @@ static void spectra_gp(FILE *f, const void *ctx)
             "set ylabel \"sigma_i / sigma_1\"\n"
             "set yrange [0:1.05]\n"
             "set grid\n"
-            "set key inside right top box opaque\n"
-            "set palette defined (0 \"#1f77b4\", 1 \"#d62728\")\n"
-            "set cblabel \"layer\"\n",
+            "set key outside right top\n",
             short_name(in->model_label));
+    layer_words(f, r);
     draw(f,
-         "plot \"probe_spectra.dat\" using 1:2:3 with lines lc palette lw 1.2 notitle, "
+         "plot for [i=1:words(layers)] \"probe_spectra.dat\" using 1:(int($3) == int(word(layers, "
+         "i)) ? $2 : NaN) with lines lt i lw 1.2 title \"layer \".word(layers, i), "
          "$marks using 1:2 with points pt 9 ps 1.3 lc rgb \"#2ca02c\" title \"k90\", "
          "$marks using 3:4 with points pt 5 ps 1.1 lc rgb \"#000000\" title \"k99\"",
          1000, 600);

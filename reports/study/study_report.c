@@ -219,11 +219,25 @@ static void curve_gp(FILE *f, const void *vp)
     fprintf(f, "# qkvplan study: training loss of task %s, mean over seeds. Re-draw: gnuplot %s.gp\n",
             task_name, cc->base);
     report_gp_outputs(f, cc->base);
+    /* A log axis only when the losses span more than a factor of 10: over a
+     * narrower range it shows one or two labels and hides the differences. */
+    double lo = 0, hi = 0;
+    for (int vi = 0; vi < r->n_vars; vi++)
+        for (int k = 0; k < r->n_curve; k++) {
+            const double v = r->cells[cc->task * r->n_vars + vi].curve[k];
+            if (isfinite(v) && v > 0) {
+                lo = lo == 0 || v < lo ? v : lo;
+                hi = v > hi ? v : hi;
+            }
+        }
+    const bool log_y = lo > 0 && hi / lo > 10;
     fprintf(f,
             "set title \"%s: training loss (mean over %d seed%s)\" noenhanced\n"
-            "set xlabel \"step\"\nset ylabel \"cross-entropy (nats)\"\nset logscale y\nset grid\n"
+            "set xlabel \"training step\"\nset ylabel \"cross-entropy (nats%s)\"\n%s"
+            "set grid\nset mytics\n"
             "set key outside right top noenhanced\n",
-            task_name, r->settings.seeds, r->settings.seeds == 1 ? "" : "s");
+            task_name, r->settings.seeds, r->settings.seeds == 1 ? "" : "s",
+            log_y ? ", log scale" : "", log_y ? "set logscale y\nset format y \"%g\"\n" : "");
     char plot[256];
     snprintf(plot, sizeof plot,
              "plot for [i=2:%d] \"%s.dat\" using 1:i with lines lw 2 title columnheader(i)",

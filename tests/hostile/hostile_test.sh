@@ -199,7 +199,7 @@ run "Inf weight in safetensors" 3 "tensor 'model.layers.1.mlp.down_proj.weight' 
 "$BIN" study -t reverse -v 'QKV,(Q=K=V)+' -s 1 -n 2 --d-model 8 --heads 2 --seq-len 4 --report sm >/dev/null 2>&1
 run "probe of a bidirectional model" 2 "bidirectional model.*--tokens" 30 none probe sm/models/reverse-QKV.qkvm --report newdir
 [ ! -e newdir ] && ok || bad "failed probe --report left 'newdir'"
-run "convert of a study model" 3 "converting writes Llama-family models" 30 none convert sm/models/reverse-_Q=K=V_+.qkvm --to safetensors newconv
+run "convert of a study model" 3 "converting writes Llama-family models" 30 none convert sm/models/reverse-QeqKeqVplus.qkvm --to safetensors newconv
 [ ! -e newconv ] && ok || bad "failed convert left 'newconv'"
 
 mkdir -p big && printf '{"model_type": "llama", "num_hidden_layers": 32, "hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 32000, "intermediate_size": 14336}' >big/config.json

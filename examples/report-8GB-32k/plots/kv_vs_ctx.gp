@@ -1,5 +1,6 @@
 # qkvplan: KV cache per variant over context. Re-draw with: gnuplot kv_vs_ctx.gp
-# Data: kv_vs_ctx.dat, exact bytes; plotted in GiB (2^30 bytes).
+# Data: kv_vs_ctx.dat, exact bytes; x in tokens (log 2), y in bytes (log 2, binary units).
+# Variants with equal curves are one series ("A, B" in the key).
 if (!exists("outpng")) outpng = "kv_vs_ctx.png"
 if (!exists("outsvg")) outsvg = "kv_vs_ctx.svg"
 set encoding utf8
@@ -17,23 +18,26 @@ set linetype 10 lc rgb "#17becf" pt 13
 set linetype 11 lc rgb "#393b79" pt 4
 set linetype 12 lc rgb "#637939" pt 5
 usable = 7516192768.0  # device - reserve, bytes
-ctx = 32768  # requested context
-set title "paper-1.2B: KV cache vs context (f16 cache, exact engine, 1 seq)" noenhanced
-set xlabel "context (tokens)"
-set ylabel "KV cache"
+ctx = 32768  # requested context, tokens
+trained = 2048  # the model's trained context (0: unknown)
 set logscale x 2
+set xrange [512:2097152]
+set xlabel "context (tokens, log scale)"
+set xtics ("512" 2**9, "1k" 2**10, "2k" 2**11, "4k" 2**12, "8k" 2**13, "16k" 2**14, "32k" 2**15, "64k" 2**16, "128k" 2**17, "256k" 2**18, "512k" 2**19, "1M" 2**20, "2M" 2**21)
+set title "paper-1.2B: KV cache alone vs context (f16 cache, exact engine, 1 seq; * = as built)" noenhanced
+set ylabel "KV cache (bytes, log scale)"
 set logscale y 2
-set format x "2^{%L}"
-set ytics ("1 MiB" 2**20, "4 MiB" 2**22, "16 MiB" 2**24, "64 MiB" 2**26, "256 MiB" 2**28, "1 GiB" 2**30, "4 GiB" 2**32, "16 GiB" 2**34)
-set key outside right top noenhanced
+set key outside right top noenhanced title "variant"
+# The budget is for weights + KV cache + scratch together: see total_vs_ctx.
+set ytics ("1 MiB" 2**20, "4 MiB" 2**22, "16 MiB" 2**24, "64 MiB" 2**26, "256 MiB" 2**28, "1 GiB" 2**30, "4 GiB" 2**32, "16 GiB" 2**34, "64 GiB" 2**36, "256 GiB" 2**38)
 set arrow 1 from ctx, graph 0 to ctx, graph 1 nohead dt 2 lc rgb "#555555"
-set label 1 sprintf("requested %d", ctx) at ctx, graph 0.04 right offset -0.5,0 tc rgb "#555555"
-# Variants with equal caches overlap: earlier series are drawn wider so they show
-# beneath later ones.
+set label 1 "requested 32k" at ctx, graph 0.97 right offset -0.5,0 tc rgb "#555555"
+set arrow 2 from trained, graph 0 to trained, graph 1 nohead dt 3 lw 1.5 lc rgb "#2F6F3F"
+set label 2 "trained 2k" at trained, graph 0.91 right offset -0.5,0 tc rgb "#2F6F3F"
 set terminal pngcairo size 1100,650 font "DejaVu Sans,11"
 set output outpng
-plot for [i=2:11] "kv_vs_ctx.dat" using 1:i with linespoints lt (i-1) ps 0.9 lw (1.5 + 3.0*(11-i)/9.0) title columnheader(i), usable with lines lw 2.5 dt 2 lc rgb "#C00000" title "usable memory"
+plot for [i=2:8] "kv_vs_ctx.dat" using 1:i with linespoints lt (i-1) lw 2 ps 0.9 title columnheader(i)
 set terminal svg size 1100,650 font "DejaVu Sans,11"
 set output outsvg
-plot for [i=2:11] "kv_vs_ctx.dat" using 1:i with linespoints lt (i-1) ps 0.9 lw (1.5 + 3.0*(11-i)/9.0) title columnheader(i), usable with lines lw 2.5 dt 2 lc rgb "#C00000" title "usable memory"
+plot for [i=2:8] "kv_vs_ctx.dat" using 1:i with linespoints lt (i-1) lw 2 ps 0.9 title columnheader(i)
 set output

@@ -1,5 +1,5 @@
 # qkvplan: memory breakdown per variant. Re-draw with: gnuplot memory.gp
-# Data: memory.dat, exact bytes; plotted in GiB (2^30 bytes).
+# Data: memory.dat; exact bytes, plotted in GiB (2^30 bytes).
 if (!exists("outpng")) outpng = "memory.png"
 if (!exists("outsvg")) outsvg = "memory.svg"
 set encoding utf8
@@ -7,6 +7,7 @@ set grid lc rgb "#dddddd"
 device = 8589934592.0  # bytes
 set title "paper-1.2B at 32768 tokens: memory per variant (f16 cache, exact engine, 1 seq; * = as built)" noenhanced
 set ylabel "memory (GiB)"
+set xlabel "variant"
 set style data histograms
 set style histogram rowstacked
 set style fill solid 0.85 border -1
