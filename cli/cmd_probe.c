@@ -17,6 +17,7 @@
 #include "analyzer/core/paths.h"
 #include "reports/probe/probe_report.h"
 #include "cli/cli.h"
+#include "cli/term.h"
 #include "cli/lists.h"
 #include "cli/doc.h"
 #include "cli/options.h"
@@ -314,7 +315,7 @@ static int run_probe(const probe_state *cst, const char *model_path)
     char label[QKV_PATH_BYTES]; /* the file name as reports show it: never obeyed */
     snprintf(label, sizeof label, "%s", model_path);
     safetext_clean(label, sizeof label);
-    probe_report_input in = {label, &r};
+    probe_report_input in = {label, &r, st.output ? 0 : cli_term_width(STDOUT_FILENO)};
     code = write_outputs(&st, &in);
 done:
     if (code != EXIT_OK && code != EXIT_PLOTS) {

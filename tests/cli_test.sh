@@ -317,7 +317,15 @@ expect 0 'Gemma-3-270M as built' -- -m all --ctx 8k --plot "$TMP/p-all"
 
 # --- probe
 MODEL=examples/models/stories260K.bin
-expect 0 'stories260K.bin: Llama-style, 5 layers, d_model 64, 8 heads x 8 \(4 KV\), QKV, causal, 4 tokens' -- probe $MODEL --tokens "1 461 461 401"
+COLUMNS=200 expect 0 'stories260K.bin: Llama-style, 5 layers, d_model 64, 8 heads x 8 \(4 KV\), QKV, causal, 4 tokens' -- probe $MODEL --tokens "1 461 461 401"
+# the probe tables fit the terminal: two parts under 129 columns, one above
+for w in 80 120; do
+    widest=$(COLUMNS=$w "$BIN" probe $MODEL --tokens "1 461 461 401" | awk '{ if (length > m) m = length } END { print m }')
+    widest_w=$(COLUMNS=$w "$BIN" probe $MODEL --weights | awk '{ if (length > m) m = length } END { print m }')
+    [ "$widest" -le $w ] && [ "$widest_w" -le $w ] && ok || bad "probe at COLUMNS=$w: lines of $widest and $widest_w"
+done
+[ "$(COLUMNS=200 "$BIN" probe $MODEL --tokens "1 461 461 401" | grep -c '^layer head kvh')" -eq 1 ] \
+    && [ "$(COLUMNS=80 "$BIN" probe $MODEL --tokens "1 461 461 401" | grep -c '^layer head kvh')" -eq 2 ] && ok || bad "probe table parts"
 expect 0 '^    4    7   3 \|' -- probe $MODEL --sample 16 --seed 2
 expect 0 '"heads":' -- probe $MODEL --sample 8 -f json
 expect 0 '^layer,head,kv_head,erank_q' -- probe $MODEL --sample 8 -f csv

@@ -7,6 +7,8 @@
 
 #include "reports/fmt.h"
 #include "reports/jsonutil.h"
+#include "reports/textwrap.h"
+#include "analyzer/core/paths.h"
 
 static const char *const conventions =
     "erank: Roy-Vetterli effective rank exp(-sum p ln p), p = s/sum(s); frac = / min(rows, cols). "
@@ -16,25 +18,19 @@ static const char *const conventions =
     "W_Q^T W_K (W) and of the pre-mask scores (S). entropy: row entropy / ln(visible keys).";
 
 /* Print text wrapped at 100 columns. */
-static void wrapped(FILE *f, const char *text)
+/* Prose at the table's width (100 columns when it has none: files). */
+static void wrapped(FILE *f, const char *text, size_t width)
 {
-    size_t col = 0;
-    for (const char *p = text; *p;) {
-        size_t len = strcspn(p, " ");
-        if (col > 0 && col + 1 + len > 100) {
-            fputc('\n', f);
-            col = 0;
-        } else if (col > 0) {
-            fputc(' ', f);
-            col++;
-        }
-        fwrite(p, 1, len, f);
-        col += len;
-        p += len;
-        while (*p == ' ')
-            p++;
-    }
-    fputc('\n', f);
+    report_wrap(f, text, width ? width : 100, 0);
+}
+
+/* A table's title line, wrapped only when there is a width to keep. */
+static void title_line(FILE *f, const char *text, size_t width)
+{
+    if (width)
+        report_wrap(f, text, width, 4);
+    else
+        fprintf(f, "%s\n", text);
 }
 
 static void num(FILE *f, double v, int prec)
@@ -45,21 +41,47 @@ static void num(FILE *f, double v, int prec)
         fputs("n/a", f);
 }
 
+/* The weight-probe table, one part of columns: ranks (part 0), overlaps and
+ * residual (part 1), or both (-1). */
+static void weight_columns(FILE *f, const probe_result *r, int part)
+{
+    fprintf(f, "%5s %4s %3s |", "layer", "head", "kvh");
+    if (part != 1)
+        fprintf(f, " %6s %6s %6s %6s %4s %4s%s", "eWQ", "eWK", "eWV", "srWK", "k90", "k99",
+                part < 0 ? " |" : "");
+    if (part != 0)
+        fprintf(f, " %6s %6s %6s %6s | %6s %6s", "cosKV", "cosQK", "chance", "grsKV", "symW",
+                "K=V res");
+    fputc('\n', f);
+    for (int i = 0; i < r->n_heads; i++) {
+        const probe_head *h = &r->heads[i];
+        fprintf(f, "%5d %4d %3d |", h->layer, h->head, h->kv_head);
+        if (part != 1)
+            fprintf(f, " %6.2f %6.2f %6.2f %6.2f %4d %4d%s", h->wq.erank, h->wk.erank, h->wv.erank,
+                    h->wk.stable_rank, h->wk.k90, h->wk.k99, part < 0 ? " |" : "");
+        if (part != 0)
+            fprintf(f, " %6.3f %6.3f %6.3f %6.3f | %6.3f %6.3f", h->kv.mean_cos2, h->qk.mean_cos2,
+                    h->kv.chance, h->kv.grassmann, h->sym_w, h->kv_residual);
+        fputc('\n', f);
+    }
+}
+
 static void write_weights_table(FILE *f, const probe_report_input *in)
 {
     const probe_result *r = in->probe;
     const rt_config *c = &r->cfg;
-    fprintf(f, "%s: weights of %d layers, d_model %d, %d heads x %d (%d KV)\n\n", in->model_label,
-            c->n_layers, c->d_model, c->n_heads, c->head_dim, c->n_kv_heads);
-    fprintf(f, "%5s %4s %3s | %6s %6s %6s %6s %4s %4s | %6s %6s %6s %6s | %6s %6s\n", "layer", "head",
-            "kvh", "eWQ", "eWK", "eWV", "srWK", "k90", "k99", "cosKV", "cosQK", "chance", "grsKV",
-            "symW", "K=V res");
-    for (int i = 0; i < r->n_heads; i++) {
-        const probe_head *h = &r->heads[i];
-        fprintf(f, "%5d %4d %3d | %6.2f %6.2f %6.2f %6.2f %4d %4d | %6.3f %6.3f %6.3f %6.3f | %6.3f %6.3f\n",
-                h->layer, h->head, h->kv_head, h->wq.erank, h->wk.erank, h->wv.erank,
-                h->wk.stable_rank, h->wk.k90, h->wk.k99, h->kv.mean_cos2, h->qk.mean_cos2,
-                h->kv.chance, h->kv.grassmann, h->sym_w, h->kv_residual);
+    char title[QKV_PATH_BYTES + 128];
+    snprintf(title, sizeof title, "%s: weights of %d layers, d_model %d, %d heads x %d (%d KV)",
+             in->model_label, c->n_layers, c->d_model, c->n_heads, c->head_dim, c->n_kv_heads);
+    title_line(f, title, in->width);
+    fputc('\n', f);
+    const size_t full_width = 104; /* both parts on one line */
+    if (in->width == 0 || in->width >= full_width) {
+        weight_columns(f, r, -1);
+    } else {
+        weight_columns(f, r, 0);
+        fputc('\n', f);
+        weight_columns(f, r, 1);
     }
     fprintf(f, "\n");
     wrapped(f, "eW*: effective ranks of the head's W_Q, W_K and W_V slices; srWK: stable rank of W_K; "
@@ -67,7 +89,41 @@ static void write_weights_table(FILE *f, const probe_report_input *in)
                "the read directions of W_K and W_V (W_Q and W_K), chance = k/d; grsKV: Grassmann "
                "distance (radians). symW: symmetric share of W_Q^T W_K. K=V res: |W_V - M W_K| / |W_V| "
                "for the best linear M, the part of V a shared K=V projection cannot express without "
-               "retraining (0 = none, 1 = all).");
+               "retraining (0 = none, 1 = all).",
+            in->width);
+}
+
+/* The per-head table, value columns [from, to) of the 15. */
+static void head_columns(FILE *f, const probe_result *r, int from, int to)
+{
+    static const char *const names[15] = {"eQ",    "eKpre", "eK",    "eV",    "eMap",
+                                          "cosKV", "cosQK", "chance", "ckaKV", "ckaQK",
+                                          "symW",  "symS",  "entr",  "first", "dist"};
+    static const int prec[15] = {2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2};
+    /* a bar after the last column of each group: ranks, overlaps, CKA, symmetry */
+    const bool bar_after[15] = {[4] = true, [7] = true, [9] = true, [11] = true};
+    fprintf(f, "\n%5s %4s %3s |", "layer", "head", "kvh");
+    for (int j = from; j < to; j++)
+        fprintf(f, " %6s%s", names[j], bar_after[j] && j + 1 < to ? " |" : "");
+    fputc('\n', f);
+    for (int i = 0; i < r->n_heads; i++) {
+        const probe_head *h = &r->heads[i];
+        const double vals[15] = {h->q.erank,     h->k_pre.erank,  h->k.erank,      h->v.erank,
+                                 h->map.erank,   h->kv.mean_cos2, h->qk.mean_cos2, h->kv.chance,
+                                 h->cka_kv,      h->cka_qk,       h->sym_w,        h->sym_scores,
+                                 h->map_stats.entropy, h->map_stats.first_mass,
+                                 h->map_stats.mean_dist};
+        fprintf(f, "%5d %4d %3d |", h->layer, h->head, h->kv_head);
+        for (int j = from; j < to; j++) {
+            char buf[32];
+            if (isfinite(vals[j]))
+                snprintf(buf, sizeof buf, "%.*f", prec[j], vals[j]);
+            else
+                snprintf(buf, sizeof buf, "n/a");
+            fprintf(f, " %6s%s", buf, bar_after[j] && j + 1 < to ? " |" : "");
+        }
+        fputc('\n', f);
+    }
 }
 
 static void write_table(FILE *f, const probe_report_input *in)
@@ -78,41 +134,26 @@ static void write_table(FILE *f, const probe_report_input *in)
         write_weights_table(f, in);
         return;
     }
-    fprintf(f, "%s: %s, %d layers, d_model %d, %d heads x %d (%d KV), %s, %s%s, %d tokens\n",
-            in->model_label, c->family == RT_LLAMA ? "Llama-style" : "GPT-2-style", c->n_layers,
-            c->d_model, c->n_heads, c->head_dim, c->n_kv_heads, variant_share_name(c->share),
-            c->causal ? "causal" : "bidirectional", c->pos2d ? " + 2D term" : "", r->n_tokens);
-    fprintf(f, "\n%5s %4s %3s | %6s %6s %6s %6s %6s | %6s %6s %6s | %6s %6s | %6s %6s | %6s %6s "
-               "%6s\n",
-            "layer", "head", "kvh", "eQ", "eKpre", "eK", "eV", "eMap", "cosKV", "cosQK", "chance",
-            "ckaKV", "ckaQK", "symW", "symS", "entr", "first", "dist");
-    for (int i = 0; i < r->n_heads; i++) {
-        const probe_head *h = &r->heads[i];
-        fprintf(f, "%5d %4d %3d |", h->layer, h->head, h->kv_head);
-        const double vals[] = {h->q.erank,     h->k_pre.erank, h->k.erank,  h->v.erank,
-                               h->map.erank,   h->kv.mean_cos2, h->qk.mean_cos2, h->kv.chance,
-                               h->cka_kv,      h->cka_qk,      h->sym_w,    h->sym_scores,
-                               h->map_stats.entropy, h->map_stats.first_mass,
-                               h->map_stats.mean_dist};
-        const int prec[] = {2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2};
-        for (size_t j = 0; j < sizeof vals / sizeof vals[0]; j++) {
-            fputc(' ', f);
-            char buf[32];
-            if (isfinite(vals[j]))
-                snprintf(buf, sizeof buf, "%.*f", prec[j], vals[j]);
-            else
-                snprintf(buf, sizeof buf, "n/a");
-            fprintf(f, "%6s", buf);
-            if (j == 4 || j == 7 || j == 9 || j == 11)
-                fputs(" |", f);
-        }
-        fputc('\n', f);
+    char title[QKV_PATH_BYTES + 160];
+    snprintf(title, sizeof title, "%s: %s, %d layers, d_model %d, %d heads x %d (%d KV), %s, %s%s, %d tokens",
+             in->model_label, c->family == RT_LLAMA ? "Llama-style" : "GPT-2-style", c->n_layers,
+             c->d_model, c->n_heads, c->head_dim, c->n_kv_heads, variant_share_name(c->share),
+             c->causal ? "causal" : "bidirectional", c->pos2d ? " + 2D term" : "", r->n_tokens);
+    title_line(f, title, in->width);
+    /* 15 value columns in groups (ranks | overlaps | CKA | symmetry | map
+     * statistics): 129 characters in one table, or two parts of at most 79 */
+    const size_t full_width = 129;
+    if (in->width == 0 || in->width >= full_width) {
+        head_columns(f, r, 0, 15);
+    } else {
+        head_columns(f, r, 0, 8);
+        head_columns(f, r, 8, 15);
     }
     char text[1536];
     snprintf(text, sizeof text, "eQ..eMap: effective ranks (of %d-wide heads; map over %d tokens). %s",
              c->head_dim, r->n_tokens, conventions);
     fputc('\n', f);
-    wrapped(f, text);
+    wrapped(f, text, in->width);
     if (c->pos2d)
         fprintf(f, "2D term: P[i][j] = %g (j - i) / %d added to scores before the mask.\n",
                 (double)c->pos2d_scale, c->max_seq);

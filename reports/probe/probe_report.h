@@ -13,6 +13,8 @@
 typedef struct {
     const char *model_label; /* file or name the user gave */
     const probe_result *probe;
+    size_t width;            /* table: columns available; 0 for no limit. The head
+                                table is printed in two parts when it is wider. */
 } probe_report_input;
 
 qkv_status report_probe_write(FILE *f, report_format fmt, const probe_report_input *in,
