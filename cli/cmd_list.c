@@ -64,12 +64,22 @@ int cmd_devices(int argc, char **argv)
                     "Usage: qkvplan devices\nLists the device profiles --device accepts.\n");
     if (a != 0)
         return a > 0 ? cli_finish_stdout(EXIT_OK) : EXIT_USAGE;
-    printf("%-22s %-7s %16s  %s\n", "name", "kind", "bytes", "device");
+    printf("%-22s %-7s %16s %11s %9s  %s\n", "name", "kind", "bytes", "gpu_reserve",
+           "gpu_share", "device");
     for (size_t i = 0; i < devices_count(); i++) {
         const device_profile *d = devices_get(i);
-        printf("%-22s %-7s %16" PRIu64 "  %s\n", d->name, d->kind, d->bytes, d->desc);
+        char share[16] = "-";
+        if (d->gpu_share_permille)
+            snprintf(share, sizeof share, "%u.%u%%", d->gpu_share_permille / 10,
+                     d->gpu_share_permille % 10);
+        printf("%-22s %-7s %16" PRIu64 " %11" PRIu64 " %9s  %s\n", d->name, d->kind, d->bytes,
+               d->gpu_reserve_bytes, share, d->desc);
     }
     printf("\nNominal memory in the memory convention (8 GB = 8 x 2^30 bytes); what an app can use "
-           "is less, which --reserve accounts for.\n");
+           "is less, which --reserve accounts for.\n"
+           "As --gpu: a discrete card keeps gpu_reserve bytes free for the runtime's context "
+           "(--gpu-reserve overrides; a size given to --gpu keeps 512 MiB); a unified-memory "
+           "device is one pool whose GPU may use gpu_share of it (macOS: about 2/3 of RAM up to "
+           "36 GB, 3/4 above; Jetson 3/4 and phones 1/2 are assumptions).\n");
     return cli_finish_stdout(EXIT_OK);
 }

@@ -8,6 +8,7 @@
 #include "analyzer/dtype.h"
 #include "reports/fmt.h"
 #include "reports/plan/plan_plots.h"
+#include "reports/plan/offload_report.h"
 #include "reports/plan/report.h"
 
 static void write_plan(FILE *f, const report_input *in, size_t idx, const char *plots_rel,
@@ -88,8 +89,10 @@ qkv_status report_md_write_plots(FILE *f, const report_input *in, const char *pl
 {
     (void)err;
     fprintf(f, "# qkvplan memory plan\n\n");
-    for (size_t i = 0; i < in->n_plans; i++)
+    for (size_t i = 0; i < in->n_plans; i++) {
         write_plan(f, in, i, plots_rel, plots_note);
+        report_offload_md(f, &in->plans[i]);
+    }
     fprintf(f, "## Assumptions and conventions\n\n"
                "- Sizes follow the memory convention: 1 GB = 1 GiB = 2^30 bytes; byte columns are "
                "exact.\n"

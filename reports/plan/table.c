@@ -9,6 +9,7 @@
 #include "analyzer/paper.h"
 #include "analyzer/dtype.h"
 #include "reports/fmt.h"
+#include "reports/plan/offload_report.h"
 #include "reports/plan/report.h"
 
 #define NCOL 13
@@ -144,6 +145,7 @@ qkv_status report_table_write(FILE *f, const report_input *in, qkv_error *err)
         if (i > 0)
             fputc('\n', f);
         write_plan(f, in->device_label, in->in_mib, &in->plans[i]);
+        report_offload_table(f, &in->plans[i], in->in_mib);
     }
     return QKV_OK;
 }
