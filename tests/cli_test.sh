@@ -72,6 +72,22 @@ expect 0 '"kv_bytes":	5905580032' -- --ctx 32k -f json
 expect 0 '^model,label,share' -- --ctx 32k -f csv
 expect 0 '^# qkvplan memory plan' -- --ctx 32k -f md
 
+# --- host + GPU plans (analyzer/offload): options, engine spellings, refusals
+expect 0 'GPU offload \(llama\.cpp v0\.4\.0' -- -m llama-3.1-8b -e llama.cpp --gpu rtx-4060 --ctx 32k
+expect 0 '"gpu_layers":	[0-9]+' -- -m llama-3.1-8b -e llama.cpp --gpu 8GB,12GB -ngl auto -f json
+expect 0 '"gpu_bytes_per_gpu":	\[[0-9]+, [0-9]+\]' -- -m llama-3.1-8b -e llama.cpp --gpu 8GB,12GB -f json
+expect 0 '-ngl 10 -ts 3,1 -nkvo' -- -m llama-3.1-8b -e llama.cpp --gpu 8GB,8GB -ngl 10 -ts 3,1 -nkvo --as-built
+expect 0 '--tensor-parallel-size 2' -- -m llama-3.1-8b -e vllm --gpu a100-40gb --tp 2 --as-built
+expect 0 '"unified_memory":	true' -- -m llama-3.2-1b -e llama.cpp --gpu macbook-air-16gb -f json
+expect 0 ',gpu_layers,gpu_bytes,host_bytes,gpu_fits' -- -m llama-3.2-1b -e llama.cpp --gpu 8GB -f csv
+expect 0 'gpu_share' -- devices
+usage_error 2 "--ngl needs a GPU budget" -ngl 10
+usage_error 2 "--tensor-split gives 3 proportions for 2 GPUs" --gpu 8GB,8GB -ts 1,1,1
+usage_error 2 "--gpu 'potato'.*qkvplan devices" --gpu potato
+usage_error 2 "vLLM divides every layer" -e vllm --gpu 24GB -ngl 3
+usage_error 2 "--tp is vLLM's" -e llama.cpp --gpu 24GB --tp 2
+usage_error 2 "leaves nothing" --gpu 1GB --gpu-reserve 2GB
+
 # --- published llama.cpp allocations through the command line
 expect 0 '"kv_bytes":	1342177280' -- --share qkv --kv-heads 8 --layers 80 --d-model 8192 \
     --heads 64 --head-dim 128 --engine llama.cpp --ctx 4096 -f json
