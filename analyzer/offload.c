@@ -409,7 +409,6 @@ qkv_status offload_place(const kvplan_result *r, const kvplan_row *row, const of
         const uint64_t kv_layers = L - m->n_nokv_layers;
         const uint64_t kv_row = kv_layers ? row->kv_bytes_per_token / kv_layers : 0;
         uint64_t kv_sum = 0;
-        bool runs_layers[1 + OFFLOAD_GPUS_MAX] = {false};
 
         /* the input layer: always the CPU (src/llama-model.cpp:1491) */
         TRY(add_to(&o->host.weight_bytes, w.input, err));
@@ -418,7 +417,6 @@ qkv_status offload_place(const kvplan_result *r, const kvplan_row *row, const of
             offload_device *dev = dev_at(o, d);
             const bool experts_on_cpu = op->cpu_moe || il < op->n_cpu_moe;
             dev->layers++;
-            runs_layers[d + 1] = true;
             TRY(add_to(&dev->weight_bytes, w.layer[il], err));
             TRY(add_to(experts_on_cpu ? &o->host.weight_bytes : &dev->weight_bytes, w.experts[il],
                        err));
@@ -448,21 +446,16 @@ qkv_status offload_place(const kvplan_result *r, const kvplan_row *row, const of
                               (unsigned long long)kv_sum, (unsigned long long)row->kv_bytes);
             goto out;
         }
-        /* Compute (estimate): the logits on the output layer's device; the
-         * layer activations on every device that runs layers, the first
-         * counted in the row's scratch and the others as extra. */
-        const uint64_t logits = scale(row->n_ubatch, m->vocab * 4, 1);
-        const uint64_t logits_part = u64_min(logits, row->scratch_bytes);
-        const uint64_t layer_part = row->scratch_bytes - logits_part;
-        TRY(add_to(&out_dev->compute_bytes, logits_part, err));
-        bool first = true;
-        for (int d = CPU_DEV; d < (int)op->n_gpus; d++) {
-            if (!runs_layers[d + 1])
-                continue;
-            TRY(add_to(&dev_at(o, d)->compute_bytes, layer_part, err));
-            if (!first)
-                TRY(add_to(&o->extra_compute_bytes, layer_part, err));
-            first = false;
+        /* Compute (estimate): llama.cpp reserves a compute buffer on the
+         * host and on every GPU whatever -ngl is (its scheduler runs
+         * large-batch products of CPU-resident weights on the GPU too;
+         * measured: a Vulkan0 compute buffer at -ngl 0, a host one with
+         * every layer offloaded), each sized for a whole micro-batch: the
+         * row's scratch on each, the host's counted in the row. */
+        TRY(add_to(&o->host.compute_bytes, row->scratch_bytes, err));
+        for (size_t g = 0; g < op->n_gpus; g++) {
+            TRY(add_to(&o->gpu[g].compute_bytes, row->scratch_bytes, err));
+            TRY(add_to(&o->extra_compute_bytes, row->scratch_bytes, err));
         }
         if (layout && row->v.as_built && layout->n_layers == L) {
             /* llama.cpp maps the CPU tensors as one span of the file */

@@ -25,14 +25,15 @@
  *   - the KV cache of layer il lives on that layer's device unless
  *     --no-kv-offload (offload_kqv = false) keeps every layer's on the CPU
  *     (src/llama-kv-cache.cpp:212-221).
- *   - every backend that runs part of the graph has its own compute buffer
- *     (src/llama-context.cpp:683-692); qkvplan's figures for them are
- *     estimates (see offload_device.compute_bytes).
+ *   - the host and every GPU get a compute buffer whatever -ngl is
+ *     (src/llama-context.cpp:683-692; large-batch products of CPU weights
+ *     run on the GPU too); qkvplan plans the row's scratch estimate on each
+ *     — an estimate: the peer check states how close it gets.
  *
  * Conservation (what the tests check): over all devices, weights add up to
  * the row's weight_bytes + dup_bytes and KV to the row's kv_bytes, exactly;
  * compute adds up to the row's scratch_bytes + extra_compute_bytes (the
- * layer activations each further device that runs layers holds again).
+ * scratch each GPU holds again beside the host's).
  *
  * vLLM (--tp N): weights, KV and activations are divided over the N GPUs
  * (the remainder of a division on GPU 0), each GPU's budget is its memory
@@ -104,7 +105,7 @@ typedef struct {
     uint64_t layers;         /* repeating layers placed here */
     uint64_t weight_bytes;
     uint64_t kv_bytes;
-    uint64_t compute_bytes;  /* estimate: the row's scratch pieces this device runs */
+    uint64_t compute_bytes;  /* estimate: the row's scratch (llama.cpp: on every device) */
     uint64_t total_bytes;
     uint64_t budget_bytes;   /* usable: memory − reserve (unified GPU: its share) */
     int64_t headroom_bytes;  /* budget − total (negative: short by) */

@@ -135,8 +135,10 @@ START_TEST(test_devices_add_up)
                     check_conservation(&r, &r.rows[i], &o);
                     if (nkvo)
                         ck_assert_uint_eq(o.gpu[0].kv_bytes + o.gpu[1].kv_bytes, 0);
-                    if (ngls[k] == 0)
-                        ck_assert_uint_eq(o.gpu_bytes, 0);
+                    if (ngls[k] == 0) /* only the GPU's compute buffer */
+                        ck_assert_uint_eq(o.gpu[0].weight_bytes + o.gpu[0].kv_bytes +
+                                              o.gpu[1].weight_bytes + o.gpu[1].kv_bytes,
+                                          0);
                 }
             }
         }
@@ -187,9 +189,10 @@ START_TEST(test_llamacpp_placement)
     ck_assert_uint_eq(o.gpu[0].weight_bytes, 510720);
     ck_assert_uint_eq(o.gpu[0].kv_bytes, 393216);
     ck_assert_uint_eq(o.host.kv_bytes, 655360);
-    /* -ngl 0: nothing on the GPU, no copy */
+    /* -ngl 0: no weights or KV on the GPU (its compute buffer stays), no copy */
     ck_assert(offload_place(&r, &r.rows[0], &op, NULL, 0, &o, &err) == QKV_OK);
-    ck_assert_uint_eq(o.gpu_bytes, 0);
+    ck_assert_uint_eq(o.gpu[0].weight_bytes + o.gpu[0].kv_bytes, 0);
+    ck_assert_uint_eq(o.gpu[0].compute_bytes, r.rows[0].scratch_bytes);
     ck_assert_uint_eq(o.dup_bytes, 0);
     /* two equal GPUs, everything offloaded: x = il / 9 below 0.5 -> GPU0 */
     op = gpus(2, two);

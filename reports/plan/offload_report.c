@@ -174,9 +174,8 @@ void report_offload_table(FILE *f, const kvplan_result *r, bool in_mib)
                    "embeddings (%s, counted on both devices)\n",
                 d);
     }
-    fprintf(f, "compute is an estimate (scratch: logits on the output layer's device, layer "
-               "activations on every device that runs layers); max ctx: every device fits at "
-               "this -ngl\n");
+    fprintf(f, "compute is an estimate (llama.cpp keeps a compute buffer for a whole micro-batch "
+               "on the host and on every GPU); max ctx: every device fits at this -ngl\n");
 }
 
 void report_offload_md(FILE *f, const kvplan_result *r)
