@@ -240,8 +240,29 @@ PEER_SRC     := $(PEER_DIR)/llama.cpp
 STORIES260K  ?= examples/models/stories260K.bin
 PEER_LIBS    := -L$(PEER_LIBDIR) -l:libllama.$(PEER_LLAMA).so -l:libggml.$(PEER_LLAMA).so \
                 -l:libggml-base.so -Wl,-rpath,$(PEER_LIBDIR) -ldl
+# The same release built for Vulkan: on Debian's software Vulkan device
+# (mesa-vulkan-drivers: llvmpipe) it offloads layers for real, and logs the
+# model, KV and compute buffers of every device (the offload cases).
+PEER_VK_PKG    := @node-llama-cpp/linux-x64-vulkan@3.21.1
+PEER_VK_LIBDIR := $(PEER_DIR)/node_modules/@node-llama-cpp/linux-x64-vulkan/bins/linux-x64-vulkan
+PEER_VK_LIBS   := -L$(PEER_VK_LIBDIR) -l:libllama.vulkan.$(PEER_LLAMA).so \
+                  -l:libggml.vulkan.$(PEER_LLAMA).so -l:libggml-base.so -Wl,-rpath,$(PEER_VK_LIBDIR) -ldl
+PEER_DEB_PACKAGES := mesa-vulkan-drivers libvulkan1
 
-.PHONY: peer-check peer-install
+.PHONY: peer-check peer-install peer-deps
+
+# Debian's software Vulkan device for the offload cases (apt-get; needs root
+# or sudo), or a message saying what to install.
+peer-deps:
+	$(Q)missing=""; for p in $(PEER_DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "peer-check: installing$$missing (the software Vulkan device llama.cpp offloads to)"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; } || { \
+	    echo "peer-check: could not install$$missing; run: apt-get install$$missing" >&2; exit 1; }; \
+	fi
 
 peer-install:
 	$(Q)if [ ! -f $(PEER_LIBDIR)/libllama.$(PEER_LLAMA).so ]; then \
@@ -251,6 +272,14 @@ peer-install:
 	    $(PEER_NPM_PKG) @node-llama-cpp/linux-x64@3.21.1 >$(PEER_DIR)/npm.log 2>&1 || { \
 	    tail -5 $(PEER_DIR)/npm.log >&2; \
 	    echo "peer-check: npm could not install $(PEER_NPM_PKG) (is the npm registry reachable?); log in $(PEER_DIR)/npm.log" >&2; exit 1; }; \
+	fi
+	$(Q)if [ ! -f $(PEER_VK_LIBDIR)/libllama.vulkan.$(PEER_LLAMA).so ]; then \
+	  command -v npm >/dev/null 2>&1 || { echo "peer-check: npm is not installed; it is needed to fetch $(PEER_VK_PKG)" >&2; exit 1; }; \
+	  echo "peer-check: installing $(PEER_VK_PKG) into $(PEER_DIR)"; \
+	  npm install --prefix $(PEER_DIR) --ignore-scripts --no-audit --no-fund --omit=optional \
+	    $(PEER_NPM_PKG) @node-llama-cpp/linux-x64@3.21.1 $(PEER_VK_PKG) >$(PEER_DIR)/npm-vk.log 2>&1 || { \
+	    tail -5 $(PEER_DIR)/npm-vk.log >&2; \
+	    echo "peer-check: npm could not install $(PEER_VK_PKG) (is the npm registry reachable?); log in $(PEER_DIR)/npm-vk.log" >&2; exit 1; }; \
 	fi
 	$(Q)test -f $(PEER_SRC)/include/llama.h || { rm -rf $(PEER_SRC) && \
 	  git clone -q $(PEER_DIR)/node_modules/node-llama-cpp/llama/gitRelease.bundle $(PEER_SRC) 2>/dev/null; } || { \
@@ -267,7 +296,13 @@ $(BUILD)/peer/peer_driver: tests/peer/peer_driver.c | peer-install
 	$(Q)$(CC) -std=c11 $(WARN) $(if $(WERROR),-Werror) $(CFLAGS) -isystem $(PEER_SRC)/include \
 	  -isystem $(PEER_SRC)/ggml/include -o $@ $< -rdynamic $(PEER_LIBS)
 
-peer-check: qkvplan $(BUILD)/peer/peer_gguf $(BUILD)/peer/peer_driver
+$(BUILD)/peer/peer_driver_vk: tests/peer/peer_driver.c | peer-install
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (Vulkan)")
+	$(Q)$(CC) -std=c11 $(WARN) $(if $(WERROR),-Werror) $(CFLAGS) -isystem $(PEER_SRC)/include \
+	  -isystem $(PEER_SRC)/ggml/include -o $@ $< -rdynamic $(PEER_VK_LIBS)
+
+peer-check: qkvplan $(BUILD)/peer/peer_gguf $(BUILD)/peer/peer_driver $(BUILD)/peer/peer_driver_vk peer-deps
 	$(Q)LC_ALL=C bash tests/peer/peer_check.sh --qkvplan ./qkvplan --driver $(BUILD)/peer/peer_driver \
 	  --gguf $(BUILD)/peer/peer_gguf --libdir $(PEER_LIBDIR) --work $(BUILD)/peer/work \
-	  --stories $(STORIES260K)
+	  --stories $(STORIES260K) --driver-vk $(BUILD)/peer/peer_driver_vk --libdir-vk $(PEER_VK_LIBDIR)

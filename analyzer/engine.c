@@ -73,6 +73,13 @@ uint64_t engine_swa_layer_count(uint64_t n_layers, uint32_t period, bool dense_f
     return n_layers - global;
 }
 
+bool engine_layer_slides(uint64_t il, uint32_t period, bool dense_first)
+{
+    if (period == 0)
+        return true;
+    return dense_first ? il % period != 0 : il % period < period - 1;
+}
+
 void engine_llamacpp_layout(const model_shape *m, engine_layout *out)
 {
     memset(out, 0, sizeof *out);

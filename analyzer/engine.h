@@ -56,6 +56,10 @@ const char *engine_llamacpp_arch_of_hf(const char *model_type);
 /* Layers among n_layers that slide under set_swa_pattern(period, dense_first). */
 uint64_t engine_swa_layer_count(uint64_t n_layers, uint32_t period, bool dense_first);
 
+/* Whether layer il slides under set_swa_pattern(period, dense_first)
+ * (src/llama-hparams.cpp:8-22); engine_swa_layer_count counts these. */
+bool engine_layer_slides(uint64_t il, uint32_t period, bool dense_first);
+
 /* The layer kinds llama.cpp builds for model m. */
 typedef struct {
     uint64_t n_swa_layers;  /* layers in the sliding-window cache */

@@ -933,6 +933,8 @@ void kvplan_result_free(kvplan_result *r)
     free(r->sweep_ctx);
     free(r->sweep_kv);
     free(r->sweep_total);
+    free(r->offload);
+    r->offload = NULL;
     r->rows = NULL;
     r->sweep_ctx = r->sweep_kv = r->sweep_total = NULL;
     r->n_rows = 0;

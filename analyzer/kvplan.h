@@ -164,6 +164,9 @@ typedef struct {
     uint64_t *sweep_ctx;   /* (n_sweep) ascending */
     uint64_t *sweep_kv;    /* (n_rows, n_sweep) */
     uint64_t *sweep_total; /* (n_rows, n_sweep) */
+    /* Host + GPU placement of every row (analyzer/offload.h, offload_plan);
+     * NULL without a GPU budget. Freed with the result. */
+    struct offload_plan *offload;
 } kvplan_result;
 
 /* Plan every variant in vs (n of them) for model m. Variants that cannot be

@@ -146,16 +146,28 @@ int cmd_devices(int argc, char **argv)
             return cli_fail(&err, EXIT_FAIL);
         return cli_finish_stdout(EXIT_OK);
     }
+    /* 71 columns a row; each profile's description below it, wrapped */
     const size_t width = cli_term_width(STDOUT_FILENO);
-    printf("%-22s %-7s %16s  %s\n", "name", "kind", "bytes", "device");
+    printf("%-22s %-7s %16s %11s %9s\n", "name", "kind", "bytes", "gpu_reserve", "gpu_share");
     for (size_t i = 0; i < devices_count(); i++) {
         const device_profile *d = devices_get(i);
-        printf("%-22s %-7s %16" PRIu64 "  ", d->name, d->kind, d->bytes);
-        report_wrap_from(stdout, d->desc, 49, width, 49);
+        char share[16] = "-";
+        if (d->gpu_share_permille)
+            snprintf(share, sizeof share, "%u.%u%%", d->gpu_share_permille / 10,
+                     d->gpu_share_permille % 10);
+        printf("%-22s %-7s %16" PRIu64 " %11" PRIu64 " %9s\n", d->name, d->kind, d->bytes,
+               d->gpu_reserve_bytes, share);
+        fputs("  ", stdout);
+        report_wrap_from(stdout, d->desc, 2, width, 2);
     }
     fputc('\n', stdout);
-    report_wrap(stdout, "Nominal memory in the memory convention (8 GB = 8 x 2^30 bytes); what an "
-                        "app can use is less, which --reserve accounts for.",
+    report_wrap(stdout,
+                "Nominal memory in the memory convention (8 GB = 8 x 2^30 bytes); what an app can "
+                "use is less, which --reserve accounts for. As --gpu: a discrete card keeps "
+                "gpu_reserve bytes free for the runtime's context (--gpu-reserve overrides; a size "
+                "given to --gpu keeps 512 MiB); a unified-memory device is one pool whose GPU may "
+                "use gpu_share of it (macOS: about 2/3 of RAM up to 36 GB, 3/4 above; Jetson 3/4 "
+                "and phones 1/2 are assumptions).",
                 width, 0);
     return cli_finish_stdout(EXIT_OK);
 }

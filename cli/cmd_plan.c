@@ -14,6 +14,7 @@
 #include "analyzer/formats/hfconfig.h"
 #include "analyzer/formats/modelfile.h"
 #include "analyzer/kvplan.h"
+#include "analyzer/offload.h"
 #include "analyzer/core/paths.h"
 #include "reports/plan/plan_bundle.h"
 #include "reports/plan/plan_plots.h"
@@ -33,6 +34,7 @@ enum {
     O_SHARE, O_KVHEADS, O_ASBUILT, O_KVTYPE, O_KTYPE, O_VTYPE, O_WTYPE,
     O_LAYERS, O_DMODEL, O_HEADS, O_MKVHEADS, O_HEADDIM, O_FFN, O_VOCAB,
     O_FORMAT, O_OUTPUT, O_XLSX, O_PLOT, O_REPORT, O_HELP, O_VERSION, O_WIDE,
+    O_GPU, O_GPURESERVE, O_NGL, O_NKVO, O_TSPLIT, O_CPUMOE, O_NCPUMOE, O_TP,
 };
 
 const cli_option cli_plan_options[] = {
@@ -94,6 +96,26 @@ const cli_option cli_plan_options[] = {
      "width with on or auto (auto is planned as on: llama.cpp enables it on CPU)"},
     {O_SWAFULL, "swa-full", 0, NULL, NULL,
      "llama.cpp: sliding-window layers keep the full context (llama-server --swa-full)"},
+    {0, NULL, 0, NULL, NULL, "GPUs and offload (llama.cpp v0.4.0 placement, vLLM tensor parallel):"},
+    {O_GPU, "gpu", 0, "SIZE|NAME[,...]", NULL,
+     "GPU memory beside --device (host RAM): one or more sizes or GPU profiles from 'qkvplan "
+     "devices'; a unified-memory profile (Apple silicon, Jetson, phones) makes host and GPU one "
+     "pool of that size with the profile's GPU share. Reports weights, KV, compute, total and "
+     "headroom per device"},
+    {O_GPURESERVE, "gpu-reserve", 0, "SIZE", NULL,
+     "kept free on every GPU for the runtime's context (default: the profile's, 512MiB for a size)"},
+    {O_NGL, "ngl", 0, "N|auto|all", NULL,
+     "llama.cpp -ngl: layers on the GPU(s), the output layer counted first (v0.4.0); auto "
+     "(default with --gpu) finds the most that fit every GPU at --ctx and --seqs"},
+    {O_NKVO, "no-kv-offload", 0, NULL, NULL, "llama.cpp: keep every layer's KV cache in host RAM"},
+    {O_TSPLIT, "tensor-split", 0, "A,B,...", NULL,
+     "llama.cpp: share of the offloaded layers per GPU (default: by each GPU's usable memory)"},
+    {O_CPUMOE, "cpu-moe", 0, NULL, NULL, "llama.cpp: keep every layer's MoE expert weights in host RAM"},
+    {O_NCPUMOE, "n-cpu-moe", 0, "N", NULL,
+     "llama.cpp: keep the MoE expert weights of the first N layers in host RAM"},
+    {O_TP, "tp", 0, "N", NULL,
+     "vllm: tensor-parallel size; weights, KV and activations divided over N GPUs (default: the "
+     "number of --gpu entries)"},
     {0, NULL, 0, NULL, NULL, "Output:"},
     {O_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
     {O_INMIB, "in-mib", 0, NULL, NULL,
@@ -120,6 +142,9 @@ const cli_alias cli_plan_aliases[] = {
     {"--parallel", O_SEQS},    {"--max-num-seqs", O_SEQS}, {"-ctk", O_KTYPE},
     {"--cache-type-k", O_KTYPE}, {"-ctv", O_VTYPE},        {"--cache-type-v", O_VTYPE},
     {"-fa", O_FLASH},          {"-ub", O_UBATCH},          {"--ubatch-size", O_UBATCH},
+    {"-ngl", O_NGL},           {"--n-gpu-layers", O_NGL},  {"--gpu-layers", O_NGL},
+    {"-nkvo", O_NKVO},         {"-ts", O_TSPLIT},          {"-cmoe", O_CPUMOE},
+    {"-ncmoe", O_NCPUMOE},     {"-tp", O_TP},              {"--tensor-parallel-size", O_TP},
     {NULL, 0},
 };
 
@@ -139,6 +164,13 @@ typedef struct {
     unsigned reserve_permille; /* --reserve N%: share of the device, 0 when a size */
     double gpu_util;           /* --gpu-memory-utilization, 0 when not given */
     bool parsing, reserve_set; /* --reserve given on the command line (not its default) */
+    bool device_set;           /* --device given on the command line */
+    offload_params op;         /* --gpu and the offload options */
+    const char *gpu_arg;
+    uint64_t gpu_reserve;      /* --gpu-reserve, when gpu_reserve_set */
+    bool gpu_reserve_set, ngl_set, offload_opt; /* offload_opt: an option that needs --gpu */
+    size_t n_split;            /* proportions in --tensor-split */
+    const char *offload_opt_name;
 } plan_state;
 
 static int bad(const char *name, const char *value, const char *why)
@@ -171,8 +203,116 @@ static int on_option(void *vs, int id, const char *name, const char *value)
             st->p.device_bytes = v;
         }
         snprintf(st->device_label, sizeof st->device_label, "%s", value);
+        st->device_set = st->parsing;
         return 0;
     }
+    case O_GPU: {
+        char buf[512], *items[OFFLOAD_GPUS_MAX + 1];
+        long n = cli_split_list("gpu", value, buf, sizeof buf, items, OFFLOAD_GPUS_MAX + 1);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return bad(name, value, "names no GPU");
+        if (n > OFFLOAD_GPUS_MAX)
+            return bad(name, value, "lists more than 8 GPUs");
+        st->gpu_arg = value;
+        st->op.n_gpus = (size_t)n;
+        st->op.unified = false;
+        for (long i = 0; i < n; i++) {
+            const device_profile *d = devices_find(items[i]);
+            snprintf(st->op.gpu_name[i], OFFLOAD_NAME_BYTES, "%s", items[i]);
+            if (d && d->gpu_share_permille) {
+                if (n > 1)
+                    return bad(name, value, "a unified-memory device is one pool; give it alone");
+                st->op.unified = true;
+                st->op.gpu_share_permille = d->gpu_share_permille;
+                st->op.gpu_bytes[i] = d->bytes;
+                continue;
+            }
+            if (d) {
+                st->op.gpu_bytes[i] = d->bytes;
+                st->op.gpu_reserve[i] =
+                    d->gpu_reserve_bytes ? d->gpu_reserve_bytes : OFFLOAD_GPU_RESERVE_DEFAULT;
+                continue;
+            }
+            if (units_parse_size(items[i], &v, why, sizeof why) != 0)
+                return bad(name, items[i], strcmp(why, "is not a number") == 0
+                                               ? "is neither a size nor a device profile (see "
+                                                 "'qkvplan devices')"
+                                               : why);
+            if (v == 0 || v > KVPLAN_DEVICE_MAX)
+                return bad(name, items[i], "must be a size from 1 byte to 1 EiB");
+            st->op.gpu_bytes[i] = v;
+            st->op.gpu_reserve[i] = OFFLOAD_GPU_RESERVE_DEFAULT;
+        }
+        return 0;
+    }
+    case O_GPURESERVE:
+        if (units_parse_size(value, &v, why, sizeof why) != 0)
+            return bad(name, value, why);
+        if (v > KVPLAN_DEVICE_MAX)
+            return bad(name, value, "is larger than 1 EiB");
+        st->gpu_reserve = v;
+        st->gpu_reserve_set = true;
+        return 0;
+    case O_NGL:
+        st->ngl_set = true;
+        if (strcasecmp(value, "auto") == 0) {
+            st->op.ngl_auto = true;
+            return 0;
+        }
+        st->op.ngl_auto = false;
+        if (strcasecmp(value, "all") == 0) {
+            st->op.ngl = MODEL_DIM_MAX;
+            return 0;
+        }
+        if (units_parse_count(value, 0, MODEL_DIM_MAX, &v, why, sizeof why) != 0)
+            return bad(name, value, why);
+        st->op.ngl = v;
+        return 0;
+    case O_NKVO:
+        st->op.no_kv_offload = true;
+        st->offload_opt_name = "--no-kv-offload";
+        return 0;
+    case O_TSPLIT: {
+        char buf[512], *items[OFFLOAD_GPUS_MAX + 1], list[512];
+        /* llama.cpp splits on ',' and '/' */
+        snprintf(list, sizeof list, "%s", value);
+        for (char *c = list; *c; c++)
+            if (*c == '/')
+                *c = ',';
+        long n = cli_split_list("tensor-split", list, buf, sizeof buf, items, OFFLOAD_GPUS_MAX + 1);
+        if (n < 0)
+            return -1;
+        if (n == 0 || n > OFFLOAD_GPUS_MAX)
+            return bad(name, value, "must list 1 to 8 proportions");
+        for (long i = 0; i < n; i++) {
+            char *end;
+            double x = strtod(items[i], &end);
+            if (end == items[i] || *end || !isfinite(x) || x < 0 || x > 1e30)
+                return bad(name, items[i], "a proportion must be a finite number >= 0");
+            st->op.split[i] = (float)x;
+        }
+        st->op.split_set = true;
+        st->n_split = (size_t)n;
+        st->offload_opt_name = "--tensor-split";
+        return 0;
+    }
+    case O_CPUMOE:
+        st->op.cpu_moe = true;
+        st->offload_opt_name = "--cpu-moe";
+        return 0;
+    case O_NCPUMOE:
+        if (units_parse_count(value, 0, MODEL_DIM_MAX, &v, why, sizeof why) != 0)
+            return bad(name, value, why);
+        st->op.n_cpu_moe = v;
+        st->offload_opt_name = "--n-cpu-moe";
+        return 0;
+    case O_TP:
+        if (units_parse_count(value, 1, OFFLOAD_GPUS_MAX, &v, why, sizeof why) != 0)
+            return bad(name, value, why);
+        st->op.tp = v;
+        return 0;
     case O_RESERVE: {
         const size_t n = strlen(value);
         st->reserve_set = st->parsing;
@@ -455,6 +595,93 @@ static int apply_overrides(const plan_state *st, model_shape *m)
     return 0;
 }
 
+/* The GPU budgets and offload options, checked together. Returns 0, or -1
+ * after printing the error. */
+static int offload_setup(plan_state *st)
+{
+    offload_params *op = &st->op;
+    const bool vllm = st->p.engine == ENGINE_VLLM;
+    if (op->n_gpus == 0 && vllm && op->tp > 1) {
+        /* vllm --tp N without --gpu: N GPUs of --device each */
+        op->n_gpus = (size_t)op->tp;
+        for (size_t i = 0; i < op->n_gpus; i++) {
+            op->gpu_bytes[i] = st->p.device_bytes;
+            op->gpu_reserve[i] = st->p.reserve_bytes;
+            snprintf(op->gpu_name[i], OFFLOAD_NAME_BYTES, "%.23s", st->device_label);
+        }
+        return 0;
+    }
+    if (op->n_gpus == 0) {
+        const char *what = st->ngl_set           ? "--ngl"
+                           : st->offload_opt_name ? st->offload_opt_name
+                           : op->tp             ? "--tp"
+                           : st->gpu_reserve_set  ? "--gpu-reserve"
+                                                  : NULL;
+        if (what) {
+            cli_error("%s needs a GPU budget: give --gpu SIZE|NAME", what);
+            return -1;
+        }
+        return 0;
+    }
+    if (vllm) {
+        if (st->ngl_set || st->offload_opt_name) {
+            cli_error("%s is llama.cpp's; vLLM divides every layer over --tp GPUs",
+                      st->ngl_set ? "--ngl" : st->offload_opt_name);
+            return -1;
+        }
+        if (op->unified) {
+            cli_error("--engine vllm plans discrete GPUs, not the unified-memory device '%s'",
+                      op->gpu_name[0]);
+            return -1;
+        }
+        if (op->tp == 0)
+            op->tp = op->n_gpus;
+        if (op->n_gpus == 1 && op->tp > 1) {
+            for (size_t i = 1; i < op->tp; i++) {
+                op->gpu_bytes[i] = op->gpu_bytes[0];
+                op->gpu_reserve[i] = op->gpu_reserve[0];
+                memcpy(op->gpu_name[i], op->gpu_name[0], OFFLOAD_NAME_BYTES);
+            }
+            op->n_gpus = (size_t)op->tp;
+        }
+        if (op->tp != op->n_gpus) {
+            cli_error("--tp %" PRIu64 " with %zu GPUs in --gpu: give one GPU (used %" PRIu64
+                      " times) or %" PRIu64,
+                      op->tp, op->n_gpus, op->tp, op->tp);
+            return -1;
+        }
+    } else if (op->tp) {
+        cli_error("--tp is vLLM's tensor parallelism; with llama.cpp use --tensor-split");
+        return -1;
+    }
+    if (op->split_set && st->n_split != op->n_gpus) {
+        cli_error("--tensor-split gives %zu proportions for %zu GPUs", st->n_split, op->n_gpus);
+        return -1;
+    }
+    if (op->unified && !st->device_set) {
+        /* the pool is the unified device itself */
+        const device_profile *d = devices_find(op->gpu_name[0]);
+        st->p.device_bytes = d->bytes;
+        snprintf(st->device_label, sizeof st->device_label, "%s", d->name);
+    }
+    for (size_t i = 0; i < op->n_gpus && !op->unified; i++) {
+        if (st->gpu_util > 0)
+            op->gpu_reserve[i] =
+                op->gpu_bytes[i] - (uint64_t)((double)op->gpu_bytes[i] * st->gpu_util);
+        else if (st->gpu_reserve_set)
+            op->gpu_reserve[i] = st->gpu_reserve;
+        if (op->gpu_reserve[i] >= op->gpu_bytes[i]) {
+            cli_error("--gpu '%s': a reserve of %" PRIu64 " bytes leaves nothing of %" PRIu64
+                      " bytes",
+                      op->gpu_name[i], op->gpu_reserve[i], op->gpu_bytes[i]);
+            return -1;
+        }
+    }
+    if (!st->ngl_set)
+        op->ngl_auto = true;
+    return 0;
+}
+
 static qkv_status write_plan(FILE *f, report_format fmt, const void *in, qkv_error *err)
 {
     return report_write(f, fmt, in, err);
@@ -482,6 +709,8 @@ int cmd_plan(int argc, char **argv)
         cli_error("--gpu-memory-utilization and --reserve both set the budget; give one");
         return EXIT_USAGE;
     }
+    if (offload_setup(&st) != 0)
+        return EXIT_USAGE;
     if (st.gpu_util > 0) /* vLLM may use this fraction of the device */
         st.p.reserve_bytes = st.p.device_bytes - (uint64_t)((double)st.p.device_bytes * st.gpu_util);
     else if (st.reserve_permille > 0)
@@ -604,6 +833,28 @@ int cmd_plan(int argc, char **argv)
         kvplan_result *r = &plans[n_plans++];
         for (size_t k = 0; k < n_skipped && r->n_notes < KVPLAN_NOTES_MAX; k++)
             memcpy(r->notes[r->n_notes++], skipped[k], KVPLAN_NOTE_BYTES);
+        if (st.op.n_gpus > 0) {
+            /* a GGUF as published gives each layer's exact bytes */
+            offload_layout layout = {0};
+            const bool use_file = from_file && strcmp(models[i].name, "custom") != 0 &&
+                                  modelfile_is_gguf(st.model_arg);
+            qkv_status ls = use_file ? offload_layout_read(st.model_arg, models[i].n_layers,
+                                                           &layout, &err)
+                                     : QKV_OK;
+            if (ls == QKV_OK)
+                ls = offload_plan(r, &st.op, use_file ? &layout : NULL, &err);
+            offload_layout_free(&layout);
+            if (ls != QKV_OK) {
+                if (all && ls == QKV_ERR_INVALID)
+                    continue; /* the catalog: a model the GPUs cannot split is left without */
+                cli_error("%s", err.msg);
+                code = ls == QKV_ERR_NOMEM ? EXIT_FAIL : use_file && ls != QKV_ERR_RANGE &&
+                                                         ls != QKV_ERR_INVALID
+                                                     ? EXIT_INPUT
+                                                     : EXIT_USAGE;
+                goto done;
+            }
+        }
     }
 
     /* Every file this run will write, against every file it read. */

@@ -97,6 +97,8 @@ for cols in 80 120; do
     done
     COLUMNS=$cols "$BIN" -m Llama-3.2-1B --engine llama.cpp --ctx 32k -np 2 -ctk q8_0 -ctv q8_0 >"$TMP/w.out" 2>&1
     widest $cols "$TMP/w.out" "llama.cpp plan with its command"
+    COLUMNS=$cols "$BIN" -m llama-3.1-8b -e llama.cpp --gpu rtx-4060 --ctx 32k >"$TMP/w.out" 2>&1
+    widest $cols "$TMP/w.out" "plan with a GPU budget"
 done
 # a pipe without COLUMNS gets the 80-column layout, the same every time
 (unset COLUMNS; "$BIN" --device 8GB --ctx 32k >"$TMP/w.pipe")
@@ -132,6 +134,21 @@ got=$(bash -c 'source "$1"; COMP_WORDS=(qkvplan --device rpi5-4); COMP_CWORD=2; 
 [ "$got" = "rpi5-4gb" ] && ok || bad "bash completion of --device rpi5-4: '$got'"
 if command -v zsh >/dev/null 2>&1; then zsh -n "$TMP/_qkvplan" && ok || bad "_qkvplan is not valid zsh"; fi
 usage_error 2 'completion: give bash or zsh' completion fish
+# --- host + GPU plans (analyzer/offload): options, engine spellings, refusals
+expect 0 'GPU offload \(llama\.cpp v0\.4\.0' -- -m llama-3.1-8b -e llama.cpp --gpu rtx-4060 --ctx 32k
+expect 0 '"gpu_layers":	[0-9]+' -- -m llama-3.1-8b -e llama.cpp --gpu 8GB,12GB -ngl auto -f json
+expect 0 '"gpu_bytes_per_gpu":	\[[0-9]+, [0-9]+\]' -- -m llama-3.1-8b -e llama.cpp --gpu 8GB,12GB -f json
+expect 0 '-ngl 10 -ts 3,1 -nkvo' -- -m llama-3.1-8b -e llama.cpp --gpu 8GB,8GB -ngl 10 -ts 3,1 -nkvo --as-built
+expect 0 '--tensor-parallel-size 2' -- -m llama-3.1-8b -e vllm --gpu a100-40gb --tp 2 --as-built
+expect 0 '"unified_memory":	true' -- -m llama-3.2-1b -e llama.cpp --gpu macbook-air-16gb -f json
+expect 0 ',gpu_layers,gpu_bytes,host_bytes,gpu_fits' -- -m llama-3.2-1b -e llama.cpp --gpu 8GB -f csv
+expect 0 'gpu_share' -- devices
+usage_error 2 "--ngl needs a GPU budget" -ngl 10
+usage_error 2 "--tensor-split gives 3 proportions for 2 GPUs" --gpu 8GB,8GB -ts 1,1,1
+usage_error 2 "--gpu 'potato'.*qkvplan devices" --gpu potato
+usage_error 2 "vLLM divides every layer" -e vllm --gpu 24GB -ngl 3
+usage_error 2 "--tp is vLLM's" -e llama.cpp --gpu 24GB --tp 2
+usage_error 2 "leaves nothing" --gpu 1GB --gpu-reserve 2GB
 
 # --- published llama.cpp allocations through the command line
 expect 0 '"kv_bytes":	1342177280' -- --share qkv --kv-heads 8 --layers 80 --d-model 8192 \

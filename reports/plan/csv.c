@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "reports/fmt.h"
+#include "reports/plan/offload_report.h"
 #include "reports/plan/report.h"
 
 static void csv_string(FILE *f, const char *s)
@@ -28,8 +29,14 @@ qkv_status report_csv_write(FILE *f, const report_input *in, qkv_error *err)
     fputs("model,label,share,kv_heads,as_built,cached_tensors,kv_bytes_per_token,ctx,seqs,"
           "ctx_per_seq,k_bytes,v_bytes,kv_bytes,kv_reduction,params,weight_bytes,scratch_bytes,"
           "total_bytes,device_bytes,reserve_bytes,fits,headroom_bytes,max_ctx,max_ctx_capped,"
-          "max_seqs,max_seqs_capped,paper_ppl_delta_pct,engine_refusal\n",
+          "max_seqs,max_seqs_capped,paper_ppl_delta_pct,engine_refusal",
           f);
+    bool offload = false;
+    for (size_t i = 0; i < in->n_plans; i++)
+        offload = offload || in->plans[i].offload;
+    if (offload)
+        report_offload_csv_header(f);
+    fputc('\n', f);
     for (size_t i = 0; i < in->n_plans; i++) {
         const kvplan_result *r = &in->plans[i];
         for (size_t j = 0; j < r->n_rows; j++) {
@@ -53,6 +60,10 @@ qkv_status report_csv_write(FILE *f, const report_input *in, qkv_error *err)
                     w->headroom_bytes, w->max_ctx, w->max_ctx_capped ? 1 : 0, w->max_seqs,
                     w->max_seqs_capped ? 1 : 0, ppl);
             csv_string(f, w->engine_refusal); /* "" when accepted */
+            if (r->offload)
+                report_offload_csv_row(f, r->offload, j);
+            else if (offload)
+                fputs(",,,,,,", f); /* a model the GPUs could not split */
             fputc('\n', f);
         }
     }

@@ -11,6 +11,7 @@
 #include "analyzer/dtype.h"
 #include "reports/fmt.h"
 #include "reports/jsonutil.h"
+#include "reports/plan/offload_report.h"
 #include "reports/plan/report.h"
 
 
@@ -117,6 +118,8 @@ static cJSON *plan_json(const kvplan_result *r)
         JSON_CHECK(cJSON_AddStringToObject(o, "engine_command", cmd));
     else
         JSON_CHECK(cJSON_AddNullToObject(o, "engine_command"));
+    if (r->offload)
+        JSON_CHECK(report_offload_json_root(o, r));
     JSON_CHECK(report_json_u64(o, "baseline_kv_bytes", r->baseline.kv_bytes));
     JSON_CHECK(report_json_u64(o, "fitting_variants", r->n_fit));
     JSON_CHECK(arr = cJSON_AddArrayToObject(o, "notes"));
@@ -128,6 +131,8 @@ static cJSON *plan_json(const kvplan_result *r)
     for (size_t i = 0; i < r->n_rows; i++) {
         JSON_CHECK(item = row_json(&r->rows[i]));
         cJSON_AddItemToArray(arr, item);
+        if (r->offload)
+            JSON_CHECK(report_offload_json_row(item, r->offload, i));
     }
     return o;
 nomem:

@@ -8,6 +8,7 @@
 #include "analyzer/dtype.h"
 #include "reports/fmt.h"
 #include "reports/plan/plan_plots.h"
+#include "reports/plan/offload_report.h"
 #include "reports/plan/report.h"
 
 /* The plan's sizes in exact bytes, with thousands separators. */
@@ -129,8 +130,10 @@ qkv_status report_md_write_plots(FILE *f, const report_input *in, const char *pl
 {
     (void)err;
     fprintf(f, "# qkvplan memory plan\n\n");
-    for (size_t i = 0; i < in->n_plans; i++)
+    for (size_t i = 0; i < in->n_plans; i++) {
         write_plan(f, in, i, plots_rel, plots_note);
+        report_offload_md(f, &in->plans[i]);
+    }
     fprintf(f, "## Appendix: exact bytes\n\n");
     for (size_t i = 0; i < in->n_plans; i++) {
         if (in->n_plans > 1)

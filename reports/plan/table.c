@@ -11,6 +11,7 @@
 #include "analyzer/paper.h"
 #include "analyzer/dtype.h"
 #include "reports/fmt.h"
+#include "reports/plan/offload_report.h"
 #include "reports/plan/report.h"
 #include "reports/textwrap.h"
 
@@ -238,6 +239,8 @@ qkv_status report_table_write(FILE *f, const report_input *in, qkv_error *err)
         if (i > 0)
             fputc('\n', f);
         write_plan(f, in, &in->plans[i]);
+        report_offload_table(f, &in->plans[i], in->in_mib,
+                             in->wide ? 0 : in->width ? in->width : REPORT_WIDTH_DEFAULT);
     }
     return QKV_OK;
 }

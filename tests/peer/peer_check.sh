@@ -13,12 +13,19 @@
 #   peer-check: N passed, N failed
 # Exit status 0 only when nothing failed. Mismatches are reported, never hidden.
 #
+# With --driver-vk and --libdir-vk (peer_driver linked against the Vulkan
+# build of the same release), the offload cases: llama.cpp offloads -ngl
+# layers to Debian's software Vulkan device (llvmpipe) and logs every
+# device's model, KV and compute buffers; weights and KV per device must
+# equal qkvplan's --gpu plan to the byte, and compute buffers are reported
+# beside qkvplan's estimate (informational, not counted).
+#
 # usage: peer_check.sh --qkvplan BIN --driver BIN --gguf BIN --libdir DIR
-#                      --work DIR --stories FILE.bin [--quick]
+#                      --work DIR --stories FILE.bin [--driver-vk BIN --libdir-vk DIR] [--quick]
 set -u
 export GGML_NO_BACKTRACE=1   # a ggml abort prints its message, not a gdb session
 
-QKVPLAN= DRIVER= GGUFGEN= LIBDIR= WORK= STORIES= QUICK=0
+QKVPLAN= DRIVER= GGUFGEN= LIBDIR= WORK= STORIES= QUICK=0 DRIVER_VK= LIBDIR_VK=
 while [ $# -gt 0 ]; do
   case "$1" in
     --qkvplan) QKVPLAN=$2; shift 2 ;;
@@ -27,6 +34,8 @@ while [ $# -gt 0 ]; do
     --libdir)  LIBDIR=$2; shift 2 ;;
     --work)    WORK=$2; shift 2 ;;
     --stories) STORIES=$2; shift 2 ;;
+    --driver-vk) DRIVER_VK=$2; shift 2 ;;
+    --libdir-vk) LIBDIR_VK=$2; shift 2 ;;
     --quick)   QUICK=1; shift ;;
     *) echo "peer_check.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -225,6 +234,95 @@ else
       fail "convert $variant: llama.cpp status '${status:-crashed}' exit $drc tokens '${tokens}' (want '$EXPECT_TOKENS'): $why"
     fi
   done
+fi
+
+# ------------------------------------------- offload: per-device buffers (Vulkan)
+# llama.cpp v0.4.0 with -ngl N on llvmpipe: CPU_Mapped / Vulkan0 model buffers,
+# CPU / Vulkan0 KV buffers (iSWA models log two caches: summed per device),
+# Vulkan0 / Vulkan_Host compute buffers. qkvplan: --gpu 8GB -ngl N -f json.
+# Weights: Vulkan0 against GPU0's weight_bytes, CPU_Mapped against
+# host_mapped_bytes (llama.cpp maps the CPU tensors as one span of the file).
+# name | peer_gguf options | layer count
+OFFLOAD_MODELS=(
+  "llama-L8-tied|--arch llama --layers 8 --embd 64 --heads 4 --kv-heads 2 --head-dim 32|8"
+  "llama-L5-hd128-mqa|--arch llama --layers 5 --embd 64 --heads 4 --kv-heads 1 --head-dim 128|5"
+  "qwen2-L6-gqa|--arch qwen2 --layers 6 --embd 256 --heads 4 --kv-heads 2 --head-dim 64|6"
+  "gemma3-L8-swa512|--arch gemma3 --layers 8 --embd 64 --heads 4 --kv-heads 2 --head-dim 64 --swa 512|8"
+)
+# ctx seqs unified K V fa nkvo
+OFFLOAD_SETTINGS=("1000 1 0 f16 f16 on 0" "5000 2 0 q8_0 q8_0 on 0" "3000 3 1 f16 f16 off 0"
+                  "2000 1 0 f16 f16 on 1")
+COMPUTE_RATIOS=()
+vk_sum() { awk -v k="$1" -v n="$2" '$1 == k && $2 == n { s += $3; f = 1 } END { print f ? s : 0 }' "$3"; }
+# the per-device figures of qkvplan's JSON: "DEV FIELD VALUE" lines
+plan_devices() {
+  awk -F'\t' '/"name":/ { gsub(/[",]/, "", $NF); cur = $NF }
+       cur ~ /^(CPU|GPU0)$/ && /"(weight_bytes|kv_cache_bytes|compute_bytes)":/ {
+         f = $0; sub(/^[^"]*"/, "", f); sub(/".*/, "", f); v = $NF; gsub(/,/, "", v); print cur, f, v }
+       /"host_mapped_bytes":/ { v = $NF; gsub(/,/, "", v); print "CPU", "mapped", v }' "$1"
+}
+if [ -z "$DRIVER_VK" ] || [ -z "$LIBDIR_VK" ]; then
+  echo "offload: skipped (no --driver-vk/--libdir-vk: the Vulkan build was not given)"
+else
+  for entry in "${OFFLOAD_MODELS[@]}"; do
+    IFS='|' read -r name opts layers <<<"$entry"
+    model="$WORK/off-$name.gguf"
+    # shellcheck disable=SC2086
+    if ! "$GGUFGEN" "$model" $opts 2>"$WORK/gen.err"; then
+      fail "offload $name: peer_gguf failed: $(head -1 "$WORK/gen.err")"
+      continue
+    fi
+    for ngl in 0 1 $((layers / 2)) "$layers" $((layers + 1)); do
+      for setting in "${OFFLOAD_SETTINGS[@]}"; do
+        read -r ctx seqs uni tk tv fa nkvo <<<"$setting"
+        [ "$QUICK" = 1 ] && [ "$setting" != "${OFFLOAD_SETTINGS[0]}" ] && continue
+        cfg="offload $name -ngl $ngl ctx=$ctx seqs=$seqs unified=$uni k=$tk v=$tv fa=$fa nkvo=$nkvo"
+        GGML_VK_VISIBLE_DEVICES=0 "$DRIVER_VK" --libdir "$LIBDIR_VK" -m "$model" --ctx "$ctx" \
+          --seqs "$seqs" --unified "$uni" --ctk "$tk" --ctv "$tv" --fa "$fa" --ngl "$ngl" \
+          --no-kv-offload "$nkvo" >"$WORK/vk.out" 2>"$WORK/vk.err"
+        drc=$?
+        if [ "$drc" -ne 0 ] || [ "$(field status "$WORK/vk.out")" != accepted ]; then
+          fail "$cfg: llama.cpp (Vulkan) exit $drc status '$(field status "$WORK/vk.out")': $(field reason "$WORK/vk.out") $(tail -1 "$WORK/vk.err")"
+          continue
+        fi
+        if ! grep -q '^model_buffer Vulkan0\|^kv_buffer Vulkan0' "$WORK/vk.out" && [ "$ngl" -gt 0 ]; then
+          fail "$cfg: llama.cpp did not offload (no Vulkan0 buffers; is mesa-vulkan-drivers installed?)"
+          continue
+        fi
+        uflag=()
+        [ "$uni" = 1 ] && uflag=(--kv-unified)
+        nflag=()
+        [ "$nkvo" = 1 ] && nflag=(--no-kv-offload)
+        if ! "$QKVPLAN" -m "$model" --as-built --engine llama.cpp --ctx "$ctx" --seqs "$seqs" \
+            --k-type "$tk" --v-type "$tv" --flash-attn "$fa" "${uflag[@]}" "${nflag[@]}" \
+            --gpu 8GB --ngl "$ngl" -f json >"$WORK/plan.json" 2>"$WORK/plan.err"; then
+          fail "$cfg: qkvplan failed: $(head -1 "$WORK/plan.err")"
+          continue
+        fi
+        plan_devices "$WORK/plan.json" >"$WORK/plan.dev"
+        pv() { awk -v d="$1" -v f="$2" '$1 == d && $2 == f { print $3; exit }' "$WORK/plan.dev"; }
+        got="w_cpu_mapped=$(vk_sum model_buffer CPU_Mapped "$WORK/vk.out") w_gpu=$(vk_sum model_buffer Vulkan0 "$WORK/vk.out") kv_cpu=$(vk_sum kv_buffer CPU "$WORK/vk.out") kv_gpu=$(vk_sum kv_buffer Vulkan0 "$WORK/vk.out")"
+        want="w_cpu_mapped=$(pv CPU mapped) w_gpu=$(pv GPU0 weight_bytes) kv_cpu=$(pv CPU kv_cache_bytes) kv_gpu=$(pv GPU0 kv_cache_bytes)"
+        c_gpu=$(vk_sum compute_buffer Vulkan0 "$WORK/vk.out")
+        c_host=$(awk '$1 == "compute_buffer" && $2 != "Vulkan0" { s += $3 } END { print s + 0 }' "$WORK/vk.out")
+        e_gpu=$(pv GPU0 compute_bytes)
+        e_host=$(pv CPU compute_bytes)
+        ratio=$(awk -v a="${e_gpu:-0}" -v b="$c_gpu" -v c="${e_host:-0}" -v d="$c_host" \
+          'BEGIN { printf "gpu %s host %s", (b > 0 ? sprintf("%.2f", a / b) : "-"), (d > 0 ? sprintf("%.2f", c / d) : "-") }')
+        COMPUTE_RATIOS+=("$ratio")
+        line="$cfg  llama.cpp: $got  qkvplan: $want  compute llama.cpp gpu=$c_gpu host=$c_host, qkvplan/llama.cpp: $ratio"
+        if [ "$got" = "$want" ]; then pass "$line"; else fail "$line"; fi
+      done
+    done
+  done
+  # how close the compute estimate gets (informational)
+  printf '%s\n' "${COMPUTE_RATIOS[@]}" | awk '
+    { if ($2 != "-") { g[n_g++] = $2 } if ($4 != "-") { h[n_h++] = $4 } }
+    END {
+      lo = 1e9; hi = 0; for (i = 0; i < n_g; i++) { if (g[i] < lo) lo = g[i]; if (g[i] > hi) hi = g[i] }
+      printf "offload compute (info): qkvplan estimate / llama.cpp, GPU buffer %.2f..%.2f over %d cases", lo, hi, n_g
+      lo = 1e9; hi = 0; for (i = 0; i < n_h; i++) { if (h[i] < lo) lo = h[i]; if (h[i] > hi) hi = h[i] }
+      printf "; host buffer %.2f..%.2f over %d cases\n", lo, hi, n_h }'
 fi
 
 echo "peer-check: $PASS passed, $FAIL failed"

@@ -13,6 +13,10 @@
  *               "llama_kv_cache: size = ..." line; iSWA models print two)
  *   kv_buffer_bytes   exact bytes of every KV buffer llama.cpp allocated
  *   kv_log_mib        the same caches as llama.cpp's "size = X MiB" lines add up
+ *   model_buffer NAME BYTES, kv_buffer NAME BYTES, compute_buffer NAME BYTES
+ *               one line per buffer llama.cpp logs ("CPU_Mapped model buffer
+ *               size", "Vulkan0 KV buffer size", "Vulkan_Host compute buffer
+ *               size"), with the exact bytes behind the MiB figure
  *   tokens      greedy continuation (with --predict N)
  *   logits      the first --logits N logits after the prompt
  *   prefill_tok_s, decode_tok_s   with --bench 1: prompt tokens per second of
@@ -33,7 +37,15 @@
  * -rdynamic so its definition wins), remembers the size of the buffer it
  * returned, and books it as KV when the next log line is llama.cpp's
  * "KV buffer size" line, which llama_kv_cache's constructor prints right after
- * allocating (src/llama-kv-cache.cpp:283-291 in v0.4.0). */
+ * allocating (src/llama-kv-cache.cpp:283-291 in v0.4.0).
+ *
+ * Per-device buffers (--ngl N with a GPU build, e.g. the Vulkan one): every
+ * "model buffer size" and "KV buffer size" line is printed with
+ * ggml_backend_buffer_get_size(buf) as its argument (src/llama-model.cpp:1806,
+ * src/llama-kv-cache.cpp:291), and every "compute buffer size" line with
+ * ggml_backend_sched_get_buffer_size(sched, backend) computed just before it
+ * (src/llama-context.cpp:687-692); both are interposed the same way, and the
+ * last value each returned is booked under the buffer name the line gives. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <time.h>
@@ -58,6 +70,11 @@ static int g_cache_line_count;
 static char g_last_error[REASON_BYTES]; /* error lines since the last reset, joined */
 static int g_verbose;
 static char g_partial[4096];          /* llama.cpp may log one line in pieces */
+static size_t g_last_buffer_size;     /* last ggml_backend_buffer_get_size result */
+static size_t g_last_sched_size;      /* last ggml_backend_sched_get_buffer_size result */
+#define MAX_BUFFER_LINES 32
+static char g_buffer_lines[MAX_BUFFER_LINES][160];
+static int g_buffer_line_count;
 
 ggml_backend_buffer_t ggml_backend_alloc_ctx_tensors_from_buft(struct ggml_context *ctx,
                                                              ggml_backend_buffer_type_t buft);
@@ -78,6 +95,51 @@ ggml_backend_buffer_t ggml_backend_alloc_ctx_tensors_from_buft(struct ggml_conte
     return buf;
 }
 
+typedef size_t (*size_fn)(ggml_backend_buffer_t);
+typedef size_t (*sched_size_fn)(ggml_backend_sched_t, ggml_backend_t);
+
+size_t ggml_backend_buffer_get_size(ggml_backend_buffer_t buffer);
+size_t ggml_backend_buffer_get_size(ggml_backend_buffer_t buffer) {
+    static size_fn real;
+    if (!real) {
+        void *sym = dlsym(RTLD_NEXT, "ggml_backend_buffer_get_size");
+        if (!sym) {
+            fprintf(stderr, "peer_driver: cannot find the real ggml_backend_buffer_get_size\n");
+            abort();
+        }
+        memcpy(&real, &sym, sizeof real);
+    }
+    g_last_buffer_size = real(buffer);
+    return g_last_buffer_size;
+}
+
+size_t ggml_backend_sched_get_buffer_size(ggml_backend_sched_t sched, ggml_backend_t backend);
+size_t ggml_backend_sched_get_buffer_size(ggml_backend_sched_t sched, ggml_backend_t backend) {
+    static sched_size_fn real;
+    if (!real) {
+        void *sym = dlsym(RTLD_NEXT, "ggml_backend_sched_get_buffer_size");
+        if (!sym) {
+            fprintf(stderr, "peer_driver: cannot find the real ggml_backend_sched_get_buffer_size\n");
+            abort();
+        }
+        memcpy(&real, &sym, sizeof real);
+    }
+    g_last_sched_size = real(sched, backend);
+    return g_last_sched_size;
+}
+
+/* "...: NAME model buffer size = ..." -> "model_buffer NAME BYTES" */
+static void book_buffer(const char *line, const char *what, const char *key, size_t bytes) {
+    const char *at = strstr(line, what);
+    if (!at || g_buffer_line_count >= MAX_BUFFER_LINES) return;
+    const char *end = at;
+    while (end > line && end[-1] == ' ') end--;
+    const char *start = end;
+    while (start > line && start[-1] != ' ') start--;
+    snprintf(g_buffer_lines[g_buffer_line_count++], sizeof g_buffer_lines[0], "%s %.*s %zu", key,
+             (int)(end - start), start, bytes);
+}
+
 /* One complete log line from llama.cpp. */
 static void on_line(enum ggml_log_level level, const char *line) {
     if (g_verbose) {
@@ -91,7 +153,10 @@ static void on_line(enum ggml_log_level level, const char *line) {
     if (strstr(line, "KV buffer size =")) {
         g_kv_buffer_bytes += g_last_alloc_bytes;
         g_last_alloc_bytes = 0;
+        book_buffer(line, " KV buffer size =", "kv_buffer", g_last_buffer_size);
     }
+    if (strstr(line, "model buffer size =")) book_buffer(line, " model buffer size =", "model_buffer", g_last_buffer_size);
+    if (strstr(line, "compute buffer size =")) book_buffer(line, " compute buffer size =", "compute_buffer", g_last_sched_size);
     const char *p = strstr(line, "llama_kv_cache: size = ");
     if (p) {
         /* llama_kv_cache: size =    4.00 MiB (   256 cells,   2 layers,  1/1 seqs), K (f16): ... */
@@ -175,13 +240,14 @@ static void usage(void) {
     fputs("usage: peer_driver --libdir DIR -m MODEL.gguf [--ctx N] [--seqs N] [--ctk T] [--ctv T]\n"
           "                   [--fa on|off|auto] [--unified 0|1] [--swa-full 0|1] [--ubatch N]\n"
           "                   [--prompt ID,ID,...] [--predict N] [--logits N] [--no-alloc 1]\n"
-          "                   [--threads N] [--bench 1] [-v]\n", stderr);
+          "                   [--threads N] [--bench 1] [--ngl N] [--no-kv-offload 1] [-v]\n", stderr);
 }
 
 int main(int argc, char **argv) {
     const char *libdir = NULL, *model_path = NULL, *prompt = NULL;
     unsigned long n_ctx = 4096, n_seq = 1, n_ubatch = 512, n_predict = 0, n_logits = 0;
     unsigned long unified = 0, swa_full = 0, no_alloc = 0, n_threads = 1, bench = 0;
+    unsigned long n_gpu_layers = 0, no_kv_offload = 0;
     enum ggml_type type_k = GGML_TYPE_F16, type_v = GGML_TYPE_F16;
     enum llama_flash_attn_type fa = LLAMA_FLASH_ATTN_TYPE_AUTO;
 
@@ -208,6 +274,8 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--predict") == 0) bad = parse_uint(val, "--predict", 1024, &n_predict);
         else if (strcmp(a, "--threads") == 0) bad = parse_uint(val, "--threads", 64, &n_threads);
         else if (strcmp(a, "--bench") == 0) bad = parse_uint(val, "--bench", 1, &bench);
+        else if (strcmp(a, "--ngl") == 0) bad = parse_uint(val, "--ngl", 4096, &n_gpu_layers);
+        else if (strcmp(a, "--no-kv-offload") == 0) bad = parse_uint(val, "--no-kv-offload", 1, &no_kv_offload);
         else if (strcmp(a, "--logits") == 0) bad = parse_uint(val, "--logits", 1u << 20, &n_logits);
         else if (strcmp(a, "--ctk") == 0) bad = parse_type(val, &type_k);
         else if (strcmp(a, "--ctv") == 0) bad = parse_type(val, &type_v);
@@ -252,7 +320,7 @@ int main(int argc, char **argv) {
     llama_backend_init();
 
     struct llama_model_params mp = llama_model_default_params();
-    mp.n_gpu_layers = 0;
+    mp.n_gpu_layers = (int32_t)n_gpu_layers;
     mp.no_alloc = no_alloc != 0;
     if (mp.no_alloc) {
         mp.load_mode = LLAMA_LOAD_MODE_NONE; /* no_alloc cannot map the file (llama-model.cpp:1731) */
@@ -274,6 +342,7 @@ int main(int argc, char **argv) {
     cp.flash_attn_type = fa;
     cp.kv_unified = unified != 0;
     cp.swa_full = swa_full != 0;
+    cp.offload_kqv = no_kv_offload == 0;
     cp.n_threads = (int32_t)n_threads;
     cp.n_threads_batch = (int32_t)n_threads;
     if (bench) {
@@ -301,6 +370,9 @@ int main(int argc, char **argv) {
         printf("cache %s\n", g_cache_lines[i]);
     }
     printf("kv_buffer_bytes %zu\nkv_log_mib %.2f\n", g_kv_buffer_bytes, g_kv_log_mib);
+    for (int i = 0; i < g_buffer_line_count; i++) {
+        printf("%s\n", g_buffer_lines[i]);
+    }
 
     int rc = 0;
     if (n_tokens > 0) {
