@@ -13,13 +13,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "analyzer/core/paths.h"
 #include "reports/outfile.h"
 #include "reports/safename.h"
 
 qkv_status report_write_text(const char *dir, const char *name, void (*fn)(FILE *f, const void *ctx),
                              const void *ctx, qkv_error *err)
 {
-    char path[4096];
+    char path[QKV_PATH_BYTES + QKV_NAME_BYTES];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     outfile of;
     qkv_status s = outfile_open(&of, path, err);
@@ -79,19 +80,26 @@ qkv_status report_gnuplot_run(const char *dir, const char *base, qkv_error *err)
      * name, created exclusively, mode 0700) beside the targets, so no link
      * planted in dir can redirect its writes and concurrent runs into one
      * folder do not meet; the images are renamed out of it when complete. */
-    char tmp_dir[4096], tmp_name[64], png_tmp[512], svg_tmp[512], set[1400], script[512];
+    char tmp_dir[QKV_PATH_BYTES], tmp_name[64], png_tmp[512], svg_tmp[512], set[1400], script[512];
     int k = snprintf(tmp_dir, sizeof tmp_dir, "%s/.qkvplan-XXXXXX", dir);
     if (k < 0 || (size_t)k >= sizeof tmp_dir)
         return qkv_error_set(err, QKV_ERR_IO, "cannot draw into '%s': path too long", dir);
-    if (!mkdtemp(tmp_dir))
-        return qkv_error_set(err, QKV_ERR_IO, "cannot draw into '%s': %s", dir, strerror(errno));
-    outfile_track_dir(tmp_dir);
+    sigset_t saved;
+    outfile_hold_signals(&saved); /* created and tracked with the cleanup signals held */
+    const bool made = mkdtemp(tmp_dir) != NULL;
+    const int made_errno = errno;
+    if (made)
+        outfile_track_dir(tmp_dir);
+    sigprocmask(SIG_SETMASK, &saved, NULL);
+    if (!made)
+        return qkv_error_set(err, QKV_ERR_IO, "cannot draw into '%s': %s", dir,
+                             strerror(made_errno));
     snprintf(tmp_name, sizeof tmp_name, "%s", strrchr(tmp_dir, '/') + 1);
     snprintf(png_tmp, sizeof png_tmp, "%s/%s.png", tmp_name, base);
     snprintf(svg_tmp, sizeof svg_tmp, "%s/%s.svg", tmp_name, base);
     snprintf(set, sizeof set, "outpng=\"%s\"; outsvg=\"%s\"", png_tmp, svg_tmp);
     snprintf(script, sizeof script, "%s.gp", base);
-    char track_png[4200], track_svg[4200];
+    char track_png[QKV_PATH_BYTES + QKV_NAME_BYTES], track_svg[QKV_PATH_BYTES + QKV_NAME_BYTES];
     snprintf(track_png, sizeof track_png, "%s/%s", dir, png_tmp);
     snprintf(track_svg, sizeof track_svg, "%s/%s", dir, svg_tmp);
     outfile_track(track_png);
@@ -179,7 +187,8 @@ static qkv_status run_and_rename(const char *dir, const char *base, const char *
         }
     }
     outfile_track_child(0);
-    char png_tmp_path[4200], svg_tmp_path[4200], png[4096], svg[4096];
+    char png_tmp_path[QKV_PATH_BYTES + QKV_NAME_BYTES], svg_tmp_path[QKV_PATH_BYTES + QKV_NAME_BYTES],
+        png[QKV_PATH_BYTES + QKV_NAME_BYTES], svg[QKV_PATH_BYTES + QKV_NAME_BYTES];
     snprintf(png_tmp_path, sizeof png_tmp_path, "%s/%s", dir, png_tmp);
     snprintf(svg_tmp_path, sizeof svg_tmp_path, "%s/%s", dir, svg_tmp);
     snprintf(png, sizeof png, "%s/%s.png", dir, base);

@@ -13,7 +13,7 @@
 #include "analyzer/core/paths.h"
 
 #define TRACK_MAX 32
-#define TRACK_PATH 4200
+#define TRACK_PATH (QKV_PATH_BYTES + QKV_NAME_BYTES)
 static char tracked[TRACK_MAX][TRACK_PATH];
 static volatile sig_atomic_t tracked_live[TRACK_MAX];
 
@@ -87,6 +87,16 @@ static void on_signal(int sig)
             rmdir(tracked_dirs[i]);
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+void outfile_hold_signals(sigset_t *saved)
+{
+    sigset_t hold;
+    sigemptyset(&hold);
+    sigaddset(&hold, SIGINT);
+    sigaddset(&hold, SIGTERM);
+    sigaddset(&hold, SIGHUP);
+    sigprocmask(SIG_BLOCK, &hold, saved);
 }
 
 void outfile_install_signal_cleanup(void)
@@ -199,9 +209,13 @@ qkv_status outfile_open(outfile *o, const char *path, qkv_error *err)
     }
     memcpy(o->tmp_path, o->final_path, n);
     memcpy(o->tmp_path + n, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
+    /* created and tracked with the cleanup signals held */
+    sigset_t saved;
+    outfile_hold_signals(&saved);
     int fd = mkstemp(o->tmp_path);
     if (fd >= 0)
         outfile_track(o->tmp_path);
+    sigprocmask(SIG_SETMASK, &saved, NULL);
     if (fd < 0) {
         int e = errno;
         release(o);

@@ -11,6 +11,7 @@
 #define QKV_OUTFILE_H
 
 #include <stdio.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "analyzer/core/qkv_error.h"
@@ -44,6 +45,11 @@ void outfile_abort(outfile *o);
  * them before the process dies of the signal. The table is the one piece of
  * global state in the library: a signal handler cannot be given context. */
 void outfile_install_signal_cleanup(void);
+
+/* Hold SIGINT, SIGTERM and SIGHUP (restore with sigprocmask(SIG_SETMASK,
+ * saved, NULL)): a temporary is created and tracked between the two, so
+ * that no signal can come after the one and before the other. */
+void outfile_hold_signals(sigset_t *saved);
 void outfile_track(const char *path);
 void outfile_untrack(const char *path);
 /* A private temporary directory, removed (once its tracked files are) on a
