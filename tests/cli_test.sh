@@ -143,6 +143,11 @@ expect 0 '--tensor-parallel-size 2' -- -m llama-3.1-8b -e vllm --gpu a100-40gb -
 expect 0 '"unified_memory":	true' -- -m llama-3.2-1b -e llama.cpp --gpu macbook-air-16gb -f json
 expect 0 ',gpu_layers,gpu_bytes,host_bytes,gpu_fits' -- -m llama-3.2-1b -e llama.cpp --gpu 8GB -f csv
 expect 0 'gpu_share' -- devices
+# with a GPU budget the plots gain the per-device bars and -ngl versus context
+"$BIN" -m llama-3.1-8b -e llama.cpp --gpu rtx-4060 --ctx 32k --plot "$TMP/p-gpu" >/dev/null 2>"$TMP/err"
+[ -s "$TMP/p-gpu/offload_devices.png" ] && [ -s "$TMP/p-gpu/offload_layers.svg" ] \
+    && [ "$(grep -c '^"' "$TMP/p-gpu/offload_devices.dat")" -eq 20 ] && [ ! -e "$TMP/p-all/offload_devices.png" ] \
+    && ok || bad "offload plots: $(cat "$TMP/err")"
 usage_error 2 "--ngl needs a GPU budget" -ngl 10
 usage_error 2 "--tensor-split gives 3 proportions for 2 GPUs" --gpu 8GB,8GB -ts 1,1,1
 usage_error 2 "--gpu 'potato'.*qkvplan devices" --gpu potato

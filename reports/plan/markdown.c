@@ -107,11 +107,12 @@ static void write_plan(FILE *f, const report_input *in, size_t idx, const char *
     } else if (plots_rel) {
         static const char *const captions[PLOT_KINDS] = {
             "KV cache alone vs context", "Memory per variant", "Longest context that fits",
-            "Total memory vs context against the usable budget"};
-        static const int order[PLOT_KINDS] = {3, 1, 2, 0}; /* the budget figure first */
+            "Total memory vs context against the usable budget", "Memory per device",
+            "Layers on the GPUs vs context"};
+        static const int order[PLOT_KINDS] = {3, 1, 2, 0, 4, 5}; /* the budget figure first */
         for (int o = 0; o < PLOT_KINDS; o++) {
             const int k = order[o];
-            if (report_plot_needs_sweep(k) && r->n_sweep == 0)
+            if (!report_plot_applies(r, k))
                 continue;
             char base[160];
             report_plot_name(in, idx, k, base, sizeof base);

@@ -84,7 +84,7 @@ void plan_curves_dat(FILE *f, const kvplan_result *r, bool total)
 
 /* Twelve distinguishable colours, each with its own point type; series past
  * twelve reuse the colours with other points. */
-static void palette(FILE *f)
+void plan_curves_palette(FILE *f)
 {
     static const char *const colours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
                                           "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -132,7 +132,7 @@ void plan_curves_gp(FILE *f, const report_input *in, size_t i, const char *base,
             total ? "GiB (2^30 bytes)" : "bytes (log 2, binary units)");
     report_gp_outputs(f, base);
     fputs("set encoding utf8\nset grid lc rgb \"#dddddd\"\n", f);
-    palette(f);
+    plan_curves_palette(f);
     const uint64_t c_lo = r->sweep_ctx[0], c_hi = r->sweep_ctx[r->n_sweep - 1];
     fprintf(f,
             "usable = %" PRIu64 ".0  # device - reserve, bytes\n"

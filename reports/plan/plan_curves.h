@@ -23,6 +23,9 @@
 
 #include "reports/plan/report.h"
 
+/* Twelve distinguishable colours as gnuplot linetypes 1..12, each with its
+ * own point type, for every figure with one curve a variant. */
+void plan_curves_palette(FILE *f);
 void plan_curves_dat(FILE *f, const kvplan_result *r, bool total);
 void plan_curves_gp(FILE *f, const report_input *in, size_t i, const char *base, bool total);
 

@@ -6,12 +6,23 @@
 #include <string.h>
 
 #include "analyzer/dtype.h"
+#include "analyzer/offload.h"
 #include "reports/fmt.h"
 #include "reports/gnuplot.h"
 #include "reports/plan/plan_curves.h"
 #include "reports/safename.h"
 
-const char *const report_plot_kinds[PLOT_KINDS] = {"kv_vs_ctx", "memory", "max_ctx", "total_vs_ctx"};
+const char *const report_plot_kinds[PLOT_KINDS] = {"kv_vs_ctx",    "memory",          "max_ctx",
+                                                   "total_vs_ctx", "offload_devices", "offload_layers"};
+
+bool report_plot_applies(const kvplan_result *r, int k)
+{
+    if (k == 0 || k == 3)
+        return r->n_sweep > 0;
+    if (k == 4 || k == 5)
+        return r->offload != NULL && r->offload->n_rows > 0;
+    return true;
+}
 
 void report_plot_name(const report_input *in, size_t i, int k, char *buf, size_t buf_bytes)
 {
@@ -222,6 +233,117 @@ static void ctx_gp(FILE *f, const report_input *in, size_t i, const char *base)
 
 /* Run gnuplot on script in dir with outputs to temporary names; on success
  * rename them into place. */
+/* Offload: one bar per variant and device, stacked weights, KV cache and
+ * compute, and the device's usable budget as a point on it. */
+static void dev_dat(FILE *f, const report_input *in, size_t i, const char *base)
+{
+    (void)base;
+    const kvplan_result *r = &in->plans[i];
+    const struct offload_plan *p = r->offload;
+    fputs("# variant/device weights kv_cache compute budget (bytes)\n", f);
+    for (size_t j = 0; j < p->n_rows; j++) {
+        const offload_row *w = &p->rows[j];
+        for (size_t d = 0; d <= w->n_gpus; d++) {
+            const offload_device *dev = d == 0 ? &w->host : &w->gpu[d - 1];
+            if (p->vllm && d == 0)
+                continue;
+            char label[VARIANT_LABEL_BYTES + OFFLOAD_NAME_BYTES + 2];
+            snprintf(label, sizeof label, "%s %s", r->rows[j].label, dev->name);
+            quoted(f, label);
+            fprintf(f, " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", dev->weight_bytes,
+                    dev->kv_bytes, dev->compute_bytes, dev->budget_bytes);
+        }
+    }
+}
+
+static void dev_gp(FILE *f, const report_input *in, size_t i, const char *base)
+{
+    const kvplan_result *r = &in->plans[i];
+    const struct offload_plan *p = r->offload;
+    size_t bars = 0;
+    for (size_t j = 0; j < p->n_rows; j++)
+        bars += p->rows[j].n_gpus + (p->vllm ? 0 : 1);
+    char name[MODEL_NAME_BYTES];
+    report_gp_text(r->model.name, name, sizeof name);
+    common_header(f, base, "memory per device and variant with a GPU budget",
+                  "exact bytes, plotted in GiB (2^30 bytes)");
+    fprintf(f,
+            "set title \"%s at %" PRIu64 " tokens: memory per device (%s)\" noenhanced\n"
+            "set ylabel \"memory (GiB)\"\n"
+            "set xlabel \"variant and device\"\n"
+            "set style data histograms\n"
+            "set style histogram rowstacked\n"
+            "set style fill solid 0.85 border -1\n"
+            "set boxwidth 0.7\n"
+            "set xtics rotate by -45 noenhanced nomirror font \",9\"\n"
+            "set xrange [-0.6:%zu.6]\n"
+            "set yrange [0:*]\n"
+            "set key outside right top\n",
+            name, r->params.ctx, p->vllm ? "vLLM tensor parallel" : "llama.cpp -ngl placement",
+            bars ? bars - 1 : 0);
+    char plot[768];
+    snprintf(plot, sizeof plot,
+             "plot \"%s.dat\" using ($2/2**30):xtic(1) title \"weights\" lc rgb \"#4C72B0\", "
+             "'' using ($3/2**30) title \"KV cache\" lc rgb \"#DD8452\", "
+             "'' using ($4/2**30) title \"compute (estimate)\" lc rgb \"#55A868\", "
+             "'' using 0:($5/2**30) with points pt 9 ps 1.6 lc rgb \"#C00000\" "
+             "title \"usable budget of the device\"",
+             base);
+    footer_with(f, plot);
+}
+
+/* Offload: for each variant, the -ngl llama.cpp's auto would choose at each
+ * context of the sweep (the output layer counts first), one data block a
+ * variant. */
+static void ngl_dat(FILE *f, const report_input *in, size_t i, const char *base)
+{
+    (void)base;
+    const kvplan_result *r = &in->plans[i];
+    const struct offload_plan *p = r->offload;
+    fputs("# one block per variant: context (tokens), -ngl that fits (output layer first)\n", f);
+    for (size_t j = 0; j < p->n_rows; j++) {
+        fprintf(f, "%s# %s\n", j ? "\n\n" : "", r->rows[j].label);
+        for (size_t k = 0; k < p->rows[j].n_sweep; k++)
+            fprintf(f, "%" PRIu64 " %" PRIu64 "\n", p->rows[j].sweep_ctx[k], p->rows[j].sweep_ngl[k]);
+    }
+}
+
+static void ngl_gp(FILE *f, const report_input *in, size_t i, const char *base)
+{
+    const kvplan_result *r = &in->plans[i];
+    const struct offload_plan *p = r->offload;
+    char name[MODEL_NAME_BYTES], titles[2048] = "";
+    report_gp_text(r->model.name, name, sizeof name);
+    for (size_t j = 0; j < p->n_rows; j++) {
+        char t[VARIANT_LABEL_BYTES];
+        report_gp_text(r->rows[j].label, t, sizeof t);
+        const size_t used = strlen(titles);
+        snprintf(titles + used, sizeof titles - used, "%s%s", j ? " " : "", t);
+    }
+    common_header(f, base, "layers on the GPUs versus context",
+                  "contexts in tokens, the -ngl llama.cpp's auto would choose");
+    plan_curves_palette(f);
+    fprintf(f,
+            "set title \"%s: layers that fit on the GPUs (-ngl, output layer first; %" PRIu64
+            " repeating layers)\" noenhanced\n"
+            "set xlabel \"context (tokens)\"\n"
+            "set ylabel \"-ngl (layers on the GPUs)\"\n"
+            "set logscale x 2\n"
+            "set yrange [0:%" PRIu64 ".5]\n"
+            "set key outside right top noenhanced\n"
+            "titles = \"%s\"\n"
+            "set arrow from %" PRIu64 ", graph 0 to %" PRIu64 ", graph 1 nohead dt 2 lc rgb \"#888888\"\n"
+            "set label \"requested\" at %" PRIu64 ", graph 0.97 offset 0.5,0 tc rgb \"#666666\"\n",
+            name, r->model.n_layers, r->model.n_layers + 1, titles, r->params.ctx, r->params.ctx,
+            r->params.ctx);
+    char plot[512];
+    snprintf(plot, sizeof plot,
+             "plot for [i=0:%zu] \"%s.dat\" index i using 1:2 with linespoints lt (i + 1) lw 2 "
+             "ps 0.9 title word(titles, i + 1)",
+             p->n_rows ? p->n_rows - 1 : 0, base);
+    footer_with(f, plot);
+}
+
 /* The plan figures' data and script writers, adapted to report_figure. */
 typedef struct {
     writer_fn dat, gp;
@@ -244,13 +366,13 @@ static void plan_gp(FILE *f, const void *ctx)
 
 qkv_status report_plots_write(const char *dir, const report_input *in, qkv_error *err)
 {
-    static const writer_fn dats[PLOT_KINDS] = {kv_dat, mem_dat, ctx_dat, total_dat};
-    static const writer_fn gps[PLOT_KINDS] = {kv_gp, mem_gp, ctx_gp, total_gp};
+    static const writer_fn dats[PLOT_KINDS] = {kv_dat, mem_dat, ctx_dat, total_dat, dev_dat, ngl_dat};
+    static const writer_fn gps[PLOT_KINDS] = {kv_gp, mem_gp, ctx_gp, total_gp, dev_gp, ngl_gp};
     qkv_status tool = QKV_OK;
     qkv_error tool_err;
     for (size_t i = 0; i < in->n_plans; i++) {
         for (int k = 0; k < PLOT_KINDS; k++) {
-            if (report_plot_needs_sweep(k) && in->plans[i].n_sweep == 0)
+            if (!report_plot_applies(&in->plans[i], k))
                 continue;
             char base[160];
             report_plot_name(in, i, k, base, sizeof base);

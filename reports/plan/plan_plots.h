@@ -22,13 +22,16 @@
 
 #include "reports/plan/report.h"
 
-#define PLOT_KINDS 4
-/* "kv_vs_ctx", "memory", "max_ctx", "total_vs_ctx" */
+#define PLOT_KINDS 6
+/* "kv_vs_ctx", "memory", "max_ctx", "total_vs_ctx", and with a GPU budget
+ * "offload_devices" (weights, KV and compute per device and variant, stacked,
+ * against each device's budget) and "offload_layers" (layers on the GPUs
+ * versus context) */
 extern const char *const report_plot_kinds[PLOT_KINDS];
 
-/* Whether figure kind k is drawn from the context sweep (and so left out of
- * a plan without one). */
-#define report_plot_needs_sweep(k) ((k) == 0 || (k) == 3)
+/* Whether figure kind k is drawn for plan r: the sweep figures need the
+ * context sweep, the offload figures a GPU budget. */
+bool report_plot_applies(const kvplan_result *r, int k);
 
 /* Base name (no extension) of plan i's plot of kind k, e.g. "kv_vs_ctx" or
  * "Llama-3.2-1B-kv_vs_ctx" when there are several plans. */

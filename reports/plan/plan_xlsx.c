@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analyzer/dtype.h"
+#include "analyzer/offload.h"
 #include "analyzer/paper.h"
 #include "reports/xlsx.h"
 
@@ -369,6 +370,55 @@ static void paper_sheet(lxw_worksheet *ws, const report_input *in, const report_
         }
 }
 
+static bool any_offload(const report_input *in)
+{
+    for (size_t i = 0; i < in->n_plans; i++)
+        if (in->plans[i].offload && in->plans[i].offload->n_rows > 0)
+            return true;
+    return false;
+}
+
+/* With a GPU budget: one row per variant and device, exact bytes. */
+static void offload_sheet(lxw_worksheet *ws, const report_input *in, const report_xlsx_formats *f)
+{
+    static const char *const heads[] = {"model",        "variant",    "-ngl",        "device",
+                                        "layers",       "weights (bytes)", "KV cache (bytes)",
+                                        "compute, estimate (bytes)", "total (bytes)",
+                                        "usable budget (bytes)", "headroom (bytes)", "fits"};
+    const int nc = (int)(sizeof heads / sizeof heads[0]);
+    for (int c = 0; c < nc; c++) {
+        report_xlsx_str(ws, 0, c, heads[c], f->header);
+        worksheet_set_column(ws, (lxw_col_t)c, (lxw_col_t)c, c < 2 ? 18 : c < 5 ? 8 : 15, NULL);
+    }
+    worksheet_set_row(ws, 0, 32, NULL);
+    int r = 1;
+    for (size_t i = 0; i < in->n_plans; i++) {
+        const kvplan_result *pl = &in->plans[i];
+        const struct offload_plan *p = pl->offload;
+        for (size_t j = 0; p && j < p->n_rows; j++) {
+            const offload_row *w = &p->rows[j];
+            for (size_t d = 0; d <= w->n_gpus; d++, r++) {
+                const offload_device *dev = d == 0 ? &w->host : &w->gpu[d - 1];
+                report_xlsx_str(ws, r, 0, pl->model.name, NULL);
+                report_xlsx_str(ws, r, 1, pl->rows[j].label, NULL);
+                report_xlsx_num(ws, r, 2, (double)w->ngl, NULL);
+                report_xlsx_str(ws, r, 3, dev->name, NULL);
+                report_xlsx_num(ws, r, 4, (double)dev->layers, NULL);
+                report_xlsx_num(ws, r, 5, (double)dev->weight_bytes, f->bytes);
+                report_xlsx_num(ws, r, 6, (double)dev->kv_bytes, f->bytes);
+                report_xlsx_num(ws, r, 7, (double)dev->compute_bytes, f->bytes);
+                report_xlsx_num(ws, r, 8, (double)dev->total_bytes, f->bytes);
+                report_xlsx_num(ws, r, 9, (double)dev->budget_bytes, f->bytes);
+                report_xlsx_num(ws, r, 10, (double)dev->headroom_bytes, f->bytes);
+                report_xlsx_str(ws, r, 11, dev->fits ? "yes" : "no", dev->fits ? f->ok : f->bad);
+            }
+        }
+    }
+    worksheet_freeze_panes(ws, 1, 2);
+    worksheet_autofilter(ws, 0, 0, (lxw_row_t)(r > 1 ? r - 1 : 1), (lxw_col_t)(nc - 1));
+    worksheet_repeat_rows(ws, 0, 0);
+}
+
 qkv_status report_xlsx_write(const char *path, const report_input *in, qkv_error *err)
 {
     outfile of;
@@ -401,6 +451,13 @@ qkv_status report_xlsx_write(const char *path, const report_input *in, qkv_error
         return report_xlsx_abandon(wb, &of, path, "charts for ", err);
     }
     paper_sheet(pap, in, &f);
+    if (any_offload(in)) {
+        lxw_worksheet *off = workbook_add_worksheet(wb, "Offload");
+        if (!off)
+            return report_xlsx_abandon(wb, &of, path, "", err);
+        report_xlsx_page_setup(off);
+        offload_sheet(off, in, &f);
+    }
     return report_xlsx_finish(wb, &of, path, err);
 }
 
