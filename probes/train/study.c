@@ -19,7 +19,7 @@ study_settings study_settings_default(void)
         .heads = STUDY_DEFAULT_HEADS, .d_ff = 0, .seq_len = STUDY_DEFAULT_SEQ_LEN,
         .batch = STUDY_DEFAULT_BATCH, .steps = STUDY_DEFAULT_STEPS, .seeds = STUDY_DEFAULT_SEEDS,
         .eval_batches = STUDY_DEFAULT_EVAL_BATCHES, .threads = STUDY_DEFAULT_THREADS,
-        .pos2d_scale = (float)STUDY_DEFAULT_POS2D_SCALE,
+        .pos2d_form = RT_POS2D_CONV, .pos2d_scale = (float)STUDY_DEFAULT_POS2D_SCALE,
     };
     s.optim = rt_optim_default();
     s.optim.lr = (float)STUDY_DEFAULT_LR;
@@ -91,7 +91,7 @@ rt_config study_config(const study_settings *s, const task *t, const study_varia
     c.max_seq = t->len;
     c.share = v->share;
     c.causal = task_causal(t);
-    c.pos2d = v->pos2d;
+    c.pos2d = v->pos2d ? s->pos2d_form : RT_POS2D_NONE;
     c.pos2d_scale = s->pos2d_scale;
     c.tied = true;
     return c;

@@ -52,7 +52,8 @@ qkv_status study_variant_parse(const char *s, int n_heads, study_variant *v, qkv
 typedef struct {
     int d_model, layers, heads, d_ff; /* d_ff 0: 4 x d_model */
     int seq_len, batch, steps, seeds, eval_batches, threads;
-    float pos2d_scale;
+    rt_pos2d_form pos2d_form; /* the + variants' term (rt_model.h) */
+    float pos2d_scale;        /* RT_POS2D_RAMP only */
     rt_optim optim;
 } study_settings;
 
