@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include "analyzer/paper.h"
 #include "probes/runtime/rt_forward.h"
 #include "probes/runtime/rt_io.h"
 #include "probes/train/study.h"
@@ -442,6 +443,26 @@ START_TEST(study_variant_names)
     ck_assert_int_eq(study_variant_parse("Q=K=V+MQA", 4, &v, &err), QKV_ERR_INVALID);
     ck_assert_int_eq(study_variant_parse("Q-K=V+GQA-3", 4, &v, &err), QKV_ERR_INVALID);
     ck_assert_int_eq(study_variant_parse("(QKV", 4, &v, &err), QKV_ERR_INVALID);
+    /* task lengths and Table 1 (the paper's figures, as printed there) */
+    task t;
+    ck_assert_int_eq(study_task_parse("reverse@64", 16, &t, &err), QKV_OK);
+    ck_assert_int_eq(t.len, 64);
+    ck_assert_int_eq(t.kind, TASK_REVERSE);
+    task_free(&t);
+    ck_assert_int_eq(study_task_parse("swap", 12, &t, &err), QKV_OK);
+    ck_assert_int_eq(t.len, 12);
+    task_free(&t);
+    ck_assert_int_eq(study_task_parse("swap@7", 16, &t, &err), QKV_ERR_INVALID);
+    ck_assert_int_eq(study_task_parse("swap@x", 16, &t, &err), QKV_ERR_INVALID);
+    double acc;
+    ck_assert(paper_table1_accuracy(SHARE_ALL, false, "reverse", &acc));
+    ck_assert_double_eq(acc, 0.514);
+    ck_assert(paper_table1_accuracy(SHARE_ALL, true, "swap", &acc));
+    ck_assert_double_eq(acc, 0.576);
+    ck_assert(paper_table1_accuracy(SHARE_QK, true, "sort", &acc));
+    ck_assert_double_eq(acc, 0.963);
+    ck_assert(!paper_table1_accuracy(SHARE_KV, true, "sort", &acc)); /* no (Q-K=V)+ row */
+    ck_assert(!paper_table1_accuracy(SHARE_QKV, false, "text:x", &acc));
 }
 END_TEST
 
