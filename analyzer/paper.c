@@ -29,3 +29,29 @@ bool paper_ppl_delta_300m(const variant *v, uint64_t n_heads, double *pct)
     }
     return false;
 }
+
+const char *const paper_table1_tasks[PAPER_T1_TASKS] = {"reverse", "sort", "sub", "swap", "copy"};
+
+const paper_synthetic_row paper_table1[] = {
+    {"QKV", SHARE_QKV, false, {0.698, 0.971, 1.0, 0.588, 1.0}},
+    {"Q=K-V", SHARE_QK, false, {0.705, 0.967, 1.0, 0.597, 1.0}},
+    {"(Q=K-V)+", SHARE_QK, true, {0.718, 0.963, 1.0, 0.671, 1.0}},
+    {"Q-K=V", SHARE_KV, false, {0.701, 0.958, 1.0, 0.590, 1.0}},
+    {"Q=K=V", SHARE_ALL, false, {0.514, 0.939, 1.0, 0.446, 1.0}},
+    {"(Q=K=V)+", SHARE_ALL, true, {0.581, 0.957, 1.0, 0.576, 1.0}},
+};
+const size_t paper_table1_count = sizeof paper_table1 / sizeof paper_table1[0];
+
+bool paper_table1_accuracy(variant_share share, bool pos2d, const char *task, double *acc)
+{
+    for (int t = 0; t < PAPER_T1_TASKS; t++) {
+        if (strcmp(task, paper_table1_tasks[t]) != 0)
+            continue;
+        for (size_t i = 0; i < paper_table1_count; i++)
+            if (paper_table1[i].share == share && paper_table1[i].pos2d == pos2d) {
+                *acc = paper_table1[i].acc[t];
+                return true;
+            }
+    }
+    return false;
+}

@@ -40,4 +40,27 @@ extern const size_t paper_lm_results_count;
  * Q-K=V). */
 bool paper_ppl_delta_300m(const variant *v, uint64_t n_heads, double *pct);
 
+/* Table 1: token accuracy (fraction) averaged over the paper's sweep
+ * (embedding {32, 64, 256} x layers {2, 4} x heads {2, 4} x length
+ * {16, 64, 128} x 3 seeds), bidirectional encoder, learned positions,
+ * symbols 0-9. Columns in the paper's order. The + rows add the 2D
+ * positional term. */
+enum { PAPER_T1_REVERSE, PAPER_T1_SORT, PAPER_T1_SUB, PAPER_T1_SWAP, PAPER_T1_COPY, PAPER_T1_TASKS };
+
+typedef struct {
+    const char *label;    /* "(Q=K=V)+", as the paper writes it */
+    variant_share share;
+    bool pos2d;
+    double acc[PAPER_T1_TASKS]; /* fraction correct, 0..1 */
+} paper_synthetic_row;
+
+extern const paper_synthetic_row paper_table1[];
+extern const size_t paper_table1_count;
+extern const char *const paper_table1_tasks[PAPER_T1_TASKS]; /* "reverse", "sort", ... */
+
+/* Table 1's accuracy (fraction) for a sharing with or without the 2D term
+ * (all heads) on task ("reverse", "sort", "sub", "swap", "copy"), when the
+ * paper reports one. */
+bool paper_table1_accuracy(variant_share share, bool pos2d, const char *task, double *acc);
+
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "probes/runtime/rt_io.h"
+#include "probes/runtime/rt_pos2d.h"
 #include "probes/train/study.h"
 #include "reports/bundle.h"
 #include "analyzer/core/paths.h"
@@ -25,7 +26,7 @@
 
 enum {
     S_TASKS = 1, S_VARIANTS, S_SEEDS, S_STEPS, S_DMODEL, S_LAYERS, S_HEADS, S_SEQLEN, S_BATCH,
-    S_LR, S_POS2D, S_THREADS, S_FORMAT, S_OUTPUT, S_XLSX, S_REPORT, S_HELP
+    S_LR, S_POS2D, S_POS2D_FORM, S_THREADS, S_FORMAT, S_OUTPUT, S_XLSX, S_REPORT, S_HELP
 };
 
 #define LIST_MAX 32
@@ -34,10 +35,11 @@ const cli_option cli_study_options[] = {
     {0, NULL, 0, NULL, NULL, "What to train:"},
     {S_TASKS, "tasks", 't', "LIST", STUDY_DEFAULT_TASKS,
      "tasks: reverse, sort, sub (9 - x), swap (exchange halves), copy — bidirectional, symbols "
-     "0-9, per-token classification — or text:FILE, causal byte-level language modelling"},
+     "0-9, per-token classification — or text:FILE, causal byte-level language modelling; "
+     "TASK@N sets that task's length (else --seq-len)"},
     {S_VARIANTS, "variants", 'v', "LIST", STUDY_DEFAULT_VARIANTS,
-     "variants: a sharing (QKV, Q-K=V, Q=K-V, Q=K=V), (SHARING)+ for the fixed 2D positional "
-     "term, +GQA-N or +MQA for head sharing"},
+     "variants: a sharing (QKV, Q-K=V, Q=K-V, Q=K=V), (SHARING)+ for the 2D positional term "
+     "(--pos2d), +GQA-N or +MQA for head sharing"},
     {S_SEEDS, "seeds", 's', "N", STUDY_STR(STUDY_DEFAULT_SEEDS), "seeds per variant (mean and spread)"},
     {S_STEPS, "steps", 'n', "N", STUDY_STR(STUDY_DEFAULT_STEPS), "training steps"},
     {0, NULL, 0, NULL, NULL, "Model and optimiser:"},
@@ -48,9 +50,13 @@ const cli_option cli_study_options[] = {
     {S_SEQLEN, "seq-len", 0, "N", STUDY_STR(STUDY_DEFAULT_SEQ_LEN), "tokens per sequence (swap: even)"},
     {S_BATCH, "batch", 0, "N", STUDY_STR(STUDY_DEFAULT_BATCH), "sequences per step"},
     {S_LR, "lr", 0, "RATE", STUDY_STR(STUDY_DEFAULT_LR),
-     "peak learning rate (AdamW, " STUDY_STR(STUDY_DEFAULT_WARMUP) " warm-up steps, cosine to 10%)"},
+     "peak learning rate (Adam, " STUDY_STR(STUDY_DEFAULT_WARMUP) " warm-up steps, cosine to 10%, "
+     "gradient norm clipped at " STUDY_STR(STUDY_DEFAULT_CLIP) ")"},
+    {S_POS2D_FORM, "pos2d", 0, "FORM", STUDY_DEFAULT_POS2D,
+     "the + variants' 2D term: paper (fixed sin/cos features of i and j, learned 1x1 conv per "
+     "layer), relative (features of j - i, learned conv) or ramp (fixed, not the paper's)"},
     {S_POS2D, "pos2d-scale", 0, "S", STUDY_STR(STUDY_DEFAULT_POS2D_SCALE),
-     "size of the fixed 2D term of the + variants: S x (j - i) / seq-len is added to every score"},
+     "--pos2d ramp only: S x (j - i) / seq-len is added to every score"},
     {S_THREADS, "threads", 'j', "N", STUDY_STR(STUDY_DEFAULT_THREADS), "training jobs run in parallel"},
     {0, NULL, 0, NULL, NULL, "Output:"},
     {S_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
@@ -65,6 +71,7 @@ const cli_option cli_study_options[] = {
 
 typedef struct {
     const char *tasks, *variants, *output, *report, *xlsx;
+    rt_pos2d_form pos2d_form;
     uint64_t seeds, steps, d_model, layers, heads, seq_len, batch, threads;
     double lr, pos2d;
     report_format format;
@@ -105,6 +112,12 @@ static int on_option(void *vs, int id, const char *name, const char *value)
     case S_FORMAT:
         if (report_format_parse(value, &st->format) != QKV_OK) {
             cli_error("--%s '%s': unknown format (table, json, csv, md)", name, value);
+            return -1;
+        }
+        return 0;
+    case S_POS2D_FORM:
+        if (rt_pos2d_form_parse(value, &st->pos2d_form) != QKV_OK) {
+            cli_error("--%s '%s': unknown form (paper, relative, ramp)", name, value);
             return -1;
         }
         return 0;
@@ -154,11 +167,11 @@ static qkv_status write_model(FILE *f, const void *ctx, qkv_error *err)
     return rt_model_write(f, ctx, err);
 }
 
-/* dir/TASK-VARIANT.qkvm, the name made of safe characters. */
-static void model_file_path(const char *dir, const char *task_name, const char *label, char *path,
-                            size_t path_bytes)
+/* dir/TASK_LENGTH-VARIANT.qkvm, the name made of safe characters. */
+static void model_file_path(const char *dir, const char *task_name, int len, const char *label,
+                            char *path, size_t path_bytes)
 {
-    /* "reverse-QeqK-Vplus.qkvm": no character a shell or a file browser
+    /* "reverse_16-QeqK-Vplus.qkvm": no character a shell or a file browser
      * treats specially (text:FILE tasks keep only their safe characters) */
     char task_word[96], word[96];
     size_t n = 0;
@@ -168,7 +181,7 @@ static void model_file_path(const char *dir, const char *task_name, const char *
     char safe[96];
     report_safe_file_name(task_word, safe, sizeof safe);
     report_label_file_word(label, word, sizeof word);
-    snprintf(path, path_bytes, "%.3800s/%.90s-%.90s.qkvm", dir, safe, word);
+    snprintf(path, path_bytes, "%.3800s/%.90s_%d-%.90s.qkvm", dir, safe, len, word);
 }
 
 static int save_models(const char *dir, const study_result *r)
@@ -181,7 +194,8 @@ static int save_models(const char *dir, const study_result *r)
     for (int ti = 0; ti < r->n_tasks; ti++)
         for (int vi = 0; vi < r->n_vars; vi++) {
             char path[4096];
-            model_file_path(dir, r->tasks[ti].name, r->vars[vi].label, path, sizeof path);
+            model_file_path(dir, r->tasks[ti].name, r->tasks[ti].len, r->vars[vi].label, path,
+                            sizeof path);
             int code = cli_write_file(path, write_model, &r->cells[ti * r->n_vars + vi].model);
             if (code != EXIT_OK)
                 return code;
@@ -202,8 +216,9 @@ int cmd_study(int argc, char **argv)
                "Trains every attention variant from the same seeds on the same data and reports,\n"
                "per task and variant: evaluation accuracy (or loss) with its spread over seeds,\n"
                "the KV-cache bytes per token, the parameter count, and probes of the trained\n"
-               "models. With no options it runs a reduced version of the paper's synthetic table\n"
-               "(5 tasks x 8 variants x 3 seeds) in about three minutes on two cores.\n");
+               "models. With no options it runs a subset of the paper's Table 1 sweep (the\n"
+               "six Table 1 variants; reverse and swap at lengths 16 and 64, sort, sub and copy\n"
+               "at 16; d 64, 2 layers, 2 heads; 3 seeds) and sets the paper's numbers beside it.\n");
         cli_print_options(stdout, cli_study_options);
         printf("\nTasks: %s.\nExit codes: 0 written; 1 output could not be written; 2 bad "
                "command line;\n3 unreadable text file; 4 plots not drawn (gnuplot missing or "
@@ -240,7 +255,7 @@ int cmd_study(int argc, char **argv)
             return EXIT_USAGE;
         }
     for (; loaded < nt; loaded++) {
-        if (task_parse(titems[loaded], (int)st.seq_len, &tasks[loaded], &err) != QKV_OK) {
+        if (study_task_parse(titems[loaded], (int)st.seq_len, &tasks[loaded], &err) != QKV_OK) {
             cli_error("--tasks: %s", err.msg);
             code = err.code == QKV_ERR_IO || (err.code == QKV_ERR_INVALID && strncmp(titems[loaded], "text:", 5) == 0)
                        ? EXIT_INPUT
@@ -260,12 +275,12 @@ int cmd_study(int argc, char **argv)
         snprintf(dir, sizeof dir, "%s/models", st.report);
         for (size_t ti = 0; ti < nt; ti++)
             for (size_t vi = 0; vi < nv; vi++) {
-                model_file_path(dir, tasks[ti].name, vars[vi].label, path, sizeof path);
+                model_file_path(dir, tasks[ti].name, tasks[ti].len, vars[vi].label, path, sizeof path);
                 cli_outputs_add(&outs, "--report", "%s", path);
             }
         snprintf(dir, sizeof dir, "%s/%s", st.report, REPORT_BUNDLE_PLOTS);
         for (size_t ti = 0; ti < nt; ti++) {
-            report_study_plot_base(tasks[ti].name, base, sizeof base);
+            report_study_plot_base(tasks[ti].name, tasks[ti].len, base, sizeof base);
             cli_outputs_add_figure(&outs, "--report", dir, base);
         }
     }
@@ -282,6 +297,7 @@ int cmd_study(int argc, char **argv)
     s.threads = (int)st.threads;
     s.optim.lr = (float)st.lr;
     s.pos2d_scale = (float)st.pos2d;
+    s.pos2d_form = st.pos2d_form;
     if (s.optim.warmup >= s.steps)
         s.optim.warmup = s.steps / 10;
     progress_state ps = {isatty(STDERR_FILENO) == 1, 0};

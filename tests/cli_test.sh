@@ -412,11 +412,11 @@ SMALL="--d-model 16 --heads 2 --layers 1 --seq-len 6 --steps 40 --seeds 2 --batc
 code=$?
 if [ $code -eq 0 ] && grep -q '^sort (length 6), eval accuracy' "$TMP/st.txt" && grep -q '^(Q=K=V)+ ' "$TMP/st.txt" \
     && [ -s "$TMP/st/study.md" ] && [ -s "$TMP/st/study.json" ] && [ -s "$TMP/st/study.csv" ] \
-    && [ -s "$TMP/st/plots/loss_sort.png" ] && [ -s "$TMP/st/models/sort-Q-KeqVplusMQA.qkvm" ] \
+    && [ -s "$TMP/st/plots/loss_sort_6.png" ] && [ -s "$TMP/st/models/sort_6-Q-KeqVplusMQA.qkvm" ] \
     && unzip -p "$TMP/st/study.xlsx" xl/workbook.xml | grep -q 'name="Study"'; then ok; else bad "study --report: exit $code $(cat "$TMP/err")"; fi
 [ "$(grep -c '^sort,6,' "$TMP/st/study.csv")" -eq 6 ] && ok || bad "study.csv rows"
 # a trained model is probed like any other: its K=V tying shows as overlap 1
-expect 0 '^    0    0   0 \|.* 1\.000 ' -- probe "$TMP/st/models/sort-Q-KeqVplusMQA.qkvm" --tokens "1 2 3 4 5 6"
+expect 0 '^    0    0   0 \|.* 1\.000 ' -- probe "$TMP/st/models/sort_6-Q-KeqVplusMQA.qkvm" --tokens "1 2 3 4 5 6"
 # same seeds, one or two worker threads: identical results
 "$BIN" study $SMALL --tasks sort --variants QKV,Q=K=V -j 1 -f csv > "$TMP/j1.csv" 2>/dev/null
 "$BIN" study $SMALL --tasks sort --variants QKV,Q=K=V -j 2 -f csv > "$TMP/j2.csv" 2>/dev/null
@@ -426,7 +426,7 @@ expect 0 'text:.*eval loss' -- study $SMALL --tasks "text:$TMP/corpus.txt" --var
 usage_error 2 "--tasks: unknown task 'rotate'" study --tasks rotate
 usage_error 2 "swap exchanges two halves: the length must be even, not 7" study --tasks swap --seq-len 7
 usage_error 2 "--seq-len '0'" study --seq-len 0
-usage_error 2 "--d-model 50 is not divisible by --heads 4" study --d-model 50
+usage_error 2 "--d-model 51 is not divisible by --heads 2" study --d-model 51
 usage_error 2 "--variants: variant 'Q=K=V\\+MQA': sharing Q and K needs one key head" study --variants Q=K=V+MQA
 usage_error 2 "--lr '0'" study --lr 0
 usage_error 3 "cannot read '$TMP/missing.txt'" study --tasks "text:$TMP/missing.txt"
@@ -466,7 +466,7 @@ expect 2 "convert: give IN" -- convert $MODEL
 expect 0 'causal, 4 tokens' -- probe --tokens "1 461 461 401" $MODEL
 usage_error 2 "unexpected argument 'extra'" probe $MODEL extra --tokens "1 2"
 "$BIN" convert --to gguf $MODEL "$TMP/opts-first.gguf" >/dev/null 2>"$TMP/err" && cmp -s "$TMP/opts-first.gguf" "$TMP/cv.gguf" && ok || bad "convert with options first: $(cat "$TMP/err")"
-expect 3 "convert: converting writes Llama-family models" -- convert "$TMP/st/models/sort-QKV.qkvm" --to gguf "$TMP/gpt2.gguf"
+expect 3 "convert: converting writes Llama-family models" -- convert "$TMP/st/models/sort_6-QKV.qkvm" --to gguf "$TMP/gpt2.gguf"
 [ ! -e "$TMP/gpt2.gguf" ] && [ -z "$(ls "$TMP" | grep 'gpt2.gguf.tmp')" ] && ok || bad "a failed convert left a file"
 usage_error 2 "--weights probes weights alone" probe $MODEL --weights --tokens "1 2"
 # malformed files: tests/malformed/MANIFEST, run by tests/malformed_test.sh

@@ -11,7 +11,7 @@ static probe_result probe_random(rt_family fam, variant_share share, int kv, boo
     rt_config c = rt_config_default(fam);
     c.share = share;
     c.n_kv_heads = kv;
-    c.pos2d = pos2d;
+    c.pos2d = pos2d ? RT_POS2D_RAMP : RT_POS2D_NONE;
     c.pos2d_scale = 64.0f; /* ±31 at the ends of 32 tokens: comparable to the scores */
     rt_model m;
     ck_assert_int_eq(rt_model_init(&m, &c, NULL), QKV_OK);

@@ -140,6 +140,13 @@ static rt_model random_model(rt_family fam, variant_share share, int kv_heads, b
             m.layers[l].ln1_w[i] = m.layers[l].ln2_w[i] = 1.0f;
     for (int i = 0; i < c.d_model; i++)
         m.lnf_w[i] = 1.0f;
+    /* the learned 2D term (pos2d true is the paper's form): a gain near 1,
+     * unequal channels and a bias, so every part of it reaches the logits */
+    for (int l = 0; pos2d && l < c.n_layers; l++) {
+        for (int k = 0; k < RT_POS2D_CH; k++)
+            m.layers[l].pos2d_w[k] = 0.05f + 0.02f * (float)k;
+        m.layers[l].pos2d_b[0] = 0.5f;
+    }
     return m;
 }
 

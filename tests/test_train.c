@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include "analyzer/paper.h"
 #include "probes/runtime/rt_forward.h"
 #include "probes/runtime/rt_io.h"
 #include "probes/train/study.h"
@@ -12,8 +13,8 @@
 #include "probes/train/rt_train.h"
 #include "tests/tests.h"
 
-static rt_model small_model(rt_family fam, variant_share share, int kv, bool causal, bool pos2d,
-                            uint64_t seed)
+static rt_model small_model(rt_family fam, variant_share share, int kv, bool causal,
+                            rt_pos2d_form pos2d, uint64_t seed)
 {
     rt_config c = rt_config_default(fam);
     c.n_layers = 2;
@@ -202,12 +203,23 @@ START_TEST(gradient_check_every_variant)
                 if ((s == SHARE_QK || s == SHARE_ALL) && kv != 4)
                     continue;
                 for (int causal = 0; causal < 2; causal++)
-                    for (int p2 = 0; p2 < 2; p2++) {
-                        rt_model m = small_model(fams[f], (variant_share)s, kv, causal, p2, 100 + s);
+                    for (int p2 = 0; p2 < RT_POS2D_FORM_COUNT; p2++) {
+                        /* every form of the + term: the learned ones put
+                         * pos2d_w and pos2d_b in the tensor table, so the
+                         * walk below checks their gradients too */
+                        rt_model m = small_model(fams[f], (variant_share)s, kv, causal,
+                                                 (rt_pos2d_form)p2, 100 + s);
+                        size_t learned = 0;
+                        for (size_t k = 0; k < m.n_tensors; k++)
+                            learned += !strcmp(m.tensors[k].name, "pos2d_w") ||
+                                       !strcmp(m.tensors[k].name, "pos2d_b");
+                        ck_assert_uint_eq(learned, p2 == RT_POS2D_CONV || p2 == RT_POS2D_REL
+                                                       ? 2 * (size_t)m.cfg.n_layers
+                                                       : 0);
                         char what[96];
-                        snprintf(what, sizeof what, "%s %s KVH %d %s%s",
+                        snprintf(what, sizeof what, "%s %s KVH %d %s +2D form %d",
                                  f ? "llama" : "gpt2", variant_share_name((variant_share)s), kv,
-                                 causal ? "causal" : "bidirectional", p2 ? " +2D" : "");
+                                 causal ? "causal" : "bidirectional", p2);
                         double w = check_model(&m, what, &probes);
                         if (w > worst)
                             worst = w;
@@ -215,7 +227,7 @@ START_TEST(gradient_check_every_variant)
                         rt_model_free(&m);
                     }
             }
-    ck_assert_int_eq(checked, 2 * (2 * 3 + 2) * 4);
+    ck_assert_int_eq(checked, 2 * (2 * 3 + 2) * 2 * RT_POS2D_FORM_COUNT);
     fprintf(stderr, "gradient check: %d configurations, %d directions, worst error %.2f of "
                     "its bound\n", checked, probes, worst);
 }
@@ -431,6 +443,26 @@ START_TEST(study_variant_names)
     ck_assert_int_eq(study_variant_parse("Q=K=V+MQA", 4, &v, &err), QKV_ERR_INVALID);
     ck_assert_int_eq(study_variant_parse("Q-K=V+GQA-3", 4, &v, &err), QKV_ERR_INVALID);
     ck_assert_int_eq(study_variant_parse("(QKV", 4, &v, &err), QKV_ERR_INVALID);
+    /* task lengths and Table 1 (the paper's figures, as printed there) */
+    task t;
+    ck_assert_int_eq(study_task_parse("reverse@64", 16, &t, &err), QKV_OK);
+    ck_assert_int_eq(t.len, 64);
+    ck_assert_int_eq(t.kind, TASK_REVERSE);
+    task_free(&t);
+    ck_assert_int_eq(study_task_parse("swap", 12, &t, &err), QKV_OK);
+    ck_assert_int_eq(t.len, 12);
+    task_free(&t);
+    ck_assert_int_eq(study_task_parse("swap@7", 16, &t, &err), QKV_ERR_INVALID);
+    ck_assert_int_eq(study_task_parse("swap@x", 16, &t, &err), QKV_ERR_INVALID);
+    double acc;
+    ck_assert(paper_table1_accuracy(SHARE_ALL, false, "reverse", &acc));
+    ck_assert_double_eq(acc, 0.514);
+    ck_assert(paper_table1_accuracy(SHARE_ALL, true, "swap", &acc));
+    ck_assert_double_eq(acc, 0.576);
+    ck_assert(paper_table1_accuracy(SHARE_QK, true, "sort", &acc));
+    ck_assert_double_eq(acc, 0.963);
+    ck_assert(!paper_table1_accuracy(SHARE_KV, true, "sort", &acc)); /* no (Q-K=V)+ row */
+    ck_assert(!paper_table1_accuracy(SHARE_QKV, false, "text:x", &acc));
 }
 END_TEST
 
@@ -440,9 +472,10 @@ START_TEST(study_is_reproducible_across_threads)
 {
     task t;
     ck_assert_int_eq(task_parse("sort", 6, &t, NULL), QKV_OK);
-    study_variant v[2];
+    study_variant v[3];
     ck_assert_int_eq(study_variant_parse("QKV", 2, &v[0], NULL), QKV_OK);
     ck_assert_int_eq(study_variant_parse("Q=K=V", 2, &v[1], NULL), QKV_OK);
+    ck_assert_int_eq(study_variant_parse("(Q=K=V)+", 2, &v[2], NULL), QKV_OK); /* learned 2D term */
     study_settings s = study_settings_default();
     s.d_model = 16;
     s.layers = 1;
@@ -455,9 +488,9 @@ START_TEST(study_is_reproducible_across_threads)
     for (int k = 0; k < 2; k++) {
         s.threads = k + 1;
         qkv_error err;
-        ck_assert_msg(study_run(&t, 1, v, 2, &s, NULL, NULL, &r[k], &err) == QKV_OK, "%s", err.msg);
+        ck_assert_msg(study_run(&t, 1, v, 3, &s, NULL, NULL, &r[k], &err) == QKV_OK, "%s", err.msg);
     }
-    for (int c = 0; c < 2; c++) {
+    for (int c = 0; c < 3; c++) {
         ck_assert_double_eq(r[0].cells[c].metric[0], r[1].cells[c].metric[0]);
         ck_assert_double_eq(r[0].cells[c].metric[1], r[1].cells[c].metric[1]);
         ck_assert_int_eq(memcmp(r[0].cells[c].model.params, r[1].cells[c].model.params,

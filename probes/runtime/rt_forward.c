@@ -2,6 +2,7 @@
 
 #include "probes/runtime/rt_kernels.h"
 #include "probes/runtime/rt_ops.h"
+#include "probes/runtime/rt_pos2d.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -151,6 +152,7 @@ static size_t work_layout(const rt_config *c, const work_shape *ws, float *block
  * thread i keeps its scores in s + i·T·T. */
 typedef struct {
     const rt_config *c;
+    const rt_layer *y;
     int B, T;
     const float *q, *k, *v;
     float *o, *s;
@@ -165,7 +167,7 @@ static void block_task(void *vctx, int i, int n)
     float *s = j->s + (size_t)i * T * T;
     for (int p = pairs * i / n; p < pairs * (i + 1) / n; p++) {
         const int b = p / NH, h = p % NH, g = h / group;
-        rt_attention_block(c, T, j->q + (size_t)b * T * QW + (size_t)h * HD,
+        rt_attention_block(c, j->y, NULL, T, j->q + (size_t)b * T * QW + (size_t)h * HD,
                            j->k + (size_t)b * T * KW + (size_t)g * HD,
                            j->v + (size_t)b * T * KW + (size_t)g * HD, QW, KW, s, s,
                            j->o + (size_t)b * T * QW + (size_t)h * HD);
@@ -224,7 +226,7 @@ static qkv_status forward(const rt_model *m, const int *tokens, int B, int T, fl
         if (cache)
             cache_store(cache, c, l, w.k, w.k_pre ? w.k_pre : w.k, w.v, T);
         if (!hooked) {
-            block_job j = {c, B, T, w.q, w.k, w.v, w.o, w.s};
+            block_job j = {c, y, B, T, w.q, w.k, w.v, w.o, w.s};
             rt_pool_run((size_t)T * T * HD < SMALL_JOB_MACS ? NULL : m->pool, block_task, &j);
         }
         for (int b = 0; hooked && b < B; b++) {
@@ -233,7 +235,7 @@ static qkv_status forward(const rt_model *m, const int *tokens, int B, int T, fl
                 const float *Qh = w.q + (size_t)b * T * QW + (size_t)h * HD;
                 const float *Kg = w.k + (size_t)b * T * KW + (size_t)g * HD;
                 const float *Vg = w.v + (size_t)b * T * KW + (size_t)g * HD;
-                rt_attention_block(c, T, Qh, Kg, Vg, QW, KW, w.s, w.a,
+                rt_attention_block(c, y, NULL, T, Qh, Kg, Vg, QW, KW, w.s, w.a,
                                    w.o + (size_t)b * T * QW + (size_t)h * HD);
                 rt_attn_event ev = {
                     .layer = l, .head = h, .kv_head = g, .seq = b, .n_queries = T,
@@ -336,6 +338,7 @@ void rt_cache_free(rt_cache *cache)
  * s and a (NH, capacity). */
 typedef struct {
     const rt_config *c;
+    const rt_layer *y;
     int pos, n_keys, capacity;
     const float *q, *keys, *values;
     float *s, *a, *o;
@@ -346,7 +349,7 @@ static void step_task(void *vctx, int i, int n)
     const step_job *j = vctx;
     const rt_config *c = j->c;
     const int NH = c->n_heads, HD = c->head_dim, KW = c->n_kv_heads * HD, group = NH / c->n_kv_heads;
-    const float scale = 1.0f / sqrtf((float)HD);
+    const float scale = rt_pos2d_gain(c, j->y) / sqrtf((float)HD); /* as rt_attention_block */
     for (int h = NH * i / n; h < NH * (i + 1) / n; h++) {
         const int g = h / group;
         const float *Kg = j->keys + (size_t)g * HD, *Vg = j->values + (size_t)g * HD;
@@ -355,7 +358,7 @@ static void step_task(void *vctx, int i, int n)
                     1, 0.0f, sh, 1);
         if (c->pos2d)
             for (int k = 0; k < j->n_keys; k++)
-                sh[k] += rt_pos2d(c, j->pos, k);
+                sh[k] += rt_pos2d_add(c, j->y, j->pos, k);
         memcpy(ah, sh, (size_t)j->n_keys * sizeof(float));
         rt_softmax(ah, j->n_keys);
         cblas_sgemv(CblasRowMajor, CblasTrans, j->n_keys, HD, 1.0f, Vg, KW, ah, 1, 0.0f,
@@ -407,7 +410,7 @@ qkv_status rt_decode(const rt_model *m, rt_cache *cache, int token, float *logit
                 rt_rope_row(w.krot + (size_t)j * KW, KVH, HD, j, c->rope_theta, 0);
             keys = w.krot;
         }
-        step_job j = {c, pos, n_keys, cache->capacity, w.q, keys, values, w.s, w.a, w.o};
+        step_job j = {c, y, pos, n_keys, cache->capacity, w.q, keys, values, w.s, w.a, w.o};
         rt_pool_run((size_t)NH * n_keys * HD < SMALL_JOB_MACS ? NULL : m->pool, step_task, &j);
         for (int h = 0; hooked && h < NH; h++) {
             const int g = h / group;

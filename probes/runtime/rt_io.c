@@ -27,10 +27,13 @@ qkv_status rt_model_write(FILE *f, const rt_model *m, qkv_error *err)
     const rt_config *c = &m->cfg;
     unsigned char h[HEADER_BYTES], *p = h + 12;
     memcpy(h, RT_IO_MAGIC, 8);
-    put32(h + 8, 1);
+    /* version 1 knows no learned 2D term; its pos2d flag 1 is the ramp */
+    const bool v2 = c->pos2d == RT_POS2D_CONV || c->pos2d == RT_POS2D_REL;
+    put32(h + 8, v2 ? 2 : 1);
     const int32_t ints[HEADER_I32] = {(int32_t)c->family, c->n_layers, c->d_model, c->n_heads,
                                       c->n_kv_heads, c->head_dim, c->d_ff, c->vocab, c->max_seq,
-                                      (int32_t)c->share, c->causal, c->pos2d, c->tied};
+                                      (int32_t)c->share, c->causal,
+                                      v2 ? (int32_t)c->pos2d : c->pos2d != RT_POS2D_NONE, c->tied};
     for (int i = 0; i < HEADER_I32; i++, p += 4)
         put32(p, (uint32_t)ints[i]);
     const float fl[3] = {c->pos2d_scale, c->norm_eps, c->rope_theta};
@@ -72,9 +75,10 @@ qkv_status rt_model_load(const char *path, rt_model *m, qkv_error *err)
         s = qkv_error_set(err, QKV_ERR_INVALID, "'%s' is not a qkvplan model file", path);
         goto out;
     }
-    if (get32(h + 8) != 1) {
-        s = qkv_error_set(err, QKV_ERR_UNSUPPORTED, "'%s': model format version %u is not 1", path,
-                          get32(h + 8));
+    const uint32_t version = get32(h + 8);
+    if (version != 1 && version != 2) {
+        s = qkv_error_set(err, QKV_ERR_UNSUPPORTED, "'%s': model format version %u is not 1 or 2",
+                          path, version);
         goto out;
     }
     const unsigned char *p = h + 12;
@@ -88,13 +92,13 @@ qkv_status rt_model_load(const char *path, rt_model *m, qkv_error *err)
     }
     const uint64_t n = (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
     if (v[0] < 0 || v[0] > 1 || v[9] < 0 || v[9] >= SHARE_COUNT || v[10] < 0 || v[10] > 1 ||
-        v[11] < 0 || v[11] > 1 || v[12] < 0 || v[12] > 1) {
+        v[11] < 0 || v[11] > (version == 1 ? 1 : RT_POS2D_FORM_COUNT - 1) || v[12] < 0 || v[12] > 1) {
         s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': configuration flags out of range", path);
         goto out;
     }
     rt_config c = {.family = (rt_family)v[0], .n_layers = v[1], .d_model = v[2], .n_heads = v[3],
                    .n_kv_heads = v[4], .head_dim = v[5], .d_ff = v[6], .vocab = v[7],
-                   .max_seq = v[8], .share = (variant_share)v[9], .causal = v[10], .pos2d = v[11],
+                   .max_seq = v[8], .share = (variant_share)v[9], .causal = v[10], .pos2d = version == 1 && v[11] ? RT_POS2D_RAMP : (rt_pos2d_form)v[11],
                    .tied = v[12], .pos2d_scale = fl[0], .norm_eps = fl[1], .rope_theta = fl[2]};
     size_t want;
     qkv_error e2;

@@ -18,7 +18,7 @@ rt_config rt_config_default(rt_family family)
         .max_seq = 64,
         .share = SHARE_QKV,
         .causal = true,
-        .pos2d = false,
+        .pos2d = RT_POS2D_NONE,
         .pos2d_scale = 1.0f,
         .norm_eps = 1e-5f,
         .rope_theta = 10000.0f,
@@ -49,6 +49,9 @@ qkv_status rt_config_check(const rt_config *c, qkv_error *err)
                              c->n_kv_heads, c->n_heads);
     if (c->share < 0 || c->share >= SHARE_COUNT)
         return qkv_error_set(err, QKV_ERR_INVALID, "unknown projection sharing");
+    if (c->pos2d < RT_POS2D_NONE || c->pos2d >= RT_POS2D_FORM_COUNT)
+        return qkv_error_set(err, QKV_ERR_INVALID, "unknown form %d of the 2D positional term",
+                             (int)c->pos2d);
     if ((c->share == SHARE_QK || c->share == SHARE_ALL) && c->n_kv_heads != c->n_heads)
         return qkv_error_set(err, QKV_ERR_INVALID,
                              "%s needs one key head per query head (MHA), not %d KV heads for %d",
@@ -66,7 +69,7 @@ qkv_status rt_config_check(const rt_config *c, qkv_error *err)
 /* The parameter table: every tensor's size, in the order they are laid out. */
 typedef struct {
     size_t tok_emb, pos_emb, wcls, lnf;
-    size_t ln, wq, wk, wv, wo, bq, bk, bv, bo, w1, b1, w2, b2, w3; /* per layer */
+    size_t ln, wq, wk, wv, wo, bq, bk, bv, bo, w1, b1, w2, b2, w3, pw, pb; /* per layer */
     bool own_q, own_v, gpt2;
 } param_table;
 
@@ -98,12 +101,15 @@ static void table_of(const rt_config *c, param_table *t)
     t->w1 = FF * C;
     t->w2 = C * FF;
     t->w3 = t->gpt2 ? 0 : FF * C;
+    const bool learned = c->pos2d == RT_POS2D_CONV || c->pos2d == RT_POS2D_REL;
+    t->pw = learned ? RT_POS2D_CH : 0;
+    t->pb = learned ? 1 : 0;
 }
 
 static size_t per_layer(const param_table *t)
 {
     return 2 * t->ln + t->wq + t->wk + t->wv + t->wo + t->bq + t->bk + t->bv + t->bo + t->w1 +
-           t->b1 + t->w2 + t->b2 + t->w3;
+           t->b1 + t->w2 + t->b2 + t->w3 + t->pw + t->pb;
 }
 
 qkv_status rt_param_count(const rt_config *c, size_t *count, qkv_error *err)
@@ -169,6 +175,8 @@ static size_t layout(rt_model *m, rt_tensor *out, size_t cap, size_t *count)
         TAKE(y->w2, "w2", l, C, FF, true);
         TAKE(y->b2, "b2", l, 1, t.b2, false);
         TAKE(y->w3, "w3", l, t.w3 ? FF : 0, C, true);
+        TAKE(y->pos2d_w, "pos2d_w", l, 1, t.pw, false);
+        TAKE(y->pos2d_b, "pos2d_b", l, 1, t.pb, false);
         /* exact weight tying */
         if (!t.own_q) {
             y->wq = y->wk;
@@ -287,6 +295,8 @@ void rt_model_randomize(rt_model *m, uint64_t seed)
         fill_normal(y->w2, t.w2, std, &r);
         if (y->w3)
             fill_normal(y->w3, t.w3, std, &r);
+        /* the + term's conv starts as the identity on S: w_c = 1/10, b = 0 */
+        fill(y->pos2d_w, t.pw, 1.0f / RT_POS2D_CH);
         /* biases stay zero (calloc) */
     }
 }

@@ -16,12 +16,19 @@
  * same tensor (Q-K=V: wv == wk; Q=K-V: wq == wk; Q=K=V: both), so gradients of
  * every use accumulate into one buffer. Q=K variants need KVH = NH.
  *
- * The optional 2D positional term of the `+` variants is a fixed,
- * antisymmetric ramp added to every head's scores before the mask:
- *     P[i][j] = pos2d_scale x (j − i) / max_seq
- * It is not learned; it restores directionality that Q=K's symmetric scores
- * lack on non-causal tasks. (The paper fixes only its kind; this is qkvplan's
- * choice, stated wherever results are reported.)
+ * The optional 2D positional term of the `+` variants acts on each head's
+ * scaled scores S (after 1/sqrt(HD), before the mask and softmax); its form
+ * is rt_pos2d_form (rt_pos2d.h has the features):
+ *   RT_POS2D_CONV  the paper's: a fixed P (T, T, 10), P[i][j] = [5 sin/cos
+ *                  features of i ‖ 5 of j], stacked with S and collapsed by
+ *                  a learned 1x1 convolution, S'_ij = (Σ_c w_c) S_ij +
+ *                  Σ_c w_c P_ijc + b, with w (10) and b learned per layer
+ *                  and shared by the layer's heads (qkvplan's choice; the
+ *                  paper leaves it open). w starts at 0.1 (Σw = 1), b at 0.
+ *   RT_POS2D_REL   the later draft's relative form: the same learned w, b
+ *                  over 10 sin/cos features of j − i.
+ *   RT_POS2D_RAMP  a fixed ramp pos2d_scale x (j − i) / max_seq, nothing
+ *                  learned. Not the paper's: kept for comparison only.
  */
 #ifndef QKV_RT_MODEL_H
 #define QKV_RT_MODEL_H
@@ -35,6 +42,17 @@
 
 typedef enum { RT_GPT2, RT_LLAMA } rt_family;
 
+/* The `+` term's form; the values are stored in .qkvm files (rt_io.h). */
+typedef enum {
+    RT_POS2D_NONE = 0,
+    RT_POS2D_CONV = 1, /* the paper's P (i ‖ j features) and learned 1x1 conv */
+    RT_POS2D_REL = 2,  /* relative sin/cos features of j − i, learned 1x1 conv */
+    RT_POS2D_RAMP = 3, /* fixed ramp, not the paper's */
+    RT_POS2D_FORM_COUNT
+} rt_pos2d_form;
+
+#define RT_POS2D_CH 10 /* channels of P, hence of the learned w */
+
 typedef struct {
     rt_family family;
     int n_layers;   /* L */
@@ -47,8 +65,8 @@ typedef struct {
     int max_seq;    /* positions (GPT-2 table size; RoPE has no table) */
     variant_share share;
     bool causal;        /* causal mask, else bidirectional */
-    bool pos2d;         /* add the fixed 2D positional term */
-    float pos2d_scale;
+    rt_pos2d_form pos2d; /* the `+` term, RT_POS2D_NONE (0) without */
+    float pos2d_scale;   /* RT_POS2D_RAMP only */
     float norm_eps;
     float rope_theta;
     bool tied;          /* classifier = token embedding */
@@ -74,6 +92,8 @@ struct rt_layer_s {
     float *w2;            /* (C, FF) down */
     float *b2;            /* (C) GPT-2 only */
     float *w3;            /* (FF, C) Llama up; NULL for GPT-2 */
+    float *pos2d_w;       /* (RT_POS2D_CH) learned 1x1 conv of the + term; NULL without */
+    float *pos2d_b;       /* (1) its bias */
 };
 
 /* Weights left in their checkpoint file (rt_lazy.h) reach the forward passes

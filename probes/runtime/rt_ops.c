@@ -1,6 +1,7 @@
 #include "probes/runtime/rt_ops.h"
 
 #include "probes/runtime/rt_kernels.h"
+#include "probes/runtime/rt_pos2d.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -90,11 +91,6 @@ void rt_softmax(float *row, int n)
         row[j] /= sum;
 }
 
-float rt_pos2d(const rt_config *c, int i, int j)
-{
-    return c->pos2d_scale * (float)(j - i) / (float)c->max_seq;
-}
-
 void rt_qkv_rows(rt_pool *pool, const rt_config *c, const rt_layer *y, const float *h, int N, int T,
                  int pos0, float *q, float *k, float *v, float *q_pre, float *k_pre)
 {
@@ -125,20 +121,25 @@ void rt_qkv_rows(rt_pool *pool, const rt_config *c, const rt_layer *y, const flo
     }
 }
 
-void rt_attention_block(const rt_config *c, int T, const float *q, const float *k, const float *v,
-                        int ld_q, int ld_kv, float *scores, float *att, float *out)
+void rt_attention_block(const rt_config *c, const rt_layer *y, const float *add, int T,
+                        const float *q, const float *k, const float *v, int ld_q, int ld_kv,
+                        float *scores, float *att, float *out)
 {
     const int HD = c->head_dim;
-    const float scale = 1.0f / sqrtf((float)HD);
+    /* the + term's gain folds into the scale: S' = (gain / sqrt(HD)) Q Kᵀ + add */
+    const float scale = rt_pos2d_gain(c, y) / sqrtf((float)HD);
     /* the whole block in one GEMM; masked entries are computed too */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, scale, q, ld_q, k, ld_kv, 0.0f,
                 scores, T);
     for (int i = 0; i < T; i++) {
         float *srow = scores + (size_t)i * T, *arow = att + (size_t)i * T;
         const int n_vis = c->causal ? i + 1 : T;
-        if (c->pos2d)
+        if (c->pos2d && add)
             for (int j = 0; j < T; j++)
-                srow[j] += rt_pos2d(c, i, j);
+                srow[j] += add[(size_t)i * T + j];
+        else if (c->pos2d)
+            for (int j = 0; j < T; j++)
+                srow[j] += rt_pos2d_add(c, y, i, j);
         if (arow != srow)
             memcpy(arow, srow, (size_t)n_vis * sizeof(float));
         rt_softmax(arow, n_vis);

@@ -28,9 +28,6 @@ float rt_gelu_grad(float x);  /* d gelu / dx */
 /* Softmax of row[0..n) in place. */
 void rt_softmax(float *row, int n);
 
-/* The fixed 2D positional term of the `+` variants (rt_model.h). */
-float rt_pos2d(const rt_config *c, int i, int j);
-
 /* Q, K and V of N rows of h (N, C) of one layer: k (N, KVH*HD) is computed
  * once; a projection shared with K copies it, before RoPE (a shared V is the
  * unrotated K). Llama: q and k are then rotated, row n at position
@@ -41,12 +38,15 @@ void rt_qkv_rows(rt_pool *pool, const rt_config *c, const rt_layer *y, const flo
                  int pos0, float *q, float *k, float *v, float *q_pre, float *k_pre);
 
 /* One head's attention over a block of T queries and the same T keys of one
- * sequence (prefill and training): scores (T, T) = Q Kᵀ / sqrt(HD) plus the
+ * sequence (prefill and training): scores (T, T) = Q Kᵀ / sqrt(HD) under the
  * 2D term, kept before the mask (hooks read them); att (T, T) = the row
  * softmax over the visible keys (causal: j <= i), zero elsewhere; out
  * (T, HD) = att V. q and out rows are ld_q floats apart, k and v rows ld_kv.
- * scores may be att: the scores are then replaced by the weights. */
-void rt_attention_block(const rt_config *c, int T, const float *q, const float *k, const float *v,
-                        int ld_q, int ld_kv, float *scores, float *att, float *out);
+ * scores may be att: the scores are then replaced by the weights. The 2D
+ * term (rt_pos2d.h) is layer y's: add (T, T) is its additive part from
+ * rt_pos2d_table, or NULL to compute it here (the same values). */
+void rt_attention_block(const rt_config *c, const rt_layer *y, const float *add, int T,
+                        const float *q, const float *k, const float *v, int ld_q, int ld_kv,
+                        float *scores, float *att, float *out);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "probes/runtime/rt_ops.h"
+#include "probes/runtime/rt_pos2d.h"
 
 rt_optim rt_optim_default(void)
 {
@@ -25,6 +26,9 @@ typedef struct {
 
 typedef struct {
     float *dx, *dh, *dq, *dk, *dv, *dout, *dA, *dS, *df1, *df3, *dlogits, *tmp;
+    float *padd;  /* (T, T) the 2D term's additive part of the current layer */
+    float *pdsum; /* (T, T) Σ over sequences and heads of dL/dS' (learned 2D term) */
+    double psdot; /* Σ dL/dS'_ij · S_ij over the same */
 } scratch;
 
 static size_t layer_size(const rt_config *c, int B, int T)
@@ -92,6 +96,9 @@ static scratch scratch_at(const rt_trainer *t, const rt_config *c)
     s.df1 = p, p += N * FF;
     s.df3 = p, p += N * FF;
     s.dlogits = p, p += N * (size_t)c->vocab;
+    s.padd = p, p += TT;
+    s.pdsum = p, p += TT;
+    s.psdot = 0.0;
     s.tmp = p;
     return s;
 }
@@ -100,7 +107,7 @@ static size_t scratch_size(const rt_config *c, int B, int T)
 {
     const size_t N = (size_t)B * T, C = (size_t)c->d_model, QW = (size_t)c->n_heads * c->head_dim,
                  KW = (size_t)c->n_kv_heads * c->head_dim, FF = (size_t)c->d_ff;
-    return 3 * N * C + 2 * N * QW + 2 * N * KW + 2 * (size_t)T * T + 2 * N * FF + N * (size_t)c->vocab;
+    return 3 * N * C + 2 * N * QW + 2 * N * KW + 4 * (size_t)T * T + 2 * N * FF + N * (size_t)c->vocab;
 }
 
 qkv_status rt_trainer_init(rt_trainer *t, const rt_model *m, int B, int T, qkv_error *err)
@@ -173,11 +180,17 @@ static qkv_status forward(const rt_model *m, rt_trainer *t, const int *inputs, q
         layer_acts a = layer_at(t, c, l);
         rt_norm_rows(a.h1, a.mu1, a.rs1, a.x_in, y->ln1_w, y->ln1_b, N, C, c->norm_eps);
         rt_qkv_rows(NULL, c, y, a.h1, N, T, 0, a.q, a.k, a.v, NULL, NULL);
+        const float *add = NULL;
+        if (c->pos2d) {
+            float *padd = scratch_at(t, c).padd;
+            rt_pos2d_table(c, y, T, padd);
+            add = padd;
+        }
         for (int b = 0; b < B; b++) {
             for (int h = 0; h < NH; h++) {
                 const int g = h / group;
                 float *A = a.att + ((size_t)b * NH + h) * T * T; /* weights only: scores not kept */
-                rt_attention_block(c, T, a.q + (size_t)b * T * QW + (size_t)h * HD,
+                rt_attention_block(c, y, add, T, a.q + (size_t)b * T * QW + (size_t)h * HD,
                                    a.k + (size_t)b * T * KW + (size_t)g * HD,
                                    a.v + (size_t)b * T * KW + (size_t)g * HD, QW, KW, A, A,
                                    a.o + (size_t)b * T * QW + (size_t)h * HD);
@@ -342,12 +355,15 @@ static void ffn_backward(const rt_model *m, rt_trainer *t, const rt_layer *y, co
 /* One head of one sequence, the inverse of rt_attention_block: from dO
  * (T, HD) and the saved weights A (T, T), accumulate dV += Aᵀ dO,
  * dQ += scale dS K and dK += scale dSᵀ Q with dS = A ⊙ (dA − rowsum(A ⊙ dA)),
- * dA = dO Vᵀ. The 2D term is fixed, so it has no gradient. */
-static void head_backward(const rt_config *c, scratch *d, const layer_acts *a, const float *A,
-                          size_t qo, size_t ko, int T)
+ * dA = dO Vᵀ. With the learned 2D term dS is dL/dS', the scores' gradient is
+ * gain · dS (folded into scale), and dS and dS ⊙ S (S = Q Kᵀ / sqrt(HD),
+ * recomputed into dA) add into d->pdsum and d->psdot for w and b; the ramp is
+ * fixed and has no gradient. */
+static void head_backward(const rt_config *c, const rt_layer *y, scratch *d, const layer_acts *a,
+                          const float *A, size_t qo, size_t ko, int T)
 {
     const int HD = c->head_dim, QW = c->n_heads * HD, KW = c->n_kv_heads * HD;
-    const float scale = 1.0f / sqrtf((float)HD);
+    const float rs = 1.0f / sqrtf((float)HD), scale = rt_pos2d_gain(c, y) * rs;
     const float *dO = d->dout + qo;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, 1.0f, dO, QW, a->v + ko, KW, 0.0f,
                 d->dA, T);
@@ -362,10 +378,27 @@ static void head_backward(const rt_config *c, scratch *d, const layer_acts *a, c
         for (int j = 0; j < T; j++)
             dsr[j] = ar[j] * (dar[j] - (float)dot);
     }
+    if (y->pos2d_w) { /* learned 2D term */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, rs, a->q + qo, QW, a->k + ko,
+                    KW, 0.0f, d->dA, T);
+        double sdot = 0.0;
+        for (size_t e = 0; e < (size_t)T * T; e++) {
+            sdot += (double)d->dS[e] * d->dA[e];
+            d->pdsum[e] += d->dS[e];
+        }
+        d->psdot += sdot;
+    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HD, T, scale, d->dS, T, a->k + ko, KW,
                 1.0f, d->dq + qo, QW);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HD, T, scale, d->dS, T, a->q + qo, QW,
                 1.0f, d->dk + ko, KW);
+}
+
+/* The learned 2D term's w and b of one layer, from the sums head_backward
+ * gathered over its sequences and heads. */
+static void pos2d_backward(const rt_model *m, rt_trainer *t, const rt_layer *y, const scratch *d)
+{
+    rt_pos2d_grad(m->cfg.pos2d, t->T, d->pdsum, d->psdot, G(y->pos2d_w), G(y->pos2d_b));
 }
 
 /* Attention block x_mid = x_in + Wo attn(q, k, v) (+ bo), projections of
@@ -383,11 +416,15 @@ static void attn_backward(const rt_model *m, rt_trainer *t, const rt_layer *y, c
     memset(d.dq, 0, (size_t)N * QW * sizeof(float));
     memset(d.dk, 0, (size_t)N * KW * sizeof(float));
     memset(d.dv, 0, (size_t)N * KW * sizeof(float));
+    if (y->pos2d_w)
+        memset(d.pdsum, 0, (size_t)T * T * sizeof(float));
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++)
-            head_backward(c, &d, a, a->att + ((size_t)b * NH + h) * T * T,
+            head_backward(c, y, &d, a, a->att + ((size_t)b * NH + h) * T * T,
                           (size_t)b * T * QW + (size_t)h * HD,
                           (size_t)b * T * KW + (size_t)(h / group) * HD, T);
+    if (y->pos2d_w)
+        pos2d_backward(m, t, y, &d);
     if (c->family == RT_LLAMA)
         for (int n = 0; n < N; n++) {
             rt_rope_row(d.dq + (size_t)n * QW, NH, HD, n % T, c->rope_theta, 1);

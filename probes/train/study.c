@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "analyzer/kvplan.h"
+#include "probes/runtime/rt_pos2d.h"
 
 study_settings study_settings_default(void)
 {
@@ -19,12 +20,13 @@ study_settings study_settings_default(void)
         .heads = STUDY_DEFAULT_HEADS, .d_ff = 0, .seq_len = STUDY_DEFAULT_SEQ_LEN,
         .batch = STUDY_DEFAULT_BATCH, .steps = STUDY_DEFAULT_STEPS, .seeds = STUDY_DEFAULT_SEEDS,
         .eval_batches = STUDY_DEFAULT_EVAL_BATCHES, .threads = STUDY_DEFAULT_THREADS,
-        .pos2d_scale = (float)STUDY_DEFAULT_POS2D_SCALE,
+        .pos2d_form = RT_POS2D_CONV, .pos2d_scale = (float)STUDY_DEFAULT_POS2D_SCALE,
     };
     s.optim = rt_optim_default();
     s.optim.lr = (float)STUDY_DEFAULT_LR;
     s.optim.warmup = STUDY_DEFAULT_WARMUP;
-    s.optim.weight_decay = 0.0f;
+    s.optim.weight_decay = 0.0f; /* Adam, as the authors' reproduction */
+    s.optim.clip = (float)STUDY_DEFAULT_CLIP;
     return s;
 }
 
@@ -91,7 +93,7 @@ rt_config study_config(const study_settings *s, const task *t, const study_varia
     c.max_seq = t->len;
     c.share = v->share;
     c.causal = task_causal(t);
-    c.pos2d = v->pos2d;
+    c.pos2d = v->pos2d ? s->pos2d_form : RT_POS2D_NONE;
     c.pos2d_scale = s->pos2d_scale;
     c.tied = true;
     return c;
@@ -113,6 +115,9 @@ typedef struct {
     double t0;
     double **seed_curves; /* (jobs) per-seed curves */
     double *final_loss;   /* (jobs) */
+    double *eval_loss;    /* (jobs) */
+    int *steps_99;        /* (jobs) first step with a >= 99% training batch, 0: never */
+    double *gains;        /* (jobs, layers) learned Σw of the + term */
     qkv_status status;
     qkv_error err;
     pthread_mutex_t lock;
@@ -147,7 +152,8 @@ static void report_progress(runner *R, int job, int step, double loss)
 /* The metric of a trained model on the fixed evaluation batches drawn from
  * ev: token accuracy in percent, or (text) mean loss in nats per token. */
 static qkv_status evaluate(const rt_model *m, rt_trainer *tr, const task *t, const study_settings *s,
-                           rt_rng *ev, int *in, int *tg, double *metric, qkv_error *err)
+                           rt_rng *ev, int *in, int *tg, double *metric, double *eval_loss,
+                           qkv_error *err)
 {
     double lsum = 0.0;
     long ok = 0, cnt = 0;
@@ -163,6 +169,7 @@ static qkv_status evaluate(const rt_model *m, rt_trainer *tr, const task *t, con
         cnt += n1;
     }
     *metric = t->kind == TASK_TEXT ? lsum / s->eval_batches : 100.0 * (double)ok / (double)cnt;
+    *eval_loss = lsum / s->eval_batches;
     return QKV_OK;
 }
 
@@ -228,8 +235,11 @@ static qkv_status run_job(runner *R, int job, qkv_error *err)
     for (int step = 0; step < s->steps; step++) {
         task_batch(t, &data, s->batch, false, in, tg);
         double loss;
-        if ((st = rt_train_grad(&m, &tr, in, tg, &loss, NULL, err)) != QKV_OK)
+        long correct;
+        if ((st = rt_train_grad(&m, &tr, in, tg, &loss, &correct, err)) != QKV_OK)
             goto out;
+        if (R->steps_99[job] == 0 && (double)correct >= 0.99 * (double)n)
+            R->steps_99[job] = step + 1;
         rt_optim_step(&m, &tr, &o);
         window += loss;
         in_window++;
@@ -245,8 +255,11 @@ static qkv_status run_job(runner *R, int job, qkv_error *err)
     /* evaluation on the fixed set */
     rt_rng ev = {0xE7A1};
     study_cell *cellp = &r->cells[cell];
-    if ((st = evaluate(&m, &tr, t, s, &ev, in, tg, &cellp->metric[seed], err)) != QKV_OK)
+    if ((st = evaluate(&m, &tr, t, s, &ev, in, tg, &cellp->metric[seed], &R->eval_loss[job],
+                       err)) != QKV_OK)
         goto out;
+    for (int l = 0; l < c.n_layers; l++)
+        R->gains[(size_t)job * c.n_layers + l] = rt_pos2d_gain(&c, &m.layers[l]);
     if (seed == 0) {
         task_batch(t, &ev, 1, true, in, tg);
         if ((st = probe_cell(&m, in, t->len, cellp, err)) != QKV_OK)
@@ -359,6 +372,21 @@ static void summarise(runner *R)
         c->metric_sd = s->seeds > 1 ? sqrt(fmax(0.0, (sum2 - sum * sum / s->seeds) / (s->seeds - 1)))
                                      : 0.0;
         c->train_loss_final = fl / s->seeds;
+        double el = 0.0, st99 = 0.0;
+        c->reached_99 = 0;
+        for (int sd = 0; sd < s->seeds; sd++) {
+            const int job = cell * s->seeds + sd;
+            el += R->eval_loss[job];
+            if (R->steps_99[job] > 0) {
+                st99 += R->steps_99[job];
+                c->reached_99++;
+            }
+            for (int l = 0; c->pos2d_gain && l < s->layers; l++)
+                c->pos2d_gain[l] += R->gains[(size_t)job * s->layers + l] / s->seeds;
+        }
+        c->eval_loss = el / s->seeds;
+        c->steps_to_99 = c->reached_99 ? st99 / c->reached_99 : 0.0;
+        c->chance_pct = 100.0 / task_vocab(&out->tasks[cell / n_vars]);
         rt_config cfg = study_config(s, &out->tasks[cell / n_vars], &out->vars[cell % n_vars]);
         c->kv_bytes_per_token = kv_per_token(&cfg);
     }
@@ -408,8 +436,12 @@ qkv_status study_run(task *tasks, int n_tasks, study_variant *vars, int n_vars,
                 .progress = progress, .user = user, .status = QKV_OK};
     R.seed_curves = calloc((size_t)n_jobs, sizeof(double *));
     R.final_loss = calloc((size_t)n_jobs, sizeof(double));
+    R.eval_loss = calloc((size_t)n_jobs, sizeof(double));
+    R.steps_99 = calloc((size_t)n_jobs, sizeof(int));
+    R.gains = calloc((size_t)n_jobs * s->layers, sizeof(double));
     qkv_status st = QKV_OK;
-    if (!out->cells || !out->curve_steps || !R.seed_curves || !R.final_loss) {
+    if (!out->cells || !out->curve_steps || !R.seed_curves || !R.final_loss || !R.eval_loss ||
+        !R.steps_99 || !R.gains) {
         st = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -421,7 +453,11 @@ qkv_status study_run(task *tasks, int n_tasks, study_variant *vars, int n_vars,
     for (int i = 0; i < n_cells; i++) {
         out->cells[i].metric = calloc((size_t)s->seeds, sizeof(double));
         out->cells[i].curve = calloc((size_t)out->n_curve, sizeof(double));
-        if (!out->cells[i].metric || !out->cells[i].curve) {
+        const bool learned = vars[i % n_vars].pos2d &&
+                             (s->pos2d_form == RT_POS2D_CONV || s->pos2d_form == RT_POS2D_REL);
+        if (learned)
+            out->cells[i].pos2d_gain = calloc((size_t)s->layers, sizeof(double));
+        if (!out->cells[i].metric || !out->cells[i].curve || (learned && !out->cells[i].pos2d_gain)) {
             st = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
             goto done;
         }
@@ -432,8 +468,10 @@ qkv_status study_run(task *tasks, int n_tasks, study_variant *vars, int n_vars,
 
     run_workers(&R, s->threads);
     out->seconds = now() - R.t0;
-    out->tokens_per_s = (double)R.total_steps * s->batch *
-                        (double)(n_tasks ? tasks[0].len : 0) / (out->seconds > 0 ? out->seconds : 1);
+    double tokens = 0.0;
+    for (int ti = 0; ti < n_tasks; ti++)
+        tokens += (double)n_vars * s->seeds * s->steps * s->batch * tasks[ti].len;
+    out->tokens_per_s = tokens / (out->seconds > 0 ? out->seconds : 1);
     if (R.status != QKV_OK) {
         st = R.status;
         if (err)
@@ -441,11 +479,15 @@ qkv_status study_run(task *tasks, int n_tasks, study_variant *vars, int n_vars,
         goto done;
     }
     summarise(&R);
+    study_compare(out);
 done:
     for (int j = 0; R.seed_curves && j < n_jobs; j++)
         free(R.seed_curves[j]);
     free(R.seed_curves);
     free(R.final_loss);
+    free(R.eval_loss);
+    free(R.steps_99);
+    free(R.gains);
     if (st != QKV_OK)
         study_result_free(out);
     return st;
@@ -458,6 +500,7 @@ void study_result_free(study_result *r)
     for (int i = 0; r->cells && i < r->n_tasks * r->n_vars; i++) {
         free(r->cells[i].metric);
         free(r->cells[i].curve);
+        free(r->cells[i].pos2d_gain);
         rt_model_free(&r->cells[i].model);
     }
     free(r->cells);

@@ -30,29 +30,43 @@ typedef struct {
  * followed by +MHA, +MQA or +GQA-N. n_heads validates the head count. */
 qkv_status study_variant_parse(const char *s, int n_heads, study_variant *v, qkv_error *err);
 
+/* Parse a task as task_parse does, with an optional length: "reverse@64";
+ * without one, default_len. Caller frees with task_free. */
+qkv_status study_task_parse(const char *spec, int default_len, task *t, qkv_error *err);
+
 /* The default study, defined once: study_settings_default() uses these and
  * the command line prints them in --help (STUDY_STR makes the text). */
-#define STUDY_DEFAULT_TASKS "reverse,sort,swap,sub,copy"
-#define STUDY_DEFAULT_VARIANTS "QKV,Q=K-V,(Q=K-V)+,Q-K=V,Q=K=V,(Q=K=V)+,Q-K=V+GQA-2,Q-K=V+MQA"
-#define STUDY_DEFAULT_D_MODEL 48
+/* The default is a subset of the paper's Table 1 sweep at one of its grid
+ * points (embedding 64, 2 layers, 2 heads): the six Table 1 variants,
+ * reverse and swap at lengths 16 and 64, sort, sub and copy at 16, with the
+ * authors' optimiser (Adam 1e-3, cosine, clip 5) on fresh seeded batches. */
+#define STUDY_DEFAULT_TASKS "reverse@16,reverse@64,swap@16,swap@64,sort@16,sub@16,copy@16"
+#define STUDY_DEFAULT_VARIANTS "QKV,Q=K-V,(Q=K-V)+,Q-K=V,Q=K=V,(Q=K=V)+"
+#define STUDY_DEFAULT_D_MODEL 64
 #define STUDY_DEFAULT_LAYERS 2
-#define STUDY_DEFAULT_HEADS 4
+#define STUDY_DEFAULT_HEADS 2
 #define STUDY_DEFAULT_SEQ_LEN 16
 #define STUDY_DEFAULT_BATCH 32
-#define STUDY_DEFAULT_STEPS 300
+#define STUDY_DEFAULT_STEPS 150
 #define STUDY_DEFAULT_SEEDS 3
 #define STUDY_DEFAULT_THREADS 2
-#define STUDY_DEFAULT_LR 0.003
-#define STUDY_DEFAULT_WARMUP 20
+#define STUDY_DEFAULT_LR 0.001
+#define STUDY_DEFAULT_WARMUP 10
+#define STUDY_DEFAULT_CLIP 5
+#define STUDY_DEFAULT_POS2D "paper"
 #define STUDY_DEFAULT_POS2D_SCALE 1
 #define STUDY_DEFAULT_EVAL_BATCHES 16
+/* A measured difference of accuracy below this many points counts as no
+ * difference when its sign is compared with the paper's (both sides). */
+#define STUDY_SIGN_TOLERANCE_PCT 1.0
 #define STUDY_STR_(x) #x
 #define STUDY_STR(x) STUDY_STR_(x)
 
 typedef struct {
     int d_model, layers, heads, d_ff; /* d_ff 0: 4 x d_model */
     int seq_len, batch, steps, seeds, eval_batches, threads;
-    float pos2d_scale;
+    rt_pos2d_form pos2d_form; /* the + variants' term (rt_model.h) */
+    float pos2d_scale;        /* RT_POS2D_RAMP only */
     rt_optim optim;
 } study_settings;
 
@@ -78,8 +92,29 @@ typedef struct {
     double kv_cos2, qk_cos2, chance, sym_w, sym_scores, erank_k_frac; /* seed-0 probe means */
     bool has_delta;                 /* a plain QKV variant (all heads, no 2D term) was trained */
     double delta_vs_qkv;            /* metric_mean − that variant's, same task */
+    double eval_loss;               /* mean over seeds, nats/token on the evaluation set */
+    double steps_to_99;             /* mean over the seeds that got there: first step whose
+                                       training batch was >= 99% right (synthetic tasks) */
+    int reached_99;                 /* seeds that got there */
+    double chance_pct;              /* accuracy of guessing uniformly: 100 / vocabulary */
+    double *pos2d_gain;             /* (layers) learned Σw of the + term, mean over seeds;
+                                       NULL without a learned term */
+    bool has_paper;                 /* Table 1 reports this sharing on this task */
+    double paper_value;             /* its accuracy, percent (the measurement's scale) */
+    bool has_paper_delta;           /* ... and the QKV row's, and QKV was trained here */
+    double paper_delta;             /* paper_value − the paper's QKV, points */
+    int sign_paper, sign_measured;  /* −1, 0, +1 with STUDY_SIGN_TOLERANCE_PCT */
     rt_model model;                 /* seed 0, trained */
 } study_cell;
+
+/* A qualitative finding of the paper, checked on the measurements. */
+typedef struct {
+    char what[160];  /* "Q=K=V below QKV on reverse (length 64)" */
+    char detail[96]; /* "52.1 vs 99.8" */
+    bool pass;
+} study_check;
+
+#define STUDY_CHECKS_MAX 32
 
 typedef struct {
     study_settings settings;
@@ -90,6 +125,8 @@ typedef struct {
     int n_curve;              /* points per loss curve */
     int *curve_steps;         /* (n_curve) */
     double seconds, tokens_per_s;
+    study_check checks[STUDY_CHECKS_MAX];
+    int n_checks;
 } study_result;
 
 /* Run the study; progress may be NULL. Caller frees with study_result_free. */
@@ -98,6 +135,11 @@ qkv_status study_run(task *tasks, int n_tasks, study_variant *vars, int n_vars,
                      study_result *out, qkv_error *err);
 
 void study_result_free(study_result *r);
+
+/* Set every cell's paper comparison (Table 1, analyzer/paper.h) and the
+ * qualitative checks from the measured means (study_table1.c); study_run
+ * calls it. */
+void study_compare(study_result *r);
 
 /* The model configuration a job of task t and variant v uses. */
 rt_config study_config(const study_settings *s, const task *t, const study_variant *v);

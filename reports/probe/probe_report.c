@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "probes/runtime/rt_pos2d.h"
 #include "reports/fmt.h"
 #include "reports/jsonutil.h"
 #include "reports/textwrap.h"
@@ -154,9 +155,12 @@ static void write_table(FILE *f, const probe_report_input *in)
              c->head_dim, r->n_tokens, conventions);
     fputc('\n', f);
     wrapped(f, text, in->width);
-    if (c->pos2d)
-        fprintf(f, "2D term: P[i][j] = %g (j - i) / %d added to scores before the mask.\n",
+    if (c->pos2d == RT_POS2D_RAMP)
+        fprintf(f, "2D term: P[i][j] = %g (j - i) / %d added to scores before the mask (not the "
+                   "paper's).\n",
                 (double)c->pos2d_scale, c->max_seq);
+    else if (c->pos2d)
+        fprintf(f, "2D term: %s.\n", rt_pos2d_form_name(c->pos2d));
 }
 
 

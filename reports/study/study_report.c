@@ -5,6 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "analyzer/paper.h"
+#include "probes/runtime/rt_pos2d.h"
 #include "reports/fmt.h"
 #include "reports/jsonutil.h"
 #include "reports/gnuplot.h"
@@ -16,67 +18,130 @@ static const char *metric_name(const task *t)
 }
 
 static const char *const paper_note =
-    "The paper's own Table 1 figures for these tasks are not part of qkvplan's sources, so no "
-    "paper column is shown; its language-model measurements are in `qkvplan plan` reports.";
+    "Paper: Table 1 of " PAPER_ARXIV ", token accuracy averaged over its whole sweep (embedding "
+    "{32, 64, 256} x layers {2, 4} x heads {2, 4} x length {16, 64, 128} x 3 seeds, 3,240 runs), "
+    "in percent; the same figure stands beside every length measured here. Signs: the paper's and "
+    "the measured difference from QKV, each counted as 0 within 1 point; 'NOT REPRODUCED' marks "
+    "a cell whose signs differ.";
 
-static void settings_line(FILE *f, const study_result *r)
+static const char *sign_word(const study_cell *c)
+{
+    if (!c->has_paper_delta)
+        return "";
+    return c->sign_paper == c->sign_measured ? "agree" : "NOT REPRODUCED";
+}
+
+static void settings_line(FILE *f, const study_result *r, bool md)
 {
     const study_settings *s = &r->settings;
+    const char *li = md ? "- " : "";
     fprintf(f,
-            "GPT-2-style models: %d layer%s, d_model %d, %d heads x %d, FFN %d; %d steps of %d "
-            "sequences, AdamW lr %g (warm-up %d, cosine), %d seed%s; 2D term scale %g. "
-            "Trained in %.1f s (%.0f tokens/s).\n",
-            s->layers, s->layers == 1 ? "" : "s", s->d_model, s->heads, s->d_model / s->heads,
-            s->d_ff > 0 ? s->d_ff : 4 * s->d_model, s->steps, s->batch, (double)s->optim.lr,
-            s->optim.warmup, s->seeds, s->seeds == 1 ? "" : "s", (double)s->pos2d_scale, r->seconds,
-            r->tokens_per_s);
+            "%sSweep subset: GPT-2-style bidirectional encoders, %d layer%s, d_model %d, %d heads x "
+            "%d, FFN %d, learned positions; %d task/length cells x %d variants x %d seed%s.\n",
+            li, s->layers, s->layers == 1 ? "" : "s", s->d_model, s->heads, s->d_model / s->heads,
+            s->d_ff > 0 ? s->d_ff : 4 * s->d_model, r->n_tasks, r->n_vars, s->seeds,
+            s->seeds == 1 ? "" : "s");
+    fprintf(f,
+            "%sData: fresh batches of %d sequences from a seeded stream, %d steps (%d sequences "
+            "per run; the authors: fixed 10k train / 2k test sequences, 2 epochs); evaluation on "
+            "%d fixed batches.\n",
+            li, s->batch, s->steps, s->batch * s->steps, s->eval_batches);
+    fprintf(f,
+            "%sOptimiser: Adam lr %g, %d warm-up steps, cosine to 10%%, gradient norm clipped at "
+            "%g, weight decay %g.\n",
+            li, (double)s->optim.lr, s->optim.warmup, (double)s->optim.clip,
+            (double)s->optim.weight_decay);
+    fprintf(f, "%s+ term: %s.\n", li, rt_pos2d_form_name(s->pos2d_form));
+    if (s->pos2d_form == RT_POS2D_RAMP)
+        fprintf(f, "%sRamp scale %g.\n", li, (double)s->pos2d_scale);
+    fprintf(f, "%sTrained in %.1f s (%.0f tokens/s).\n", li, r->seconds, r->tokens_per_s);
+}
+
+static void gains_text(const study_result *r, const study_cell *c, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (int l = 0; c->pos2d_gain && l < r->settings.layers; l++) {
+        const size_t used = strlen(buf);
+        snprintf(buf + used, n - used, "%s%.2f", l ? "/" : "", c->pos2d_gain[l]);
+    }
 }
 
 static void write_table(FILE *f, const study_result *r, bool md)
 {
     if (md)
         fprintf(f, "# qkvplan study\n\n");
-    settings_line(f, r);
+    settings_line(f, r, md);
     for (int ti = 0; ti < r->n_tasks; ti++) {
         const task *t = &r->tasks[ti];
+        const double chance = r->n_vars ? r->cells[ti * r->n_vars].chance_pct : 0.0;
         if (md)
-            fprintf(f, "\n## %s (length %d)\n\n| variant | %s | vs QKV | KV bytes/token | params | "
-                       "K–V cos² | Q–K cos² | sym W | sym S | erank K / HD |\n"
-                       "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
-                    t->name, t->len, metric_name(t));
+            fprintf(f, "\n## %s (length %d)\n\n%s; chance %.1f%%.\n\n"
+                       "| variant | measured | vs QKV | paper | paper vs QKV | signs | eval loss | "
+                       "steps to 99%% | Σw per layer | KV bytes/token | params | K–V cos² | sym S | "
+                       "erank K / HD |\n"
+                       "|---|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+                    t->name, t->len, metric_name(t), chance);
         else
-            fprintf(f, "\n%s (length %d), %s:\n%-14s %16s %8s %8s %8s %7s %7s %6s %6s %6s\n", t->name,
-                    t->len, metric_name(t), "variant", "mean ± sd", "vs QKV", "KV B/tok", "params",
-                    "K-V c2", "Q-K c2", "symW", "symS", "erankK");
+            fprintf(f, "\n%s (length %d), %s; chance %.1f%%:\n%-10s %12s %6s %6s %6s %-14s %6s %6s "
+                       "%-9s %6s %7s %6s %5s %6s\n",
+                    t->name, t->len, metric_name(t), chance, "variant", "mean ± sd", "vsQKV", "paper",
+                    "p.vsQ", "signs", "evloss", "st99", "sum w", "KVB/tk", "params", "K-Vc2",
+                    "symS", "erankK");
         for (int vi = 0; vi < r->n_vars; vi++) {
             const study_cell *c = &r->cells[ti * r->n_vars + vi];
-            char ms[48], dv[24] = "";
+            char ms[48], dv[24] = "", pv[24] = "", pd[24] = "", st99[24] = "", gw[64];
             snprintf(ms, sizeof ms, t->kind == TASK_TEXT ? "%.3f ± %.3f" : "%.1f ± %.1f",
                      c->metric_mean, c->metric_sd);
             if (c->has_delta)
                 snprintf(dv, sizeof dv, t->kind == TASK_TEXT ? "%+.3f" : "%+.1f", c->delta_vs_qkv);
+            if (c->has_paper)
+                snprintf(pv, sizeof pv, "%.1f", c->paper_value);
+            if (c->has_paper_delta)
+                snprintf(pd, sizeof pd, "%+.1f", c->paper_delta);
+            if (t->kind != TASK_TEXT) {
+                if (c->reached_99 == r->settings.seeds)
+                    snprintf(st99, sizeof st99, "%.0f", c->steps_to_99);
+                else if (c->reached_99)
+                    snprintf(st99, sizeof st99, "%.0f(%d)", c->steps_to_99, c->reached_99);
+                else
+                    snprintf(st99, sizeof st99, "never");
+            }
+            gains_text(r, c, gw, sizeof gw);
             if (md)
-                fprintf(f, "| %s | %s | %s | %llu | %llu | %.3f | %.3f | %.3f | %.3f | %.3f |\n",
-                        r->vars[vi].label, ms, dv, (unsigned long long)c->kv_bytes_per_token,
-                        (unsigned long long)c->params, c->kv_cos2, c->qk_cos2, c->sym_w,
-                        c->sym_scores, c->erank_k_frac);
+                fprintf(f, "| %s | %s | %s | %s | %s | %s | %.3f | %s | %s | %llu | %llu | %.3f | "
+                           "%.3f | %.3f |\n",
+                        r->vars[vi].label, ms, dv, pv, pd, sign_word(c), c->eval_loss, st99, gw,
+                        (unsigned long long)c->kv_bytes_per_token, (unsigned long long)c->params,
+                        c->kv_cos2, c->sym_scores, c->erank_k_frac);
             else
-                fprintf(f, "%-14s %16s %8s %8llu %8llu %7.3f %7.3f %6.3f %6.3f %6.3f\n",
-                        r->vars[vi].label, ms, dv, (unsigned long long)c->kv_bytes_per_token,
-                        (unsigned long long)c->params, c->kv_cos2, c->qk_cos2, c->sym_w,
-                        c->sym_scores, c->erank_k_frac);
+                fprintf(f, "%-10s %12s %6s %6s %6s %-14s %6.3f %6s %-9s %6llu %7llu %6.3f %5.3f "
+                           "%6.3f\n",
+                        r->vars[vi].label, ms, dv, pv, pd, sign_word(c), c->eval_loss, st99, gw,
+                        (unsigned long long)c->kv_bytes_per_token, (unsigned long long)c->params,
+                        c->kv_cos2, c->sym_scores, c->erank_k_frac);
         }
     }
-    fprintf(f, "%s", md ? "\n" : "\n");
-    fprintf(f, "%sKV bytes/token: f16 cache, all layers (the planner's exact figure). K-V c2 / Q-K "
-               "c2: mean cos^2 of the principal angles between the trained W_K and W_V (W_Q and "
-               "W_K), chance %.3f; sym W / sym S: symmetric share of W_Q^T W_K and of the scores; "
-               "probes of seed 0's model on one evaluation sequence. vs QKV: difference of means "
-               "from plain QKV.\n%s%s\n",
+    if (r->n_checks) {
+        int passed = 0;
+        for (int k = 0; k < r->n_checks; k++)
+            passed += r->checks[k].pass;
+        fprintf(f, "\n%sThe paper's qualitative findings (%d of %d hold here):%s\n",
+                md ? "## " : "", passed, r->n_checks, md ? "\n" : "");
+        for (int k = 0; k < r->n_checks; k++)
+            fprintf(f, "%s%s %s (%s)\n", md ? "- " : "  ", r->checks[k].pass ? "PASS" : "FAIL",
+                    r->checks[k].what, r->checks[k].detail);
+    }
+    fprintf(f, "\n%smean ± sd over seeds; vs QKV: difference of means from plain QKV; steps to "
+               "99%%: mean first step whose training batch was at least 99%% right (in brackets "
+               "how many seeds got there when not all did); sum w: the learned gain of the + "
+               "term's 1x1 conv per layer, mean over seeds. KV bytes/token: f16 cache, all layers "
+               "(the planner's exact figure). K-V c2: mean cos^2 of the principal angles between "
+               "the trained W_K and W_V, chance %.3f; sym S: symmetric share of the scores; erank "
+               "K / HD: effective rank of K over head width; probes of seed 0's model on one "
+               "evaluation sequence.\n%s%s\n",
             md ? "- " : "", r->n_tasks && r->n_vars ? r->cells[0].chance : 0.0, md ? "- " : "",
             paper_note);
 }
-
 
 static qkv_status write_json(FILE *f, const study_result *r, qkv_error *err)
 {
@@ -93,6 +158,18 @@ static qkv_status write_json(FILE *f, const study_result *r, qkv_error *err)
     JSON_CHECK(cJSON_AddNumberToObject(o, "seeds", s->seeds));
     JSON_CHECK(report_json_double(o, "lr", s->optim.lr));
     JSON_CHECK(report_json_double(o, "pos2d_scale", s->pos2d_scale));
+    JSON_CHECK(cJSON_AddStringToObject(o, "pos2d_form", rt_pos2d_form_name(s->pos2d_form)));
+    JSON_CHECK(report_json_double(o, "clip", s->optim.clip));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "warmup", s->optim.warmup));
+    JSON_CHECK(cJSON_AddNumberToObject(o, "eval_batches", s->eval_batches));
+    JSON_CHECK(arr = cJSON_AddArrayToObject(root, "checks"));
+    for (int k = 0; k < r->n_checks; k++) {
+        JSON_CHECK(cell = cJSON_CreateObject());
+        cJSON_AddItemToArray(arr, cell);
+        JSON_CHECK(cJSON_AddStringToObject(cell, "finding", r->checks[k].what));
+        JSON_CHECK(cJSON_AddStringToObject(cell, "measured", r->checks[k].detail));
+        JSON_CHECK(cJSON_AddBoolToObject(cell, "pass", r->checks[k].pass));
+    }
     JSON_CHECK(report_json_double(root, "seconds", r->seconds));
     JSON_CHECK(report_json_double(root, "tokens_per_s", r->tokens_per_s));
     JSON_CHECK(cJSON_AddStringToObject(root, "note", paper_note));
@@ -130,6 +207,26 @@ static qkv_status write_json(FILE *f, const study_result *r, qkv_error *err)
             }
             if (c->has_delta)
                 JSON_CHECK(report_json_double(cell, "delta_vs_qkv", c->delta_vs_qkv));
+            if (c->has_paper)
+                JSON_CHECK(report_json_double(cell, "paper_value", c->paper_value));
+            if (c->has_paper_delta) {
+                JSON_CHECK(report_json_double(cell, "paper_delta_vs_qkv", c->paper_delta));
+                JSON_CHECK(cJSON_AddBoolToObject(cell, "signs_agree",
+                                                 c->sign_paper == c->sign_measured));
+            }
+            JSON_CHECK(report_json_double(cell, "eval_loss", c->eval_loss));
+            JSON_CHECK(report_json_double(cell, "chance_pct", c->chance_pct));
+            JSON_CHECK(cJSON_AddNumberToObject(cell, "seeds_reaching_99", c->reached_99));
+            if (c->reached_99)
+                JSON_CHECK(report_json_double(cell, "steps_to_99_mean", c->steps_to_99));
+            if (c->pos2d_gain) {
+                JSON_CHECK(vals = cJSON_AddArrayToObject(cell, "pos2d_gain_per_layer"));
+                for (int l = 0; l < r->settings.layers; l++) {
+                    cJSON *n = report_json_double_item(c->pos2d_gain[l]);
+                    JSON_CHECK(n);
+                    cJSON_AddItemToArray(vals, n);
+                }
+            }
             JSON_CHECK(report_json_double(cell, "train_loss_final", c->train_loss_final));
             JSON_CHECK(cJSON_AddNumberToObject(cell, "params", (double)c->params));
             JSON_CHECK(cJSON_AddNumberToObject(cell, "kv_bytes_per_token", (double)c->kv_bytes_per_token));
@@ -245,7 +342,7 @@ static void curve_gp(FILE *f, const void *vp)
     report_gp_draw(f, plot, 1000, 600, 11);
 }
 
-void report_study_plot_base(const char *task_name, char *buf, size_t buf_bytes)
+void report_study_plot_base(const char *task_name, int len, char *buf, size_t buf_bytes)
 {
     char plain[96], safe[96];
     size_t n = 0;
@@ -253,7 +350,7 @@ void report_study_plot_base(const char *task_name, char *buf, size_t buf_bytes)
         plain[n++] = (*p == '/' || *p == ':' || *p == ' ' || *p == '.') ? '_' : *p;
     plain[n] = '\0';
     report_safe_file_name(plain, safe, sizeof safe);
-    snprintf(buf, buf_bytes, "loss_%s", safe);
+    snprintf(buf, buf_bytes, "loss_%s_%d", safe, len);
 }
 
 qkv_status report_study_plots_write(const char *dir, const study_result *r, qkv_error *err)
@@ -262,7 +359,7 @@ qkv_status report_study_plots_write(const char *dir, const study_result *r, qkv_
     qkv_error tool_err;
     for (int ti = 0; ti < r->n_tasks; ti++) {
         char base[96];
-        report_study_plot_base(r->tasks[ti].name, base, sizeof base);
+        report_study_plot_base(r->tasks[ti].name, r->tasks[ti].len, base, sizeof base);
         curve_ctx cc = {r, ti, base};
         qkv_status s = report_figure(dir, base, curve_dat, curve_gp, &cc, &tool, &tool_err, err);
         if (s != QKV_OK)

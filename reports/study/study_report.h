@@ -17,7 +17,7 @@ qkv_status report_study_plots_write(const char *dir, const study_result *r, qkv_
 
 /* Base name of the loss plot of a task: "loss_" and the task's name as a
  * safe file name ("loss_text_notes_txt" for text:notes.txt). */
-void report_study_plot_base(const char *task_name, char *buf, size_t buf_bytes);
+void report_study_plot_base(const char *task_name, int len, char *buf, size_t buf_bytes);
 
 /* The study's report folder in the common layout (reports/bundle.h):
  * study.md, study.json, study.csv, study.xlsx and plots/ (the command adds

@@ -197,9 +197,9 @@ cp -r tiny-st nan-st && printf '\000\000\200\177' | dd of=nan-st/model.safetenso
 run "Inf weight in safetensors" 3 "tensor 'model.layers.1.mlp.down_proj.weight' holds a non-finite value" 30 none probe nan-st -n 4
 
 "$BIN" study -t reverse -v 'QKV,(Q=K=V)+' -s 1 -n 2 --d-model 8 --heads 2 --seq-len 4 --report sm >/dev/null 2>&1
-run "probe of a bidirectional model" 2 "bidirectional model.*--tokens" 30 none probe sm/models/reverse-QKV.qkvm --report newdir
+run "probe of a bidirectional model" 2 "bidirectional model.*--tokens" 30 none probe sm/models/reverse_4-QKV.qkvm --report newdir
 [ ! -e newdir ] && ok || bad "failed probe --report left 'newdir'"
-run "convert of a study model" 3 "converting writes Llama-family models" 30 none convert sm/models/reverse-QeqKeqVplus.qkvm --to safetensors newconv
+run "convert of a study model" 3 "converting writes Llama-family models" 30 none convert sm/models/reverse_4-QeqKeqVplus.qkvm --to safetensors newconv
 [ ! -e newconv ] && ok || bad "failed convert left 'newconv'"
 
 mkdir -p big && printf '{"model_type": "llama", "num_hidden_layers": 32, "hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 32000, "intermediate_size": 14336}' >big/config.json
@@ -233,7 +233,7 @@ run "--kv-heads list over 511 bytes" 2 "--kv-heads: the list is .* bytes long" 3
 run "33 study variants" 2 "--variants: the list has more than 32 entries" 30 none study -v "$(printf 'QKV,%.0s' $(seq 1 32))QKV"
 
 run "-m llama2.c checkpoint" 3 "'tiny.bin' is a binary file .*llama2.c" 30 none -m tiny.bin
-run "-m .qkvm" 3 "is a qkvplan model \(.qkvm\), not a config.json" 30 none -m sm/models/reverse-QKV.qkvm
+run "-m .qkvm" 3 "is a qkvplan model \(.qkvm\), not a config.json" 30 none -m sm/models/reverse_4-QKV.qkvm
 run "--lr 1e-320" 2 "--lr '1e-320': must be a number from 1e-12 to 1" 30 none study --lr 1e-320
 run "newline and escape in an argument" 2 "--ctx 'a\\\\nb\\\\x1B\[31m': is not a number" 30 none --ctx "$(printf 'a\nb\033[31m')"
 LIMITS="-f 8" run "libxlsxwriter's messages folded into one line" 1 "cannot write 'big.xlsx': .*\(File too large\)" 30 none -m all --xlsx big.xlsx

@@ -1,0 +1,16 @@
+# qkvplan study: training loss of task copy, mean over seeds. Re-draw: gnuplot loss_copy_16.gp
+if (!exists("outpng")) outpng = "loss_copy_16.png"
+if (!exists("outsvg")) outsvg = "loss_copy_16.svg"
+set title "copy: training loss (mean over 3 seeds)" noenhanced
+set xlabel "step"
+set ylabel "cross-entropy (nats)"
+set logscale y
+set grid
+set key outside right top noenhanced
+set terminal pngcairo size 1000,600 font "DejaVu Sans,11"
+set output outpng
+plot for [i=2:7] "loss_copy_16.dat" using 1:i with lines lw 2 title columnheader(i)
+set terminal svg size 1000,600 font "DejaVu Sans,11"
+set output outsvg
+plot for [i=2:7] "loss_copy_16.dat" using 1:i with lines lw 2 title columnheader(i)
+set output
