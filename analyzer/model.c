@@ -1,5 +1,6 @@
 #include "analyzer/model.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 
 static qkv_status need(const model_shape *m, qkv_error *err, const char *field, uint64_t v,
@@ -93,4 +94,68 @@ void model_describe(const model_shape *m, char *buf, size_t buf_bytes)
     if (m->n_nokv_layers > 0)
         APPEND(", %llu layers without KV cache", (unsigned long long)m->n_nokv_layers);
 #undef APPEND
+}
+
+qkv_status model_apply_overrides(model_shape *m, const model_overrides *ov, qkv_error *err)
+{
+    const struct {
+        uint64_t value;
+        const char *flag;
+    } given[] = {{ov->layers, "layers"},        {ov->d_model, "d-model"},   {ov->heads, "heads"},
+                 {ov->kv_heads, "model-kv-heads"}, {ov->head_dim, "head-dim"}, {ov->ffn, "ffn"},
+                 {ov->vocab, "vocab"}};
+    char note[MODEL_SOURCE_BYTES] = "";
+    size_t used = 0;
+    bool any = false;
+    for (size_t i = 0; i < sizeof given / sizeof given[0]; i++) {
+        if (!given[i].value)
+            continue;
+        any = true;
+        int k = snprintf(note + used, sizeof note - used, " --%s %" PRIu64, given[i].flag,
+                         given[i].value);
+        if (k > 0 && (size_t)k < sizeof note - used)
+            used += (size_t)k;
+    }
+    if (!any)
+        return QKV_OK;
+    const uint64_t old_heads = m->n_heads, old_kv = m->n_kv_heads;
+    if (ov->layers) {
+        /* keep the share of sliding-window and no-KV layers where it scales exactly */
+        const uint64_t L = ov->layers;
+        m->n_swa_layers = m->n_swa_layers == m->n_layers ? L : m->n_swa_layers * L / m->n_layers;
+        m->n_nokv_layers = m->n_nokv_layers * L / m->n_layers;
+        if (m->n_experts > 0 && m->n_dense_layers > L)
+            m->n_dense_layers = L;
+        m->n_layers = L;
+    }
+    if (ov->d_model)
+        m->d_model = ov->d_model;
+    if (ov->heads)
+        m->n_heads = ov->heads;
+    if (ov->ffn)
+        m->d_ff = ov->ffn;
+    if (ov->vocab)
+        m->vocab = ov->vocab;
+    if (ov->head_dim) {
+        m->head_dim = m->v_head_dim = ov->head_dim;
+    } else if (ov->d_model || ov->heads) {
+        if (m->d_model % m->n_heads != 0)
+            return qkv_error_set(err, QKV_ERR_INVALID,
+                                 "--d-model %" PRIu64 " is not a multiple of %" PRIu64
+                                 " heads; give --head-dim",
+                                 m->d_model, m->n_heads);
+        m->head_dim = m->v_head_dim = m->d_model / m->n_heads;
+    }
+    if (ov->kv_heads)
+        m->n_kv_heads = ov->kv_heads;
+    else if (ov->heads)
+        m->n_kv_heads = old_kv == old_heads ? m->n_heads : old_kv;
+    if (model_is_mla(m) && (ov->head_dim || ov->d_model || ov->heads))
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "overriding the heads of an MLA model is not supported");
+    char base[MODEL_NAME_BYTES];
+    snprintf(base, sizeof base, "%s", m->name);
+    snprintf(m->name, sizeof m->name, "custom");
+    snprintf(m->source, sizeof m->source, "%.80s with%.160s", base, note);
+    return QKV_OK;
 }

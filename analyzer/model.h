@@ -96,6 +96,20 @@ static inline uint64_t model_full_layers(const model_shape *m)
  * MODEL_DIM_MAX. On failure err names the model and the field. */
 qkv_status model_validate(const model_shape *m, qkv_error *err);
 
+/* Changes to a model's shape asked for on the command line; 0 = not given. */
+typedef struct {
+    uint64_t layers, d_model, heads, kv_heads, head_dim, ffn, vocab;
+} model_overrides;
+
+/* Apply ov to m: sliding-window and no-KV layers keep their share of a new
+ * layer count, the head width follows a new d_model or head count unless
+ * given, the KV heads follow the heads where the model had one per head.
+ * m becomes "custom", its source naming the base model and the options
+ * (" with --layers N ..."). QKV_ERR_INVALID when a d_model does not divide
+ * into heads or the heads of an MLA model are overridden; m is then
+ * unchanged in name. Returns QKV_OK (m untouched) when ov is all zero. */
+qkv_status model_apply_overrides(model_shape *m, const model_overrides *ov, qkv_error *err);
+
 /* One-line description: "22 layers, d_model 2048, 32 heads x 64 (32 KV), FFN 8192, vocab 50304". */
 void model_describe(const model_shape *m, char *buf, size_t buf_bytes);
 

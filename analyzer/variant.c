@@ -174,3 +174,58 @@ size_t variant_default_grid(const model_shape *m, variant *out, size_t max)
     }
     return n;
 }
+
+qkv_status variant_list(const model_shape *m, char *const *shares, size_t n_shares,
+                        char *const *kv_heads, size_t n_kv_heads, bool lenient, variant *out,
+                        size_t max, size_t *n_out, char *notes, size_t note_bytes,
+                        size_t max_notes, size_t *n_notes, qkv_error *err)
+{
+    *n_out = 0;
+    *n_notes = 0;
+    variant_share share[SHARE_COUNT];
+    size_t n_share = 0;
+    for (size_t i = 0; i < n_shares; i++) {
+        variant_share sh;
+        if (variant_share_parse(shares[i], &sh) != QKV_OK)
+            return qkv_error_set(err, QKV_ERR_INVALID,
+                                 "--share '%s': unknown sharing (QKV, Q-K=V, Q=K-V, Q=K=V or none, "
+                                 "kv, qk, all)",
+                                 shares[i]);
+        bool dup = false;
+        for (size_t j = 0; j < n_share; j++)
+            dup |= share[j] == sh;
+        if (!dup)
+            share[n_share++] = sh;
+    }
+    if (n_shares == 0)
+        for (int sh = 0; sh < SHARE_COUNT; sh++)
+            share[n_share++] = (variant_share)sh;
+    uint64_t heads[VARIANT_MAX];
+    size_t n_heads = 0;
+    for (size_t i = 0; i < n_kv_heads; i++) {
+        qkv_error e;
+        uint64_t kv;
+        qkv_status ps = variant_parse_kv_heads(kv_heads[i], m->n_heads, &kv, &e);
+        if (ps != QKV_OK) {
+            if (!lenient || ps == QKV_ERR_PARSE)
+                return qkv_error_set(err, ps, "--kv-heads '%s': %s", kv_heads[i], e.msg);
+            if (*n_notes < max_notes)
+                snprintf(notes + note_bytes * (*n_notes)++, note_bytes,
+                         "skipped --kv-heads %.32s: %.200s", kv_heads[i], e.msg);
+            continue;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < n_heads; j++)
+            dup |= heads[j] == kv;
+        if (!dup && n_heads < VARIANT_MAX)
+            heads[n_heads++] = kv;
+    }
+    if (n_kv_heads == 0)
+        heads[n_heads++] = m->n_heads;
+    for (size_t h = 0; h < n_heads; h++)
+        for (size_t s = 0; s < n_share && *n_out < max; s++)
+            out[(*n_out)++] = (variant){share[s], heads[h], false,
+                                        !model_is_mla(m) && share[s] == SHARE_QKV &&
+                                            heads[h] == m->n_kv_heads};
+    return QKV_OK;
+}

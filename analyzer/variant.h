@@ -82,4 +82,16 @@ size_t variant_default_grid(const model_shape *m, variant *out, size_t max);
 /* The model as built: QKV with the model's own KV heads, or MLA. */
 variant variant_as_built(const model_shape *m);
 
+/* The variants a request asks for on model m: every listed sharing (all four
+ * when none is listed) with every listed KV-head count (the model's heads
+ * when none is), duplicates dropped, the model's own configuration marked
+ * as built. Items are the list entries as given ("Q-K=V", "kv", "mqa",
+ * "gqa-4", "8"). A KV-head count the model cannot take is an error, or, when
+ * lenient, skipped with a note in notes[0..*n_notes) (each note_bytes, at most
+ * max_notes). QKV_ERR_INVALID or QKV_ERR_PARSE with the item named. */
+qkv_status variant_list(const model_shape *m, char *const *shares, size_t n_shares,
+                        char *const *kv_heads, size_t n_kv_heads, bool lenient, variant *out,
+                        size_t max, size_t *n_out, char *notes, size_t note_bytes,
+                        size_t max_notes, size_t *n_notes, qkv_error *err);
+
 #endif

@@ -43,147 +43,31 @@ static long build_variants(const plan_state *st, const model_shape *m, variant *
     }
     if (!st->share_list && !st->kv_heads_list)
         return (long)variant_default_grid(m, out, VARIANT_MAX);
-
-    variant_share shares[SHARE_COUNT];
-    size_t n_share = 0;
-    uint64_t heads[VARIANT_MAX];
-    size_t n_heads = 0;
-    char buf[512], *items[VARIANT_MAX];
-
-    if (st->share_list) {
-        long listed =
-            cli_split_list("share", st->share_list, buf, sizeof buf, items, VARIANT_MAX);
-        if (listed < 0)
-            return -1;
-        size_t n = (size_t)listed;
-        for (size_t i = 0; i < n; i++) {
-            variant_share s;
-            if (variant_share_parse(items[i], &s) != QKV_OK) {
-                cli_error("--share '%s': unknown sharing (QKV, Q-K=V, Q=K-V, Q=K=V or none, kv, "
-                          "qk, all)",
-                          items[i]);
-                return -1;
-            }
-            bool dup = false;
-            for (size_t j = 0; j < n_share; j++)
-                dup |= shares[j] == s;
-            if (!dup)
-                shares[n_share++] = s;
-        }
-        if (n_share == 0) {
+    char sbuf[512], kbuf[512], *shares[VARIANT_MAX], *heads[VARIANT_MAX];
+    long n_shares = 0, n_heads = 0;
+    if (st->share_list &&
+        (n_shares = cli_split_list("share", st->share_list, sbuf, sizeof sbuf, shares, VARIANT_MAX)) <= 0) {
+        if (n_shares == 0)
             cli_error("--share '%s': empty list", st->share_list);
-            return -1;
-        }
-    } else {
-        for (int s = 0; s < SHARE_COUNT; s++)
-            shares[n_share++] = (variant_share)s;
+        return -1;
     }
-    if (st->kv_heads_list) {
-        long listed =
-            cli_split_list("kv-heads", st->kv_heads_list, buf, sizeof buf, items, VARIANT_MAX);
-        if (listed < 0)
-            return -1;
-        size_t n = (size_t)listed;
-        for (size_t i = 0; i < n; i++) {
-            qkv_error e;
-            uint64_t kv;
-            qkv_status ps = variant_parse_kv_heads(items[i], m->n_heads, &kv, &e);
-            if (ps != QKV_OK) {
-                if (!lenient || ps == QKV_ERR_PARSE) {
-                    cli_error("--kv-heads '%s': %s", items[i], e.msg);
-                    return -1;
-                }
-                if (*n_skipped < KVPLAN_NOTES_MAX)
-                    snprintf(skipped[(*n_skipped)++], KVPLAN_NOTE_BYTES, "skipped --kv-heads %.32s: %.200s",
-                             items[i], e.msg);
-                continue;
-            }
-            bool dup = false;
-            for (size_t j = 0; j < n_heads; j++)
-                dup |= heads[j] == kv;
-            if (!dup && n_heads < VARIANT_MAX)
-                heads[n_heads++] = kv;
-        }
-        if (n == 0) {
+    if (st->kv_heads_list &&
+        (n_heads = cli_split_list("kv-heads", st->kv_heads_list, kbuf, sizeof kbuf, heads,
+                                  VARIANT_MAX)) <= 0) {
+        if (n_heads == 0)
             cli_error("--kv-heads '%s': empty list", st->kv_heads_list);
-            return -1;
-        }
-    } else {
-        heads[n_heads++] = m->n_heads;
+        return -1;
     }
-    size_t n = 0;
-    for (size_t h = 0; h < n_heads; h++)
-        for (size_t s = 0; s < n_share && n < VARIANT_MAX; s++)
-            out[n++] = (variant){shares[s], heads[h], false,
-                                 !model_is_mla(m) && shares[s] == SHARE_QKV && heads[h] == m->n_kv_heads};
+    size_t n;
+    qkv_error err;
+    if (variant_list(m, shares, (size_t)n_shares, heads, (size_t)n_heads, lenient, out, VARIANT_MAX,
+                     &n, skipped[0], KVPLAN_NOTE_BYTES, KVPLAN_NOTES_MAX, n_skipped, &err) != QKV_OK) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
     return (long)n;
 }
 
-static int apply_overrides(const plan_state *st, model_shape *m)
-{
-    static const struct {
-        int id;
-        const char *flag;
-    } names[] = {{O_LAYERS, "layers"},   {O_DMODEL, "d-model"}, {O_HEADS, "heads"},
-                 {O_MKVHEADS, "model-kv-heads"}, {O_HEADDIM, "head-dim"}, {O_FFN, "ffn"},
-                 {O_VOCAB, "vocab"}};
-    char note[MODEL_SOURCE_BYTES] = "";
-    size_t used = 0;
-    bool any = false;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (!st->ov[names[i].id])
-            continue;
-        any = true;
-        int k = snprintf(note + used, sizeof note - used, " --%s %" PRIu64, names[i].flag,
-                         st->ov[names[i].id]);
-        if (k > 0 && (size_t)k < sizeof note - used)
-            used += (size_t)k;
-    }
-    if (!any)
-        return 0;
-    const uint64_t old_heads = m->n_heads, old_kv = m->n_kv_heads;
-    if (st->ov[O_LAYERS]) {
-        /* keep the share of sliding-window and no-KV layers where it scales exactly */
-        uint64_t L = st->ov[O_LAYERS];
-        m->n_swa_layers = m->n_swa_layers == m->n_layers ? L : m->n_swa_layers * L / m->n_layers;
-        m->n_nokv_layers = m->n_nokv_layers * L / m->n_layers;
-        if (m->n_experts > 0 && m->n_dense_layers > L)
-            m->n_dense_layers = L;
-        m->n_layers = L;
-    }
-    if (st->ov[O_DMODEL])
-        m->d_model = st->ov[O_DMODEL];
-    if (st->ov[O_HEADS])
-        m->n_heads = st->ov[O_HEADS];
-    if (st->ov[O_FFN])
-        m->d_ff = st->ov[O_FFN];
-    if (st->ov[O_VOCAB])
-        m->vocab = st->ov[O_VOCAB];
-    if (st->ov[O_HEADDIM]) {
-        m->head_dim = m->v_head_dim = st->ov[O_HEADDIM];
-    } else if (st->ov[O_DMODEL] || st->ov[O_HEADS]) {
-        if (m->d_model % m->n_heads != 0) {
-            cli_error("--d-model %" PRIu64 " is not a multiple of %" PRIu64
-                      " heads; give --head-dim",
-                      m->d_model, m->n_heads);
-            return -1;
-        }
-        m->head_dim = m->v_head_dim = m->d_model / m->n_heads;
-    }
-    if (st->ov[O_MKVHEADS])
-        m->n_kv_heads = st->ov[O_MKVHEADS];
-    else if (st->ov[O_HEADS])
-        m->n_kv_heads = old_kv == old_heads ? m->n_heads : old_kv;
-    if (model_is_mla(m) && (st->ov[O_HEADDIM] || st->ov[O_DMODEL] || st->ov[O_HEADS])) {
-        cli_error("overriding the heads of an MLA model is not supported");
-        return -1;
-    }
-    char base[MODEL_NAME_BYTES];
-    snprintf(base, sizeof base, "%s", m->name);
-    snprintf(m->name, sizeof m->name, "custom");
-    snprintf(m->source, sizeof m->source, "%.80s with%.160s", base, note);
-    return 0;
-}
 
 static qkv_status write_plan(FILE *f, report_format fmt, const void *in, qkv_error *err)
 {
@@ -283,8 +167,10 @@ int cmd_plan(int argc, char **argv)
             goto done;
         }
     }
-    if (!all && apply_overrides(&st, &models[0]) != 0) {
-        code = EXIT_USAGE;
+    const model_overrides ov = {st.ov[O_LAYERS], st.ov[O_DMODEL], st.ov[O_HEADS], st.ov[O_MKVHEADS],
+                                st.ov[O_HEADDIM], st.ov[O_FFN], st.ov[O_VOCAB]};
+    if (!all && model_apply_overrides(&models[0], &ov, &err) != QKV_OK) {
+        code = cli_fail(&err, EXIT_USAGE);
         goto done;
     }
     for (size_t i = 0; i < n_models; i++) {
