@@ -69,6 +69,185 @@ static long build_variants(const plan_state *st, const model_shape *m, variant *
 }
 
 
+/* One model to plan: its shape, and the file it came from (NULL for the
+ * catalog) for exit codes and GGUF layouts. */
+typedef struct {
+    model_shape shape;
+    const char *path;
+    bool from_file;
+} model_entry;
+
+/* The values the comma lists ask for (one each when not a list). */
+typedef struct {
+    uint64_t ctx[PLAN_LIST_MAX];
+    dtype_cache kv[PLAN_LIST_MAX];
+    dtype_weight wt[PLAN_LIST_MAX];
+    size_t n_ctx, n_kv, n_wt;
+} plan_axes;
+
+static int plan_axes_read(const plan_state *st, plan_axes *ax)
+{
+    char buf[512], *items[PLAN_LIST_MAX], why[160];
+    ax->ctx[0] = st->p.ctx;
+    ax->kv[0] = st->kv_type;
+    ax->wt[0] = st->p.weight_type;
+    ax->n_ctx = ax->n_kv = ax->n_wt = 1;
+    /* the lists were checked item by item while parsing */
+    long n;
+    if (st->ctx_list && (n = cli_split_list("ctx", st->ctx_list, buf, sizeof buf, items, PLAN_LIST_MAX)) > 0)
+        for (ax->n_ctx = 0; ax->n_ctx < (size_t)n; ax->n_ctx++)
+            units_parse_tokens(items[ax->n_ctx], &ax->ctx[ax->n_ctx], why, sizeof why);
+    if (st->kv_type_list &&
+        (n = cli_split_list("kv-type", st->kv_type_list, buf, sizeof buf, items, PLAN_LIST_MAX)) > 0)
+        for (ax->n_kv = 0; ax->n_kv < (size_t)n; ax->n_kv++)
+            dtype_cache_parse(items[ax->n_kv], &ax->kv[ax->n_kv]);
+    if (st->wtype_list &&
+        (n = cli_split_list("weight-type", st->wtype_list, buf, sizeof buf, items, PLAN_LIST_MAX)) > 0)
+        for (ax->n_wt = 0; ax->n_wt < (size_t)n; ax->n_wt++)
+            dtype_weight_parse(items[ax->n_wt], &ax->wt[ax->n_wt]);
+    return EXIT_OK;
+}
+
+/* One -m entry: a catalog name, "-" (a config.json on standard input) or a
+ * model file. */
+static int load_model(const char *arg, model_entry *e)
+{
+    qkv_error err;
+    const model_shape *c = catalog_find(arg);
+    memset(e, 0, sizeof *e);
+    if (c) {
+        e->shape = *c;
+        return EXIT_OK;
+    }
+    e->from_file = true;
+    e->path = arg;
+    if (strcmp(arg, "-") == 0) /* a config.json on standard input */
+        return hfconfig_read(stdin, "standard input", &e->shape, &err) != QKV_OK
+                   ? cli_fail(&err, EXIT_INPUT)
+                   : EXIT_OK;
+    struct stat sb;
+    if (stat(arg, &sb) != 0 && !strchr(arg, '/') && !strstr(arg, ".json")) {
+        cli_error("--model '%s': no such catalog model or file (see 'qkvplan models')", arg);
+        return EXIT_USAGE;
+    }
+    if (modelfile_shape(arg, &e->shape, &err) != QKV_OK)
+        return cli_fail(&err, EXIT_INPUT);
+    return EXIT_OK;
+}
+
+/* The models of -m: the whole catalog, one model, or a comma list; shape
+ * overrides apply to one model only. */
+static int load_models(const plan_state *st, model_entry **out, size_t *n_out)
+{
+    const bool all = strcasecmp(st->model_arg, "all") == 0;
+    char buf[2048], *items[PLAN_LIST_MAX];
+    long n = 1;
+    if (all)
+        n = (long)catalog_count();
+    else if (strchr(st->model_arg, ',') &&
+             (n = cli_split_list("model", st->model_arg, buf, sizeof buf, items, PLAN_LIST_MAX)) <= 0) {
+        if (n == 0)
+            cli_error("--model '%s': empty list", st->model_arg);
+        return EXIT_USAGE;
+    } else if (!strchr(st->model_arg, ',')) {
+        items[0] = (char *)st->model_arg;
+    }
+    model_entry *m = calloc((size_t)n, sizeof *m);
+    if (!m) {
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    *out = m;
+    *n_out = (size_t)n;
+    for (long i = 0; i < n; i++) {
+        int code = EXIT_OK;
+        if (all)
+            m[i].shape = *catalog_get((size_t)i);
+        else if ((code = load_model(items[i], &m[i])) != EXIT_OK)
+            return code;
+    }
+    bool any_override = false;
+    for (int id = O_LAYERS; id <= O_VOCAB; id++)
+        any_override |= st->ov[id] != 0;
+    if (any_override && n > 1) {
+        cli_error("shape overrides apply to one model, not to %s",
+                  all ? "--model all" : "a list of models");
+        return EXIT_USAGE;
+    }
+    const model_overrides ov = {st->ov[O_LAYERS], st->ov[O_DMODEL],  st->ov[O_HEADS],
+                                st->ov[O_MKVHEADS], st->ov[O_HEADDIM], st->ov[O_FFN],
+                                st->ov[O_VOCAB]};
+    qkv_error err;
+    if (n == 1 && model_apply_overrides(&m[0].shape, &ov, &err) != QKV_OK)
+        return cli_fail(&err, EXIT_USAGE);
+    return EXIT_OK;
+}
+
+/* Plan model e with parameters p into plans[*n_plans]; with the whole catalog
+ * a model none of the variants fit, or the GPUs cannot split, is left out. */
+static int plan_one(const plan_state *st, const model_entry *e, const kvplan_params *p, bool all,
+                    variant *vs, kvplan_result *plans, size_t *n_plans)
+{
+    qkv_error err;
+    char skipped[KVPLAN_NOTES_MAX][KVPLAN_NOTE_BYTES];
+    size_t n_skipped;
+    if (model_validate(&e->shape, &err) != QKV_OK) {
+        /* A file's own shape was validated as it was read: what fails now
+         * is the command line's overrides, so say which. */
+        const char *with = strstr(e->shape.source, " with --");
+        if (with)
+            cli_error("%s: %s", with + 6, err.msg);
+        else
+            cli_error("%s", err.msg);
+        return e->from_file && !with ? EXIT_INPUT : EXIT_USAGE;
+    }
+    long n = build_variants(st, &e->shape, vs, all, skipped, &n_skipped);
+    if (n < 0)
+        return EXIT_USAGE;
+    /* One explicitly requested variant that cannot be built is an error; in
+     * a grid or a list, such combinations are skipped with a note. */
+    const bool single = st->share_list && st->kv_heads_list && !strchr(st->share_list, ',') &&
+                        !strchr(st->kv_heads_list, ',');
+    if (kvplan_plan(&e->shape, vs, (size_t)n, p, all || !single, &plans[*n_plans], &err) != QKV_OK) {
+        if (all && (n == 0 || err.code == QKV_ERR_INVALID))
+            return EXIT_OK; /* the whole catalog: a model none of the variants fit is left out */
+        /* Sizes that grow with the context and sequences overflow because
+         * of the request: say so and name the options. Sizes of the model
+         * alone (parameters, weights) are the file's. */
+        const bool request = err.code == QKV_ERR_OVERFLOW &&
+                             (strstr(err.msg, "cell count") || strstr(err.msg, "KV cache size") ||
+                              strstr(err.msg, "scratch size") || strstr(err.msg, "total memory"));
+        const bool model_size = err.code == QKV_ERR_OVERFLOW && !request;
+        if (request)
+            cli_error("--ctx %" PRIu64 " with --seqs %" PRIu64 ": %s", p->ctx, p->seqs, err.msg);
+        else
+            cli_error("%s", err.msg);
+        return err.code == QKV_ERR_NOMEM       ? EXIT_FAIL
+               : model_size && e->from_file ? EXIT_INPUT
+                                            : EXIT_USAGE;
+    }
+    kvplan_result *r = &plans[(*n_plans)++];
+    for (size_t k = 0; k < n_skipped && r->n_notes < KVPLAN_NOTES_MAX; k++)
+        memcpy(r->notes[r->n_notes++], skipped[k], KVPLAN_NOTE_BYTES);
+    if (st->op.n_gpus == 0)
+        return EXIT_OK;
+    /* a GGUF as published gives each layer's exact bytes */
+    offload_layout layout = {0};
+    const bool use_file = e->from_file && e->path && strcmp(e->shape.name, "custom") != 0 &&
+                          modelfile_is_gguf(e->path);
+    qkv_status ls = use_file ? offload_layout_read(e->path, e->shape.n_layers, &layout, &err)
+                             : QKV_OK;
+    if (ls == QKV_OK)
+        ls = offload_plan(r, &st->op, use_file ? &layout : NULL, &err);
+    offload_layout_free(&layout);
+    if (ls == QKV_OK || (all && ls == QKV_ERR_INVALID))
+        return EXIT_OK; /* the catalog: a model the GPUs cannot split is left without */
+    cli_error("%s", err.msg);
+    return ls == QKV_ERR_NOMEM ? EXIT_FAIL
+           : use_file && ls != QKV_ERR_RANGE && ls != QKV_ERR_INVALID ? EXIT_INPUT
+                                                                    : EXIT_USAGE;
+}
+
 static qkv_status write_plan(FILE *f, report_format fmt, const void *in, qkv_error *err)
 {
     return report_write(f, fmt, in, err);
@@ -117,135 +296,43 @@ int cmd_plan(int argc, char **argv)
         return EXIT_USAGE;
     }
 
-    /* Models. */
-    bool all = strcasecmp(st.model_arg, "all") == 0, from_file = false;
-    size_t n_models = all ? catalog_count() : 1;
-    model_shape *models = calloc(n_models, sizeof *models);
-    kvplan_result *plans = calloc(n_models, sizeof *plans);
-    variant *vs = calloc(VARIANT_MAX, sizeof *vs);
+    /* Models, and the plans the lists ask for: every model at every context,
+     * cache type and weight type. */
     int code = EXIT_OK;
-    size_t n_plans = 0;
-    if (!models || !plans || !vs) {
+    size_t n_plans = 0, n_models = 0;
+    model_entry *models = NULL;
+    kvplan_result *plans = NULL;
+    variant *vs = calloc(VARIANT_MAX, sizeof *vs);
+    plan_axes ax;
+    if (!vs) {
         cli_error("out of memory");
         code = EXIT_FAIL;
         goto done;
     }
-    if (all) {
-        for (size_t i = 0; i < n_models; i++)
-            models[i] = *catalog_get(i);
-    } else {
-        const model_shape *c = catalog_find(st.model_arg);
-        if (c) {
-            models[0] = *c;
-        } else if (strcmp(st.model_arg, "-") == 0) { /* a config.json on standard input */
-            if (hfconfig_read(stdin, "standard input", &models[0], &err) != QKV_OK) {
-                code = cli_fail(&err, EXIT_INPUT);
-                goto done;
-            }
-            from_file = true;
-        } else {
-            struct stat sb;
-            if (stat(st.model_arg, &sb) != 0 && !strchr(st.model_arg, '/') &&
-                !strstr(st.model_arg, ".json")) {
-                cli_error("--model '%s': no such catalog model or file (see 'qkvplan models')",
-                          st.model_arg);
-                code = EXIT_USAGE;
-                goto done;
-            }
-            if (modelfile_shape(st.model_arg, &models[0], &err) != QKV_OK) {
-                cli_error("%s", err.msg);
-                code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
-                goto done;
-            }
-            from_file = true;
-        }
-    }
-    for (int id = O_LAYERS; id <= O_VOCAB; id++) {
-        if (all && st.ov[id]) {
-            cli_error("shape overrides apply to one model, not to --model all");
-            code = EXIT_USAGE;
-            goto done;
-        }
-    }
-    const model_overrides ov = {st.ov[O_LAYERS], st.ov[O_DMODEL], st.ov[O_HEADS], st.ov[O_MKVHEADS],
-                                st.ov[O_HEADDIM], st.ov[O_FFN], st.ov[O_VOCAB]};
-    if (!all && model_apply_overrides(&models[0], &ov, &err) != QKV_OK) {
-        code = cli_fail(&err, EXIT_USAGE);
+    if ((code = plan_axes_read(&st, &ax)) != EXIT_OK ||
+        (code = load_models(&st, &models, &n_models)) != EXIT_OK)
+        goto done;
+    const bool all = strcasecmp(st.model_arg, "all") == 0;
+    const size_t n_combos = n_models * ax.n_ctx * ax.n_kv * ax.n_wt;
+    if (!(plans = calloc(n_combos, sizeof *plans))) {
+        cli_error("out of memory");
+        code = EXIT_FAIL;
         goto done;
     }
-    for (size_t i = 0; i < n_models; i++) {
-        char skipped[KVPLAN_NOTES_MAX][KVPLAN_NOTE_BYTES];
-        size_t n_skipped;
-        if (model_validate(&models[i], &err) != QKV_OK) {
-            /* A file's own shape was validated as it was read: what fails
-             * now is the command line's overrides, so say which. */
-            const char *with = strstr(models[i].source, " with --");
-            if (with)
-                cli_error("%s: %s", with + 6, err.msg);
-            else
-                cli_error("%s", err.msg);
-            code = from_file && !with ? EXIT_INPUT : EXIT_USAGE;
-            goto done;
-        }
-        long n = build_variants(&st, &models[i], vs, all, skipped, &n_skipped);
-        if (n < 0) {
-            code = EXIT_USAGE;
-            goto done;
-        }
-        /* One explicitly requested variant that cannot be built is an error;
-         * in a grid or a list, such combinations are skipped with a note. */
-        bool single = st.share_list && st.kv_heads_list && !strchr(st.share_list, ',') &&
-                      !strchr(st.kv_heads_list, ',');
-        if (kvplan_plan(&models[i], vs, (size_t)n, &st.p, all || !single, &plans[n_plans], &err) !=
-            QKV_OK) {
-            if (all && (n == 0 || err.code == QKV_ERR_INVALID)) {
-                /* the whole catalog: a model none of the variants fit is left out */
-                continue;
-            }
-            /* Sizes that grow with the context and sequences overflow
-             * because of the request: say so and name the options. Sizes
-             * of the model alone (parameters, weights) are the file's. */
-            const bool request = err.code == QKV_ERR_OVERFLOW &&
-                                 (strstr(err.msg, "cell count") || strstr(err.msg, "KV cache size") ||
-                                  strstr(err.msg, "scratch size") || strstr(err.msg, "total memory"));
-            const bool model_size = err.code == QKV_ERR_OVERFLOW && !request;
-            if (request)
-                cli_error("--ctx %" PRIu64 " with --seqs %" PRIu64 ": %s", st.p.ctx, st.p.seqs,
-                          err.msg);
-            else
-                cli_error("%s", err.msg);
-            code = err.code == QKV_ERR_NOMEM   ? EXIT_FAIL
-                   : model_size && from_file   ? EXIT_INPUT
-                                               : EXIT_USAGE;
-            goto done;
-        }
-        kvplan_result *r = &plans[n_plans++];
-        for (size_t k = 0; k < n_skipped && r->n_notes < KVPLAN_NOTES_MAX; k++)
-            memcpy(r->notes[r->n_notes++], skipped[k], KVPLAN_NOTE_BYTES);
-        if (st.op.n_gpus > 0) {
-            /* a GGUF as published gives each layer's exact bytes */
-            offload_layout layout = {0};
-            const bool use_file = from_file && strcmp(models[i].name, "custom") != 0 &&
-                                  modelfile_is_gguf(st.model_arg);
-            qkv_status ls = use_file ? offload_layout_read(st.model_arg, models[i].n_layers,
-                                                           &layout, &err)
-                                     : QKV_OK;
-            if (ls == QKV_OK)
-                ls = offload_plan(r, &st.op, use_file ? &layout : NULL, &err);
-            offload_layout_free(&layout);
-            if (ls != QKV_OK) {
-                if (all && ls == QKV_ERR_INVALID)
-                    continue; /* the catalog: a model the GPUs cannot split is left without */
-                cli_error("%s", err.msg);
-                code = ls == QKV_ERR_NOMEM ? EXIT_FAIL : use_file && ls != QKV_ERR_RANGE &&
-                                                         ls != QKV_ERR_INVALID
-                                                     ? EXIT_INPUT
-                                                     : EXIT_USAGE;
-                goto done;
-            }
-        }
-    }
-
+    for (size_t i = 0; i < n_models; i++)
+        for (size_t c = 0; c < ax.n_ctx; c++)
+            for (size_t k = 0; k < ax.n_kv; k++)
+                for (size_t w = 0; w < ax.n_wt; w++) {
+                    kvplan_params p = st.p;
+                    p.ctx = ax.ctx[c];
+                    if (!st.k_set)
+                        p.type_k = ax.kv[k];
+                    if (!st.v_set)
+                        p.type_v = ax.kv[k];
+                    p.weight_type = ax.wt[w];
+                    if ((code = plan_one(&st, &models[i], &p, all, vs, plans, &n_plans)) != EXIT_OK)
+                        goto done;
+                }
     /* Every file this run will write, against every file it read. */
     report_input planned = {st.device_label, plans, n_plans, st.in_mib, 0, false};
     cli_outputs outs = {0};

@@ -35,7 +35,8 @@ const cli_option cli_plan_options[] = {
     {O_MODEL, "model", 'm', "NAME|PATH|all|-", CATALOG_DEFAULT,
      "a catalog model (see 'qkvplan models'), a Hugging Face config.json or a directory holding "
      "one, a GGUF file, safetensors (config.json beside them; weight bytes are then exact), "
-     "'all' for the whole catalog, or - for a config.json on standard input"},
+     "'all' for the whole catalog, or - for a config.json on standard input; a comma list "
+     "compares models in one run"},
     {O_LAYERS, "layers", 0, "N", NULL, "override the number of layers"},
     {O_DMODEL, "d-model", 0, "N", NULL, "override the hidden size"},
     {O_HEADS, "heads", 0, "N", NULL, "override the number of query heads"},
@@ -54,13 +55,14 @@ const cli_option cli_plan_options[] = {
     {O_ASBUILT, "as-built", 0, NULL, NULL, "plan only the model as published"},
     {0, NULL, 0, NULL, NULL, "Types:"},
     {O_KVTYPE, "kv-type", 0, "TYPE", "f16",
-     "cache type of K and V: f32, f16, bf16, fp8, fp8_e5m2, q8_0, q5_1, q5_0, q4_1, q4_0, iq4_nl"},
+     "cache type of K and V: f32, f16, bf16, fp8, fp8_e5m2, q8_0, q5_1, q5_0, q4_1, q4_0, "
+     "iq4_nl; a comma list plans each"},
     {O_KTYPE, "k-type", 0, "TYPE", NULL, "cache type of K (and of a shared K=V tensor)"},
     {O_VTYPE, "v-type", 0, "TYPE", NULL, "cache type of V"},
     {O_WTYPE, "weight-type", 0, "TYPE", "f16",
      "weight type: f32, f16, bf16, q8_0, q6_K, q5_1, q5_0, q4_1, q4_0 (exact) or the mixes "
      "q5_K_M 5.68, q5_K_S 5.52, q4_K_M 4.84, q4_K_S 4.58, q3_K_L 4.27, q3_K_M 3.91, q3_K_S 3.50, "
-     "q2_K 3.35 bits per weight (llama.cpp, Llama 2 7B)"},
+     "q2_K 3.35 bits per weight (llama.cpp, Llama 2 7B); a comma list plans each"},
     {0, NULL, 0, NULL, NULL, "Device and workload:"},
     {O_DEVICE, "device", 'd', "SIZE|NAME", "8GB",
      "memory budget: a size (8GB = 8GiB = 8 x 2^30 bytes, 512MiB, 8589934592) or a profile from "
@@ -71,7 +73,7 @@ const cli_option cli_plan_options[] = {
      "vLLM's spelling of the budget: use this fraction of the device (0.9 = reserve 10%)"},
     {O_CTX, "ctx", 'c', "TOKENS", "4096",
      "context length (32k = 32768, 1M); per sequence, except with llama.cpp where it is n_ctx "
-     "shared by the sequences as in llama-server -c"},
+     "shared by the sequences as in llama-server -c; a comma list (4k,32k) plans each"},
     {O_SEQS, "seqs", 's', "N", "1", "concurrent sequences"},
     {O_UBATCH, "ubatch", 0, "N", "512", "tokens per micro-batch (scratch; llama.cpp SWA cells)"},
     {O_ENGINE, "engine", 'e', "NAME", "exact",
@@ -147,8 +149,31 @@ static int bad(const char *name, const char *value, const char *why)
     return -1;
 }
 
+/* A comma list for --ctx, --kv-type or --weight-type: every item checked as
+ * if given alone; the list is kept for the plans to come. */
+static int each_item(plan_state *st, int id, const char *name, const char *value, const char **list)
+{
+    char buf[512], *items[PLAN_LIST_MAX];
+    const long n = cli_split_list(name, value, buf, sizeof buf, items, PLAN_LIST_MAX);
+    if (n == 0)
+        cli_error("--%s '%s': empty list", name, value);
+    if (n <= 0)
+        return -1;
+    for (long i = 0; i < n; i++)
+        if (plan_on_option(st, id, name, items[i]) != 0)
+            return -1;
+    *list = value;
+    return 0;
+}
+
 int plan_on_option(void *vs, int id, const char *name, const char *value)
 {
+    if (value && strchr(value, ',') && (id == O_CTX || id == O_KVTYPE || id == O_WTYPE)) {
+        plan_state *ps = vs;
+        return each_item(ps, id, name, value,
+                         id == O_CTX ? &ps->ctx_list : id == O_KVTYPE ? &ps->kv_type_list
+                                                                      : &ps->wtype_list);
+    }
     plan_state *st = vs;
     char why[160];
     uint64_t v;

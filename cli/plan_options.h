@@ -22,7 +22,8 @@ enum {
 };
 
 typedef struct {
-    const char *model_arg;
+    const char *model_arg;     /* one model, "all", or a comma list */
+    const char *ctx_list, *kv_type_list, *wtype_list; /* comma lists, or NULL: one value */
     char device_label[96];
     kvplan_params p;
     dtype_cache kv_type;
@@ -45,6 +46,9 @@ typedef struct {
     size_t n_split;            /* proportions in --tensor-split */
     const char *offload_opt_name;
 } plan_state;
+
+/* Entries a comma list may hold (-m, --ctx, --kv-type, --weight-type). */
+#define PLAN_LIST_MAX 16
 
 /* The option handler for cli_parse (state: a plan_state). */
 int plan_on_option(void *state, int id, const char *name, const char *value);

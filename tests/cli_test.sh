@@ -196,6 +196,16 @@ expect 0 '"as_built":	true' -- -m gpt2 -o - -f json
 expect 0 '"kv_bytes":	28311552' -- -m gemma-3-270m --as-built --engine llama.cpp --ctx 1024 --seqs 3 -f json
 
 # --- models from config.json files and directories
+# comma lists compare in one run: every model at every context and cache type
+n=$("$BIN" -m llama-3.2-1b,qwen2.5-0.5b --ctx 4k,32k --kv-type f16,q8_0 -f json | grep -c '"verdict":')
+[ "$n" -eq 8 ] && ok || bad "2 models x 2 contexts x 2 cache types gave $n plans"
+# Llama-3.2-1B as built at 32k: 16 layers x 2 x 8 KV heads x 64 x 32768 cells = 536,870,912
+# elements, at 2 bytes (f16) and 34 bytes a block of 32 (q8_0)
+expect 0 '"kv_bytes":	1073741824,' -- -m llama-3.2-1b --ctx 32k --kv-type f16,q8_0 --as-built -f json
+expect 0 '"kv_bytes":	570425344,' -- -m llama-3.2-1b --ctx 32k --kv-type f16,q8_0 --as-built -f json
+usage_error 2 "--ctx 'abc': is not a number" --ctx 4k,abc
+usage_error 2 "--weight-type 'q9': unknown weight type" --weight-type f16,q9
+usage_error 2 "shape overrides apply to one model, not to a list of models" -m llama-3.2-1b,qwen2.5-0.5b --layers 4
 # -m - reads a config.json from standard input, same plan as from the file
 "$BIN" -m - --ctx 4k -f json <$FIX/llama-3.2-1b.json | grep -v '"source"' >"$TMP/stdin.json"
 "$BIN" -m $FIX/llama-3.2-1b.json --ctx 4k -f json | grep -v '"source"' >"$TMP/file.json"

@@ -32,7 +32,15 @@ void report_plot_name(const report_input *in, size_t i, int k, char *buf, size_t
     }
     char model[MODEL_NAME_BYTES];
     report_safe_file_name(in->plans[i].model.name, model, sizeof model);
-    snprintf(buf, buf_bytes, "%s-%s", model, report_plot_kinds[k]);
+    /* the same model planned several times (lists of contexts or types):
+     * its plans are told apart by their place in the list */
+    bool repeated = false;
+    for (size_t j = 0; j < in->n_plans; j++)
+        repeated |= j != i && strcmp(in->plans[j].model.name, in->plans[i].model.name) == 0;
+    if (repeated)
+        snprintf(buf, buf_bytes, "%s-%zu-%s", model, i + 1, report_plot_kinds[k]);
+    else
+        snprintf(buf, buf_bytes, "%s-%s", model, report_plot_kinds[k]);
 }
 
 typedef void (*writer_fn)(FILE *f, const report_input *in, size_t i, const char *base);
