@@ -146,7 +146,7 @@ static void write_table(FILE *f, const study_result *r, bool md)
 static qkv_status write_json(FILE *f, const study_result *r, qkv_error *err)
 {
     const study_settings *s = &r->settings;
-    cJSON *root = cJSON_CreateObject(), *o, *arr, *tasks, *cell, *vals;
+    cJSON *root = report_json_document(), *o, *arr, *tasks, *cell, *vals;
     JSON_CHECK(root);
     JSON_CHECK(o = cJSON_AddObjectToObject(root, "settings"));
     JSON_CHECK(cJSON_AddNumberToObject(o, "d_model", s->d_model));
