@@ -21,9 +21,9 @@
 #include <stdint.h>
 
 typedef struct {
-    const char *name;  /* lower-case id, e.g. "rpi5-8gb" */
-    const char *kind;  /* "phone", "board", "laptop", "gpu" */
-    const char *desc;  /* human name */
+    const char *name; /* lower-case id, e.g. "rpi5-8gb" */
+    const char *kind; /* "phone", "board", "laptop", "gpu" */
+    const char *desc; /* human name */
     uint64_t bytes;
     uint64_t gpu_reserve_bytes;  /* discrete GPU: kept free for the runtime */
     unsigned gpu_share_permille; /* unified memory: the GPU's usable share (0: not unified) */

@@ -6,16 +6,11 @@
 #include "analyzer/core/checked.h"
 
 static const dtype_cache_info cache_types[DTYPE_CACHE_COUNT] = {
-    [DTYPE_F32] = {"f32", 1, 4, false},
-    [DTYPE_F16] = {"f16", 1, 2, false},
-    [DTYPE_BF16] = {"bf16", 1, 2, false},
-    [DTYPE_FP8_E4M3] = {"fp8_e4m3", 1, 1, false},
-    [DTYPE_FP8_E5M2] = {"fp8_e5m2", 1, 1, false},
-    [DTYPE_Q8_0] = {"q8_0", 32, 34, true},
-    [DTYPE_Q5_1] = {"q5_1", 32, 24, true},
-    [DTYPE_Q5_0] = {"q5_0", 32, 22, true},
-    [DTYPE_Q4_1] = {"q4_1", 32, 20, true},
-    [DTYPE_Q4_0] = {"q4_0", 32, 18, true},
+    [DTYPE_F32] = {"f32", 1, 4, false},           [DTYPE_F16] = {"f16", 1, 2, false},
+    [DTYPE_BF16] = {"bf16", 1, 2, false},         [DTYPE_FP8_E4M3] = {"fp8_e4m3", 1, 1, false},
+    [DTYPE_FP8_E5M2] = {"fp8_e5m2", 1, 1, false}, [DTYPE_Q8_0] = {"q8_0", 32, 34, true},
+    [DTYPE_Q5_1] = {"q5_1", 32, 24, true},        [DTYPE_Q5_0] = {"q5_0", 32, 22, true},
+    [DTYPE_Q4_1] = {"q4_1", 32, 20, true},        [DTYPE_Q4_0] = {"q4_0", 32, 18, true},
     [DTYPE_IQ4_NL] = {"iq4_nl", 32, 18, true},
 };
 
@@ -64,16 +59,16 @@ static const dtype_weight_info weight_types[DTYPE_WEIGHT_COUNT] = {
     [WTYPE_F32] = {"f32", 32, 1, false},
     [WTYPE_F16] = {"f16", 16, 1, false},
     [WTYPE_BF16] = {"bf16", 16, 1, false},
-    [WTYPE_Q8_0] = {"q8_0", 17, 2, false},    /* 34 B / 32 */
-    [WTYPE_Q6_K] = {"q6_K", 105, 16, false},  /* 210 B / 256 = 6.5625 */
-    [WTYPE_Q5_1] = {"q5_1", 6, 1, false},     /* 24 B / 32 */
+    [WTYPE_Q8_0] = {"q8_0", 17, 2, false},   /* 34 B / 32 */
+    [WTYPE_Q6_K] = {"q6_K", 105, 16, false}, /* 210 B / 256 = 6.5625 */
+    [WTYPE_Q5_1] = {"q5_1", 6, 1, false},    /* 24 B / 32 */
     [WTYPE_Q5_K_M] = {"q5_K_M", 568, 100, true},
     [WTYPE_Q5_K_S] = {"q5_K_S", 552, 100, true},
-    [WTYPE_Q5_0] = {"q5_0", 11, 2, false},    /* 22 B / 32 */
-    [WTYPE_Q4_1] = {"q4_1", 5, 1, false},     /* 20 B / 32 */
+    [WTYPE_Q5_0] = {"q5_0", 11, 2, false}, /* 22 B / 32 */
+    [WTYPE_Q4_1] = {"q4_1", 5, 1, false},  /* 20 B / 32 */
     [WTYPE_Q4_K_M] = {"q4_K_M", 484, 100, true},
     [WTYPE_Q4_K_S] = {"q4_K_S", 458, 100, true},
-    [WTYPE_Q4_0] = {"q4_0", 9, 2, false},     /* 18 B / 32 */
+    [WTYPE_Q4_0] = {"q4_0", 9, 2, false}, /* 18 B / 32 */
     [WTYPE_Q3_K_L] = {"q3_K_L", 427, 100, true},
     [WTYPE_Q3_K_M] = {"q3_K_M", 391, 100, true},
     [WTYPE_Q3_K_S] = {"q3_K_S", 350, 100, true},

@@ -66,10 +66,10 @@ qkv_status dtype_row_bytes(dtype_cache t, uint64_t n_elems, uint64_t *bytes, qkv
 const char *dtype_cache_names(void);
 
 typedef struct {
-    const char *name;      /* e.g. "q4_K_M" */
-    uint32_t bits_num;     /* bits per weight = bits_num / bits_den */
+    const char *name;  /* e.g. "q4_K_M" */
+    uint32_t bits_num; /* bits per weight = bits_num / bits_den */
     uint32_t bits_den;
-    bool approximate;      /* a mix whose real size depends on the model */
+    bool approximate; /* a mix whose real size depends on the model */
 } dtype_weight_info;
 
 typedef enum {

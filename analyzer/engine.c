@@ -47,13 +47,26 @@ const char *engine_llamacpp_arch_of_hf(const char *model_type)
     static const struct {
         const char *hf, *arch;
     } map[] = {
-        {"llama", "llama"},       {"mistral", "llama"},       {"mixtral", "llama"},
-        {"qwen2", "qwen2"},       {"qwen2_moe", "qwen2moe"},  {"qwen3", "qwen3"},
-        {"qwen3_moe", "qwen3moe"}, {"phi3", "phi3"},          {"gemma", "gemma"},
-        {"gemma2", "gemma2"},     {"gemma3", "gemma3"},       {"gemma3_text", "gemma3"},
-        {"cohere2", "cohere2"},   {"gpt_oss", "gpt-oss"},     {"gpt2", "gpt2"},
-        {"deepseek_v2", "deepseek2"}, {"deepseek_v3", "deepseek2"}, {"granite", "granite"},
-        {"starcoder2", "starcoder2"}, {"olmo2", "olmo2"},
+        {"llama", "llama"},
+        {"mistral", "llama"},
+        {"mixtral", "llama"},
+        {"qwen2", "qwen2"},
+        {"qwen2_moe", "qwen2moe"},
+        {"qwen3", "qwen3"},
+        {"qwen3_moe", "qwen3moe"},
+        {"phi3", "phi3"},
+        {"gemma", "gemma"},
+        {"gemma2", "gemma2"},
+        {"gemma3", "gemma3"},
+        {"gemma3_text", "gemma3"},
+        {"cohere2", "cohere2"},
+        {"gpt_oss", "gpt-oss"},
+        {"gpt2", "gpt2"},
+        {"deepseek_v2", "deepseek2"},
+        {"deepseek_v3", "deepseek2"},
+        {"granite", "granite"},
+        {"starcoder2", "starcoder2"},
+        {"olmo2", "olmo2"},
     };
     for (size_t i = 0; model_type && i < sizeof map / sizeof map[0]; i++)
         if (strcmp(model_type, map[i].hf) == 0)
@@ -121,9 +134,8 @@ void engine_llamacpp_layout(const model_shape *m, engine_layout *out)
     out->window = out->n_swa_layers > 0 ? window : 0;
 }
 
-bool engine_llamacpp_refusal(const model_shape *m, bool mla, dtype_cache type_k,
-                             dtype_cache type_v, engine_fa fa, uint64_t seqs, char *buf,
-                             size_t buf_bytes)
+bool engine_llamacpp_refusal(const model_shape *m, bool mla, dtype_cache type_k, dtype_cache type_v,
+                             engine_fa fa, uint64_t seqs, char *buf, size_t buf_bytes)
 {
     const dtype_cache_info *k = dtype_cache_get(type_k), *v = dtype_cache_get(type_v);
     /* src/llama-context.cpp:99-101 (the context constructor) */
@@ -146,13 +158,15 @@ bool engine_llamacpp_refusal(const model_shape *m, bool mla, dtype_cache type_k,
         return false;
     /* :3709-3728, every layer's head width; qkvplan's shapes have one */
     if (k->quantized && m->head_dim % k->block_elems != 0) {
-        snprintf(buf, buf_bytes, "K cache type %s with block size %u does not divide n_embd_head_k=%llu",
-                 k->name, k->block_elems, (unsigned long long)m->head_dim);
+        snprintf(buf, buf_bytes,
+                 "K cache type %s with block size %u does not divide n_embd_head_k=%llu", k->name,
+                 k->block_elems, (unsigned long long)m->head_dim);
         return true;
     }
     if (v->quantized && m->v_head_dim % v->block_elems != 0) {
-        snprintf(buf, buf_bytes, "V cache type %s with block size %u does not divide n_embd_head_v=%llu",
-                 v->name, v->block_elems, (unsigned long long)m->v_head_dim);
+        snprintf(buf, buf_bytes,
+                 "V cache type %s with block size %u does not divide n_embd_head_v=%llu", v->name,
+                 v->block_elems, (unsigned long long)m->v_head_dim);
         return true;
     }
     return false;

@@ -37,9 +37,9 @@ typedef enum {
 } engine_swa_rule;
 
 typedef struct {
-    const char *arch;        /* llama.cpp's architecture name */
+    const char *arch; /* llama.cpp's architecture name */
     engine_swa_rule rule;
-    uint32_t period;         /* default pattern period (0: every layer) */
+    uint32_t period; /* default pattern period (0: every layer) */
     bool dense_first;
     uint64_t default_window; /* SWA_RULE_ALWAYS without the key (0: the key is required) */
     const char *source;      /* file:lines in the pinned source */
@@ -62,11 +62,11 @@ bool engine_layer_slides(uint64_t il, uint32_t period, bool dense_first);
 
 /* The layer kinds llama.cpp builds for model m. */
 typedef struct {
-    uint64_t n_swa_layers;  /* layers in the sliding-window cache */
-    uint64_t window;        /* n_swa */
-    bool known_arch;        /* false: m's own declaration is used as is */
-    bool default_pattern;   /* the architecture's default period was applied */
-    bool window_dropped;    /* m declares windowed layers that llama.cpp does not window */
+    uint64_t n_swa_layers; /* layers in the sliding-window cache */
+    uint64_t window;       /* n_swa */
+    bool known_arch;       /* false: m's own declaration is used as is */
+    bool default_pattern;  /* the architecture's default period was applied */
+    bool window_dropped;   /* m declares windowed layers that llama.cpp does not window */
     const engine_arch_rule *rule;
 } engine_layout;
 
@@ -86,8 +86,7 @@ typedef enum { ENGINE_FA_ON, ENGINE_FA_OFF, ENGINE_FA_AUTO } engine_fa;
  * block does not divide the head width llama.cpp does not refuse but aborts
  * later when a row is not a whole number of blocks; that case is left to the
  * planner's own row check. */
-bool engine_llamacpp_refusal(const model_shape *m, bool mla, dtype_cache type_k,
-                             dtype_cache type_v, engine_fa fa, uint64_t seqs, char *buf,
-                             size_t buf_bytes);
+bool engine_llamacpp_refusal(const model_shape *m, bool mla, dtype_cache type_k, dtype_cache type_v,
+                             engine_fa fa, uint64_t seqs, char *buf, size_t buf_bytes);
 
 #endif

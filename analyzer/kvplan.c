@@ -15,8 +15,8 @@
 #define OVERFLOW_IF(cond, what)                                                                    \
     do {                                                                                           \
         if (!(cond))                                                                               \
-            return qkv_error_set(err, QKV_ERR_OVERFLOW,                                            \
-                                 "model '%s': the %s overflows 64 bits", m->name, what);          \
+            return qkv_error_set(err, QKV_ERR_OVERFLOW, "model '%s': the %s overflows 64 bits",    \
+                                 m->name, what);                                                   \
     } while (0)
 
 /* Attention parameters of one layer. */
@@ -108,19 +108,19 @@ qkv_status kvplan_param_count(const model_shape *m, const variant *v, uint64_t *
 /* ---- cells ------------------------------------------------------------ */
 
 typedef struct {
-    uint64_t full;       /* cells of a full layer, all streams */
-    uint64_t swa;        /* cells of a sliding-window layer, all streams */
-    uint64_t stream;     /* cells of the largest stream (what one score row spans) */
-    uint64_t per_seq;    /* context each sequence gets */
-    uint64_t n_tok;      /* tokens in the largest micro-batch */
-    uint64_t n_ubatch;   /* the engine's micro-batch after its clamp */
+    uint64_t full;     /* cells of a full layer, all streams */
+    uint64_t swa;      /* cells of a sliding-window layer, all streams */
+    uint64_t stream;   /* cells of the largest stream (what one score row spans) */
+    uint64_t per_seq;  /* context each sequence gets */
+    uint64_t n_tok;    /* tokens in the largest micro-batch */
+    uint64_t n_ubatch; /* the engine's micro-batch after its clamp */
 } cells;
 
 /* llama.cpp's cells for n_ctx as requested (-c), seqs (-np), with or
  * without a unified cache (src/llama-context.cpp:245-303,
  * src/llama-kv-cache-iswa.cpp:70-104). */
 static qkv_status llama_cells(const kvplan_params *p, uint64_t W, uint64_t ctx, uint64_t seqs,
-                          bool unified, cells *c, qkv_error *err)
+                              bool unified, cells *c, qkv_error *err)
 {
     uint64_t n_ctx, kv_size, streams, swa;
     const uint64_t n_batch = u64_min(ctx, KVPLAN_LLAMA_N_BATCH);
@@ -201,7 +201,7 @@ static qkv_status engine_cells(const model_shape *m, const kvplan_params *p, uin
 /* ---- one evaluation --------------------------------------------------- */
 
 typedef struct {
-    uint64_t k_row, v_row;  /* bytes per cell of one layer */
+    uint64_t k_row, v_row; /* bytes per cell of one layer */
     uint64_t params, weight_bytes;
     uint64_t swa_layers, window; /* the layers the engine slides, and their window */
 } fixed_costs;
@@ -232,7 +232,8 @@ static qkv_status variant_costs(const model_shape *m, const variant *v, const kv
         k_elems = m->kv_lora_rank + m->rope_dim;
     } else {
         if (!ck_mul(v->kv_heads, m->head_dim, &k_elems) ||
-            (variant_cached_tensors(v->share) == 2 && !ck_mul(v->kv_heads, m->v_head_dim, &v_elems)))
+            (variant_cached_tensors(v->share) == 2 &&
+             !ck_mul(v->kv_heads, m->v_head_dim, &v_elems)))
             return qkv_error_set(err, QKV_ERR_OVERFLOW, "model '%s': KV row width overflows",
                                  m->name);
     }
@@ -283,7 +284,8 @@ static qkv_status memory_at(const model_shape *m, const variant *v, const kvplan
     if (!ck_muladd(&layer_cells, full_layers, mem->c.full) ||
         !ck_muladd(&layer_cells, swa_layers, mem->c.swa))
         return qkv_error_set(err, QKV_ERR_OVERFLOW, "KV cache size overflows 64 bits");
-    if (!ck_mul(layer_cells, f->k_row, &mem->k_bytes) || !ck_mul(layer_cells, f->v_row, &mem->v_bytes) ||
+    if (!ck_mul(layer_cells, f->k_row, &mem->k_bytes) ||
+        !ck_mul(layer_cells, f->v_row, &mem->v_bytes) ||
         !ck_add(mem->k_bytes, mem->v_bytes, &mem->kv_bytes))
         return qkv_error_set(err, QKV_ERR_OVERFLOW, "KV cache size overflows 64 bits");
 
@@ -303,7 +305,8 @@ static qkv_status memory_at(const model_shape *m, const variant *v, const kvplan
     if (!ok)
         return qkv_error_set(err, QKV_ERR_OVERFLOW, "scratch size overflows 64 bits");
     mem->scratch = sc;
-    if (!ck_add(f->weight_bytes, mem->kv_bytes, &mem->total) || !ck_add(mem->total, sc, &mem->total))
+    if (!ck_add(f->weight_bytes, mem->kv_bytes, &mem->total) ||
+        !ck_add(mem->total, sc, &mem->total))
         return qkv_error_set(err, QKV_ERR_OVERFLOW, "total memory overflows 64 bits");
     return QKV_OK;
 }
@@ -418,11 +421,12 @@ qkv_status kvplan_row_eval(const model_shape *m, const variant *v, const kvplan_
     /* The paper measured changes against QKV in retrained models: evidence
      * for a what-if variant, never a figure of the model as built. */
     row->has_paper = !v->as_built && paper_ppl_delta_300m(v, m->n_heads, &row->paper_ppl_delta_pct);
-    row->rope_caveat = m->pos == POS_ROPE && !v->mla && (v->share == SHARE_KV || v->share == SHARE_ALL);
-    const bool refused = kvplan_engine_is_llamacpp(p->engine) &&
-                         engine_llamacpp_refusal(m, v->mla, p->type_k, p->type_v, p->flash_attn,
-                                                 p->seqs, row->engine_refusal,
-                                                 sizeof row->engine_refusal);
+    row->rope_caveat =
+        m->pos == POS_ROPE && !v->mla && (v->share == SHARE_KV || v->share == SHARE_ALL);
+    const bool refused =
+        kvplan_engine_is_llamacpp(p->engine) &&
+        engine_llamacpp_refusal(m, v->mla, p->type_k, p->type_v, p->flash_attn, p->seqs,
+                                row->engine_refusal, sizeof row->engine_refusal);
     s = variant_costs(m, v, p, &f, err);
     if (s == QKV_OK)
         s = memory_at(m, v, p, &f, p->ctx, p->seqs, &mem, err);
@@ -455,9 +459,10 @@ qkv_status kvplan_row_eval(const model_shape *m, const variant *v, const kvplan_
     const bool fits = mem.total <= usable;
     row->fits = fits && !refused;
     /* usable <= 2^60; total may be larger than 2^63 only if it does not fit. */
-    row->headroom_bytes = fits ? (int64_t)(usable - mem.total)
-                          : (mem.total - usable > (uint64_t)INT64_MAX ? INT64_MIN
-                                                                      : -(int64_t)(mem.total - usable));
+    row->headroom_bytes =
+        fits ? (int64_t)(usable - mem.total)
+             : (mem.total - usable > (uint64_t)INT64_MAX ? INT64_MIN
+                                                         : -(int64_t)(mem.total - usable));
     const uint64_t cap = ctx_cap(m, p, &row->max_ctx_cap);
     if (solve && !refused) {
         /* ollama's ctx is num_ctx per sequence; llama.cpp's is shared. */
@@ -512,7 +517,6 @@ static void pick_best(kvplan_result *out)
         if (better)
             out->best_row = (long)i;
     }
-
 }
 
 /* What llama.cpp makes of the model's sliding windows. */
@@ -521,17 +525,20 @@ static void add_layout_notes(kvplan_result *out, const model_shape *m)
     engine_layout lay;
     engine_llamacpp_layout(m, &lay);
     if (!lay.known_arch && m->n_swa_layers > 0)
-        add_note(out, "llama.cpp's sliding-window rule for architecture '%s' is not known to "
-                      "qkvplan; %llu sliding-window layers are planned as the model declares them",
+        add_note(out,
+                 "llama.cpp's sliding-window rule for architecture '%s' is not known to "
+                 "qkvplan; %llu sliding-window layers are planned as the model declares them",
                  m->arch[0] ? m->arch : "(unknown)", (unsigned long long)m->n_swa_layers);
     else if (lay.window_dropped)
-        add_note(out, "llama.cpp loads '%s' (architecture %s) without a sliding-window cache "
-                      "(%s): all %llu layers hold the full context",
+        add_note(out,
+                 "llama.cpp loads '%s' (architecture %s) without a sliding-window cache "
+                 "(%s): all %llu layers hold the full context",
                  m->name, m->arch, lay.rule->source,
                  (unsigned long long)(m->n_layers - m->n_nokv_layers));
     else if (lay.n_swa_layers > 0 && lay.default_pattern)
-        add_note(out, "sliding-window pattern: the model gives none, so llama.cpp's default for %s "
-                      "applies (%llu of %llu layers windowed, %s)",
+        add_note(out,
+                 "sliding-window pattern: the model gives none, so llama.cpp's default for %s "
+                 "applies (%llu of %llu layers windowed, %s)",
                  m->arch, (unsigned long long)lay.n_swa_layers, (unsigned long long)m->n_layers,
                  lay.rule->source);
 }
@@ -542,8 +549,9 @@ static void add_layout_notes(kvplan_result *out, const model_shape *m)
 static void add_plan_notes(kvplan_result *out, const model_shape *m, const kvplan_params *p)
 {
     if (m->max_ctx > 0 && out->rows[0].ctx_per_seq > m->max_ctx)
-        add_note(out, "each sequence's context (%llu tokens) exceeds the %llu tokens '%s' was "
-                      "trained for",
+        add_note(out,
+                 "each sequence's context (%llu tokens) exceeds the %llu tokens '%s' was "
+                 "trained for",
                  (unsigned long long)out->rows[0].ctx_per_seq, (unsigned long long)m->max_ctx,
                  m->name);
     for (size_t i = 0; i < out->n_rows; i++) {
@@ -566,18 +574,21 @@ static void add_plan_notes(kvplan_result *out, const model_shape *m, const kvpla
         }
     }
     if (m->file_weight_bytes > 0)
-        add_note(out, "weights: %llu bytes as stored in the model file for the model as built; other "
-                      "variants at the same bytes per parameter",
+        add_note(out,
+                 "weights: %llu bytes as stored in the model file for the model as built; other "
+                 "variants at the same bytes per parameter",
                  (unsigned long long)m->file_weight_bytes);
     else if (dtype_weight_get(p->weight_type)->approximate)
-        add_note(out, "weight type %s is a mix; its %.2f bits per weight is llama.cpp's average "
-                      "for Llama 2 7B, so weight bytes are approximate",
+        add_note(out,
+                 "weight type %s is a mix; its %.2f bits per weight is llama.cpp's average "
+                 "for Llama 2 7B, so weight bytes are approximate",
                  dtype_weight_get(p->weight_type)->name,
                  (double)dtype_weight_get(p->weight_type)->bits_num /
                      dtype_weight_get(p->weight_type)->bits_den);
     if (m->n_nokv_layers > 0)
-        add_note(out, "%llu layers hold no KV cache; their recurrent state is not counted and their "
-                      "parameters are counted as attention layers",
+        add_note(out,
+                 "%llu layers hold no KV cache; their recurrent state is not counted and their "
+                 "parameters are counted as attention layers",
                  (unsigned long long)m->n_nokv_layers);
 }
 

@@ -45,10 +45,16 @@
 #include "analyzer/core/qkv_error.h"
 #include "analyzer/variant.h"
 
-typedef enum { ENGINE_EXACT, ENGINE_LLAMACPP, ENGINE_VLLM, ENGINE_OLLAMA, ENGINE_COUNT } kvplan_engine;
+typedef enum {
+    ENGINE_EXACT,
+    ENGINE_LLAMACPP,
+    ENGINE_VLLM,
+    ENGINE_OLLAMA,
+    ENGINE_COUNT
+} kvplan_engine;
 
 /* Bounds of the inputs and of the solvers' searches. */
-#define KVPLAN_CTX_MAX ((uint64_t)1 << 32)    /* tokens; llama.cpp's n_ctx is 32-bit */
+#define KVPLAN_CTX_MAX ((uint64_t)1 << 32) /* tokens; llama.cpp's n_ctx is 32-bit */
 #define KVPLAN_SEQS_MAX ((uint64_t)1 << 20)
 #define KVPLAN_UBATCH_MAX ((uint64_t)1 << 20)
 #define KVPLAN_DEVICE_MAX ((uint64_t)1 << 60) /* 1 EiB */
@@ -122,24 +128,24 @@ typedef struct {
      * (n_tok x FF x 4, twice when gated), Q/K/V (n_tok x (NH+2 KVH) x HD x 4)
      * and two residual buffers (2 x n_tok x C x 4), n_tok = min(ubatch, ctx). */
     uint64_t scratch_bytes;
-    uint64_t total_bytes;        /* weights + kv + scratch */
-    bool fits;                   /* total <= device − reserve, and the engine accepts it */
+    uint64_t total_bytes; /* weights + kv + scratch */
+    bool fits;            /* total <= device − reserve, and the engine accepts it */
     /* The engine's refusal in its own words ("" when accepted): such a row
      * does not fit, and max_ctx and max_seqs are 0. Byte counts are what the
      * cache would have held (0 when not even that can be computed). */
     char engine_refusal[ENGINE_REFUSAL_BYTES];
-    int64_t headroom_bytes;      /* device − reserve − total (negative: short by) */
-    uint64_t max_ctx;            /* largest ctx that fits at these seqs (0: none) */
-    bool max_ctx_capped;         /* the cap itself fits: memory does not bound ctx */
-    kvplan_ctx_cap max_ctx_cap;  /* which cap bounds the search */
-    uint64_t max_seqs;           /* most sequences of ctx_per_seq that fit (0: none) */
+    int64_t headroom_bytes;     /* device − reserve − total (negative: short by) */
+    uint64_t max_ctx;           /* largest ctx that fits at these seqs (0: none) */
+    bool max_ctx_capped;        /* the cap itself fits: memory does not bound ctx */
+    kvplan_ctx_cap max_ctx_cap; /* which cap bounds the search */
+    uint64_t max_seqs;          /* most sequences of ctx_per_seq that fit (0: none) */
     bool max_seqs_capped;
-    double max_concurrency;      /* vllm: requests of ctx tokens the KV budget holds at once
+    double max_concurrency;     /* vllm: requests of ctx tokens the KV budget holds at once
                                   * (vLLM's "maximum concurrency" figure); 0 otherwise */
-    bool has_paper;              /* the paper measured this variant (what-if rows only: the
+    bool has_paper;             /* the paper measured this variant (what-if rows only: the
                                   * as-built row never carries the paper's figure) */
-    double paper_ppl_delta_pct;  /* its validation perplexity change vs QKV, % */
-    bool rope_caveat;            /* shared K=V under RoPE: cache before rotation */
+    double paper_ppl_delta_pct; /* its validation perplexity change vs QKV, % */
+    bool rope_caveat;           /* shared K=V under RoPE: cache before rotation */
 } kvplan_row;
 
 #define KVPLAN_NOTE_BYTES 256
@@ -148,13 +154,13 @@ typedef struct {
 typedef struct {
     model_shape model;
     kvplan_params params;
-    kvplan_row baseline;     /* QKV+MHA of the same shape and types */
-    kvplan_row *rows;        /* n_rows rows: the as-built one first, then as requested */
+    kvplan_row baseline; /* QKV+MHA of the same shape and types */
+    kvplan_row *rows;    /* n_rows rows: the as-built one first, then as requested */
     size_t n_rows;
-    size_t n_fit;            /* rows that fit */
-    long built_row;          /* index of the as-built row (0: it leads), −1 if not
+    size_t n_fit;   /* rows that fit */
+    long built_row; /* index of the as-built row (0: it leads), −1 if not
                               * planned; the other rows follow in the order requested */
-    long best_row;           /* the fitting row with the smallest paper-measured loss
+    long best_row;  /* the fitting row with the smallest paper-measured loss
                               * (else the smallest total), −1 if none fits */
     char notes[KVPLAN_NOTES_MAX][KVPLAN_NOTE_BYTES];
     size_t n_notes;

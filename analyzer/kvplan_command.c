@@ -82,9 +82,8 @@ void kvplan_engine_command(const kvplan_result *r, char *buf, size_t n)
     case ENGINE_VLLM: {
         /* the fraction of the device vLLM may use, rounded down to 0.01 */
         const uint64_t usable = p->device_bytes - p->reserve_bytes;
-        const unsigned long long pct = (unsigned long long)((double)usable * 100.0 /
-                                                                (double)p->device_bytes +
-                                                            1e-6);
+        const unsigned long long pct =
+            (unsigned long long)((double)usable * 100.0 / (double)p->device_bytes + 1e-6);
         const char *kvd = p->type_k == DTYPE_FP8_E4M3   ? " --kv-cache-dtype fp8_e4m3"
                           : p->type_k == DTYPE_FP8_E5M2 ? " --kv-cache-dtype fp8_e5m2"
                                                         : "";
@@ -101,4 +100,3 @@ void kvplan_engine_command(const kvplan_result *r, char *buf, size_t n)
     }
     buf[0] = '\0';
 }
-

@@ -52,7 +52,8 @@ void kvplan_engine_describe(const kvplan_params *p, char *buf, size_t buf_bytes)
     snprintf(buf, buf_bytes, "%s%s%s", kvplan_engine_name(p->engine),
              p->engine == ENGINE_LLAMACPP
                  ? (p->kv_unified ? " (unified cache)" : " (cache per sequence)")
-                 : p->engine == ENGINE_OLLAMA ? " (llama.cpp, cache per sequence)" : "",
+             : p->engine == ENGINE_OLLAMA ? " (llama.cpp, cache per sequence)"
+                                          : "",
              kvplan_engine_is_llamacpp(p->engine) && p->swa_full ? ", full-size SWA cache" : "");
 }
 
@@ -111,10 +112,8 @@ qkv_status kvplan_params_check(const kvplan_params *p, qkv_error *err)
                              (unsigned long long)p->device_bytes,
                              (unsigned long long)KVPLAN_DEVICE_MAX);
     if (p->reserve_bytes >= p->device_bytes)
-        return qkv_error_set(err, QKV_ERR_RANGE,
-                             "reserve of %llu bytes leaves nothing of a %llu-byte device",
-                             (unsigned long long)p->reserve_bytes,
-                             (unsigned long long)p->device_bytes);
+        return qkv_error_set(
+            err, QKV_ERR_RANGE, "reserve of %llu bytes leaves nothing of a %llu-byte device",
+            (unsigned long long)p->reserve_bytes, (unsigned long long)p->device_bytes);
     return QKV_OK;
 }
-

@@ -87,9 +87,9 @@ qkv_status kvplan_sweep(kvplan_result *r, qkv_error *err)
     if (kept < n)
         for (size_t i = 0; i < r->n_rows; i++) {
             memmove(r->sweep_kv + i * kept, r->sweep_kv + i * n, kept * sizeof *r->sweep_kv);
-            memmove(r->sweep_total + i * kept, r->sweep_total + i * n, kept * sizeof *r->sweep_total);
+            memmove(r->sweep_total + i * kept, r->sweep_total + i * n,
+                    kept * sizeof *r->sweep_total);
         }
     r->n_sweep = kept;
     return QKV_OK;
 }
-

@@ -17,12 +17,14 @@ static qkv_status need(const model_shape *m, qkv_error *err, const char *field, 
 qkv_status model_validate(const model_shape *m, qkv_error *err)
 {
     qkv_status s;
-    if ((s = need(m, err, "layers", m->n_layers, 1)) || (s = need(m, err, "d_model", m->d_model, 1)) ||
+    if ((s = need(m, err, "layers", m->n_layers, 1)) ||
+        (s = need(m, err, "d_model", m->d_model, 1)) ||
         (s = need(m, err, "heads", m->n_heads, 1)) ||
         (s = need(m, err, "kv_heads", m->n_kv_heads, 1)) ||
         (s = need(m, err, "head_dim", m->head_dim, 1)) ||
-        (s = need(m, err, "v_head_dim", m->v_head_dim, 1)) || (s = need(m, err, "ffn", m->d_ff, 1)) ||
-        (s = need(m, err, "vocab", m->vocab, 1)) || (s = need(m, err, "max_ctx", m->max_ctx, 0)) ||
+        (s = need(m, err, "v_head_dim", m->v_head_dim, 1)) ||
+        (s = need(m, err, "ffn", m->d_ff, 1)) || (s = need(m, err, "vocab", m->vocab, 1)) ||
+        (s = need(m, err, "max_ctx", m->max_ctx, 0)) ||
         (s = need(m, err, "window", m->window, 0)) ||
         (s = need(m, err, "kv_lora_rank", m->kv_lora_rank, 0)) ||
         (s = need(m, err, "rope_dim", m->rope_dim, 0)) ||
@@ -37,18 +39,20 @@ qkv_status model_validate(const model_shape *m, qkv_error *err)
                              "model '%s': %llu KV heads do not divide %llu query heads", m->name,
                              (unsigned long long)m->n_kv_heads, (unsigned long long)m->n_heads);
     if (m->n_swa_layers > m->n_layers || m->n_nokv_layers > m->n_layers - m->n_swa_layers)
-        return qkv_error_set(err, QKV_ERR_INVALID,
-                             "model '%s': %llu sliding-window and %llu no-KV layers exceed %llu layers",
-                             m->name, (unsigned long long)m->n_swa_layers,
-                             (unsigned long long)m->n_nokv_layers, (unsigned long long)m->n_layers);
+        return qkv_error_set(
+            err, QKV_ERR_INVALID,
+            "model '%s': %llu sliding-window and %llu no-KV layers exceed %llu layers", m->name,
+            (unsigned long long)m->n_swa_layers, (unsigned long long)m->n_nokv_layers,
+            (unsigned long long)m->n_layers);
     if (m->n_swa_layers > 0 && m->window == 0)
         return qkv_error_set(err, QKV_ERR_INVALID,
                              "model '%s': sliding-window layers need a window of at least 1 token",
                              m->name);
     if (m->kv_lora_rank > 0 && m->rope_dim >= m->head_dim)
-        return qkv_error_set(err, QKV_ERR_INVALID,
-                             "model '%s': MLA rope_dim %llu must be smaller than the key head width %llu",
-                             m->name, (unsigned long long)m->rope_dim, (unsigned long long)m->head_dim);
+        return qkv_error_set(
+            err, QKV_ERR_INVALID,
+            "model '%s': MLA rope_dim %llu must be smaller than the key head width %llu", m->name,
+            (unsigned long long)m->rope_dim, (unsigned long long)m->head_dim);
     if (m->n_experts > 0 && (m->moe_d_ff == 0 || m->n_dense_layers > m->n_layers))
         return qkv_error_set(err, QKV_ERR_INVALID,
                              "model '%s': a mixture-of-experts model needs moe_ffn > 0 and at most "
@@ -58,8 +62,9 @@ qkv_status model_validate(const model_shape *m, qkv_error *err)
         return qkv_error_set(err, QKV_ERR_INVALID,
                              "model '%s': learned positions need a maximum context", m->name);
     if (m->norms_per_layer == 0 || m->norms_per_layer > 8)
-        return qkv_error_set(err, QKV_ERR_INVALID, "model '%s': norms per layer is %u; expected 1 to 8",
-                             m->name, m->norms_per_layer);
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "model '%s': norms per layer is %u; expected 1 to 8", m->name,
+                             m->norms_per_layer);
     return QKV_OK;
 }
 
@@ -101,8 +106,9 @@ qkv_status model_apply_overrides(model_shape *m, const model_overrides *ov, qkv_
     const struct {
         uint64_t value;
         const char *flag;
-    } given[] = {{ov->layers, "layers"},        {ov->d_model, "d-model"},   {ov->heads, "heads"},
-                 {ov->kv_heads, "model-kv-heads"}, {ov->head_dim, "head-dim"}, {ov->ffn, "ffn"},
+    } given[] = {{ov->layers, "layers"},     {ov->d_model, "d-model"},
+                 {ov->heads, "heads"},       {ov->kv_heads, "model-kv-heads"},
+                 {ov->head_dim, "head-dim"}, {ov->ffn, "ffn"},
                  {ov->vocab, "vocab"}};
     char note[MODEL_SOURCE_BYTES] = "";
     size_t used = 0;

@@ -47,12 +47,12 @@ typedef struct {
     bool gated_ffn;      /* SwiGLU/GeGLU (3 matrices) or plain (2) */
     uint64_t vocab;      /* V */
     bool tied_embeddings;
-    model_bias bias;     /* none; Q/K/V only (Qwen2); every linear layer (GPT-2) */
-    model_norm norm;     /* LayerNorm has a bias vector, RMSNorm does not */
+    model_bias bias;          /* none; Q/K/V only (Qwen2); every linear layer (GPT-2) */
+    model_norm norm;          /* LayerNorm has a bias vector, RMSNorm does not */
     uint32_t norms_per_layer; /* 2 for most, 4 for Gemma 2/3 */
-    bool qk_norm;        /* per-head RMSNorm on q and k (Gemma 3, Qwen3) */
-    model_pos pos;       /* learned absolute positions add max_ctx x C weights */
-    uint64_t max_ctx;    /* trained context length (0: unknown) */
+    bool qk_norm;             /* per-head RMSNorm on q and k (Gemma 3, Qwen3) */
+    model_pos pos;            /* learned absolute positions add max_ctx x C weights */
+    uint64_t max_ctx;         /* trained context length (0: unknown) */
 
     uint64_t n_swa_layers;  /* sliding-window layers, as the model declares them */
     uint64_t window;        /* their window in tokens (0 when none) */
@@ -67,17 +67,17 @@ typedef struct {
      * applied at all (analyzer/engine.h). Mistral v0.1 loads as "llama". */
     char arch[MODEL_ARCH_BYTES];
 
-    uint64_t kv_lora_rank;  /* MLA: latent width (0 = not MLA) */
-    uint64_t rope_dim;      /* MLA: decoupled RoPE key width */
-    uint64_t q_lora_rank;   /* MLA: query compression (0 = none) */
+    uint64_t kv_lora_rank; /* MLA: latent width (0 = not MLA) */
+    uint64_t rope_dim;     /* MLA: decoupled RoPE key width */
+    uint64_t q_lora_rank;  /* MLA: query compression (0 = none) */
 
     uint64_t file_weight_bytes; /* bytes of the tensors in the model file (0: no file) */
     uint64_t file_params;       /* elements of those tensors */
     char file_weight_type[16];  /* their type as llama.cpp names it ("f32", "f16", "q8_0",
                                  * "mixed"); "" when there is no file */
 
-    double rope_theta;         /* RoPE base (0: unknown; the runtime uses 10000) */
-    double norm_eps;           /* normalisation epsilon (0: unknown; 1e-5) */
+    double rope_theta; /* RoPE base (0: unknown; the runtime uses 10000) */
+    double norm_eps;   /* normalisation epsilon (0: unknown; 1e-5) */
 
     uint64_t n_experts;        /* MoE routed experts (0 = dense) */
     uint64_t n_shared_experts; /* MoE always-on experts */
@@ -85,7 +85,10 @@ typedef struct {
     uint64_t n_dense_layers;   /* leading layers with a dense FFN in MoE models */
 } model_shape;
 
-static inline bool model_is_mla(const model_shape *m) { return m->kv_lora_rank > 0; }
+static inline bool model_is_mla(const model_shape *m)
+{
+    return m->kv_lora_rank > 0;
+}
 static inline uint64_t model_full_layers(const model_shape *m)
 {
     return m->n_layers - m->n_swa_layers - m->n_nokv_layers;

@@ -17,9 +17,9 @@ __extension__ typedef unsigned __int128 u128;
 
 typedef struct {
     uint64_t input, output, output_norm;
-    uint64_t *layer;   /* (L) */
-    uint64_t *experts; /* (L) */
-    bool tied;         /* the output matrix is token_embd's */
+    uint64_t *layer;     /* (L) */
+    uint64_t *experts;   /* (L) */
+    bool tied;           /* the output matrix is token_embd's */
     uint64_t tied_bytes; /* bytes of that matrix */
 } weights;
 
@@ -223,7 +223,8 @@ static void split_points(const offload_params *op, const uint64_t *budget, float
 /* The device of layer il (il == L: the output layer), CPU_DEV or a GPU. */
 static int layer_device(uint64_t il, uint64_t L, uint64_t ngl, size_t n_gpus, const float *splits)
 {
-    const int64_t i_gpu_start = (int64_t)L + 1 - (int64_t)ngl > 0 ? (int64_t)L + 1 - (int64_t)ngl : 0;
+    const int64_t i_gpu_start =
+        (int64_t)L + 1 - (int64_t)ngl > 0 ? (int64_t)L + 1 - (int64_t)ngl : 0;
     const int64_t act = n_gpus == 0 ? 0 : (int64_t)u64_min(ngl, L + 1);
     if ((int64_t)il < i_gpu_start || (int64_t)il - i_gpu_start >= act)
         return CPU_DEV;
@@ -244,8 +245,8 @@ static void usable_budgets(const kvplan_result *r, const offload_params *op, uin
             const uint64_t share = scale(p->device_bytes, op->gpu_share_permille, 1000);
             gpu[i] = u64_min(share, *host);
         } else {
-            gpu[i] = op->gpu_bytes[i] > op->gpu_reserve[i] ? op->gpu_bytes[i] - op->gpu_reserve[i]
-                                                            : 0;
+            gpu[i] =
+                op->gpu_bytes[i] > op->gpu_reserve[i] ? op->gpu_bytes[i] - op->gpu_reserve[i] : 0;
         }
     }
 }
@@ -293,8 +294,7 @@ static void place_tp(const kvplan_row *row, const offload_params *op, uint64_t L
 }
 
 qkv_status offload_place(const kvplan_result *r, const kvplan_row *row, const offload_params *op,
-                         const offload_layout *layout, uint64_t ngl, offload_row *o,
-                         qkv_error *err)
+                         const offload_layout *layout, uint64_t ngl, offload_row *o, qkv_error *err)
 {
     const model_shape *m = &r->model;
     const uint64_t L = m->n_layers;
@@ -342,7 +342,8 @@ qkv_status offload_place(const kvplan_result *r, const kvplan_row *row, const of
             TRY(add_to(experts_on_cpu ? &o->host.weight_bytes : &dev->weight_bytes, w.experts[il],
                        err));
             uint64_t kv = 0;
-            if (kind[il] && !ck_mul(kind[il] == 2 ? row->cells_swa : row->cells_full, kv_row, &kv)) {
+            if (kind[il] &&
+                !ck_mul(kind[il] == 2 ? row->cells_swa : row->cells_full, kv_row, &kv)) {
                 s = qkv_error_set(err, QKV_ERR_OVERFLOW, "KV bytes of a layer overflow 64 bits");
                 goto out;
             }
@@ -381,7 +382,8 @@ qkv_status offload_place(const kvplan_result *r, const kvplan_row *row, const of
         if (layout && row->v.as_built && layout->n_layers == L) {
             /* llama.cpp maps the CPU tensors as one span of the file */
             uint64_t lo = UINT64_MAX, hi = 0;
-            const offload_piece *pieces[3] = {&layout->input, &layout->output_norm, &layout->output};
+            const offload_piece *pieces[3] = {&layout->input, &layout->output_norm,
+                                              &layout->output};
             for (int k = 0; k < 3; k++) {
                 if (k > 0 && dout != CPU_DEV)
                     break;
@@ -446,9 +448,8 @@ out:
 /* ---- solving -------------------------------------------------------------- */
 
 /* The most layers (-ngl) that fit every GPU at this row; 0 when none. */
-static qkv_status solve_ngl(const kvplan_result *r, const kvplan_row *row,
-                            const offload_params *op, const offload_layout *layout,
-                            offload_row *o, qkv_error *err)
+static qkv_status solve_ngl(const kvplan_result *r, const kvplan_row *row, const offload_params *op,
+                            const offload_layout *layout, offload_row *o, qkv_error *err)
 {
     for (uint64_t ngl = r->model.n_layers + 1;; ngl--) {
         qkv_status s = offload_place(r, row, op, layout, ngl, o, err);

@@ -61,20 +61,20 @@
 #define OFFLOAD_GPU_RESERVE_DEFAULT ((uint64_t)512 << 20)
 
 typedef struct {
-    size_t n_gpus;                           /* 0: no GPU budget, no offload plan */
-    uint64_t gpu_bytes[OFFLOAD_GPUS_MAX];    /* each GPU's memory */
-    uint64_t gpu_reserve[OFFLOAD_GPUS_MAX];  /* kept free on each */
+    size_t n_gpus;                                       /* 0: no GPU budget, no offload plan */
+    uint64_t gpu_bytes[OFFLOAD_GPUS_MAX];                /* each GPU's memory */
+    uint64_t gpu_reserve[OFFLOAD_GPUS_MAX];              /* kept free on each */
     char gpu_name[OFFLOAD_GPUS_MAX][OFFLOAD_NAME_BYTES]; /* as given (profile or size) */
-    bool unified;          /* one pool: the GPU shares the host's budget */
+    bool unified;                /* one pool: the GPU shares the host's budget */
     unsigned gpu_share_permille; /* unified: the GPU may use this share of the pool */
-    bool ngl_auto;         /* solve for the most layers that fit every GPU */
-    uint64_t ngl;          /* llama.cpp -ngl (output layer first, see above) */
-    bool no_kv_offload;    /* llama.cpp -nkvo */
-    bool split_set;        /* --tensor-split given */
+    bool ngl_auto;               /* solve for the most layers that fit every GPU */
+    uint64_t ngl;                /* llama.cpp -ngl (output layer first, see above) */
+    bool no_kv_offload;          /* llama.cpp -nkvo */
+    bool split_set;              /* --tensor-split given */
     float split[OFFLOAD_GPUS_MAX];
-    bool cpu_moe;          /* --cpu-moe: every layer's experts on the CPU */
-    uint64_t n_cpu_moe;    /* --n-cpu-moe N: experts of layers 0..N-1 */
-    uint64_t tp;           /* vLLM --tensor-parallel-size (0 or 1: none) */
+    bool cpu_moe;       /* --cpu-moe: every layer's experts on the CPU */
+    uint64_t n_cpu_moe; /* --n-cpu-moe N: experts of layers 0..N-1 */
+    uint64_t tp;        /* vLLM --tensor-parallel-size (0 or 1: none) */
 } offload_params;
 
 /* Where the bytes of a GGUF file's tensors sit, by llama.cpp's layers: the
@@ -102,33 +102,33 @@ void offload_layout_free(offload_layout *l);
 
 typedef struct {
     char name[OFFLOAD_NAME_BYTES]; /* "CPU", "GPU0", ... */
-    uint64_t layers;         /* repeating layers placed here */
+    uint64_t layers;               /* repeating layers placed here */
     uint64_t weight_bytes;
     uint64_t kv_bytes;
-    uint64_t compute_bytes;  /* estimate: the row's scratch (llama.cpp: on every device) */
+    uint64_t compute_bytes; /* estimate: the row's scratch (llama.cpp: on every device) */
     uint64_t total_bytes;
-    uint64_t budget_bytes;   /* usable: memory − reserve (unified GPU: its share) */
-    int64_t headroom_bytes;  /* budget − total (negative: short by) */
+    uint64_t budget_bytes;  /* usable: memory − reserve (unified GPU: its share) */
+    int64_t headroom_bytes; /* budget − total (negative: short by) */
     bool fits;
 } offload_device;
 
 typedef struct {
-    uint64_t ngl;            /* the -ngl value (given, or solved by auto) */
-    uint64_t gpu_layers;     /* repeating layers on GPUs */
+    uint64_t ngl;        /* the -ngl value (given, or solved by auto) */
+    uint64_t gpu_layers; /* repeating layers on GPUs */
     bool output_on_gpu;
     size_t n_gpus;
     offload_device host;
     offload_device gpu[OFFLOAD_GPUS_MAX];
-    uint64_t gpu_bytes;      /* all GPUs */
+    uint64_t gpu_bytes; /* all GPUs */
     uint64_t host_bytes;
-    uint64_t dup_bytes;      /* tied output matrix copied to the GPU */
+    uint64_t dup_bytes; /* tied output matrix copied to the GPU */
     uint64_t extra_compute_bytes;
     uint64_t host_mapped_bytes; /* llama.cpp's CPU_Mapped span (0: no file layout) */
-    bool gpu_fits;           /* every GPU within its budget */
-    bool fits;               /* every device, host included (unified: the pool too) */
-    uint64_t max_ctx;        /* longest ctx that fits every device at this ngl (0: none) */
+    bool gpu_fits;              /* every GPU within its budget */
+    bool fits;                  /* every device, host included (unified: the pool too) */
+    uint64_t max_ctx;           /* longest ctx that fits every device at this ngl (0: none) */
     bool max_ctx_capped;
-    size_t n_sweep;          /* layers on the GPUs (auto) at each sweep context */
+    size_t n_sweep; /* layers on the GPUs (auto) at each sweep context */
     uint64_t sweep_ctx[OFFLOAD_SWEEP_MAX];
     uint64_t sweep_ngl[OFFLOAD_SWEEP_MAX];
     char command[KVPLAN_COMMAND_BYTES]; /* engine command line with -ngl, -ts, -ot */
@@ -136,9 +136,9 @@ typedef struct {
 
 struct offload_plan {
     offload_params params;
-    bool vllm;               /* tensor parallel rather than layer offload */
+    bool vllm; /* tensor parallel rather than layer offload */
     size_t n_rows;
-    offload_row rows[];      /* one per kvplan row, same order */
+    offload_row rows[]; /* one per kvplan row, same order */
 };
 
 /* Place every row of r with op; layout (may be NULL) gives the model file's

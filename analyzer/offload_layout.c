@@ -95,4 +95,3 @@ void offload_layout_free(offload_layout *l)
 }
 
 /* ---- one row's weights, by llama.cpp's layers ---------------------------- */
-

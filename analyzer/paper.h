@@ -25,7 +25,7 @@
 #define PAPER_ARXIV "arXiv 2606.04032"
 
 typedef struct {
-    const char *label;    /* "Q-K=V+GQA-4", as the paper writes it */
+    const char *label; /* "Q-K=V+GQA-4", as the paper writes it */
     variant_share share;
     int kv_heads;         /* 0: one KV head per query head (MHA); else the KV head count */
     double ppl_delta_pct; /* validation perplexity change vs QKV, percent */
@@ -45,10 +45,17 @@ bool paper_ppl_delta_300m(const variant *v, uint64_t n_heads, double *pct);
  * {16, 64, 128} x 3 seeds), bidirectional encoder, learned positions,
  * symbols 0-9. Columns in the paper's order. The + rows add the 2D
  * positional term. */
-enum { PAPER_T1_REVERSE, PAPER_T1_SORT, PAPER_T1_SUB, PAPER_T1_SWAP, PAPER_T1_COPY, PAPER_T1_TASKS };
+enum {
+    PAPER_T1_REVERSE,
+    PAPER_T1_SORT,
+    PAPER_T1_SUB,
+    PAPER_T1_SWAP,
+    PAPER_T1_COPY,
+    PAPER_T1_TASKS
+};
 
 typedef struct {
-    const char *label;    /* "(Q=K=V)+", as the paper writes it */
+    const char *label; /* "(Q=K=V)+", as the paper writes it */
     variant_share share;
     bool pos2d;
     double acc[PAPER_T1_TASKS]; /* fraction correct, 0..1 */

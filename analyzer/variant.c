@@ -114,16 +114,17 @@ qkv_status variant_check(const variant *v, const model_shape *m, qkv_error *err)
         return QKV_OK;
     }
     if (v->kv_heads == 0 || v->kv_heads > m->n_heads || m->n_heads % v->kv_heads != 0)
-        return qkv_error_set(err, QKV_ERR_INVALID, "%s: %llu KV heads do not divide %llu query heads",
-                             label, (unsigned long long)v->kv_heads, (unsigned long long)m->n_heads);
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "%s: %llu KV heads do not divide %llu query heads", label,
+                             (unsigned long long)v->kv_heads, (unsigned long long)m->n_heads);
     if ((v->share == SHARE_QK || v->share == SHARE_ALL) && v->kv_heads != m->n_heads)
         return qkv_error_set(err, QKV_ERR_INVALID,
                              "%s: sharing Q and K needs one key head per query head (MHA)", label);
     if ((v->share == SHARE_KV || v->share == SHARE_ALL) && m->head_dim != m->v_head_dim)
-        return qkv_error_set(err, QKV_ERR_INVALID,
-                             "%s: sharing K and V needs equal key and value head widths (%llu and %llu)",
-                             label, (unsigned long long)m->head_dim,
-                             (unsigned long long)m->v_head_dim);
+        return qkv_error_set(
+            err, QKV_ERR_INVALID,
+            "%s: sharing K and V needs equal key and value head widths (%llu and %llu)", label,
+            (unsigned long long)m->head_dim, (unsigned long long)m->v_head_dim);
     return QKV_OK;
 }
 
@@ -177,8 +178,8 @@ size_t variant_default_grid(const model_shape *m, variant *out, size_t max)
 
 qkv_status variant_list(const model_shape *m, char *const *shares, size_t n_shares,
                         char *const *kv_heads, size_t n_kv_heads, bool lenient, variant *out,
-                        size_t max, size_t *n_out, char *notes, size_t note_bytes,
-                        size_t max_notes, size_t *n_notes, qkv_error *err)
+                        size_t max, size_t *n_out, char *notes, size_t note_bytes, size_t max_notes,
+                        size_t *n_notes, qkv_error *err)
 {
     *n_out = 0;
     *n_notes = 0;
@@ -224,8 +225,8 @@ qkv_status variant_list(const model_shape *m, char *const *shares, size_t n_shar
         heads[n_heads++] = m->n_heads;
     for (size_t h = 0; h < n_heads; h++)
         for (size_t s = 0; s < n_share && *n_out < max; s++)
-            out[(*n_out)++] = (variant){share[s], heads[h], false,
-                                        !model_is_mla(m) && share[s] == SHARE_QKV &&
-                                            heads[h] == m->n_kv_heads};
+            out[(*n_out)++] =
+                (variant){share[s], heads[h], false,
+                          !model_is_mla(m) && share[s] == SHARE_QKV && heads[h] == m->n_kv_heads};
     return QKV_OK;
 }

@@ -28,10 +28,10 @@
 #include "analyzer/core/qkv_error.h"
 
 typedef enum {
-    SHARE_QKV,  /* QKV   */
-    SHARE_KV,   /* Q-K=V */
-    SHARE_QK,   /* Q=K-V */
-    SHARE_ALL,  /* Q=K=V */
+    SHARE_QKV, /* QKV   */
+    SHARE_KV,  /* Q-K=V */
+    SHARE_QK,  /* Q=K-V */
+    SHARE_ALL, /* Q=K=V */
     SHARE_COUNT
 } variant_share;
 
@@ -91,7 +91,7 @@ variant variant_as_built(const model_shape *m);
  * max_notes). QKV_ERR_INVALID or QKV_ERR_PARSE with the item named. */
 qkv_status variant_list(const model_shape *m, char *const *shares, size_t n_shares,
                         char *const *kv_heads, size_t n_kv_heads, bool lenient, variant *out,
-                        size_t max, size_t *n_out, char *notes, size_t note_bytes,
-                        size_t max_notes, size_t *n_notes, qkv_error *err);
+                        size_t max, size_t *n_out, char *notes, size_t note_bytes, size_t max_notes,
+                        size_t *n_notes, qkv_error *err);
 
 #endif

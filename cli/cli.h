@@ -8,11 +8,11 @@
 #include "analyzer/core/version.h" /* QKVPLAN_VERSION */
 
 enum {
-    EXIT_OK = 0,     /* success (a plan in which nothing fits is still a success) */
-    EXIT_FAIL = 1,   /* output could not be written, or an internal failure */
-    EXIT_USAGE = 2,  /* bad command line: unknown option, value out of range */
-    EXIT_INPUT = 3,  /* an input file is unreadable, malformed or meaningless */
-    EXIT_PLOTS = 4,  /* plots not drawn (gnuplot missing or failing); all else written */
+    EXIT_OK = 0,    /* success (a plan in which nothing fits is still a success) */
+    EXIT_FAIL = 1,  /* output could not be written, or an internal failure */
+    EXIT_USAGE = 2, /* bad command line: unknown option, value out of range */
+    EXIT_INPUT = 3, /* an input file is unreadable, malformed or meaningless */
+    EXIT_PLOTS = 4, /* plots not drawn (gnuplot missing or failing); all else written */
 };
 
 int cmd_plan(int argc, char **argv);
@@ -40,7 +40,8 @@ int cli_write_file(const char *path, cli_writer write, const void *ctx);
 
 /* A report writer for one format; cli_write_report writes it to path
  * atomically, or to stdout when path is NULL (then checking stdout). */
-typedef qkv_status (*cli_report_writer)(FILE *f, report_format fmt, const void *ctx, qkv_error *err);
+typedef qkv_status (*cli_report_writer)(FILE *f, report_format fmt, const void *ctx,
+                                        qkv_error *err);
 int cli_write_report(const char *path, report_format fmt, cli_report_writer write, const void *ctx);
 
 /* Account for a plot writer's status: a gnuplot failure (QKV_ERR_TOOL) is

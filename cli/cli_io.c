@@ -52,7 +52,6 @@ int cli_finish_stdout(int code)
     return code;
 }
 
-
 int cli_write_file(const char *path, cli_writer write, const void *ctx)
 {
     outfile of;

@@ -110,7 +110,8 @@ int cmd_convert(int argc, char **argv)
         cli_error("convert: give IN, --to safetensors|gguf and OUT (see 'qkvplan convert --help')");
         return EXIT_USAGE;
     }
-    const bool to_st = strcasecmp(st.to, "safetensors") == 0, to_gg = strcasecmp(st.to, "gguf") == 0;
+    const bool to_st = strcasecmp(st.to, "safetensors") == 0,
+               to_gg = strcasecmp(st.to, "gguf") == 0;
     if (!to_st && !to_gg) {
         cli_error("--to '%s': use safetensors or gguf", st.to);
         return EXIT_USAGE;
@@ -144,7 +145,8 @@ int cmd_convert(int argc, char **argv)
     outfile a, b;
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
-    code = to_st ? write_safetensors(&m, pos[1], st.f16, &a, &b) : write_gguf(&m, pos[1], st.f16, &a);
+    code =
+        to_st ? write_safetensors(&m, pos[1], st.f16, &a, &b) : write_gguf(&m, pos[1], st.f16, &a);
     outfile_abort(&a);
     outfile_abort(&b);
     if (code != EXIT_OK && to_st && !out_existed)

@@ -22,7 +22,17 @@
 #include "cli/options.h"
 #include "cli/units.h"
 
-enum { G_TOKENS = 1, G_PROMPT_TOKENS, G_PREDICT, G_TEMP, G_SEED, G_THREADS, G_FORMAT, G_OUTPUT, G_HELP };
+enum {
+    G_TOKENS = 1,
+    G_PROMPT_TOKENS,
+    G_PREDICT,
+    G_TEMP,
+    G_SEED,
+    G_THREADS,
+    G_FORMAT,
+    G_OUTPUT,
+    G_HELP
+};
 
 #define GENERATE_TOKENS_MAX 65536
 #define BOS 1 /* llama2.c and Llama vocabularies */
@@ -43,7 +53,8 @@ const cli_option cli_generate_options[] = {
      "threads for the matrix products and attention heads (they sleep between jobs, never spin)"},
     {0, NULL, 0, NULL, NULL, "Output:"},
     {G_FORMAT, "format", 'f', "FMT", "table", "table or json"},
-    {G_OUTPUT, "output", 'o', "FILE", NULL, "write to FILE (atomically) instead of standard output"},
+    {G_OUTPUT, "output", 'o', "FILE", NULL,
+     "write to FILE (atomically) instead of standard output"},
     {G_HELP, "help", 'h', NULL, NULL, "show this help"},
     {0, NULL, 0, NULL, NULL, NULL},
 };
@@ -62,11 +73,24 @@ static int on_option(void *vs, int id, const char *name, const char *value)
     char why[160];
     uint64_t *count = NULL, lo = 1, hi = GENERATE_TOKENS_MAX;
     switch (id) {
-    case G_TOKENS: st->tokens = value; return 0;
-    case G_PROMPT_TOKENS: count = &st->prompt_tokens; break;
-    case G_PREDICT: count = &st->predict; break;
-    case G_SEED: count = &st->seed; lo = 0; hi = UINT64_MAX; break;
-    case G_THREADS: count = &st->threads; hi = RT_THREADS_MAX; break;
+    case G_TOKENS:
+        st->tokens = value;
+        return 0;
+    case G_PROMPT_TOKENS:
+        count = &st->prompt_tokens;
+        break;
+    case G_PREDICT:
+        count = &st->predict;
+        break;
+    case G_SEED:
+        count = &st->seed;
+        lo = 0;
+        hi = UINT64_MAX;
+        break;
+    case G_THREADS:
+        count = &st->threads;
+        hi = RT_THREADS_MAX;
+        break;
     case G_TEMP: {
         char *end;
         errno = 0;
@@ -85,8 +109,12 @@ static int on_option(void *vs, int id, const char *name, const char *value)
             return -1;
         }
         return 0;
-    case G_OUTPUT: st->output = value; return 0;
-    case G_HELP: st->help = true; return 0;
+    case G_OUTPUT:
+        st->output = value;
+        return 0;
+    case G_HELP:
+        st->help = true;
+        return 0;
     }
     if (count && units_parse_count(value, lo, hi, count, why, sizeof why) != 0) {
         cli_error("--%s '%s': %s", name, value, why);
@@ -148,7 +176,8 @@ static void print_help(void)
 static int prompt_tokens(const generate_state *st, int V, int *prompt, int *n)
 {
     if (st->tokens)
-        return cli_parse_tokens(st->tokens, V, 1, GENERATE_TOKENS_MAX, prompt, n) != 0 ? EXIT_USAGE : EXIT_OK;
+        return cli_parse_tokens(st->tokens, V, 1, GENERATE_TOKENS_MAX, prompt, n) != 0 ? EXIT_USAGE
+                                                                                       : EXIT_OK;
     *n = st->prompt_tokens ? (int)st->prompt_tokens : 1;
     for (int i = 0; i < *n; i++)
         prompt[i] = i == 0 ? (V > BOS ? BOS : 0) : (int)(((uint64_t)i * 7919u + 13u) % (uint64_t)V);
@@ -229,7 +258,8 @@ int cmd_generate(int argc, char **argv)
     }
     if ((code = prompt_tokens(&st, ck.cfg.vocab, prompt, &n_prompt)) != EXIT_OK)
         goto done;
-    if (ck.cfg.family == RT_GPT2 && (uint64_t)n_prompt + st.predict - 1 > (uint64_t)ck.cfg.max_seq) {
+    if (ck.cfg.family == RT_GPT2 &&
+        (uint64_t)n_prompt + st.predict - 1 > (uint64_t)ck.cfg.max_seq) {
         cli_error("a %d-token prompt and %llu new tokens exceed the model's %d positions", n_prompt,
                   (unsigned long long)st.predict, ck.cfg.max_seq);
         code = EXIT_USAGE;
@@ -261,10 +291,12 @@ int cmd_generate(int argc, char **argv)
         code = s == QKV_ERR_NOMEM ? EXIT_FAIL : s == QKV_ERR_RANGE ? EXIT_USAGE : EXIT_INPUT;
         goto done;
     }
-    if (ck.kind == CKPT_GGUF && (code = token_text(&ck.gg, out, (int)st.predict, &vocab, &text)) != EXIT_OK)
+    if (ck.kind == CKPT_GGUF &&
+        (code = token_text(&ck.gg, out, (int)st.predict, &vocab, &text)) != EXIT_OK)
         goto done;
-    generate_report_input in = {model_path, &m.cfg, (int)st.threads, st.temperature, st.seed,
-                                prompt, n_prompt, out, (int)st.predict, text, stats};
+    generate_report_input in = {
+        model_path, &m.cfg, (int)st.threads, st.temperature, st.seed, prompt,
+        n_prompt,   out,    (int)st.predict, text,           stats};
     code = cli_write_report(st.output, st.format, write_generate, &in);
 done:
     rt_pool_free(pool);

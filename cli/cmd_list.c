@@ -89,18 +89,19 @@ static int models_json(void)
 int cmd_models(int argc, char **argv)
 {
     list_state st = {0};
-    int a = list_args(argc, argv,
-                      "Usage: qkvplan models [-f json]\n\nLists the built-in model catalog: shape, "
-                      "parameters, f16 KV cache per token as built,\nand the source of each entry.\n\n",
-                      &st);
+    int a =
+        list_args(argc, argv,
+                  "Usage: qkvplan models [-f json]\n\nLists the built-in model catalog: shape, "
+                  "parameters, f16 KV cache per token as built,\nand the source of each entry.\n\n",
+                  &st);
     if (a != 0)
         return a > 0 ? cli_finish_stdout(EXIT_OK) : EXIT_USAGE;
     if (st.json)
         return models_json();
     /* 79 columns a row; each entry's source below it, wrapped to the terminal */
     const size_t width = cli_term_width(STDOUT_FILENO);
-    printf("%-18s %6s %6s %5s %4s %5s %7s %8s %10s\n", "name", "layers", "d_model", "heads",
-           "kv", "hdim", "window", "params", "KV/token");
+    printf("%-18s %6s %6s %5s %4s %5s %7s %8s %10s\n", "name", "layers", "d_model", "heads", "kv",
+           "hdim", "window", "params", "KV/token");
     kvplan_params p = kvplan_params_default();
     for (size_t i = 0; i < catalog_count(); i++) {
         const model_shape *m = catalog_get(i);
@@ -125,8 +126,9 @@ int cmd_models(int argc, char **argv)
         report_wrap_from(stdout, m->source, 2, width, 4);
     }
     fputc('\n', stdout);
-    report_wrap(stdout, "window: sliding-window size / number of sliding layers. KV/token: f16, "
-                        "all layers, one sequence, as built. Below each model: its source.",
+    report_wrap(stdout,
+                "window: sliding-window size / number of sliding layers. KV/token: f16, "
+                "all layers, one sequence, as built. Below each model: its source.",
                 width, 0);
     return cli_finish_stdout(EXIT_OK);
 }

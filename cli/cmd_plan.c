@@ -45,15 +45,14 @@ static long build_variants(const plan_state *st, const model_shape *m, variant *
         return (long)variant_default_grid(m, out, VARIANT_MAX);
     char sbuf[512], kbuf[512], *shares[VARIANT_MAX], *heads[VARIANT_MAX];
     long n_shares = 0, n_heads = 0;
-    if (st->share_list &&
-        (n_shares = cli_split_list("share", st->share_list, sbuf, sizeof sbuf, shares, VARIANT_MAX)) <= 0) {
+    if (st->share_list && (n_shares = cli_split_list("share", st->share_list, sbuf, sizeof sbuf,
+                                                     shares, VARIANT_MAX)) <= 0) {
         if (n_shares == 0)
             cli_error("--share '%s': empty list", st->share_list);
         return -1;
     }
-    if (st->kv_heads_list &&
-        (n_heads = cli_split_list("kv-heads", st->kv_heads_list, kbuf, sizeof kbuf, heads,
-                                  VARIANT_MAX)) <= 0) {
+    if (st->kv_heads_list && (n_heads = cli_split_list("kv-heads", st->kv_heads_list, kbuf,
+                                                       sizeof kbuf, heads, VARIANT_MAX)) <= 0) {
         if (n_heads == 0)
             cli_error("--kv-heads '%s': empty list", st->kv_heads_list);
         return -1;
@@ -61,13 +60,13 @@ static long build_variants(const plan_state *st, const model_shape *m, variant *
     size_t n;
     qkv_error err;
     if (variant_list(m, shares, (size_t)n_shares, heads, (size_t)n_heads, lenient, out, VARIANT_MAX,
-                     &n, skipped[0], KVPLAN_NOTE_BYTES, KVPLAN_NOTES_MAX, n_skipped, &err) != QKV_OK) {
+                     &n, skipped[0], KVPLAN_NOTE_BYTES, KVPLAN_NOTES_MAX, n_skipped,
+                     &err) != QKV_OK) {
         cli_error("%s", err.msg);
         return -1;
     }
     return (long)n;
 }
-
 
 /* One model to plan: its shape, and the file it came from (NULL for the
  * catalog) for exit codes and GGUF layouts. */
@@ -94,15 +93,16 @@ static int plan_axes_read(const plan_state *st, plan_axes *ax)
     ax->n_ctx = ax->n_kv = ax->n_wt = 1;
     /* the lists were checked item by item while parsing */
     long n;
-    if (st->ctx_list && (n = cli_split_list("ctx", st->ctx_list, buf, sizeof buf, items, PLAN_LIST_MAX)) > 0)
+    if (st->ctx_list &&
+        (n = cli_split_list("ctx", st->ctx_list, buf, sizeof buf, items, PLAN_LIST_MAX)) > 0)
         for (ax->n_ctx = 0; ax->n_ctx < (size_t)n; ax->n_ctx++)
             units_parse_tokens(items[ax->n_ctx], &ax->ctx[ax->n_ctx], why, sizeof why);
-    if (st->kv_type_list &&
-        (n = cli_split_list("kv-type", st->kv_type_list, buf, sizeof buf, items, PLAN_LIST_MAX)) > 0)
+    if (st->kv_type_list && (n = cli_split_list("kv-type", st->kv_type_list, buf, sizeof buf, items,
+                                                PLAN_LIST_MAX)) > 0)
         for (ax->n_kv = 0; ax->n_kv < (size_t)n; ax->n_kv++)
             dtype_cache_parse(items[ax->n_kv], &ax->kv[ax->n_kv]);
-    if (st->wtype_list &&
-        (n = cli_split_list("weight-type", st->wtype_list, buf, sizeof buf, items, PLAN_LIST_MAX)) > 0)
+    if (st->wtype_list && (n = cli_split_list("weight-type", st->wtype_list, buf, sizeof buf, items,
+                                              PLAN_LIST_MAX)) > 0)
         for (ax->n_wt = 0; ax->n_wt < (size_t)n; ax->n_wt++)
             dtype_weight_parse(items[ax->n_wt], &ax->wt[ax->n_wt]);
     return EXIT_OK;
@@ -145,7 +145,8 @@ static int load_models(const plan_state *st, model_entry **out, size_t *n_out)
     if (all)
         n = (long)catalog_count();
     else if (strchr(st->model_arg, ',') &&
-             (n = cli_split_list("model", st->model_arg, buf, sizeof buf, items, PLAN_LIST_MAX)) <= 0) {
+             (n = cli_split_list("model", st->model_arg, buf, sizeof buf, items, PLAN_LIST_MAX)) <=
+                 0) {
         if (n == 0)
             cli_error("--model '%s': empty list", st->model_arg);
         return EXIT_USAGE;
@@ -174,7 +175,7 @@ static int load_models(const plan_state *st, model_entry **out, size_t *n_out)
                   all ? "--model all" : "a list of models");
         return EXIT_USAGE;
     }
-    const model_overrides ov = {st->ov[O_LAYERS], st->ov[O_DMODEL],  st->ov[O_HEADS],
+    const model_overrides ov = {st->ov[O_LAYERS],   st->ov[O_DMODEL],  st->ov[O_HEADS],
                                 st->ov[O_MKVHEADS], st->ov[O_HEADDIM], st->ov[O_FFN],
                                 st->ov[O_VOCAB]};
     qkv_error err;
@@ -208,7 +209,8 @@ static int plan_one(const plan_state *st, const model_entry *e, const kvplan_par
      * a grid or a list, such combinations are skipped with a note. */
     const bool single = st->share_list && st->kv_heads_list && !strchr(st->share_list, ',') &&
                         !strchr(st->kv_heads_list, ',');
-    if (kvplan_plan(&e->shape, vs, (size_t)n, p, all || !single, &plans[*n_plans], &err) != QKV_OK) {
+    if (kvplan_plan(&e->shape, vs, (size_t)n, p, all || !single, &plans[*n_plans], &err) !=
+        QKV_OK) {
         if (all && (n == 0 || err.code == QKV_ERR_INVALID))
             return EXIT_OK; /* the whole catalog: a model none of the variants fit is left out */
         /* Sizes that grow with the context and sequences overflow because
@@ -222,7 +224,7 @@ static int plan_one(const plan_state *st, const model_entry *e, const kvplan_par
             cli_error("--ctx %" PRIu64 " with --seqs %" PRIu64 ": %s", p->ctx, p->seqs, err.msg);
         else
             cli_error("%s", err.msg);
-        return err.code == QKV_ERR_NOMEM       ? EXIT_FAIL
+        return err.code == QKV_ERR_NOMEM    ? EXIT_FAIL
                : model_size && e->from_file ? EXIT_INPUT
                                             : EXIT_USAGE;
     }
@@ -235,17 +237,17 @@ static int plan_one(const plan_state *st, const model_entry *e, const kvplan_par
     offload_layout layout = {0};
     const bool use_file = e->from_file && e->path && strcmp(e->shape.name, "custom") != 0 &&
                           modelfile_is_gguf(e->path);
-    qkv_status ls = use_file ? offload_layout_read(e->path, e->shape.n_layers, &layout, &err)
-                             : QKV_OK;
+    qkv_status ls =
+        use_file ? offload_layout_read(e->path, e->shape.n_layers, &layout, &err) : QKV_OK;
     if (ls == QKV_OK)
         ls = offload_plan(r, &st->op, use_file ? &layout : NULL, &err);
     offload_layout_free(&layout);
     if (ls == QKV_OK || (all && ls == QKV_ERR_INVALID))
         return EXIT_OK; /* the catalog: a model the GPUs cannot split is left without */
     cli_error("%s", err.msg);
-    return ls == QKV_ERR_NOMEM ? EXIT_FAIL
+    return ls == QKV_ERR_NOMEM                                        ? EXIT_FAIL
            : use_file && ls != QKV_ERR_RANGE && ls != QKV_ERR_INVALID ? EXIT_INPUT
-                                                                    : EXIT_USAGE;
+                                                                      : EXIT_USAGE;
 }
 
 static qkv_status write_plan(FILE *f, report_format fmt, const void *in, qkv_error *err)
@@ -278,7 +280,8 @@ int cmd_plan(int argc, char **argv)
     if (plan_offload_setup(&st) != 0)
         return EXIT_USAGE;
     if (st.gpu_util > 0) /* vLLM may use this fraction of the device */
-        st.p.reserve_bytes = st.p.device_bytes - (uint64_t)((double)st.p.device_bytes * st.gpu_util);
+        st.p.reserve_bytes =
+            st.p.device_bytes - (uint64_t)((double)st.p.device_bytes * st.gpu_util);
     else if (st.reserve_permille > 0)
         st.p.reserve_bytes = (uint64_t)((double)st.p.device_bytes * st.reserve_permille / 1000.0);
     if (!st.k_set)
@@ -336,7 +339,8 @@ int cmd_plan(int argc, char **argv)
     /* Every file this run will write, against every file it read. */
     report_input planned = {st.device_label, plans, n_plans, st.in_mib, 0, false};
     cli_outputs outs = {0};
-    cli_outputs_add(&outs, "--output", "%s", st.output && strcmp(st.output, "-") ? st.output : NULL);
+    cli_outputs_add(&outs, "--output", "%s",
+                    st.output && strcmp(st.output, "-") ? st.output : NULL);
     cli_outputs_add(&outs, "--xlsx", "%s", st.xlsx);
     char plots[QKV_PATH_BYTES + QKV_NAME_BYTES];
     snprintf(plots, sizeof plots, "%s/%s", st.report ? st.report : "", REPORT_BUNDLE_PLOTS);
@@ -366,7 +370,10 @@ int cmd_plan(int argc, char **argv)
     }
 
     /* Output. */
-    report_input in = {st.device_label, plans, n_plans, st.in_mib,
+    report_input in = {st.device_label,
+                       plans,
+                       n_plans,
+                       st.in_mib,
                        cli_term_width(st.output && strcmp(st.output, "-") ? -1 : STDOUT_FILENO),
                        st.wide};
     if ((code = cli_write_report(st.output, st.format, write_plan, &in)) != EXIT_OK)

@@ -26,7 +26,19 @@
 #include "cli/stderr_capture.h"
 #include "analyzer/core/safetext.h"
 
-enum { P_TOKENS = 1, P_SAMPLE, P_SEED, P_LAYERS, P_WEIGHTS, P_FORMAT, P_OUTPUT, P_XLSX, P_PLOT, P_REPORT, P_HELP };
+enum {
+    P_TOKENS = 1,
+    P_SAMPLE,
+    P_SEED,
+    P_LAYERS,
+    P_WEIGHTS,
+    P_FORMAT,
+    P_OUTPUT,
+    P_XLSX,
+    P_PLOT,
+    P_REPORT,
+    P_HELP
+};
 
 #define PROBE_TOKENS_MAX 4096
 
@@ -43,10 +55,12 @@ const cli_option cli_probe_options[] = {
      "share and the K=V residual per head"},
     {0, NULL, 0, NULL, NULL, "Output:"},
     {P_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
-    {P_OUTPUT, "output", 'o', "FILE", NULL, "write to FILE (atomically) instead of standard output"},
+    {P_OUTPUT, "output", 'o', "FILE", NULL,
+     "write to FILE (atomically) instead of standard output"},
     {P_XLSX, "xlsx", 0, "FILE", NULL, "also write an XLSX workbook with one row per head"},
     {P_PLOT, "plot", 0, "DIR", NULL,
-     "also draw with gnuplot into DIR: attention-map grid, layers x heads heatmaps, principal-angle "
+     "also draw with gnuplot into DIR: attention-map grid, layers x heads heatmaps, "
+     "principal-angle "
      "curves, singular-value spectra (PNG, SVG, .gp, .dat)"},
     {P_REPORT, "report", 'r', "DIR", NULL,
      "also write the report folder DIR (created if missing): probe.md, probe.json, probe.csv, "
@@ -67,7 +81,9 @@ static int on_option(void *vs, int id, const char *name, const char *value)
     probe_state *st = vs;
     char why[160];
     switch (id) {
-    case P_TOKENS: st->tokens = value; return 0;
+    case P_TOKENS:
+        st->tokens = value;
+        return 0;
     case P_SAMPLE:
         if (units_parse_count(value, 2, PROBE_TOKENS_MAX, &st->sample, why, sizeof why) != 0) {
             cli_error("--%s '%s': %s", name, value, why);
@@ -80,19 +96,33 @@ static int on_option(void *vs, int id, const char *name, const char *value)
             return -1;
         }
         return 0;
-    case P_LAYERS: st->layers = value; return 0;
-    case P_WEIGHTS: st->weights = true; return 0;
+    case P_LAYERS:
+        st->layers = value;
+        return 0;
+    case P_WEIGHTS:
+        st->weights = true;
+        return 0;
     case P_FORMAT:
         if (report_format_parse(value, &st->format) != QKV_OK) {
             cli_error("--%s '%s': unknown format (table, json, csv, md)", name, value);
             return -1;
         }
         return 0;
-    case P_OUTPUT: st->output = value; return 0;
-    case P_REPORT: st->report = value; return 0;
-    case P_XLSX: st->xlsx = value; return 0;
-    case P_PLOT: st->plot = value; return 0;
-    case P_HELP: st->help = true; return 0;
+    case P_OUTPUT:
+        st->output = value;
+        return 0;
+    case P_REPORT:
+        st->report = value;
+        return 0;
+    case P_XLSX:
+        st->xlsx = value;
+        return 0;
+    case P_PLOT:
+        st->plot = value;
+        return 0;
+    case P_HELP:
+        st->help = true;
+        return 0;
     }
     return 0;
 }
@@ -196,7 +226,9 @@ static int probe_tokens(const probe_state *st, const char *model_path, const rt_
         return EXIT_OK;
     }
     if (st->tokens)
-        return cli_parse_tokens(st->tokens, mc->vocab, 2, PROBE_TOKENS_MAX, tokens, n) != 0 ? EXIT_USAGE : EXIT_OK;
+        return cli_parse_tokens(st->tokens, mc->vocab, 2, PROBE_TOKENS_MAX, tokens, n) != 0
+                   ? EXIT_USAGE
+                   : EXIT_OK;
     if (!mc->causal) {
         cli_error("probe: '%s' is a bidirectional model, which cannot sample its own tokens; give "
                   "them with --tokens (or probe the weights with --weights)",

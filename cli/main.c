@@ -35,7 +35,9 @@ int main(int argc, char **argv)
             char *help[] = {argv[0], help_flag, NULL};
             return cmd_plan(2, help);
         }
-        cli_error("unknown command '%s' (plan, probe, generate, study, convert, models, devices, man, completion, help)", cmd);
+        cli_error("unknown command '%s' (plan, probe, generate, study, convert, models, devices, "
+                  "man, completion, help)",
+                  cmd);
         return EXIT_USAGE;
     }
     return cmd_plan(argc, argv);

@@ -28,8 +28,8 @@ int cli_parse(const cli_option *table, int argc, char **argv, cli_handler h, voi
     return cli_parse_aliases(table, NULL, argc, argv, h, state);
 }
 
-int cli_parse_positional(const cli_option *table, int argc, char **argv, cli_handler h,
-                         void *state, cli_positional *pos)
+int cli_parse_positional(const cli_option *table, int argc, char **argv, cli_handler h, void *state,
+                         cli_positional *pos)
 {
     pos->n = 0;
     return parse(table, argc, argv, h, state, pos);
@@ -73,7 +73,7 @@ static char **rewrite_aliases(const cli_option *table, const cli_alias *aliases,
 int cli_parse_aliases(const cli_option *table, const cli_alias *aliases, int argc, char **argv,
                       cli_handler h, void *state)
 {
-    char (*buf)[72] = aliases ? calloc((size_t)argc + 1, sizeof *buf) : NULL;
+    char(*buf)[72] = aliases ? calloc((size_t)argc + 1, sizeof *buf) : NULL;
     char **av = aliases && buf ? rewrite_aliases(table, aliases, argc, argv, buf) : NULL;
     if (aliases && !av) {
         free(buf);

@@ -53,8 +53,8 @@ typedef struct {
 } cli_positional;
 
 /* cli_parse that collects up to pos->max positional arguments into pos. */
-int cli_parse_positional(const cli_option *table, int argc, char **argv, cli_handler h,
-                         void *state, cli_positional *pos);
+int cli_parse_positional(const cli_option *table, int argc, char **argv, cli_handler h, void *state,
+                         cli_positional *pos);
 
 /* Call h with every option's default value (entries with a def and an arg). */
 int cli_apply_defaults(const cli_option *table, cli_handler h, void *state);

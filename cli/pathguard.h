@@ -14,10 +14,10 @@
 #include <stddef.h>
 
 typedef struct {
-    char **paths;    /* owned */
+    char **paths;         /* owned */
     const char **options; /* the option each path comes from ("--report") */
     size_t n, cap;
-    bool nomem;      /* an add failed; check reports it */
+    bool nomem; /* an add failed; check reports it */
 } cli_outputs;
 
 /* Add the path made by fmt (NULL paths are ignored when fmt is "%s"). */

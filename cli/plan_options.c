@@ -46,8 +46,9 @@ const cli_option cli_plan_options[] = {
      "override the head width (else d-model / heads when either of those is overridden)"},
     {O_FFN, "ffn", 0, "N", NULL, "override the FFN width"},
     {O_VOCAB, "vocab", 0, "N", NULL, "override the vocabulary size"},
-    {0, NULL, 0, NULL, NULL, "Variants (default grid: MHA x every sharing; GQA-8, GQA-4, MQA x "
-                             "{QKV, Q-K=V}; and the model as built):"},
+    {0, NULL, 0, NULL, NULL,
+     "Variants (default grid: MHA x every sharing; GQA-8, GQA-4, MQA x "
+     "{QKV, Q-K=V}; and the model as built):"},
     {O_SHARE, "share", 0, "LIST", NULL,
      "projection sharings: QKV, Q-K=V, Q=K-V, Q=K=V (aliases none, kv, qk, all), comma-separated"},
     {O_KVHEADS, "kv-heads", 0, "LIST", NULL,
@@ -91,21 +92,24 @@ const cli_option cli_plan_options[] = {
      "width with on or auto (auto is planned as on: llama.cpp enables it on CPU)"},
     {O_SWAFULL, "swa-full", 0, NULL, NULL,
      "llama.cpp: sliding-window layers keep the full context (llama-server --swa-full)"},
-    {0, NULL, 0, NULL, NULL, "GPUs and offload (llama.cpp v0.4.0 placement, vLLM tensor parallel):"},
+    {0, NULL, 0, NULL, NULL,
+     "GPUs and offload (llama.cpp v0.4.0 placement, vLLM tensor parallel):"},
     {O_GPU, "gpu", 0, "SIZE|NAME[,...]", NULL,
      "GPU memory beside --device (host RAM): one or more sizes or GPU profiles from 'qkvplan "
      "devices'; a unified-memory profile (Apple silicon, Jetson, phones) makes host and GPU one "
      "pool of that size with the profile's GPU share. Reports weights, KV, compute, total and "
      "headroom per device"},
     {O_GPURESERVE, "gpu-reserve", 0, "SIZE", NULL,
-     "kept free on every GPU for the runtime's context (default: the profile's, 512MiB for a size)"},
+     "kept free on every GPU for the runtime's context (default: the profile's, 512MiB for a "
+     "size)"},
     {O_NGL, "ngl", 0, "N|auto|all", NULL,
      "llama.cpp -ngl: layers on the GPU(s), the output layer counted first (v0.4.0); auto "
      "(default with --gpu) finds the most that fit every GPU at --ctx and --seqs"},
     {O_NKVO, "no-kv-offload", 0, NULL, NULL, "llama.cpp: keep every layer's KV cache in host RAM"},
     {O_TSPLIT, "tensor-split", 0, "A,B,...", NULL,
      "llama.cpp: share of the offloaded layers per GPU (default: by each GPU's usable memory)"},
-    {O_CPUMOE, "cpu-moe", 0, NULL, NULL, "llama.cpp: keep every layer's MoE expert weights in host RAM"},
+    {O_CPUMOE, "cpu-moe", 0, NULL, NULL,
+     "llama.cpp: keep every layer's MoE expert weights in host RAM"},
     {O_NCPUMOE, "n-cpu-moe", 0, "N", NULL,
      "llama.cpp: keep the MoE expert weights of the first N layers in host RAM"},
     {O_TP, "tp", 0, "N", NULL,
@@ -121,11 +125,13 @@ const cli_option cli_plan_options[] = {
     {O_OUTPUT, "output", 'o', "FILE", NULL,
      "write to FILE (atomically: complete or not at all) instead of standard output"},
     {O_XLSX, "xlsx", 0, "FILE", NULL,
-     "also write an XLSX workbook: summary, variants, memory vs context with a chart, paper evidence"},
+     "also write an XLSX workbook: summary, variants, memory vs context with a chart, paper "
+     "evidence"},
     {O_PLOT, "plot", 0, "DIR", NULL,
      "also draw plots with gnuplot into DIR (PNG and SVG, with the .gp scripts and .dat data)"},
     {O_REPORT, "report", 0, "DIR", NULL,
-     "also write the design-review folder DIR: plan.md (plots embedded), plan.json, plan.csv, plan.xlsx, plots/"},
+     "also write the design-review folder DIR: plan.md (plots embedded), plan.json, plan.csv, "
+     "plan.xlsx, plots/"},
     {O_HELP, "help", 'h', NULL, NULL, "show this help"},
     {O_VERSION, "version", 'V', NULL, NULL, "show the version"},
     {0, NULL, 0, NULL, NULL, NULL},
@@ -133,13 +139,27 @@ const cli_option cli_plan_options[] = {
 
 /* The engines' own spellings: llama-server's and vllm serve's. */
 const cli_alias cli_plan_aliases[] = {
-    {"--ctx-size", O_CTX},     {"--max-model-len", O_CTX}, {"-np", O_SEQS},
-    {"--parallel", O_SEQS},    {"--max-num-seqs", O_SEQS}, {"-ctk", O_KTYPE},
-    {"--cache-type-k", O_KTYPE}, {"-ctv", O_VTYPE},        {"--cache-type-v", O_VTYPE},
-    {"-fa", O_FLASH},          {"-ub", O_UBATCH},          {"--ubatch-size", O_UBATCH},
-    {"-ngl", O_NGL},           {"--n-gpu-layers", O_NGL},  {"--gpu-layers", O_NGL},
-    {"-nkvo", O_NKVO},         {"-ts", O_TSPLIT},          {"-cmoe", O_CPUMOE},
-    {"-ncmoe", O_NCPUMOE},     {"-tp", O_TP},              {"--tensor-parallel-size", O_TP},
+    {"--ctx-size", O_CTX},
+    {"--max-model-len", O_CTX},
+    {"-np", O_SEQS},
+    {"--parallel", O_SEQS},
+    {"--max-num-seqs", O_SEQS},
+    {"-ctk", O_KTYPE},
+    {"--cache-type-k", O_KTYPE},
+    {"-ctv", O_VTYPE},
+    {"--cache-type-v", O_VTYPE},
+    {"-fa", O_FLASH},
+    {"-ub", O_UBATCH},
+    {"--ubatch-size", O_UBATCH},
+    {"-ngl", O_NGL},
+    {"--n-gpu-layers", O_NGL},
+    {"--gpu-layers", O_NGL},
+    {"-nkvo", O_NKVO},
+    {"-ts", O_TSPLIT},
+    {"-cmoe", O_CPUMOE},
+    {"-ncmoe", O_NCPUMOE},
+    {"-tp", O_TP},
+    {"--tensor-parallel-size", O_TP},
     {NULL, 0},
 };
 
@@ -171,24 +191,28 @@ int plan_on_option(void *vs, int id, const char *name, const char *value)
     if (value && strchr(value, ',') && (id == O_CTX || id == O_KVTYPE || id == O_WTYPE)) {
         plan_state *ps = vs;
         return each_item(ps, id, name, value,
-                         id == O_CTX ? &ps->ctx_list : id == O_KVTYPE ? &ps->kv_type_list
-                                                                      : &ps->wtype_list);
+                         id == O_CTX      ? &ps->ctx_list
+                         : id == O_KVTYPE ? &ps->kv_type_list
+                                          : &ps->wtype_list);
     }
     plan_state *st = vs;
     char why[160];
     uint64_t v;
     switch (id) {
-    case O_MODEL: st->model_arg = value; return 0;
+    case O_MODEL:
+        st->model_arg = value;
+        return 0;
     case O_DEVICE: {
         const device_profile *d = devices_find(value);
         if (d) {
             st->p.device_bytes = d->bytes;
         } else {
             if (units_parse_size(value, &v, why, sizeof why) != 0)
-                return bad(name, value, strcmp(why, "is not a number") == 0
-                                            ? "is neither a size nor a device profile (see "
-                                              "'qkvplan devices')"
-                                            : why);
+                return bad(name, value,
+                           strcmp(why, "is not a number") == 0
+                               ? "is neither a size nor a device profile (see "
+                                 "'qkvplan devices')"
+                               : why);
             if (v == 0)
                 return bad(name, value, "must be greater than 0");
             if (v > KVPLAN_DEVICE_MAX)
@@ -229,10 +253,11 @@ int plan_on_option(void *vs, int id, const char *name, const char *value)
                 continue;
             }
             if (units_parse_size(items[i], &v, why, sizeof why) != 0)
-                return bad(name, items[i], strcmp(why, "is not a number") == 0
-                                               ? "is neither a size nor a device profile (see "
-                                                 "'qkvplan devices')"
-                                               : why);
+                return bad(name, items[i],
+                           strcmp(why, "is not a number") == 0
+                               ? "is neither a size nor a device profile (see "
+                                 "'qkvplan devices')"
+                               : why);
             if (v == 0 || v > KVPLAN_DEVICE_MAX)
                 return bad(name, items[i], "must be a size from 1 byte to 1 EiB");
             st->op.gpu_bytes[i] = v;
@@ -339,9 +364,15 @@ int plan_on_option(void *vs, int id, const char *name, const char *value)
             return bad(name, value, why);
         st->p.block_size = v;
         return 0;
-    case O_BEYOND: st->p.beyond_trained = true; return 0;
-    case O_INMIB: st->in_mib = true; return 0;
-    case O_WIDE: st->wide = true; return 0;
+    case O_BEYOND:
+        st->p.beyond_trained = true;
+        return 0;
+    case O_INMIB:
+        st->in_mib = true;
+        return 0;
+    case O_WIDE:
+        st->wide = true;
+        return 0;
     case O_CTX:
         if (units_parse_tokens(value, &v, why, sizeof why) != 0)
             return bad(name, value, why);
@@ -365,22 +396,33 @@ int plan_on_option(void *vs, int id, const char *name, const char *value)
         if (kvplan_engine_parse(value, &st->p.engine) != QKV_OK)
             return bad(name, value, "unknown engine (exact, llama.cpp, vllm, ollama)");
         return 0;
-    case O_UNIFIED: st->p.kv_unified = true; return 0;
+    case O_UNIFIED:
+        st->p.kv_unified = true;
+        return 0;
     case O_FLASH:
         if (kvplan_fa_parse(value, &st->p.flash_attn) != QKV_OK)
             return bad(name, value, "must be on, off or auto");
         return 0;
-    case O_SWAFULL: st->p.swa_full = true; return 0;
-    case O_SHARE: st->share_list = value; return 0;
-    case O_KVHEADS: st->kv_heads_list = value; return 0;
-    case O_ASBUILT: st->as_built = true; return 0;
+    case O_SWAFULL:
+        st->p.swa_full = true;
+        return 0;
+    case O_SHARE:
+        st->share_list = value;
+        return 0;
+    case O_KVHEADS:
+        st->kv_heads_list = value;
+        return 0;
+    case O_ASBUILT:
+        st->as_built = true;
+        return 0;
     case O_KVTYPE:
     case O_KTYPE:
     case O_VTYPE: {
         dtype_cache t;
         if (dtype_cache_parse(value, &t) != QKV_OK)
-            return bad(name, value, "unknown cache type (f32, f16, bf16, fp8, fp8_e5m2, q8_0, "
-                                    "q5_1, q5_0, q4_1, q4_0, iq4_nl)");
+            return bad(name, value,
+                       "unknown cache type (f32, f16, bf16, fp8, fp8_e5m2, q8_0, "
+                       "q5_1, q5_0, q4_1, q4_0, iq4_nl)");
         if (id == O_KVTYPE)
             st->kv_type = t;
         else if (id == O_KTYPE)
@@ -393,7 +435,12 @@ int plan_on_option(void *vs, int id, const char *name, const char *value)
         if (dtype_weight_parse(value, &st->p.weight_type) != QKV_OK)
             return bad(name, value, "unknown weight type (see --help)");
         return 0;
-    case O_LAYERS: case O_DMODEL: case O_HEADS: case O_MKVHEADS: case O_HEADDIM: case O_FFN:
+    case O_LAYERS:
+    case O_DMODEL:
+    case O_HEADS:
+    case O_MKVHEADS:
+    case O_HEADDIM:
+    case O_FFN:
     case O_VOCAB:
         if (units_parse_count(value, 1, MODEL_DIM_MAX, &v, why, sizeof why) != 0)
             return bad(name, value, why);
@@ -403,28 +450,39 @@ int plan_on_option(void *vs, int id, const char *name, const char *value)
         if (report_format_parse(value, &st->format) != QKV_OK)
             return bad(name, value, "unknown format (table, json, csv, md)");
         return 0;
-    case O_OUTPUT: st->output = value; return 0;
-    case O_XLSX: st->xlsx = value; return 0;
-    case O_PLOT: st->plot = value; return 0;
-    case O_REPORT: st->report = value; return 0;
-    case O_HELP: st->help = true; return 0;
-    case O_VERSION: st->version = true; return 0;
+    case O_OUTPUT:
+        st->output = value;
+        return 0;
+    case O_XLSX:
+        st->xlsx = value;
+        return 0;
+    case O_PLOT:
+        st->plot = value;
+        return 0;
+    case O_REPORT:
+        st->report = value;
+        return 0;
+    case O_HELP:
+        st->help = true;
+        return 0;
+    case O_VERSION:
+        st->version = true;
+        return 0;
     }
     return 0;
 }
 
 void plan_print_help(FILE *f)
 {
-    fprintf(f,
-            "Usage: qkvplan [plan] [OPTIONS]\n"
-            "       qkvplan probe MODEL [OPTIONS]   (see qkvplan probe --help)\n"
-            "       qkvplan study [OPTIONS]         (see qkvplan study --help)\n"
-            "       qkvplan convert IN --to safetensors|gguf OUT\n"
-            "       qkvplan models | devices | help | --version\n\n"
-            "Plans the KV cache and total memory of a model under every attention variant —\n"
-            "head sharing (MHA, GQA, MQA) x projection sharing (QKV, Q-K=V, Q=K-V, Q=K=V) —\n"
-            "on a device budget, and solves for the longest context and the most sequences\n"
-            "that fit. Example: qkvplan --device 8GB --ctx 32k\n");
+    fprintf(f, "Usage: qkvplan [plan] [OPTIONS]\n"
+               "       qkvplan probe MODEL [OPTIONS]   (see qkvplan probe --help)\n"
+               "       qkvplan study [OPTIONS]         (see qkvplan study --help)\n"
+               "       qkvplan convert IN --to safetensors|gguf OUT\n"
+               "       qkvplan models | devices | help | --version\n\n"
+               "Plans the KV cache and total memory of a model under every attention variant —\n"
+               "head sharing (MHA, GQA, MQA) x projection sharing (QKV, Q-K=V, Q=K-V, Q=K=V) —\n"
+               "on a device budget, and solves for the longest context and the most sequences\n"
+               "that fit. Example: qkvplan --device 8GB --ctx 32k\n");
     cli_print_options_aliases(f, cli_plan_options, cli_plan_aliases);
     fprintf(f, "\nSizes: 8GB and 8GiB both mean 8 x 2^30 bytes; output states exact bytes.\n"
                "Exit codes: 0 plan written (also when nothing fits); 1 output could not be\n"
@@ -448,9 +506,9 @@ int plan_offload_setup(plan_state *st)
         return 0;
     }
     if (op->n_gpus == 0) {
-        const char *what = st->ngl_set           ? "--ngl"
+        const char *what = st->ngl_set            ? "--ngl"
                            : st->offload_opt_name ? st->offload_opt_name
-                           : op->tp             ? "--tp"
+                           : op->tp               ? "--tp"
                            : st->gpu_reserve_set  ? "--gpu-reserve"
                                                   : NULL;
         if (what) {

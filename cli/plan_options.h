@@ -14,15 +14,54 @@
 #include "reports/format.h"
 
 enum {
-    O_MODEL = 1, O_DEVICE, O_RESERVE, O_CTX, O_SEQS, O_UBATCH, O_ENGINE, O_UNIFIED, O_FLASH, O_SWAFULL, O_BLOCK, O_GPUUTIL, O_BEYOND, O_INMIB,
-    O_SHARE, O_KVHEADS, O_ASBUILT, O_KVTYPE, O_KTYPE, O_VTYPE, O_WTYPE,
-    O_LAYERS, O_DMODEL, O_HEADS, O_MKVHEADS, O_HEADDIM, O_FFN, O_VOCAB,
-    O_FORMAT, O_OUTPUT, O_XLSX, O_PLOT, O_REPORT, O_HELP, O_VERSION, O_WIDE,
-    O_GPU, O_GPURESERVE, O_NGL, O_NKVO, O_TSPLIT, O_CPUMOE, O_NCPUMOE, O_TP,
+    O_MODEL = 1,
+    O_DEVICE,
+    O_RESERVE,
+    O_CTX,
+    O_SEQS,
+    O_UBATCH,
+    O_ENGINE,
+    O_UNIFIED,
+    O_FLASH,
+    O_SWAFULL,
+    O_BLOCK,
+    O_GPUUTIL,
+    O_BEYOND,
+    O_INMIB,
+    O_SHARE,
+    O_KVHEADS,
+    O_ASBUILT,
+    O_KVTYPE,
+    O_KTYPE,
+    O_VTYPE,
+    O_WTYPE,
+    O_LAYERS,
+    O_DMODEL,
+    O_HEADS,
+    O_MKVHEADS,
+    O_HEADDIM,
+    O_FFN,
+    O_VOCAB,
+    O_FORMAT,
+    O_OUTPUT,
+    O_XLSX,
+    O_PLOT,
+    O_REPORT,
+    O_HELP,
+    O_VERSION,
+    O_WIDE,
+    O_GPU,
+    O_GPURESERVE,
+    O_NGL,
+    O_NKVO,
+    O_TSPLIT,
+    O_CPUMOE,
+    O_NCPUMOE,
+    O_TP,
 };
 
 typedef struct {
-    const char *model_arg;     /* one model, "all", or a comma list */
+    const char *model_arg;                            /* one model, "all", or a comma list */
     const char *ctx_list, *kv_type_list, *wtype_list; /* comma lists, or NULL: one value */
     char device_label[96];
     kvplan_params p;
@@ -41,9 +80,9 @@ typedef struct {
     bool device_set;           /* --device given on the command line */
     offload_params op;         /* --gpu and the offload options */
     const char *gpu_arg;
-    uint64_t gpu_reserve;      /* --gpu-reserve, when gpu_reserve_set */
+    uint64_t gpu_reserve;                       /* --gpu-reserve, when gpu_reserve_set */
     bool gpu_reserve_set, ngl_set, offload_opt; /* offload_opt: an option that needs --gpu */
-    size_t n_split;            /* proportions in --tensor-split */
+    size_t n_split;                             /* proportions in --tensor-split */
     const char *offload_opt_name;
 } plan_state;
 

@@ -75,7 +75,8 @@ int units_parse_size(const char *s, uint64_t *bytes, char *why, size_t why_bytes
     }
     int shift;
     if (shift_for_unit(unit, &shift) != 0)
-        return WHY("has an unknown unit '%s' (use B, K/KB/KiB, M/MB/MiB, G/GB/GiB, T/TB/TiB)", unit);
+        return WHY("has an unknown unit '%s' (use B, K/KB/KiB, M/MB/MiB, G/GB/GiB, T/TB/TiB)",
+                   unit);
     if (shift == 0 && frac != 0.0)
         return WHY("is a fraction of a byte");
     if (shift > 0 && whole > (UINT64_MAX >> shift))
@@ -97,10 +98,20 @@ int units_parse_tokens(const char *s, uint64_t *tokens, char *why, size_t why_by
     int shift = 0;
     if (*end != '\0') {
         switch (*end) {
-        case 'k': case 'K': shift = 10; break;
-        case 'm': case 'M': shift = 20; break;
-        case 'g': case 'G': shift = 30; break;
-        default: return WHY("has an unknown suffix '%s' (use k, M or G: 32k = 32768)", end);
+        case 'k':
+        case 'K':
+            shift = 10;
+            break;
+        case 'm':
+        case 'M':
+            shift = 20;
+            break;
+        case 'g':
+        case 'G':
+            shift = 30;
+            break;
+        default:
+            return WHY("has an unknown suffix '%s' (use k, M or G: 32k = 32768)", end);
         }
         if (end[1] != '\0')
             return WHY("has an unknown suffix '%s' (use k, M or G: 32k = 32768)", end);

@@ -26,7 +26,8 @@ static void on_attention(void *user, const rt_attn_event *ev)
         (s = spectral_ranks_of(ev->k_pre, T, HD, ev->ld_kv, &h->k_pre, rec->err)) ||
         (s = spectral_ranks_of(ev->v, T, HD, ev->ld_kv, &h->v, rec->err)) ||
         (s = spectral_ranks_of(ev->att, T, ev->n_keys, ev->n_keys, &h->map, rec->err)) ||
-        (s = spectral_cka(ev->k_pre, T, HD, ev->ld_kv, ev->v, HD, ev->ld_kv, &h->cka_kv, rec->err)) ||
+        (s = spectral_cka(ev->k_pre, T, HD, ev->ld_kv, ev->v, HD, ev->ld_kv, &h->cka_kv,
+                          rec->err)) ||
         (s = spectral_cka(ev->q_pre, T, HD, ev->ld_q, ev->k_pre, HD, ev->ld_kv, &h->cka_qk,
                           rec->err))) {
         rec->status = s;
@@ -37,7 +38,8 @@ static void on_attention(void *user, const rt_attn_event *ev)
     const int n = rec->r->map_n;
     if (h->att_map)
         for (int i = 0; i < n; i++)
-            memcpy(h->att_map + (size_t)i * n, ev->att + (size_t)i * ev->n_keys, (size_t)n * sizeof(float));
+            memcpy(h->att_map + (size_t)i * n, ev->att + (size_t)i * ev->n_keys,
+                   (size_t)n * sizeof(float));
 }
 
 /* Singular values of a weight slice (kept for spectra) and its rank figures. */
@@ -50,7 +52,8 @@ static qkv_status slice_ranks(const float *w, int HD, int C, double *sv, spectra
     return s;
 }
 
-static qkv_status weight_metrics(const rt_model *m, const rt_layer *y, probe_head *h, qkv_error *err)
+static qkv_status weight_metrics(const rt_model *m, const rt_layer *y, probe_head *h,
+                                 qkv_error *err)
 {
     const rt_config *c = &m->cfg;
     const int C = c->d_model, HD = c->head_dim;
@@ -256,7 +259,8 @@ static qkv_status probe_kv_group(const rt_config *g, const weight_work *w, int l
     if ((s = spectral_rowspace(wv, HD, C, C, sv_v, w->bv, &rv, err)) != QKV_OK)
         return s;
     spectral_overlap kvov;
-    if ((s = spectral_overlap_bases(bk, w->rk[kv], HD, w->bv, rv, HD, C, cos_kv, &kvov, err)) != QKV_OK)
+    if ((s = spectral_overlap_bases(bk, w->rk[kv], HD, w->bv, rv, HD, C, cos_kv, &kvov, err)) !=
+        QKV_OK)
         return s;
     const double resid = spectral_residual(wv, HD, C, bk, w->rk[kv], C);
     spectral_ranks vr;
@@ -303,10 +307,10 @@ qkv_status probe_weights(ckpt *c, const bool *layer_mask, probe_result *out, qkv
         return qkv_error_set(err, QKV_ERR_UNSUPPORTED, "heads wider than 4096 (%d)", HD);
     const size_t QW = (size_t)NH * HD, KW = (size_t)KVH * HD;
     weight_work w = {
-        malloc(QW * C * sizeof(float)),          malloc(KW * C * sizeof(float)),
-        malloc(KW * C * sizeof(float)),          malloc((size_t)HD * C * sizeof(double)),
-        malloc(KW * C * sizeof(double)),         malloc((size_t)HD * C * sizeof(double)),
-        malloc((size_t)KVH * sizeof(int)),       malloc((size_t)KVH * sizeof(spectral_ranks)),
+        malloc(QW * C * sizeof(float)),    malloc(KW * C * sizeof(float)),
+        malloc(KW * C * sizeof(float)),    malloc((size_t)HD * C * sizeof(double)),
+        malloc(KW * C * sizeof(double)),   malloc((size_t)HD * C * sizeof(double)),
+        malloc((size_t)KVH * sizeof(int)), malloc((size_t)KVH * sizeof(spectral_ranks)),
     };
     out->heads = calloc((size_t)selected * NH, sizeof *out->heads);
     qkv_status s = QKV_OK;

@@ -34,14 +34,14 @@ typedef struct {
     double sym_w;
     double *sv_wq, *sv_wk, *sv_wv; /* (HD) singular values of the weight slices, descending */
     double kv_residual; /* ‖W_V − M W_K‖/‖W_V‖ for the best M: what a shared K=V misses */
-    float *att_map; /* (map_n, map_n) attention over the first map_n tokens, or NULL */
+    float *att_map;     /* (map_n, map_n) attention over the first map_n tokens, or NULL */
 } probe_head;
 
 typedef struct {
     rt_config cfg;
     int n_tokens;
-    int *tokens;       /* (n_tokens) */
-    int n_heads;       /* rows in heads: selected layers x NH */
+    int *tokens; /* (n_tokens) */
+    int n_heads; /* rows in heads: selected layers x NH */
     probe_head *heads;
     int map_n;         /* tokens kept of each attention map (0: maps not kept) */
     bool weights_only; /* from probe_weights: no activation metrics */

@@ -123,7 +123,8 @@ static int row_basis(const float *A, int k, int lda, int d, double **basis, qkv_
     if (info != 0) {
         free(s);
         free(vt);
-        *st = qkv_error_set(err, QKV_ERR_INVALID, "SVD did not converge (LAPACK info %d)", (int)info);
+        *st =
+            qkv_error_set(err, QKV_ERR_INVALID, "SVD did not converge (LAPACK info %d)", (int)info);
         return -1;
     }
     const double tol = (r > 0 ? s[0] : 0.0) * (double)(k > d ? k : d) * 2.220446049250313e-16;
@@ -176,7 +177,8 @@ static double *centred(const float *X, int T, int n, int ld, qkv_error *err, qkv
 static double frob2_cross(const double *X, int T, int dx, const double *Y, int dy, double *work)
 {
     /* ‖YᵀX‖²_F with work (dy × dx) */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, dy, dx, T, 1.0, Y, dy, X, dx, 0.0, work, dx);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, dy, dx, T, 1.0, Y, dy, X, dx, 0.0, work,
+                dx);
     double s = 0.0;
     for (size_t i = 0; i < (size_t)dx * dy; i++)
         s += work[i] * work[i];
@@ -329,7 +331,8 @@ qkv_status spectral_rowspace(const float *A, int k, int d, int lda, double *sval
         for (int j = 0; j < k; j++)
             U[(size_t)i * k + j] = G[(size_t)j * k + (k - 1 - i)] / svals[i];
     if (r > 0)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r, d, k, 1.0, U, k, D, d, 0.0, basis, d);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r, d, k, 1.0, U, k, D, d, 0.0, basis,
+                    d);
     free(U);
     *rank = r;
     free(D);
@@ -338,8 +341,9 @@ qkv_status spectral_rowspace(const float *A, int k, int d, int lda, double *sval
     return QKV_OK;
 }
 
-qkv_status spectral_overlap_bases(const double *qa, int ra, int ka, const double *qb, int rb, int kb,
-                                  int d, double *cosines, spectral_overlap *out, qkv_error *err)
+qkv_status spectral_overlap_bases(const double *qa, int ra, int ka, const double *qb, int rb,
+                                  int kb, int d, double *cosines, spectral_overlap *out,
+                                  qkv_error *err)
 {
     memset(out, 0, sizeof *out);
     const int kmin = ka < kb ? ka : kb, k = ra < rb ? ra : rb;
@@ -350,14 +354,17 @@ qkv_status spectral_overlap_bases(const double *qa, int ra, int ka, const double
             cosines[i] = 0.0;
     double theta2 = 0.0, sum2 = 0.0;
     if (k > 0) {
-        double *M = malloc((size_t)ra * rb * sizeof(double)), *sv = malloc((size_t)k * sizeof(double));
+        double *M = malloc((size_t)ra * rb * sizeof(double)),
+               *sv = malloc((size_t)k * sizeof(double));
         if (!M || !sv) {
             free(M);
             free(sv);
             return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
         }
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ra, rb, d, 1.0, qa, d, qb, d, 0.0, M, rb);
-        lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', ra, rb, M, rb, sv, NULL, 1, NULL, rb);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ra, rb, d, 1.0, qa, d, qb, d, 0.0, M,
+                    rb);
+        lapack_int info =
+            LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', ra, rb, M, rb, sv, NULL, 1, NULL, rb);
         free(M);
         if (info != 0) {
             free(sv);
@@ -384,7 +391,8 @@ qkv_status spectral_overlap_bases(const double *qa, int ra, int ka, const double
 double spectral_residual(const float *A, int ka, int lda, const double *qb, int rb, int d)
 {
     double total = 0.0, inside = 0.0;
-    double *a = malloc((size_t)ka * d * sizeof(double)), *proj = malloc((size_t)ka * (rb ? rb : 1) * sizeof(double));
+    double *a = malloc((size_t)ka * d * sizeof(double)),
+           *proj = malloc((size_t)ka * (rb ? rb : 1) * sizeof(double));
     if (!a || !proj) {
         free(a);
         free(proj);
@@ -396,7 +404,8 @@ double spectral_residual(const float *A, int ka, int lda, const double *qb, int 
             total += a[(size_t)i * d + t] * a[(size_t)i * d + t];
         }
     if (rb > 0)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ka, rb, d, 1.0, a, d, qb, d, 0.0, proj, rb);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ka, rb, d, 1.0, a, d, qb, d, 0.0, proj,
+                    rb);
     for (size_t i = 0; i < (size_t)ka * rb; i++)
         inside += proj[i] * proj[i];
     free(a);

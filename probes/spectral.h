@@ -26,7 +26,7 @@
 #include "analyzer/core/qkv_error.h"
 
 typedef struct {
-    int n;              /* singular values considered: min(rows, cols) */
+    int n; /* singular values considered: min(rows, cols) */
     double sigma_max;
     double erank;
     double stable_rank;
@@ -44,7 +44,7 @@ qkv_status spectral_ranks_of(const float *A, int m, int n, int lda, spectral_ran
                              qkv_error *err);
 
 typedef struct {
-    int k;            /* number of principal angles */
+    int k; /* number of principal angles */
     double mean_cos2;
     double chance;    /* max(ka, kb) / d */
     double grassmann; /* sqrt(Σ θ²), radians */
@@ -79,8 +79,9 @@ qkv_status spectral_rowspace(const float *A, int k, int d, int lda, double *sval
 /* Principal angles between two row spaces given by orthonormal bases (ra ×
  * d and rb × d); ka, kb are the slices' row counts (for the mean over
  * min(ka, kb) angles and the chance level). */
-qkv_status spectral_overlap_bases(const double *qa, int ra, int ka, const double *qb, int rb, int kb,
-                                  int d, double *cosines, spectral_overlap *out, qkv_error *err);
+qkv_status spectral_overlap_bases(const double *qa, int ra, int ka, const double *qb, int rb,
+                                  int kb, int d, double *cosines, spectral_overlap *out,
+                                  qkv_error *err);
 
 /* The share of A's energy outside the row space spanned by qb (rb × d):
  * ‖A − A Q_bᵀ Q_b‖_F / ‖A‖_F, i.e. the relative residual of the best linear

@@ -5,7 +5,13 @@
 
 #include "analyzer/core/qkv_error.h"
 
-typedef enum { REPORT_TABLE, REPORT_JSON, REPORT_CSV, REPORT_MD, REPORT_FORMAT_COUNT } report_format;
+typedef enum {
+    REPORT_TABLE,
+    REPORT_JSON,
+    REPORT_CSV,
+    REPORT_MD,
+    REPORT_FORMAT_COUNT
+} report_format;
 
 /* "table", "json", "csv", "md" (or "markdown"), any case; QKV_ERR_INVALID otherwise. */
 qkv_status report_format_parse(const char *s, report_format *out);

@@ -17,8 +17,8 @@
 #include "reports/outfile.h"
 #include "reports/safename.h"
 
-qkv_status report_write_text(const char *dir, const char *name, void (*fn)(FILE *f, const void *ctx),
-                             const void *ctx, qkv_error *err)
+qkv_status report_write_text(const char *dir, const char *name,
+                             void (*fn)(FILE *f, const void *ctx), const void *ctx, qkv_error *err)
 {
     char path[QKV_PATH_BYTES + QKV_NAME_BYTES];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -66,7 +66,8 @@ void report_gp_draw(FILE *f, const char *plot, int width, int height, int font_p
 {
     for (int pass = 0; pass < 2; pass++)
         fprintf(f, "set terminal %s size %d,%d font \"DejaVu Sans,%d\"\nset output %s\n%s\n",
-                pass ? "svg" : "pngcairo", width, height, font_pt, pass ? "outsvg" : "outpng", plot);
+                pass ? "svg" : "pngcairo", width, height, font_pt, pass ? "outsvg" : "outpng",
+                plot);
     fputs("set output\n", f);
 }
 
@@ -187,8 +188,9 @@ static qkv_status run_and_rename(const char *dir, const char *base, const char *
         }
     }
     outfile_track_child(0);
-    char png_tmp_path[QKV_PATH_BYTES + QKV_NAME_BYTES], svg_tmp_path[QKV_PATH_BYTES + QKV_NAME_BYTES],
-        png[QKV_PATH_BYTES + QKV_NAME_BYTES], svg[QKV_PATH_BYTES + QKV_NAME_BYTES];
+    char png_tmp_path[QKV_PATH_BYTES + QKV_NAME_BYTES],
+        svg_tmp_path[QKV_PATH_BYTES + QKV_NAME_BYTES], png[QKV_PATH_BYTES + QKV_NAME_BYTES],
+        svg[QKV_PATH_BYTES + QKV_NAME_BYTES];
     snprintf(png_tmp_path, sizeof png_tmp_path, "%s/%s", dir, png_tmp);
     snprintf(svg_tmp_path, sizeof svg_tmp_path, "%s/%s", dir, svg_tmp);
     snprintf(png, sizeof png, "%s/%s.png", dir, base);
@@ -216,4 +218,3 @@ static qkv_status run_and_rename(const char *dir, const char *base, const char *
     }
     return QKV_OK;
 }
-

@@ -18,8 +18,8 @@
 #include "analyzer/core/qkv_error.h"
 
 /* Write dir/name atomically with fn(f, ctx). */
-qkv_status report_write_text(const char *dir, const char *name, void (*fn)(FILE *f, const void *ctx),
-                             const void *ctx, qkv_error *err);
+qkv_status report_write_text(const char *dir, const char *name,
+                             void (*fn)(FILE *f, const void *ctx), const void *ctx, qkv_error *err);
 
 /* Draw dir/base.gp with gnuplot (run in dir) to base.png and base.svg: the
  * script takes its output names from the variables outpng and outsvg, which

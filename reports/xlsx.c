@@ -20,8 +20,8 @@ static int make_formats(lxw_workbook *wb, report_xlsx_formats *f)
     f->bad = workbook_add_format(wb);
     f->num3 = workbook_add_format(wb);
     f->left = workbook_add_format(wb);
-    if (!f->left ||!f->bold || !f->title || !f->header || !f->bytes || !f->gib || !f->pct || !f->ppl ||
-        !f->wrap || !f->ok || !f->bad || !f->num3)
+    if (!f->left || !f->bold || !f->title || !f->header || !f->bytes || !f->gib || !f->pct ||
+        !f->ppl || !f->wrap || !f->ok || !f->bad || !f->num3)
         return -1;
     format_set_bold(f->bold);
     format_set_align(f->bold, LXW_ALIGN_VERTICAL_TOP);
@@ -90,26 +90,27 @@ qkv_status report_xlsx_finish(lxw_workbook *wb, outfile *of, const char *path, q
 
 /* Give up on a workbook being built: nothing is left behind at path. */
 qkv_status report_xlsx_abandon(lxw_workbook *wb, outfile *of, const char *path, const char *what,
-                          qkv_error *err)
+                               qkv_error *err)
 {
     workbook_close(wb);
     outfile_abort(of);
     return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory building %s'%s'", what, path);
 }
 
-lxw_workbook *report_xlsx_open(outfile *of, const char *path, report_xlsx_formats *f, qkv_error *err,
-                               qkv_status *s)
+lxw_workbook *report_xlsx_open(outfile *of, const char *path, report_xlsx_formats *f,
+                               qkv_error *err, qkv_status *s)
 {
     if ((*s = outfile_open_path(of, path, err)) != QKV_OK)
         return NULL;
     lxw_workbook *wb = workbook_new(of->tmp_path);
     if (!wb) {
         outfile_abort(of);
-        *s = qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': libxlsxwriter could not start", path);
+        *s = qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': libxlsxwriter could not start",
+                           path);
         return NULL;
     }
-    lxw_doc_properties props = {.title = "qkvplan report", .author = "qkvplan",
-                                .created = FIXED_CREATED};
+    lxw_doc_properties props = {
+        .title = "qkvplan report", .author = "qkvplan", .created = FIXED_CREATED};
     workbook_set_properties(wb, &props);
     if (make_formats(wb, f) != 0) {
         *s = report_xlsx_abandon(wb, of, path, "", err);
@@ -119,9 +120,9 @@ lxw_workbook *report_xlsx_open(outfile *of, const char *path, report_xlsx_format
 }
 
 /* A workbook of one table sheet: opened, page set up, header row written. */
-lxw_workbook *report_xlsx_open_table(outfile *of, const char *path, report_xlsx_formats *f, const char *sheet,
-                                     const char *const *heads, int nc, lxw_worksheet **ws,
-                                     qkv_error *err, qkv_status *s)
+lxw_workbook *report_xlsx_open_table(outfile *of, const char *path, report_xlsx_formats *f,
+                                     const char *sheet, const char *const *heads, int nc,
+                                     lxw_worksheet **ws, qkv_error *err, qkv_status *s)
 {
     lxw_workbook *wb = report_xlsx_open(of, path, f, err, s);
     if (!wb)
@@ -136,4 +137,3 @@ lxw_workbook *report_xlsx_open_table(outfile *of, const char *path, report_xlsx_
     worksheet_set_row(*ws, 0, 32, NULL);
     return wb;
 }
-

@@ -46,18 +46,17 @@ START_TEST(published_rounded_sizes)
         const char *name;
         double billions;
     } want[] = {
-        {"Llama-3.2-3B", 3.2128},    /* model card: 3.21B */
-        {"Qwen2.5-1.5B", 1.5431},    /* model card: 1.54B */
-        {"Qwen2.5-7B", 7.6156},      /* model card: 7.61B */
-        {"SmolLM2-1.7B", 1.7114},    /* model card: 1.71B */
-        {"DeepSeek-V2-Lite", 15.7},  /* model card: 15.7B total */
-        {"Gemma-3-1B", 0.9999},      /* model card: 1B */
+        {"Llama-3.2-3B", 3.2128},   /* model card: 3.21B */
+        {"Qwen2.5-1.5B", 1.5431},   /* model card: 1.54B */
+        {"Qwen2.5-7B", 7.6156},     /* model card: 7.61B */
+        {"SmolLM2-1.7B", 1.7114},   /* model card: 1.71B */
+        {"DeepSeek-V2-Lite", 15.7}, /* model card: 15.7B total */
+        {"Gemma-3-1B", 0.9999},     /* model card: 1B */
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         double got = (double)params_as_built(want[i].name) / 1e9;
         ck_assert_msg(got > want[i].billions * 0.99 && got < want[i].billions * 1.01,
-                      "%s: %.4fB parameters, published %.4fB", want[i].name, got,
-                      want[i].billions);
+                      "%s: %.4fB parameters, published %.4fB", want[i].name, got, want[i].billions);
     }
 }
 END_TEST

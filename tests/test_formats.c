@@ -14,14 +14,13 @@
 #include "analyzer/formats/safetensors.h"
 #include "tests/tests.h"
 
-
 START_TEST(half_precision)
 {
     ck_assert_uint_eq(tf_f32_to_f16(1.0f), 0x3C00);
     ck_assert_uint_eq(tf_f32_to_f16(-2.0f), 0xC000);
     ck_assert_uint_eq(tf_f32_to_f16(65504.0f), 0x7BFF);
-    ck_assert_uint_eq(tf_f32_to_f16(65520.0f), 0x7C00); /* rounds to infinity */
-    ck_assert_uint_eq(tf_f32_to_f16(0x1p-24f), 0x0001); /* smallest subnormal */
+    ck_assert_uint_eq(tf_f32_to_f16(65520.0f), 0x7C00);        /* rounds to infinity */
+    ck_assert_uint_eq(tf_f32_to_f16(0x1p-24f), 0x0001);        /* smallest subnormal */
     ck_assert_uint_eq(tf_f32_to_f16(1.0f + 0x1p-11f), 0x3C00); /* tie to even */
     ck_assert_uint_eq(tf_f32_to_f16(1.0f + 0x1p-10f + 0x1p-11f), 0x3C02);
     /* every finite half survives half -> float -> half */
@@ -56,8 +55,8 @@ START_TEST(dequantisation)
      * each 64 values are 32 x (1 - 1) then 32 x (2 - 1) */
     unsigned char k4[144] = {0x00, 0x3C, 0x00, 0x38};
     for (int j = 0; j < 4; j++) {
-        k4[4 + j] = 1;     /* scales of sub-blocks 0-3 */
-        k4[4 + j + 4] = 2; /* mins of sub-blocks 0-3 */
+        k4[4 + j] = 1;        /* scales of sub-blocks 0-3 */
+        k4[4 + j + 4] = 2;    /* mins of sub-blocks 0-3 */
         k4[4 + j + 8] = 0x21; /* sub-blocks 4-7: scale 1 (low nibble), min 2 (high nibble) */
     }
     memset(k4 + 16, 0x21, 128);
@@ -161,7 +160,8 @@ START_TEST(round_trips_give_identical_logits)
     const int tokens[6] = {1, 461, 461, 401, 401, 261};
     ck_assert_int_eq(rt_forward(&m, tokens, 1, 6, ref, NULL, NULL), QKV_OK);
     rt_model_free(&m);
-    ck_assert_msg(memcmp(ref, got, sizeof ref) == 0, "F16 GGUF logits differ from f16-rounded weights");
+    ck_assert_msg(memcmp(ref, got, sizeof ref) == 0,
+                  "F16 GGUF logits differ from f16-rounded weights");
 }
 END_TEST
 
@@ -300,7 +300,8 @@ START_TEST(safetensors_rows_in_rotate_half_order)
     for (int l = 0; l < m.cfg.n_layers; l++)
         for (int w = 0; w < 2; w++) {
             char name[96];
-            snprintf(name, sizeof name, "model.layers.%d.self_attn.%s_proj.weight", l, w ? "k" : "q");
+            snprintf(name, sizeof name, "model.layers.%d.self_attn.%s_proj.weight", l,
+                     w ? "k" : "q");
             const st_tensor *t = st_find(&f, name);
             ck_assert_ptr_nonnull(t);
             const int heads = w ? m.cfg.n_kv_heads : m.cfg.n_heads;
@@ -371,9 +372,12 @@ static void write_fused(const rt_model *m, bool neox, const char *dir)
                     f[(size_t)i * 3 * C + o] = parts[o / C][(size_t)(o % C) * C + i];
                 }
             }
-        snprintf(names[n], sizeof names[n], neox ? "gpt_neox.layers.%d.attention.query_key_value.weight"
-                                                 : "h.%d.attn.c_attn.weight", l);
-        ts[n] = (st_out_tensor){names[n], f, 2, {neox ? 3u * C : (unsigned)C, neox ? (unsigned)C : 3u * C}};
+        snprintf(names[n], sizeof names[n],
+                 neox ? "gpt_neox.layers.%d.attention.query_key_value.weight"
+                      : "h.%d.attn.c_attn.weight",
+                 l);
+        ts[n] = (st_out_tensor){
+            names[n], f, 2, {neox ? 3u * C : (unsigned)C, neox ? (unsigned)C : 3u * C}};
         n++;
         if (!neox) { /* the mask buffer that is not a weight */
             static float mask[64];
@@ -391,12 +395,14 @@ static void write_fused(const rt_model *m, bool neox, const char *dir)
     snprintf(p, sizeof p, "%s/config.json", dir);
     f = fopen(p, "w");
     if (neox)
-        fprintf(f, "{\"model_type\":\"gpt_neox\",\"num_hidden_layers\":%d,\"hidden_size\":%d,"
-                   "\"num_attention_heads\":%d,\"intermediate_size\":%d,\"vocab_size\":%d}\n",
+        fprintf(f,
+                "{\"model_type\":\"gpt_neox\",\"num_hidden_layers\":%d,\"hidden_size\":%d,"
+                "\"num_attention_heads\":%d,\"intermediate_size\":%d,\"vocab_size\":%d}\n",
                 L, C, NH, g->d_ff, g->vocab);
     else
-        fprintf(f, "{\"model_type\":\"gpt2\",\"n_layer\":%d,\"n_embd\":%d,\"n_head\":%d,"
-                   "\"vocab_size\":%d,\"n_positions\":%d}\n",
+        fprintf(f,
+                "{\"model_type\":\"gpt2\",\"n_layer\":%d,\"n_embd\":%d,\"n_head\":%d,"
+                "\"vocab_size\":%d,\"n_positions\":%d}\n",
                 L, C, NH, g->vocab, g->max_seq);
     fclose(f);
     for (int l = 0; l < L; l++)

@@ -89,7 +89,8 @@ START_TEST(threads_do_not_change_results)
     int tokens[T];
     for (int i = 0; i < T; i++)
         tokens[i] = (i * 37 + 5) % c.vocab;
-    float *one = malloc((size_t)T * c.vocab * sizeof(float)), *two = malloc((size_t)T * c.vocab * sizeof(float));
+    float *one = malloc((size_t)T * c.vocab * sizeof(float)),
+          *two = malloc((size_t)T * c.vocab * sizeof(float));
     ck_assert_int_eq(rt_forward(&m, tokens, 1, T, one, NULL, NULL), QKV_OK);
     rt_pool *pool;
     ck_assert_int_eq(rt_pool_init(&pool, 2, NULL), QKV_OK);
@@ -99,7 +100,8 @@ START_TEST(threads_do_not_change_results)
     for (int i = 0; i < T * c.vocab; i++)
         scale = fmaxf(scale, fabsf(one[i]));
     for (int i = 0; i < T * c.vocab; i++)
-        ck_assert_msg(fabsf(one[i] - two[i]) <= 1e-6f * scale, "logit %d: %g vs %g", i, one[i], two[i]);
+        ck_assert_msg(fabsf(one[i] - two[i]) <= 1e-6f * scale, "logit %d: %g vs %g", i, one[i],
+                      two[i]);
     m.pool = NULL;
     rt_pool_free(pool);
     rt_model_free(&m);
@@ -123,7 +125,8 @@ START_TEST(prefill_fills_the_cache)
         int tokens[T + 1];
         for (int i = 0; i <= T; i++)
             tokens[i] = (i * 11 + 3) % c.vocab;
-        float *all = malloc((size_t)(T + 1) * c.vocab * sizeof(float)), *dec = malloc((size_t)c.vocab * sizeof(float));
+        float *all = malloc((size_t)(T + 1) * c.vocab * sizeof(float)),
+              *dec = malloc((size_t)c.vocab * sizeof(float));
         ck_assert_int_eq(rt_forward(&m, tokens, 1, T + 1, all, NULL, NULL), QKV_OK);
         rt_cache cache;
         ck_assert_int_eq(rt_cache_init(&cache, &c, T + 1, NULL), QKV_OK);
@@ -165,7 +168,8 @@ START_TEST(lazy_model_matches_loaded_model)
     int tokens[T];
     for (int i = 0; i < T; i++)
         tokens[i] = (i * 97 + 1) % c.vocab;
-    float *want = malloc((size_t)T * c.vocab * sizeof(float)), *got = malloc((size_t)T * c.vocab * sizeof(float));
+    float *want = malloc((size_t)T * c.vocab * sizeof(float)),
+          *got = malloc((size_t)T * c.vocab * sizeof(float));
     for (int kind = 0; kind < 4; kind++) {
         const bool gguf = kind < 2, half = kind % 2;
         char path[600], cfg[700];
@@ -200,8 +204,8 @@ START_TEST(lazy_model_matches_loaded_model)
         for (int i = 0; i < T * c.vocab; i++)
             scale = fmaxf(scale, fabsf(want[i]));
         for (int i = 0; i < T * c.vocab; i++)
-            ck_assert_msg(fabsf(want[i] - got[i]) <= 1e-6f * scale, "kind %d logit %d: %g vs %g", kind,
-                          i, want[i], got[i]);
+            ck_assert_msg(fabsf(want[i] - got[i]) <= 1e-6f * scale, "kind %d logit %d: %g vs %g",
+                          kind, i, want[i], got[i]);
         /* and decoding reads it the same way */
         rt_cache a, b;
         ck_assert_int_eq(rt_cache_init(&a, &c, 3, NULL), QKV_OK);

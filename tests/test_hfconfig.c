@@ -98,7 +98,8 @@ START_TEST(malformed_configs)
     load_fails(FIXTURES "bad-not-object.json", QKV_ERR_PARSE, "not a JSON object");
     load_fails(FIXTURES "bad-zero-layers.json", QKV_ERR_INVALID, "'num_hidden_layers' is 0");
     load_fails(FIXTURES "bad-negative-layers.json", QKV_ERR_INVALID, "'num_hidden_layers' is -4");
-    load_fails(FIXTURES "bad-string-layers.json", QKV_ERR_INVALID, "'num_hidden_layers' is not a number");
+    load_fails(FIXTURES "bad-string-layers.json", QKV_ERR_INVALID,
+               "'num_hidden_layers' is not a number");
     load_fails(FIXTURES "bad-fraction-layers.json", QKV_ERR_INVALID, "not a whole number");
     load_fails(FIXTURES "bad-huge-number.json", QKV_ERR_INVALID, "not a whole number");
     load_fails(FIXTURES "bad-missing-hidden.json", QKV_ERR_INVALID, "'hidden_size' is missing");

@@ -204,13 +204,18 @@ START_TEST(llama_cpp_refusals)
         const char *refusal; /* "" accepted */
     } cases[] = {
         {DTYPE_F16, DTYPE_F16, ENGINE_FA_OFF, ""},
-        {DTYPE_Q8_0, DTYPE_F16, ENGINE_FA_ON, "K cache type q8_0 with block size 32 does not divide n_embd_head_k=8"},
-        {DTYPE_Q8_0, DTYPE_F16, ENGINE_FA_AUTO, "K cache type q8_0 with block size 32 does not divide n_embd_head_k=8"},
+        {DTYPE_Q8_0, DTYPE_F16, ENGINE_FA_ON,
+         "K cache type q8_0 with block size 32 does not divide n_embd_head_k=8"},
+        {DTYPE_Q8_0, DTYPE_F16, ENGINE_FA_AUTO,
+         "K cache type q8_0 with block size 32 does not divide n_embd_head_k=8"},
         /* FA off skips the head-width check: 4 KV heads x 8 = 32, whole blocks */
         {DTYPE_Q8_0, DTYPE_F16, ENGINE_FA_OFF, ""},
-        {DTYPE_F16, DTYPE_Q4_0, ENGINE_FA_OFF, "quantized V cache requires flash_attn to be enabled"},
-        {DTYPE_F16, DTYPE_Q4_0, ENGINE_FA_AUTO, "V cache type q4_0 with block size 32 does not divide n_embd_head_v=8"},
-        {DTYPE_Q4_0, DTYPE_Q4_0, ENGINE_FA_OFF, "quantized V cache requires flash_attn to be enabled"},
+        {DTYPE_F16, DTYPE_Q4_0, ENGINE_FA_OFF,
+         "quantized V cache requires flash_attn to be enabled"},
+        {DTYPE_F16, DTYPE_Q4_0, ENGINE_FA_AUTO,
+         "V cache type q4_0 with block size 32 does not divide n_embd_head_v=8"},
+        {DTYPE_Q4_0, DTYPE_Q4_0, ENGINE_FA_OFF,
+         "quantized V cache requires flash_attn to be enabled"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         p.type_k = cases[i].k;
@@ -237,7 +242,8 @@ START_TEST(llama_cpp_refusals)
     p.engine = ENGINE_LLAMACPP;
     p.type_k = DTYPE_Q8_0;
     ck_assert_int_eq(kvplan_row_eval(ds, &vd, &p, false, &row, &err), QKV_OK);
-    ck_assert_str_eq(row.engine_refusal, "model does not support different K (q8_0) and V (f16) cache types");
+    ck_assert_str_eq(row.engine_refusal,
+                     "model does not support different K (q8_0) and V (f16) cache types");
 }
 END_TEST
 
@@ -388,8 +394,8 @@ START_TEST(solving_is_consistent)
                         q.ctx = row.max_ctx + 1;
                         kvplan_row over;
                         qkv_status s = kvplan_row_eval(m, &vs[i], &q, false, &over, &err);
-                        ck_assert_msg(s != QKV_OK || !over.fits, "%s %s: max ctx + 1 fits",
-                                      m->name, row.label);
+                        ck_assert_msg(s != QKV_OK || !over.fits, "%s %s: max ctx + 1 fits", m->name,
+                                      row.label);
                         /* llama.cpp allocates in 256-cell steps per stream, so the
                          * longest context ends a step — once the micro-batch, which
                          * follows the unpadded n_ctx below ubatch, no longer grows. */

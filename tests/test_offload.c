@@ -43,8 +43,9 @@ static void check_conservation(const kvplan_result *r, const kvplan_row *row, co
         t += o->gpu[g].total_bytes;
         layers += o->gpu[g].layers;
     }
-    ck_assert_msg(w == row->weight_bytes + o->dup_bytes, "%s %s ngl %llu: weights %llu vs %llu + %llu",
-                  r->model.name, row->label, (unsigned long long)o->ngl, (unsigned long long)w,
+    ck_assert_msg(w == row->weight_bytes + o->dup_bytes,
+                  "%s %s ngl %llu: weights %llu vs %llu + %llu", r->model.name, row->label,
+                  (unsigned long long)o->ngl, (unsigned long long)w,
                   (unsigned long long)row->weight_bytes, (unsigned long long)o->dup_bytes);
     ck_assert_msg(kv == row->kv_bytes, "%s %s: KV %llu vs %llu", r->model.name, row->label,
                   (unsigned long long)kv, (unsigned long long)row->kv_bytes);
@@ -59,8 +60,8 @@ static void check_conservation(const kvplan_result *r, const kvplan_row *row, co
  * the count fits every GPU and one more layer does not. */
 START_TEST(test_auto_is_the_most_that_fits)
 {
-    static const uint64_t sets[][3] = {{8 * GiB, 0, 0}, {8 * GiB, 12 * GiB, 0},
-                                       {24 * GiB, 24 * GiB, 16 * GiB}};
+    static const uint64_t sets[][3] = {
+        {8 * GiB, 0, 0}, {8 * GiB, 12 * GiB, 0}, {24 * GiB, 24 * GiB, 16 * GiB}};
     static const size_t n_set[] = {1, 2, 3};
     static const uint64_t ctxs[] = {4096, 32768};
     size_t checked = 0, partial = 0;
@@ -83,8 +84,9 @@ START_TEST(test_auto_is_the_most_that_fits)
                     offload_row again, more;
                     ck_assert(offload_place(&r, &r.rows[i], &op, NULL, o->ngl, &again, &err) ==
                               QKV_OK);
-                    ck_assert_msg(again.gpu_fits || o->ngl == 0, "%s %s: auto ngl %llu does not fit",
-                                  m->name, r.rows[i].label, (unsigned long long)o->ngl);
+                    ck_assert_msg(again.gpu_fits || o->ngl == 0,
+                                  "%s %s: auto ngl %llu does not fit", m->name, r.rows[i].label,
+                                  (unsigned long long)o->ngl);
                     if (o->ngl <= m->n_layers) {
                         ck_assert(offload_place(&r, &r.rows[i], &op, NULL, o->ngl + 1, &more,
                                                 &err) == QKV_OK);

@@ -107,9 +107,9 @@ START_TEST(stories_probe_is_finite_and_selects_layers)
         const probe_head *h = &r.heads[i];
         ck_assert_int_eq(h->kv_head, h->head / 2);
         ck_assert_double_eq_tol(h->kv.chance, 8.0 / 64.0, 1e-15);
-        const double vals[] = {h->q.erank, h->k.erank, h->v.erank, h->map.erank, h->kv.mean_cos2,
-                               h->cka_kv, h->cka_qk, h->sym_w, h->sym_scores,
-                               h->map_stats.entropy};
+        const double vals[] = {h->q.erank,      h->k.erank,          h->v.erank, h->map.erank,
+                               h->kv.mean_cos2, h->cka_kv,           h->cka_qk,  h->sym_w,
+                               h->sym_scores,   h->map_stats.entropy};
         for (size_t j = 0; j < sizeof vals / sizeof vals[0]; j++)
             ck_assert(isfinite(vals[j]) && vals[j] >= 0.0);
         ck_assert_double_le(h->q.erank, 8.0 + 1e-9);

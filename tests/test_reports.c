@@ -144,14 +144,14 @@ START_TEST(markdown_matches_json)
         const cJSON *v = cJSON_GetArrayItem(vs, j);
         /* the appendix: exact bytes with thousands separators */
         char g[6][FMT_BYTES], row[512];
-        const char *const keys[6] = {"kv_bytes_per_token", "k_bytes", "v_bytes", "kv_bytes",
-                                     "params", "weight_bytes"};
+        const char *const keys[6] = {"kv_bytes_per_token", "k_bytes", "v_bytes",
+                                     "kv_bytes",           "params",  "weight_bytes"};
         for (int k = 0; k < 6; k++)
             fmt_grouped(json_u64(v, keys[k]), g[k], sizeof g[k]);
         snprintf(row, sizeof row, "| %s | %s | %s | %s | %s | %s |",
                  cJSON_GetObjectItemCaseSensitive(v, "label")->valuestring,
-                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "as_built")) ? "yes" : "",
-                 g[0], g[1], g[2], g[3]);
+                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "as_built")) ? "yes" : "", g[0],
+                 g[1], g[2], g[3]);
         ck_assert_msg(strstr(md, row) != NULL, "markdown lacks '%s'", row);
         char tail[256], s1[FMT_BYTES], s2[FMT_BYTES];
         fmt_grouped(json_u64(v, "scratch_bytes"), s1, sizeof s1);
@@ -365,9 +365,10 @@ START_TEST(xlsx_contents)
     ck_assert_msg(report_xlsx_write(path, &in, &err) == QKV_OK, "%s", err.msg);
     snprintf(cmd, sizeof cmd, "unzip -Z1 %s", path);
     char *list = capture(cmd);
-    const char *parts[] = {"xl/workbook.xml", "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml",
-                           "xl/worksheets/sheet3.xml", "xl/worksheets/sheet4.xml",
-                           "xl/charts/chart1.xml", "xl/drawings/drawing1.xml"};
+    const char *parts[] = {"xl/workbook.xml",          "xl/worksheets/sheet1.xml",
+                           "xl/worksheets/sheet2.xml", "xl/worksheets/sheet3.xml",
+                           "xl/worksheets/sheet4.xml", "xl/charts/chart1.xml",
+                           "xl/drawings/drawing1.xml"};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         ck_assert_msg(strstr(list, parts[i]) != NULL, "workbook lacks %s", parts[i]);
     free(list);

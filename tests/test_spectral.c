@@ -110,8 +110,8 @@ START_TEST(random_subspaces_chance_level)
         sum2 += ov.mean_cos2 * ov.mean_cos2;
     }
     double mean = sum / trials, var = sum2 / trials - mean * mean;
-    double pred_sd = sqrt(2.0 * k * k * (double)(d - k) * (d - k) /
-                          ((double)d * d * (d - 1) * (d + 2))) / k;
+    double pred_sd =
+        sqrt(2.0 * k * k * (double)(d - k) * (d - k) / ((double)d * d * (d - 1) * (d + 2))) / k;
     ck_assert_msg(fabs(mean - (double)k / d) < 3.0 * pred_sd / sqrt((double)trials),
                   "mean cos2 %g, chance %g, 3 standard errors %g", mean, (double)k / d,
                   3.0 * pred_sd / sqrt((double)trials));

@@ -57,8 +57,8 @@ typedef struct {
     const int *inputs, *targets;
     const float *g; /* analytic gradient, n_params */
     const char *what;
-    double worst;   /* worst |D − g·u| as a fraction of its bound */
-    int probes;     /* directions checked */
+    double worst; /* worst |D − g·u| as a fraction of its bound */
+    int probes;   /* directions checked */
 } gradcheck;
 
 static void check_direction(gradcheck *gc, const rt_tensor *ts, const double *u, const char *kind)
@@ -79,12 +79,12 @@ static void check_direction(gradcheck *gc, const rt_tensor *ts, const double *u,
         double lp, lm;
         for (size_t i = 0; i < ts->elems; i++)
             ts->data[i] = saved[i] + (float)(h * u[i]);
-        ck_assert_int_eq(rt_train_eval(gc->m, gc->t, gc->inputs, gc->targets, &lp, NULL, NULL, NULL),
-                         QKV_OK);
+        ck_assert_int_eq(
+            rt_train_eval(gc->m, gc->t, gc->inputs, gc->targets, &lp, NULL, NULL, NULL), QKV_OK);
         for (size_t i = 0; i < ts->elems; i++)
             ts->data[i] = saved[i] - (float)(h * u[i]);
-        ck_assert_int_eq(rt_train_eval(gc->m, gc->t, gc->inputs, gc->targets, &lm, NULL, NULL, NULL),
-                         QKV_OK);
+        ck_assert_int_eq(
+            rt_train_eval(gc->m, gc->t, gc->inputs, gc->targets, &lm, NULL, NULL, NULL), QKV_OK);
         dd[e] = (lp - lm) / (2 * h);
     }
     memcpy(ts->data, saved, ts->elems * sizeof(float));
@@ -228,8 +228,10 @@ START_TEST(gradient_check_every_variant)
                     }
             }
     ck_assert_int_eq(checked, 2 * (2 * 3 + 2) * 2 * RT_POS2D_FORM_COUNT);
-    fprintf(stderr, "gradient check: %d configurations, %d directions, worst error %.2f of "
-                    "its bound\n", checked, probes, worst);
+    fprintf(stderr,
+            "gradient check: %d configurations, %d directions, worst error %.2f of "
+            "its bound\n",
+            checked, probes, worst);
 }
 END_TEST
 
@@ -335,7 +337,6 @@ START_TEST(schedule_and_clipping)
 }
 END_TEST
 
-
 /* Saved models load back bit-identical and give the same logits. */
 START_TEST(model_save_and_load)
 {
@@ -384,11 +385,21 @@ START_TEST(tasks_by_definition)
             ck_assert(in[i] >= 0 && in[i] <= 9);
             int want;
             switch (t.kind) {
-            case TASK_REVERSE: want = in[7 - i]; break;
-            case TASK_SUB: want = 9 - in[i]; break;
-            case TASK_SWAP: want = in[(i + 4) % 8]; break;
-            case TASK_COPY: want = in[i]; break;
-            default: want = tg[i]; break;
+            case TASK_REVERSE:
+                want = in[7 - i];
+                break;
+            case TASK_SUB:
+                want = 9 - in[i];
+                break;
+            case TASK_SWAP:
+                want = in[(i + 4) % 8];
+                break;
+            case TASK_COPY:
+                want = in[i];
+                break;
+            default:
+                want = tg[i];
+                break;
             }
             ck_assert_int_eq(tg[i], want);
             if (t.kind == TASK_SORT && i > 0)

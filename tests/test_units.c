@@ -10,19 +10,29 @@ START_TEST(sizes)
         const char *in;
         uint64_t bytes;
     } ok[] = {
-        {"8GB", 8ull << 30},     {"8GiB", 8ull << 30},  {"8gb", 8ull << 30}, {"12G", 12ull << 30},
-        {"512MiB", 512ull << 20}, {"8589934592", 8589934592ull}, {"1.5GB", 3ull << 29},
-        {"0.5K", 512},           {"1TB", 1ull << 40},   {"100B", 100},       {"0", 0},
+        {"8GB", 8ull << 30},
+        {"8GiB", 8ull << 30},
+        {"8gb", 8ull << 30},
+        {"12G", 12ull << 30},
+        {"512MiB", 512ull << 20},
+        {"8589934592", 8589934592ull},
+        {"1.5GB", 3ull << 29},
+        {"0.5K", 512},
+        {"1TB", 1ull << 40},
+        {"100B", 100},
+        {"0", 0},
         {"1.500000000000000000000000000000000000000000000000000000000000GB", 3ull << 29},
     };
     char why[128];
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         uint64_t b = 0;
-        ck_assert_msg(units_parse_size(ok[i].in, &b, why, sizeof why) == 0, "%s: %s", ok[i].in, why);
+        ck_assert_msg(units_parse_size(ok[i].in, &b, why, sizeof why) == 0, "%s: %s", ok[i].in,
+                      why);
         ck_assert_msg(b == ok[i].bytes, "%s: %llu", ok[i].in, (unsigned long long)b);
     }
-    static const char *const bad[] = {"8XB", "GB", "", "-8GB", "8 GB", "1.5", "99999999999999999999",
-                                      "20000000000GB", "8GBB", "1..5G", "1.G",
+    static const char *const bad[] = {"8XB", "GB", "", "-8GB", "8 GB", "1.5",
+                                      "99999999999999999999", "20000000000GB", "8GBB", "1..5G",
+                                      "1.G",
                                       /* found by fuzz_units: 63 decimals overran a buffer */
                                       "0.661666644444444444444444444444444444444444444444444444444"
                                       "44444\3066k"};

@@ -10,9 +10,9 @@ START_TEST(share_names_and_aliases)
     static const struct {
         const char *in;
         variant_share want;
-    } cases[] = {{"QKV", SHARE_QKV},     {"none", SHARE_QKV},  {"q-k=v", SHARE_KV},
-                 {"KV", SHARE_KV},       {"Q=K-V", SHARE_QK},  {"qk", SHARE_QK},
-                 {"q=k=v", SHARE_ALL},   {"ALL", SHARE_ALL}};
+    } cases[] = {{"QKV", SHARE_QKV},   {"none", SHARE_QKV}, {"q-k=v", SHARE_KV},
+                 {"KV", SHARE_KV},     {"Q=K-V", SHARE_QK}, {"qk", SHARE_QK},
+                 {"q=k=v", SHARE_ALL}, {"ALL", SHARE_ALL}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         variant_share s;
         ck_assert_int_eq(variant_share_parse(cases[i].in, &s), QKV_OK);

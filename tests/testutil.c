@@ -44,7 +44,8 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 
 void test_rm_tree(const char *path)
 {
-    ck_assert_msg(nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) == 0, "cannot remove '%s'", path);
+    ck_assert_msg(nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) == 0, "cannot remove '%s'",
+                  path);
 }
 
 int test_count_entries(const char *dir, const char *containing)

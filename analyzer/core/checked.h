@@ -44,7 +44,13 @@ static inline int ck_pad(uint64_t a, uint64_t m, uint64_t *out)
     return ck_add(a, m - r, out);
 }
 
-static inline uint64_t u64_min(uint64_t a, uint64_t b) { return a < b ? a : b; }
-static inline uint64_t u64_max(uint64_t a, uint64_t b) { return a > b ? a : b; }
+static inline uint64_t u64_min(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+static inline uint64_t u64_max(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b;
+}
 
 #endif

@@ -6,16 +6,26 @@
 const char *qkv_strerror(qkv_status s)
 {
     switch (s) {
-    case QKV_OK: return "success";
-    case QKV_ERR_NOMEM: return "out of memory";
-    case QKV_ERR_IO: return "input/output error";
-    case QKV_ERR_PARSE: return "malformed input";
-    case QKV_ERR_INVALID: return "invalid value";
-    case QKV_ERR_RANGE: return "value out of range";
-    case QKV_ERR_OVERFLOW: return "size overflows 64 bits";
-    case QKV_ERR_UNSUPPORTED: return "unsupported";
-    case QKV_ERR_NOTFOUND: return "not found";
-    case QKV_ERR_TOOL: return "external program failed";
+    case QKV_OK:
+        return "success";
+    case QKV_ERR_NOMEM:
+        return "out of memory";
+    case QKV_ERR_IO:
+        return "input/output error";
+    case QKV_ERR_PARSE:
+        return "malformed input";
+    case QKV_ERR_INVALID:
+        return "invalid value";
+    case QKV_ERR_RANGE:
+        return "value out of range";
+    case QKV_ERR_OVERFLOW:
+        return "size overflows 64 bits";
+    case QKV_ERR_UNSUPPORTED:
+        return "unsupported";
+    case QKV_ERR_NOTFOUND:
+        return "not found";
+    case QKV_ERR_TOOL:
+        return "external program failed";
     }
     return "unknown error";
 }

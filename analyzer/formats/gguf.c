@@ -10,15 +10,25 @@ static const struct {
     tf_type type;
     const char *name;
 } ggml_types[] = {
-    {0, 1, 4, TF_F32, "F32"},       {1, 1, 2, TF_F16, "F16"},          {2, 32, 18, TF_Q4_0, "Q4_0"},
-    {3, 32, 20, TF_UNSUPPORTED, "Q4_1"}, {6, 32, 22, TF_UNSUPPORTED, "Q5_0"},
-    {7, 32, 24, TF_UNSUPPORTED, "Q5_1"}, {8, 32, 34, TF_Q8_0, "Q8_0"},
-    {9, 32, 36, TF_UNSUPPORTED, "Q8_1"}, {10, 256, 84, TF_UNSUPPORTED, "Q2_K"},
-    {11, 256, 110, TF_UNSUPPORTED, "Q3_K"}, {12, 256, 144, TF_Q4_K, "Q4_K"},
-    {13, 256, 176, TF_UNSUPPORTED, "Q5_K"}, {14, 256, 210, TF_Q6_K, "Q6_K"},
-    {15, 256, 292, TF_UNSUPPORTED, "Q8_K"}, {24, 1, 1, TF_UNSUPPORTED, "I8"},
-    {25, 1, 2, TF_UNSUPPORTED, "I16"},  {26, 1, 4, TF_UNSUPPORTED, "I32"},
-    {27, 1, 8, TF_UNSUPPORTED, "I64"},  {28, 1, 8, TF_UNSUPPORTED, "F64"},
+    {0, 1, 4, TF_F32, "F32"},
+    {1, 1, 2, TF_F16, "F16"},
+    {2, 32, 18, TF_Q4_0, "Q4_0"},
+    {3, 32, 20, TF_UNSUPPORTED, "Q4_1"},
+    {6, 32, 22, TF_UNSUPPORTED, "Q5_0"},
+    {7, 32, 24, TF_UNSUPPORTED, "Q5_1"},
+    {8, 32, 34, TF_Q8_0, "Q8_0"},
+    {9, 32, 36, TF_UNSUPPORTED, "Q8_1"},
+    {10, 256, 84, TF_UNSUPPORTED, "Q2_K"},
+    {11, 256, 110, TF_UNSUPPORTED, "Q3_K"},
+    {12, 256, 144, TF_Q4_K, "Q4_K"},
+    {13, 256, 176, TF_UNSUPPORTED, "Q5_K"},
+    {14, 256, 210, TF_Q6_K, "Q6_K"},
+    {15, 256, 292, TF_UNSUPPORTED, "Q8_K"},
+    {24, 1, 1, TF_UNSUPPORTED, "I8"},
+    {25, 1, 2, TF_UNSUPPORTED, "I16"},
+    {26, 1, 4, TF_UNSUPPORTED, "I32"},
+    {27, 1, 8, TF_UNSUPPORTED, "I64"},
+    {28, 1, 8, TF_UNSUPPORTED, "F64"},
     {30, 1, 2, TF_BF16, "BF16"},
 };
 
@@ -75,7 +85,8 @@ static qkv_status skip_value(cursor *c, uint32_t t, int depth, const char *key)
     char what[160];
     snprintf(what, sizeof what, "metadata '%.100s'", key);
     if (t >= GGUF_TYPE_COUNT)
-        return qkv_error_set(c->err, QKV_ERR_INVALID, "'%s': %s has unknown type %u", c->path, what, t);
+        return qkv_error_set(c->err, QKV_ERR_INVALID, "'%s': %s has unknown type %u", c->path, what,
+                             t);
     if (t == GGUF_STRING) {
         const char *s;
         uint64_t n;
@@ -83,8 +94,8 @@ static qkv_status skip_value(cursor *c, uint32_t t, int depth, const char *key)
     }
     if (t == GGUF_ARRAY) {
         if (depth >= GGUF_DEPTH_MAX)
-            return qkv_error_set(c->err, QKV_ERR_INVALID, "'%s': %s nests arrays deeper than %d", c->path,
-                                 what, GGUF_DEPTH_MAX);
+            return qkv_error_set(c->err, QKV_ERR_INVALID, "'%s': %s nests arrays deeper than %d",
+                                 c->path, what, GGUF_DEPTH_MAX);
         qkv_status st = need(c, 12, what);
         if (st)
             return st;
@@ -93,16 +104,16 @@ static qkv_status skip_value(cursor *c, uint32_t t, int depth, const char *key)
         if (et < GGUF_TYPE_COUNT && scalar_size[et]) {
             if (n > (uint64_t)(c->end - c->p) / scalar_size[et])
                 return qkv_error_set(c->err, QKV_ERR_INVALID,
-                                     "'%s': %s claims %llu elements, more than the file holds", c->path,
-                                     what, (unsigned long long)n);
+                                     "'%s': %s claims %llu elements, more than the file holds",
+                                     c->path, what, (unsigned long long)n);
             c->p += n * scalar_size[et];
             return QKV_OK;
         }
         /* strings and arrays take at least 8 bytes each */
         if (n > (uint64_t)(c->end - c->p) / 8)
             return qkv_error_set(c->err, QKV_ERR_INVALID,
-                                 "'%s': %s claims %llu elements, more than the file holds", c->path, what,
-                                 (unsigned long long)n);
+                                 "'%s': %s claims %llu elements, more than the file holds", c->path,
+                                 what, (unsigned long long)n);
         for (uint64_t i = 0; i < n; i++)
             if ((st = skip_value(c, et, depth + 1, key)))
                 return st;
@@ -146,7 +157,8 @@ static qkv_status read_kv(cursor *c, gguf_file *f, gguf_kv *kv)
     const char *path = c->path;
     qkv_error *err = c->err;
     qkv_status s;
-    if ((s = rd_str(c, &kv->key, &kv->key_len, "a metadata key")) || (s = need(c, 4, "a metadata type")))
+    if ((s = rd_str(c, &kv->key, &kv->key_len, "a metadata key")) ||
+        (s = need(c, 4, "a metadata type")))
         return s;
     kv->type = (uint32_t)rd(c, 4);
     char key[128];
@@ -156,10 +168,17 @@ static qkv_status read_kv(cursor *c, gguf_file *f, gguf_kv *kv)
         return s;
     cursor v = {at, c->p, path, err};
     switch (kv->type) {
-    case GGUF_U8: case GGUF_U16: case GGUF_U32: case GGUF_U64: case GGUF_BOOL:
+    case GGUF_U8:
+    case GGUF_U16:
+    case GGUF_U32:
+    case GGUF_U64:
+    case GGUF_BOOL:
         kv->u = rd(&v, (int)scalar_size[kv->type]);
         break;
-    case GGUF_I8: case GGUF_I16: case GGUF_I32: case GGUF_I64: {
+    case GGUF_I8:
+    case GGUF_I16:
+    case GGUF_I32:
+    case GGUF_I64: {
         int n = (int)scalar_size[kv->type];
         uint64_t raw = rd(&v, n);
         if (n < 8 && (raw >> (8 * n - 1)) & 1)
@@ -194,8 +213,8 @@ static qkv_status read_kv(cursor *c, gguf_file *f, gguf_kv *kv)
     if (kv->key_len == 17 && memcmp(kv->key, "general.alignment", 17) == 0) {
         if (kv->type != GGUF_U32 || kv->u == 0 || (kv->u & (kv->u - 1)) || kv->u > 65536) {
             return qkv_error_set(err, QKV_ERR_INVALID,
-                              "'%s': general.alignment must be a power of two (u32) up to 65536",
-                              path);
+                                 "'%s': general.alignment must be a power of two (u32) up to 65536",
+                                 path);
         }
         f->alignment = kv->u;
     }
@@ -217,7 +236,7 @@ static qkv_status read_tensor_info(cursor *c, gguf_file *f, gguf_tensor *t)
         return s;
     if (len > 1024) {
         return qkv_error_set(err, QKV_ERR_INVALID, "'%s': a tensor name of %llu bytes", path,
-                          (unsigned long long)len);
+                             (unsigned long long)len);
     }
     if (!(t->name = strndup(name, len))) {
         return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
@@ -225,8 +244,8 @@ static qkv_status read_tensor_info(cursor *c, gguf_file *f, gguf_tensor *t)
     f->n_tensors++;
     t->n_dims = (uint32_t)rd(c, 4);
     if (t->n_dims == 0 || t->n_dims > GGUF_DIMS_MAX) {
-        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%s' has %u dimensions (1 to %d)", path,
-                          t->name, t->n_dims, GGUF_DIMS_MAX);
+        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%s' has %u dimensions (1 to %d)",
+                             path, t->name, t->n_dims, GGUF_DIMS_MAX);
     }
     if ((s = need(c, 8 * t->n_dims + 12, "a tensor info")))
         return s;
@@ -243,17 +262,17 @@ static qkv_status read_tensor_info(cursor *c, gguf_file *f, gguf_tensor *t)
         if (ggml_types[k].id == t->ggml_type)
             break;
     if (k == sizeof ggml_types / sizeof ggml_types[0]) {
-        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%s' has unknown ggml type %u", path,
-                          t->name, t->ggml_type);
+        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%s' has unknown ggml type %u",
+                             path, t->name, t->ggml_type);
     }
     t->type = ggml_types[k].type;
     if (over || t->ne[0] % ggml_types[k].blk != 0 ||
-        __builtin_mul_overflow(elems / ggml_types[k].blk, (uint64_t)ggml_types[k].bytes, &t->bytes)) {
-        return qkv_error_set(err, QKV_ERR_INVALID,
-                          "'%s': tensor '%s': %s", path, t->name,
-                          over ? "the product of its dimensions overflows 64 bits"
-                               : "its row width is not a whole number of blocks, or its size "
-                                 "overflows");
+        __builtin_mul_overflow(elems / ggml_types[k].blk, (uint64_t)ggml_types[k].bytes,
+                               &t->bytes)) {
+        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%s': %s", path, t->name,
+                             over ? "the product of its dimensions overflows 64 bits"
+                                  : "its row width is not a whole number of blocks, or its size "
+                                    "overflows");
     }
     return QKV_OK;
 }
@@ -267,7 +286,8 @@ static qkv_status check_data_section(gguf_file *f, const cursor *c)
     for (size_t i = 0; i < f->n_tensors; i++) {
         const gguf_tensor *t = &f->tensors[i];
         if (t->offset % f->alignment != 0 || f->data_off > f->map.size ||
-            t->offset > f->map.size - f->data_off || t->bytes > f->map.size - f->data_off - t->offset)
+            t->offset > f->map.size - f->data_off ||
+            t->bytes > f->map.size - f->data_off - t->offset)
             return qkv_error_set(c->err, QKV_ERR_INVALID,
                                  "'%s': tensor '%s' (%llu bytes at offset %llu) lies outside the "
                                  "data section or is misaligned (file %zu bytes)",
@@ -337,8 +357,8 @@ qkv_status gguf_open(const char *path, gguf_file *f, qkv_error *err)
     }
     const bool overlap = tf_spans_overlap(sp, f->n_tensors, &x, &y);
     if (overlap)
-        s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensors '%s' and '%s' overlap", path, x->name,
-                          y->name);
+        s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensors '%s' and '%s' overlap", path,
+                          x->name, y->name);
     free(sp);
     if (overlap)
         goto fail;
@@ -368,7 +388,8 @@ bool gguf_get_uint(const gguf_file *f, const char *key, uint64_t *v)
     if (!kv || kv->type == GGUF_F32 || kv->type == GGUF_F64 || kv->type == GGUF_STRING ||
         kv->type == GGUF_ARRAY || kv->type == GGUF_BOOL)
         return false;
-    if ((kv->type == GGUF_I8 || kv->type == GGUF_I16 || kv->type == GGUF_I32 || kv->type == GGUF_I64) &&
+    if ((kv->type == GGUF_I8 || kv->type == GGUF_I16 || kv->type == GGUF_I32 ||
+         kv->type == GGUF_I64) &&
         kv->i < 0)
         return false;
     *v = kv->u;
@@ -396,10 +417,11 @@ qkv_status gguf_read_rows(gguf_file *f, const gguf_tensor *t, uint64_t row0, uin
                           qkv_error *err)
 {
     if (t->type == TF_UNSUPPORTED)
-        return qkv_error_set(err, QKV_ERR_UNSUPPORTED,
-                             "'%s': tensor '%s' has ggml type %u, which qkvplan does not dequantise "
-                             "(F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)",
-                             f->path, t->name, t->ggml_type);
+        return qkv_error_set(
+            err, QKV_ERR_UNSUPPORTED,
+            "'%s': tensor '%s' has ggml type %u, which qkvplan does not dequantise "
+            "(F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)",
+            f->path, t->name, t->ggml_type);
     uint64_t rows = 1;
     for (uint32_t d = 1; d < t->n_dims; d++)
         rows *= t->ne[d];
@@ -430,7 +452,8 @@ qkv_status gguf_write(FILE *out, const gguf_out_kv *kv, size_t n_kv, const gguf_
                       size_t n_ts, int half, qkv_error *err)
 {
     const uint64_t align = 32;
-    int ok = fwrite("GGUF", 1, 4, out) == 4 && put(out, 3, 4) && put(out, n_ts, 8) && put(out, n_kv, 8);
+    int ok =
+        fwrite("GGUF", 1, 4, out) == 4 && put(out, 3, 4) && put(out, n_ts, 8) && put(out, n_kv, 8);
     long pos = 24;
     for (size_t i = 0; ok && i < n_kv; i++) {
         ok = put_str(out, kv[i].key) && put(out, kv[i].type, 4);

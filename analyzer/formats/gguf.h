@@ -21,21 +21,33 @@
 #include "analyzer/formats/tensorfile.h"
 
 enum {
-    GGUF_U8, GGUF_I8, GGUF_U16, GGUF_I16, GGUF_U32, GGUF_I32, GGUF_F32, GGUF_BOOL, GGUF_STRING,
-    GGUF_ARRAY, GGUF_U64, GGUF_I64, GGUF_F64, GGUF_TYPE_COUNT
+    GGUF_U8,
+    GGUF_I8,
+    GGUF_U16,
+    GGUF_I16,
+    GGUF_U32,
+    GGUF_I32,
+    GGUF_F32,
+    GGUF_BOOL,
+    GGUF_STRING,
+    GGUF_ARRAY,
+    GGUF_U64,
+    GGUF_I64,
+    GGUF_F64,
+    GGUF_TYPE_COUNT
 };
 
 #define GGUF_DEPTH_MAX 4
 #define GGUF_DIMS_MAX 4
 
 typedef struct {
-    const char *key;  /* not NUL-terminated: key_len bytes in the map */
+    const char *key; /* not NUL-terminated: key_len bytes in the map */
     uint64_t key_len;
     uint32_t type;
-    uint64_t u;       /* integers and bool */
+    uint64_t u; /* integers and bool */
     int64_t i;
     double f;
-    const char *str;  /* strings: str_len bytes in the map */
+    const char *str; /* strings: str_len bytes in the map */
     uint64_t str_len;
     uint32_t arr_type; /* arrays */
     uint64_t arr_n;
@@ -47,8 +59,8 @@ typedef struct {
     uint32_t n_dims;
     uint64_t ne[GGUF_DIMS_MAX]; /* innermost (row width) first */
     uint32_t ggml_type;
-    tf_type type;               /* TF_UNSUPPORTED when it does not convert */
-    uint64_t offset, bytes;     /* within the data section */
+    tf_type type;           /* TF_UNSUPPORTED when it does not convert */
+    uint64_t offset, bytes; /* within the data section */
 } gguf_tensor;
 
 typedef struct {
@@ -59,7 +71,7 @@ typedef struct {
     size_t n_kv;
     gguf_tensor *tensors;
     size_t n_tensors;
-    tf_span *by_name;      /* (n_tensors) sorted by name, for gguf_find */
+    tf_span *by_name; /* (n_tensors) sorted by name, for gguf_find */
     uint64_t alignment, data_off;
     uint64_t bytes_read;
 } gguf_file;
@@ -92,11 +104,11 @@ typedef struct {
     const char *str;
     uint32_t u32;
     float f32;
-    uint32_t arr_type;            /* GGUF_ARRAY: GGUF_STRING, GGUF_F32 or GGUF_I32 */
-    uint64_t arr_n;               /* its element count */
-    const char *const *arr_strs;  /* (arr_n) */
-    const float *arr_f32;         /* (arr_n) */
-    const int32_t *arr_i32;       /* (arr_n) */
+    uint32_t arr_type;           /* GGUF_ARRAY: GGUF_STRING, GGUF_F32 or GGUF_I32 */
+    uint64_t arr_n;              /* its element count */
+    const char *const *arr_strs; /* (arr_n) */
+    const float *arr_f32;        /* (arr_n) */
+    const int32_t *arr_i32;      /* (arr_n) */
 } gguf_out_kv;
 
 typedef struct {

@@ -11,7 +11,8 @@ qkv_status gguf_vocab_read(const gguf_file *f, gguf_vocab *v, qkv_error *err)
         return qkv_error_set(err, QKV_ERR_NOTFOUND, "'%s' carries no vocabulary", f->path);
     if (kv->type != GGUF_ARRAY || kv->arr_type != GGUF_STRING || kv->arr_n > SIZE_MAX / 8)
         return qkv_error_set(err, QKV_ERR_INVALID,
-                             "'%s': metadata tokenizer.ggml.tokens is not an array of strings", f->path);
+                             "'%s': metadata tokenizer.ggml.tokens is not an array of strings",
+                             f->path);
     v->text = malloc((kv->arr_n ? kv->arr_n : 1) * sizeof *v->text);
     v->len = malloc((kv->arr_n ? kv->arr_n : 1) * sizeof *v->len);
     if (!v->text || !v->len) {
@@ -53,7 +54,10 @@ void gguf_vocab_free(gguf_vocab *v)
 
 static int hex(int c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                  : -1;
 }
 
 size_t gguf_vocab_text(const gguf_vocab *v, int token, char *buf, size_t cap)

@@ -12,9 +12,9 @@
 #include "analyzer/formats/gguf.h"
 
 typedef struct {
-    size_t n;             /* tokens */
-    const char **text;    /* (n) pointers into the file's map, not NUL-terminated */
-    uint32_t *len;        /* (n) bytes of each */
+    size_t n;          /* tokens */
+    const char **text; /* (n) pointers into the file's map, not NUL-terminated */
+    uint32_t *len;     /* (n) bytes of each */
 } gguf_vocab;
 
 /* Read tokenizer.ggml.tokens of f; QKV_ERR_NOTFOUND when the key is absent,

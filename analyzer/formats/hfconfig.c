@@ -53,9 +53,9 @@ static qkv_status get_u64(const cfg *c, const char *const *keys, uint64_t lo, ui
             return qkv_error_set(c->err, QKV_ERR_INVALID, "%s: '%s' is %g, not a whole number",
                                  c->origin, *keys, d);
         if (d < (double)lo || d > (double)hi)
-            return qkv_error_set(c->err, QKV_ERR_INVALID, "%s: '%s' is %.0f; it must be %llu to %llu",
-                                 c->origin, *keys, d, (unsigned long long)lo,
-                                 (unsigned long long)hi);
+            return qkv_error_set(c->err, QKV_ERR_INVALID,
+                                 "%s: '%s' is %.0f; it must be %llu to %llu", c->origin, *keys, d,
+                                 (unsigned long long)lo, (unsigned long long)hi);
         *out = (uint64_t)d;
         *found = true;
         return QKV_OK;
@@ -100,8 +100,8 @@ static bool in_list(const char *s, const char *const *list)
 #define KEYS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* Families whose FFN is a plain two-matrix MLP with LayerNorm. */
-static const char *const plain_ffn[] = {"gpt2", "gpt_neox", "gptj", "phi", "opt", "bloom",
-                                        "falcon", "gpt_bigcode", "starcoder2", NULL};
+static const char *const plain_ffn[] = {"gpt2",  "gpt_neox", "gptj",        "phi",        "opt",
+                                        "bloom", "falcon",   "gpt_bigcode", "starcoder2", NULL};
 
 static qkv_status count_layer_types(const cfg *c, const cJSON *types, model_shape *m)
 {
@@ -111,13 +111,13 @@ static qkv_status count_layer_types(const cfg *c, const cJSON *types, model_shap
     uint64_t n = (uint64_t)cJSON_GetArraySize(types), swa = 0, nokv = 0, i = 0;
     if (n != m->n_layers)
         return qkv_error_set(c->err, QKV_ERR_INVALID,
-                             "%s: 'layer_types' lists %llu layers but the model has %llu", c->origin,
-                             (unsigned long long)n, (unsigned long long)m->n_layers);
+                             "%s: 'layer_types' lists %llu layers but the model has %llu",
+                             c->origin, (unsigned long long)n, (unsigned long long)m->n_layers);
     static const char *const full[] = {"full_attention", "attention", "global", NULL};
     static const char *const sliding[] = {"sliding_attention", "sliding_window", "local",
                                           "chunked_attention", NULL};
     static const char *const none[] = {"linear_attention", "mamba", "mamba2", "conv",
-                                       "recurrent", "ssm", NULL};
+                                       "recurrent",        "ssm",   NULL};
     const cJSON *t;
     cJSON_ArrayForEach(t, types)
     {
@@ -148,11 +148,16 @@ static bool family_defaults(const char *type, model_shape *m)
     const bool gemma = strncmp(type, "gemma", 5) == 0;
     m->gated_ffn = !gpt2ish;
     m->norm = gpt2ish ? NORM_LAYER : NORM_RMS;
-    m->pos = (strcmp(type, "gpt2") == 0 || strcmp(type, "opt") == 0 || strcmp(type, "gpt_bigcode") == 0)
-                 ? POS_LEARNED
-                 : strcmp(type, "bloom") == 0 ? POS_NONE : POS_ROPE;
-    m->bias = strcmp(type, "gpt2") == 0 ? BIAS_ALL : strcmp(type, "qwen2") == 0 ? BIAS_QKV : BIAS_NONE;
-    m->norms_per_layer = (strncmp(type, "gemma2", 6) == 0 || strncmp(type, "gemma3", 6) == 0) ? 4 : 2;
+    m->pos =
+        (strcmp(type, "gpt2") == 0 || strcmp(type, "opt") == 0 || strcmp(type, "gpt_bigcode") == 0)
+            ? POS_LEARNED
+        : strcmp(type, "bloom") == 0 ? POS_NONE
+                                     : POS_ROPE;
+    m->bias = strcmp(type, "gpt2") == 0    ? BIAS_ALL
+              : strcmp(type, "qwen2") == 0 ? BIAS_QKV
+                                           : BIAS_NONE;
+    m->norms_per_layer =
+        (strncmp(type, "gemma2", 6) == 0 || strncmp(type, "gemma3", 6) == 0) ? 4 : 2;
     m->qk_norm = strncmp(type, "gemma3", 6) == 0 || strncmp(type, "qwen3", 5) == 0 ||
                  strncmp(type, "olmo2", 5) == 0;
     m->tied_embeddings = strcmp(type, "gpt2") == 0 || gemma;
@@ -180,7 +185,8 @@ static qkv_status read_sizes(const cfg *c, model_shape *m, bool gpt2ish)
             s = qkv_error_set(c->err, QKV_ERR_INVALID,
                               "%s: hidden size %llu is not a multiple of %llu heads and 'head_dim' "
                               "is missing",
-                              c->origin, (unsigned long long)m->d_model, (unsigned long long)m->n_heads);
+                              c->origin, (unsigned long long)m->d_model,
+                              (unsigned long long)m->n_heads);
             return s;
         }
         m->head_dim = m->d_model / m->n_heads;
@@ -191,13 +197,14 @@ static qkv_status read_sizes(const cfg *c, model_shape *m, bool gpt2ish)
         return s;
     if (!found) {
         if (!gpt2ish) {
-            s = qkv_error_set(c->err, QKV_ERR_INVALID, "%s: required key 'intermediate_size' is missing",
-                              c->origin);
+            s = qkv_error_set(c->err, QKV_ERR_INVALID,
+                              "%s: required key 'intermediate_size' is missing", c->origin);
             return s;
         }
         m->d_ff = 4 * m->d_model; /* GPT-2: n_inner null means 4 x n_embd */
     }
-    if ((s = get_u64(c, KEYS("max_position_embeddings", "n_positions", "n_ctx", "max_sequence_length"),
+    if ((s = get_u64(c,
+                     KEYS("max_position_embeddings", "n_positions", "n_ctx", "max_sequence_length"),
                      1, MODEL_DIM_MAX, &m->max_ctx, &found)))
         return s;
     if ((s = get_bool(c, "tie_word_embeddings", &b, &found)))
@@ -328,8 +335,10 @@ qkv_status hfconfig_parse(const char *json, size_t len, const char *origin, mode
     cJSON *root;
     json_strict_error why;
     switch (json_strict_parse(json, len, &root, &why)) {
-    case JSON_OK: break;
-    case JSON_NOMEM: return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory parsing '%s'", origin);
+    case JSON_OK:
+        break;
+    case JSON_NOMEM:
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory parsing '%s'", origin);
     case JSON_SYNTAX:
         return qkv_error_set(err, QKV_ERR_PARSE, "%s: not valid JSON (error near byte %zu)", origin,
                              why.offset);
@@ -338,10 +347,11 @@ qkv_status hfconfig_parse(const char *json, size_t len, const char *origin, mode
                              "%s: not valid JSON: text follows the object at byte %zu", origin,
                              why.offset);
     case JSON_DUPLICATE:
-        return qkv_error_set(err, QKV_ERR_PARSE,
-                             "%s: key '%.100s' appears twice in one object (Hugging Face would read "
-                             "the last; qkvplan refuses to guess)",
-                             origin, why.key);
+        return qkv_error_set(
+            err, QKV_ERR_PARSE,
+            "%s: key '%.100s' appears twice in one object (Hugging Face would read "
+            "the last; qkvplan refuses to guess)",
+            origin, why.key);
     }
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);

@@ -83,8 +83,8 @@ json_problem json_strict_parse(const char *text, size_t len, cJSON **out, json_s
         return why->problem = JSON_SYNTAX;
     }
     size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : len;
-    while (off < len && (text[off] == ' ' || text[off] == '\t' || text[off] == '\n' ||
-                         text[off] == '\r'))
+    while (off < len &&
+           (text[off] == ' ' || text[off] == '\t' || text[off] == '\n' || text[off] == '\r'))
         off++;
     if (off < len) {
         cJSON_Delete(root);

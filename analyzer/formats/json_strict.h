@@ -20,8 +20,8 @@ typedef enum { JSON_OK, JSON_SYNTAX, JSON_TRAILING, JSON_DUPLICATE, JSON_NOMEM }
 
 typedef struct {
     json_problem problem;
-    size_t offset;  /* JSON_SYNTAX, JSON_TRAILING: byte offset in the text */
-    char key[128];  /* JSON_DUPLICATE: the key */
+    size_t offset; /* JSON_SYNTAX, JSON_TRAILING: byte offset in the text */
+    char key[128]; /* JSON_DUPLICATE: the key */
 } json_strict_error;
 
 /* Parse len bytes of text as one JSON value into *out (caller frees with

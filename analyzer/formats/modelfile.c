@@ -110,8 +110,8 @@ qkv_status modelfile_gguf_shape(const gguf_file *g, const char *path, model_shap
     char arch[64], key[160];
     memset(ms, 0, sizeof *ms);
     if (!gguf_get_str(g, "general.architecture", arch, sizeof arch))
-        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': metadata key general.architecture is missing",
-                             path);
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "'%s': metadata key general.architecture is missing", path);
     if (!gguf_get_str(g, "general.name", ms->name, sizeof ms->name))
         snprintf(ms->name, sizeof ms->name, "%s", arch);
     snprintf(ms->source, sizeof ms->source, "%s", path);
@@ -122,7 +122,8 @@ qkv_status modelfile_gguf_shape(const gguf_file *g, const char *path, model_shap
     for (int i = 0; i < 3; i++) {
         snprintf(key, sizeof key, "%s.%s", arch, need[i]);
         if (!gguf_get_uint(g, key, dst[i]))
-            return qkv_error_set(err, QKV_ERR_INVALID, "'%s': metadata key %s is missing", path, key);
+            return qkv_error_set(err, QKV_ERR_INVALID, "'%s': metadata key %s is missing", path,
+                                 key);
     }
 #define OPT(field, suffix)                                                                         \
     do {                                                                                           \
@@ -214,13 +215,12 @@ qkv_status modelfile_shape(const char *path, model_shape *ms, qkv_error *err)
             i++;
         const bool qkvm = starts_with_magic(path, MODELFILE_QKVM_MAGIC, 8);
         if (qkvm || (i < n && head[i] != '{' && memchr(head, 0, n)))
-            return qkv_error_set(err, QKV_ERR_INVALID,
-                                 "'%s' is %s, not a config.json; the planner reads a catalog name, a "
-                                 "config.json or its directory, a GGUF file or safetensors ('qkvplan "
-                                 "probe' reads llama2.c and .qkvm files)",
-                                 path,
-                                 qkvm ? "a qkvplan model (.qkvm)"
-                                      : "a binary file (a llama2.c checkpoint?)");
+            return qkv_error_set(
+                err, QKV_ERR_INVALID,
+                "'%s' is %s, not a config.json; the planner reads a catalog name, a "
+                "config.json or its directory, a GGUF file or safetensors ('qkvplan "
+                "probe' reads llama2.c and .qkvm files)",
+                path, qkvm ? "a qkvplan model (.qkvm)" : "a binary file (a llama2.c checkpoint?)");
     }
     if ((s = hfconfig_load(cfg, ms, err)) != QKV_OK)
         return s;

@@ -15,11 +15,21 @@ static const struct {
     uint32_t bytes;
     tf_type type;
 } dtypes[] = {
-    {"F32", 4, TF_F32},  {"F16", 2, TF_F16},  {"BF16", 2, TF_BF16},
-    {"F64", 8, TF_UNSUPPORTED}, {"I64", 8, TF_UNSUPPORTED}, {"I32", 4, TF_UNSUPPORTED},
-    {"I16", 2, TF_UNSUPPORTED}, {"I8", 1, TF_UNSUPPORTED},  {"U8", 1, TF_UNSUPPORTED},
-    {"BOOL", 1, TF_UNSUPPORTED}, {"F8_E4M3", 1, TF_UNSUPPORTED}, {"F8_E5M2", 1, TF_UNSUPPORTED},
-    {"U16", 2, TF_UNSUPPORTED}, {"U32", 4, TF_UNSUPPORTED}, {"U64", 8, TF_UNSUPPORTED},
+    {"F32", 4, TF_F32},
+    {"F16", 2, TF_F16},
+    {"BF16", 2, TF_BF16},
+    {"F64", 8, TF_UNSUPPORTED},
+    {"I64", 8, TF_UNSUPPORTED},
+    {"I32", 4, TF_UNSUPPORTED},
+    {"I16", 2, TF_UNSUPPORTED},
+    {"I8", 1, TF_UNSUPPORTED},
+    {"U8", 1, TF_UNSUPPORTED},
+    {"BOOL", 1, TF_UNSUPPORTED},
+    {"F8_E4M3", 1, TF_UNSUPPORTED},
+    {"F8_E5M2", 1, TF_UNSUPPORTED},
+    {"U16", 2, TF_UNSUPPORTED},
+    {"U32", 4, TF_UNSUPPORTED},
+    {"U64", 8, TF_UNSUPPORTED},
 };
 
 void st_close(st_file *f)
@@ -62,8 +72,8 @@ static qkv_status parse_entry(const cJSON *e, int shard, uint64_t data_size, con
     if (!cJSON_IsObject(e) || !cJSON_IsString(dt) || !cJSON_IsArray(sh) || !cJSON_IsArray(off) ||
         cJSON_GetArraySize(off) != 2) {
         return qkv_error_set(err, QKV_ERR_INVALID,
-                          "'%s': tensor '%.100s' lacks dtype, shape or data_offsets", path,
-                          e->string);
+                             "'%s': tensor '%.100s' lacks dtype, shape or data_offsets", path,
+                             e->string);
     }
     uint32_t esize = 0;
     t->type = TF_UNSUPPORTED;
@@ -73,15 +83,17 @@ static qkv_status parse_entry(const cJSON *e, int shard, uint64_t data_size, con
             t->type = dtypes[k].type;
         }
     if (esize == 0) {
-        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%.100s' has unknown dtype '%.20s'",
-                          path, e->string, dt->valuestring);
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "'%s': tensor '%.100s' has unknown dtype '%.20s'", path, e->string,
+                             dt->valuestring);
     }
     snprintf(t->dtype, sizeof t->dtype, "%s", dt->valuestring);
     t->n_dims = cJSON_GetArraySize(sh);
     if (t->n_dims > ST_DIMS_MAX) {
-        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%.100s' has %d dimensions (at most "
-                                                "%d)",
-                          path, e->string, t->n_dims, ST_DIMS_MAX);
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "'%s': tensor '%.100s' has %d dimensions (at most "
+                             "%d)",
+                             path, e->string, t->n_dims, ST_DIMS_MAX);
     }
     uint64_t elems = 1;
     int bad = 0;
@@ -99,31 +111,31 @@ static qkv_status parse_entry(const cJSON *e, int shard, uint64_t data_size, con
     uint64_t bytes;
     if (bad || __builtin_mul_overflow(elems, esize, &bytes)) {
         return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%.100s': %s", path, e->string,
-                          bad == 1 ? "shape is not a list of whole numbers"
-                                   : "the size of its shape overflows 64 bits");
+                             bad == 1 ? "shape is not a list of whole numbers"
+                                      : "the size of its shape overflows 64 bits");
     }
     const cJSON *b = cJSON_GetArrayItem(off, 0), *en = cJSON_GetArrayItem(off, 1);
     if (!cJSON_IsNumber(b) || !cJSON_IsNumber(en) || b->valuedouble < 0 ||
         en->valuedouble < b->valuedouble || en->valuedouble > (double)data_size) {
         return qkv_error_set(err, QKV_ERR_INVALID,
-                          "'%s': tensor '%.100s' has data_offsets outside the data section "
-                          "(%llu bytes)",
-                          path, e->string, (unsigned long long)data_size);
+                             "'%s': tensor '%.100s' has data_offsets outside the data section "
+                             "(%llu bytes)",
+                             path, e->string, (unsigned long long)data_size);
     }
     if (b->valuedouble != floor(b->valuedouble) || en->valuedouble != floor(en->valuedouble)) {
         return qkv_error_set(err, QKV_ERR_INVALID,
-                          "'%s': tensor '%.100s' has data_offsets [%.17g, %.17g]: not whole "
-                          "byte offsets",
-                          path, e->string, b->valuedouble, en->valuedouble);
+                             "'%s': tensor '%.100s' has data_offsets [%.17g, %.17g]: not whole "
+                             "byte offsets",
+                             path, e->string, b->valuedouble, en->valuedouble);
     }
     t->begin = (uint64_t)b->valuedouble;
     t->end = (uint64_t)en->valuedouble;
     if (t->end - t->begin != bytes) {
         return qkv_error_set(err, QKV_ERR_INVALID,
-                          "'%s': tensor '%.100s' spans %llu bytes but its shape and dtype need "
-                          "%llu",
-                          path, e->string, (unsigned long long)(t->end - t->begin),
-                          (unsigned long long)bytes);
+                             "'%s': tensor '%.100s' spans %llu bytes but its shape and dtype need "
+                             "%llu",
+                             path, e->string, (unsigned long long)(t->end - t->begin),
+                             (unsigned long long)bytes);
     }
     if (!(t->name = strdup(e->string))) {
         return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
@@ -142,8 +154,9 @@ static qkv_status parse_shard(st_file *f, int shard, const cJSON *only, const ch
         return s;
     const tf_map *m = &f->maps[shard];
     if (m->size < 8)
-        return qkv_error_set(err, QKV_ERR_INVALID, "'%s' is %zu bytes: too short for a safetensors "
-                                                   "header length",
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "'%s' is %zu bytes: too short for a safetensors "
+                             "header length",
                              path, m->size);
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--)
@@ -158,8 +171,10 @@ static qkv_status parse_shard(st_file *f, int shard, const cJSON *only, const ch
     cJSON *root;
     json_strict_error why;
     switch (json_strict_parse((const char *)m->data + 8, (size_t)n, &root, &why)) {
-    case JSON_OK: break;
-    case JSON_NOMEM: return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory parsing '%s'", path);
+    case JSON_OK:
+        break;
+    case JSON_NOMEM:
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory parsing '%s'", path);
     case JSON_SYNTAX:
     case JSON_TRAILING:
         return qkv_error_set(err, QKV_ERR_INVALID,
@@ -250,7 +265,8 @@ static qkv_status open_index(st_file *f, const char *index, qkv_error *err)
     const cJSON *e;
     cJSON_ArrayForEach(e, map)
     {
-        if (!cJSON_IsString(e) || strchr(e->valuestring, '/') || strcmp(e->valuestring, "..") == 0) {
+        if (!cJSON_IsString(e) || strchr(e->valuestring, '/') ||
+            strcmp(e->valuestring, "..") == 0) {
             s = qkv_error_set(err, QKV_ERR_INVALID,
                               "'%s': tensor '%.100s' names a shard outside the model's directory",
                               index, e->string);
@@ -330,18 +346,20 @@ qkv_status st_read_rows(st_file *f, const st_tensor *t, uint64_t row0, uint64_t 
                         qkv_error *err)
 {
     if (t->type == TF_UNSUPPORTED)
-        return qkv_error_set(err, QKV_ERR_UNSUPPORTED, "'%s': tensor '%s' has dtype %s, which qkvplan "
-                                                       "does not convert (F32, F16, BF16)",
+        return qkv_error_set(err, QKV_ERR_UNSUPPORTED,
+                             "'%s': tensor '%s' has dtype %s, which qkvplan "
+                             "does not convert (F32, F16, BF16)",
                              f->paths[t->shard], t->name, t->dtype);
     uint64_t rows = t->n_dims ? t->shape[0] : 1, cols = 1;
     for (int d = 1; d < t->n_dims; d++)
         cols *= t->shape[d];
     if (row0 > rows || n_rows > rows - row0)
-        return qkv_error_set(err, QKV_ERR_RANGE, "tensor '%s': rows %llu..%llu outside its %llu", t->name,
-                             (unsigned long long)row0, (unsigned long long)(row0 + n_rows),
+        return qkv_error_set(err, QKV_ERR_RANGE, "tensor '%s': rows %llu..%llu outside its %llu",
+                             t->name, (unsigned long long)row0, (unsigned long long)(row0 + n_rows),
                              (unsigned long long)rows);
     const uint64_t rb = tf_row_bytes(t->type, cols);
-    const unsigned char *src = f->maps[t->shard].data + f->data_off[t->shard] + t->begin + row0 * rb;
+    const unsigned char *src =
+        f->maps[t->shard].data + f->data_off[t->shard] + t->begin + row0 * rb;
     tf_to_f32(t->type, src, out, n_rows * cols);
     f->bytes_read += n_rows * rb;
     return QKV_OK;
@@ -360,7 +378,8 @@ qkv_status st_write(FILE *out, const st_out_tensor *ts, size_t n, int half, qkv_
         cJSON *e = cJSON_AddObjectToObject(root, ts[i].name), *sh, *of;
         char num[32];
         if (!e || !cJSON_AddStringToObject(e, "dtype", half ? "F16" : "F32") ||
-            !(sh = cJSON_AddArrayToObject(e, "shape")) || !(of = cJSON_AddArrayToObject(e, "data_offsets"))) {
+            !(sh = cJSON_AddArrayToObject(e, "shape")) ||
+            !(of = cJSON_AddArrayToObject(e, "data_offsets"))) {
             cJSON_Delete(root);
             return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
         }

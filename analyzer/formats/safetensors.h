@@ -27,8 +27,8 @@
 
 typedef struct {
     char *name;
-    char dtype[12];      /* as written: "F16", "I64", ... */
-    tf_type type;        /* TF_UNSUPPORTED for dtypes that do not convert */
+    char dtype[12]; /* as written: "F16", "I64", ... */
+    tf_type type;   /* TF_UNSUPPORTED for dtypes that do not convert */
     int n_dims;
     uint64_t shape[ST_DIMS_MAX];
     uint64_t begin, end; /* within the shard's data section */

@@ -20,24 +20,34 @@ uint32_t tf_block_elems(tf_type t)
 {
     switch (t) {
     case TF_Q8_0:
-    case TF_Q4_0: return 32;
+    case TF_Q4_0:
+        return 32;
     case TF_Q4_K:
-    case TF_Q6_K: return 256;
-    default: return 1;
+    case TF_Q6_K:
+        return 256;
+    default:
+        return 1;
     }
 }
 
 static uint32_t block_bytes(tf_type t)
 {
     switch (t) {
-    case TF_F32: return 4;
+    case TF_F32:
+        return 4;
     case TF_F16:
-    case TF_BF16: return 2;
-    case TF_Q8_0: return 34;
-    case TF_Q4_0: return 18;
-    case TF_Q4_K: return 144;
-    case TF_Q6_K: return 210;
-    default: return 0;
+    case TF_BF16:
+        return 2;
+    case TF_Q8_0:
+        return 34;
+    case TF_Q4_0:
+        return 18;
+    case TF_Q4_K:
+        return 144;
+    case TF_Q6_K:
+        return 210;
+    default:
+        return 0;
     }
 }
 
@@ -51,8 +61,8 @@ uint64_t tf_row_bytes(tf_type t, uint64_t n)
 
 const char *tf_type_name(tf_type t)
 {
-    static const char *const names[] = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K",
-                                        "unsupported"};
+    static const char *const names[] = {"F32",  "F16",  "BF16", "Q8_0",
+                                        "Q4_0", "Q4_K", "Q6_K", "unsupported"};
     return names[t];
 }
 
@@ -220,14 +230,29 @@ void tf_to_f32(tf_type t, const void *srcv, float *dst, uint64_t n)
 {
     const unsigned char *src = srcv;
     switch (t) {
-    case TF_F32: from_f32(src, dst, n); return;
-    case TF_F16: from_f16(src, dst, n); return;
-    case TF_BF16: from_bf16(src, dst, n); return;
-    case TF_Q8_0: from_q8_0(src, dst, n); return;
-    case TF_Q4_0: from_q4_0(src, dst, n); return;
-    case TF_Q4_K: from_q4_k(src, dst, n); return;
-    case TF_Q6_K: from_q6_k(src, dst, n); return;
-    case TF_UNSUPPORTED: break;
+    case TF_F32:
+        from_f32(src, dst, n);
+        return;
+    case TF_F16:
+        from_f16(src, dst, n);
+        return;
+    case TF_BF16:
+        from_bf16(src, dst, n);
+        return;
+    case TF_Q8_0:
+        from_q8_0(src, dst, n);
+        return;
+    case TF_Q4_0:
+        from_q4_0(src, dst, n);
+        return;
+    case TF_Q4_K:
+        from_q4_k(src, dst, n);
+        return;
+    case TF_Q6_K:
+        from_q6_k(src, dst, n);
+        return;
+    case TF_UNSUPPORTED:
+        break;
     }
     memset(dst, 0, n * sizeof(float));
 }

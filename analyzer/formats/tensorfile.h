@@ -15,7 +15,14 @@
 
 /* Element types the readers can convert to float32. */
 typedef enum {
-    TF_F32, TF_F16, TF_BF16, TF_Q8_0, TF_Q4_0, TF_Q4_K, TF_Q6_K, TF_UNSUPPORTED
+    TF_F32,
+    TF_F16,
+    TF_BF16,
+    TF_Q8_0,
+    TF_Q4_0,
+    TF_Q4_K,
+    TF_Q6_K,
+    TF_UNSUPPORTED
 } tf_type;
 
 /* Bytes of a row of n elements of type t; 0 when n is not a whole number of

@@ -18,7 +18,8 @@
 #include "probes/runtime/llama_names.h"
 #include "probes/runtime/rt_io.h"
 
-static qkv_status shape_to_cfg(const model_shape *ms, rt_config *c, const char *path, qkv_error *err)
+static qkv_status shape_to_cfg(const model_shape *ms, rt_config *c, const char *path,
+                               qkv_error *err)
 {
     if (model_is_mla(ms) || ms->n_experts > 0 || ms->norm == NORM_LAYER)
         return qkv_error_set(err, QKV_ERR_UNSUPPORTED,
@@ -50,20 +51,20 @@ static qkv_status open_gguf_cfg(ckpt *c, qkv_error *err)
     const gguf_file *g = &c->gg;
     char arch[64], key[160];
     if (!gguf_get_str(g, "general.architecture", arch, sizeof arch))
-        return qkv_error_set(err, QKV_ERR_INVALID, "'%s': metadata key general.architecture is missing",
-                             c->path);
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "'%s': metadata key general.architecture is missing", c->path);
     if (strcmp(arch, "llama") != 0 && strcmp(arch, "mistral") != 0 && strcmp(arch, "qwen2") != 0)
         return qkv_error_set(err, QKV_ERR_UNSUPPORTED,
                              "'%s': architecture '%s' (the runtime loads llama, mistral, qwen2)",
                              c->path, arch);
     static const char *const need[] = {"block_count", "embedding_length", "attention.head_count",
-                                        "feed_forward_length"};
+                                       "feed_forward_length"};
     for (int i = 0; i < 4; i++) {
         uint64_t v;
         snprintf(key, sizeof key, "%s.%s", arch, need[i]);
         if (!gguf_get_uint(g, key, &v) || v == 0 || v > RT_DIM_MAX * 4ull)
-            return qkv_error_set(err, QKV_ERR_INVALID, "'%s': metadata key %s is missing or invalid",
-                                 c->path, key);
+            return qkv_error_set(err, QKV_ERR_INVALID,
+                                 "'%s': metadata key %s is missing or invalid", c->path, key);
     }
     const gguf_tensor *emb = gguf_find(g, "token_embd.weight");
     if (!emb || emb->n_dims != 2)
@@ -105,7 +106,8 @@ qkv_status ckpt_open(const char *path, ckpt *c, qkv_error *err)
         c->kind = CKPT_SAFETENSORS;
         char cfg[QKV_PATH_BYTES + QKV_NAME_BYTES];
         model_shape ms;
-        if ((s = modelfile_config_path(path, S_ISDIR(st.st_mode), cfg, sizeof cfg, err)) != QKV_OK ||
+        if ((s = modelfile_config_path(path, S_ISDIR(st.st_mode), cfg, sizeof cfg, err)) !=
+                QKV_OK ||
             (s = hfconfig_load(cfg, &ms, err)) != QKV_OK)
             return s;
         c->layout = strcmp(ms.name, "gpt2") == 0       ? CKPT_LAYOUT_GPT2
@@ -166,7 +168,9 @@ void ckpt_close(ckpt *c)
 
 uint64_t ckpt_bytes_read(const ckpt *c)
 {
-    return c->kind == CKPT_GGUF ? c->gg.bytes_read : c->kind == CKPT_SAFETENSORS ? c->st.bytes_read : 0;
+    return c->kind == CKPT_GGUF          ? c->gg.bytes_read
+           : c->kind == CKPT_SAFETENSORS ? c->st.bytes_read
+                                         : 0;
 }
 
 /* A weight that is NaN or infinite is a broken file, named as the llama2.c
@@ -189,15 +193,17 @@ static qkv_status read_named(ckpt *c, const char *name, uint64_t rows, uint64_t 
     if (c->kind == CKPT_GGUF) {
         const gguf_tensor *t = gguf_find(&c->gg, name);
         if (!t)
-            return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%s' is missing", c->path, name);
+            return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%s' is missing", c->path,
+                                 name);
         uint64_t r = 1;
         for (uint32_t d = 1; d < t->n_dims; d++)
             r *= t->ne[d];
         if (t->ne[0] != cols || r != rows)
-            return qkv_error_set(err, QKV_ERR_INVALID,
-                                 "'%s': tensor '%s' is %llu x %llu; the configuration needs %llu x %llu",
-                                 c->path, name, (unsigned long long)r, (unsigned long long)t->ne[0],
-                                 (unsigned long long)rows, (unsigned long long)cols);
+            return qkv_error_set(
+                err, QKV_ERR_INVALID,
+                "'%s': tensor '%s' is %llu x %llu; the configuration needs %llu x %llu", c->path,
+                name, (unsigned long long)r, (unsigned long long)t->ne[0], (unsigned long long)rows,
+                (unsigned long long)cols);
         qkv_status s = gguf_read_rows(&c->gg, t, 0, rows, out, err);
         return s != QKV_OK ? s : check_finite(c, name, out, rows * cols, err);
     }
@@ -212,14 +218,16 @@ static qkv_status read_named(ckpt *c, const char *name, uint64_t rows, uint64_t 
         k = t->shape[0];
     }
     if (r != rows || k != cols)
-        return qkv_error_set(err, QKV_ERR_INVALID,
-                             "'%s': tensor '%s' is %llu x %llu; the configuration needs %llu x %llu",
-                             c->path, name, (unsigned long long)r, (unsigned long long)k,
-                             (unsigned long long)rows, (unsigned long long)cols);
+        return qkv_error_set(
+            err, QKV_ERR_INVALID,
+            "'%s': tensor '%s' is %llu x %llu; the configuration needs %llu x %llu", c->path, name,
+            (unsigned long long)r, (unsigned long long)k, (unsigned long long)rows,
+            (unsigned long long)cols);
     if (t->n_dims == 1) {
         if (t->type == TF_UNSUPPORTED)
             return st_read_rows(&c->st, t, 0, 1, out, err);
-        tf_to_f32(t->type, c->st.maps[t->shard].data + c->st.data_off[t->shard] + t->begin, out, cols);
+        tf_to_f32(t->type, c->st.maps[t->shard].data + c->st.data_off[t->shard] + t->begin, out,
+                  cols);
         return check_finite(c, name, out, cols, err);
     }
     qkv_status s = st_read_rows(&c->st, t, 0, rows, out, err);
@@ -228,7 +236,8 @@ static qkv_status read_named(ckpt *c, const char *name, uint64_t rows, uint64_t 
 
 /* Hugging Face rotate-half row order <-> interleaved pairs, per head: row
  * i + k·hd/2 of the rotate-half order is row 2i + k of the interleaved one. */
-static void permute_rope_rows(float *w, int n_heads, int hd, int cols, float *tmp, bool to_interleaved)
+static void permute_rope_rows(float *w, int n_heads, int hd, int cols, float *tmp,
+                              bool to_interleaved)
 {
     for (int h = 0; h < n_heads; h++) {
         float *head = w + (size_t)h * hd * cols;
@@ -262,7 +271,8 @@ qkv_status ckpt_read_attn(ckpt *c, int l, float *wq, float *wk, float *wv, qkv_e
             snprintf(name, sizeof name, "%sh.%d.attn.c_attn.weight", c->prefix, l);
         else
             snprintf(name, sizeof name, "gpt_neox.layers.%d.attention.query_key_value.weight", l);
-        const size_t rows = gpt2 ? (size_t)C : (size_t)(QW + 2 * KW), cols = gpt2 ? (size_t)(QW + 2 * KW) : (size_t)C;
+        const size_t rows = gpt2 ? (size_t)C : (size_t)(QW + 2 * KW),
+                     cols = gpt2 ? (size_t)(QW + 2 * KW) : (size_t)C;
         float *all = malloc(rows * cols * sizeof(float));
         if (!all)
             return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
@@ -271,8 +281,9 @@ qkv_status ckpt_read_attn(ckpt *c, int l, float *wq, float *wk, float *wv, qkv_e
             for (int o = 0; o < QW + 2 * KW; o++) {
                 float *dst;
                 if (gpt2) { /* columns 0..C are Q, then K, then V; stored in x out */
-                    dst = o < QW ? wq + (size_t)o * C : o < QW + KW ? wk + (size_t)(o - QW) * C
-                                                                     : wv + (size_t)(o - QW - KW) * C;
+                    dst = o < QW        ? wq + (size_t)o * C
+                          : o < QW + KW ? wk + (size_t)(o - QW) * C
+                                        : wv + (size_t)(o - QW - KW) * C;
                     for (int i = 0; i < C; i++)
                         dst[i] = all[(size_t)i * cols + (size_t)o];
                 } else { /* rows per head: q_h, k_h, v_h */
@@ -318,10 +329,11 @@ qkv_status ckpt_load_model(ckpt *c, rt_model *m, qkv_error *err)
     }
     const rt_config *g = &c->cfg;
     if (c->layout != CKPT_LAYOUT_LLAMA)
-        return qkv_error_set(err, QKV_ERR_UNSUPPORTED,
-                             "'%s': the runtime runs Llama-family checkpoints; this %s model can be "
-                             "probed with --weights",
-                             c->path, c->layout == CKPT_LAYOUT_GPT2 ? "GPT-2" : "GPT-NeoX");
+        return qkv_error_set(
+            err, QKV_ERR_UNSUPPORTED,
+            "'%s': the runtime runs Llama-family checkpoints; this %s model can be "
+            "probed with --weights",
+            c->path, c->layout == CKPT_LAYOUT_GPT2 ? "GPT-2" : "GPT-NeoX");
     if ((s = rt_model_init(m, g, err)) != QKV_OK)
         return s;
     const int C = g->d_model, FF = g->d_ff, V = g->vocab;
@@ -369,7 +381,8 @@ static size_t tensors_of(const rt_model *m, bool gg, named *out, float **qk_copi
     const rt_config *g = &m->cfg;
     const llama_names scheme = gg ? LLAMA_NAMES_GGUF : LLAMA_NAMES_HF;
     const uint64_t C = (uint64_t)g->d_model, FF = (uint64_t)g->d_ff, V = (uint64_t)g->vocab,
-                   QW = (uint64_t)g->n_heads * g->head_dim, KW = (uint64_t)g->n_kv_heads * g->head_dim;
+                   QW = (uint64_t)g->n_heads * g->head_dim,
+                   KW = (uint64_t)g->n_kv_heads * g->head_dim;
     size_t n = 0;
 #define ADD(ptr, r, c, kind, layer)                                                                \
     do {                                                                                           \
@@ -431,7 +444,8 @@ qkv_status ckpt_write_safetensors(FILE *weights, FILE *config, const rt_model *m
     }
     for (int l = 0; l < g->n_layers; l++) {
         const size_t nq = (size_t)g->n_heads * HD * C, nk = (size_t)g->n_kv_heads * HD * C;
-        if (!(copies[2 * l] = malloc(nq * sizeof(float))) || !(copies[2 * l + 1] = malloc(nk * sizeof(float)))) {
+        if (!(copies[2 * l] = malloc(nq * sizeof(float))) ||
+            !(copies[2 * l + 1] = malloc(nk * sizeof(float)))) {
             s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
             goto done;
         }
@@ -450,16 +464,17 @@ qkv_status ckpt_write_safetensors(FILE *weights, FILE *config, const rt_model *m
     }
     if ((s = st_write(weights, out, n, half, err)) != QKV_OK)
         goto done;
-    if (fprintf(config,
-                "{\n  \"architectures\": [\"LlamaForCausalLM\"],\n  \"model_type\": \"llama\",\n"
-                "  \"hidden_size\": %d,\n  \"intermediate_size\": %d,\n  \"num_hidden_layers\": %d,\n"
-                "  \"num_attention_heads\": %d,\n  \"num_key_value_heads\": %d,\n  \"head_dim\": %d,\n"
-                "  \"vocab_size\": %d,\n  \"max_position_embeddings\": %d,\n"
-                "  \"rms_norm_eps\": %.9g,\n  \"rope_theta\": %.9g,\n  \"tie_word_embeddings\": %s,\n"
-                "  \"torch_dtype\": \"%s\"\n}\n",
-                g->d_model, g->d_ff, g->n_layers, g->n_heads, g->n_kv_heads, g->head_dim, g->vocab,
-                g->max_seq, (double)g->norm_eps, (double)g->rope_theta, g->tied ? "true" : "false",
-                half ? "float16" : "float32") < 0)
+    if (fprintf(
+            config,
+            "{\n  \"architectures\": [\"LlamaForCausalLM\"],\n  \"model_type\": \"llama\",\n"
+            "  \"hidden_size\": %d,\n  \"intermediate_size\": %d,\n  \"num_hidden_layers\": %d,\n"
+            "  \"num_attention_heads\": %d,\n  \"num_key_value_heads\": %d,\n  \"head_dim\": %d,\n"
+            "  \"vocab_size\": %d,\n  \"max_position_embeddings\": %d,\n"
+            "  \"rms_norm_eps\": %.9g,\n  \"rope_theta\": %.9g,\n  \"tie_word_embeddings\": %s,\n"
+            "  \"torch_dtype\": \"%s\"\n}\n",
+            g->d_model, g->d_ff, g->n_layers, g->n_heads, g->n_kv_heads, g->head_dim, g->vocab,
+            g->max_seq, (double)g->norm_eps, (double)g->rope_theta, g->tied ? "true" : "false",
+            half ? "float16" : "float32") < 0)
         s = qkv_error_set(err, QKV_ERR_IO, "write failed: %s", strerror(errno));
 done:
     for (int l = 0; copies && l < 2 * g->n_layers; l++)
@@ -503,10 +518,10 @@ qkv_status ckpt_write_gguf(FILE *fp, const rt_model *m, int half, qkv_error *err
     const size_t V = (size_t)g->vocab;
     named *ts = calloc(3 + 9 * (size_t)g->n_layers, sizeof *ts);
     gguf_out_tensor *out = calloc(3 + 9 * (size_t)g->n_layers, sizeof *out);
-    char *texts = calloc(V, VOCAB_TEXT_BYTES);          /* (V, VOCAB_TEXT_BYTES) */
-    const char **tokens = calloc(V, sizeof *tokens);     /* (V) into texts */
-    float *scores = calloc(V, sizeof *scores);           /* (V) */
-    int32_t *types = calloc(V, sizeof *types);           /* (V) */
+    char *texts = calloc(V, VOCAB_TEXT_BYTES);       /* (V, VOCAB_TEXT_BYTES) */
+    const char **tokens = calloc(V, sizeof *tokens); /* (V) into texts */
+    float *scores = calloc(V, sizeof *scores);       /* (V) */
+    int32_t *types = calloc(V, sizeof *types);       /* (V) */
     if (!ts || !out || !texts || !tokens || !scores || !types) {
         s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
         goto done;
@@ -524,9 +539,18 @@ qkv_status ckpt_write_gguf(FILE *fp, const rt_model *m, int half, qkv_error *err
         out[i].ne[0] = ts[i].cols;
         out[i].ne[1] = ts[i].rows;
     }
-#define KV_STR(k, v) {.key = (k), .type = GGUF_STRING, .str = (v)}
-#define KV_U32(k, v) {.key = (k), .type = GGUF_U32, .u32 = (uint32_t)(v)}
-#define KV_F32(k, v) {.key = (k), .type = GGUF_F32, .f32 = (v)}
+#define KV_STR(k, v)                                                                               \
+    {                                                                                              \
+        .key = (k), .type = GGUF_STRING, .str = (v)                                                \
+    }
+#define KV_U32(k, v)                                                                               \
+    {                                                                                              \
+        .key = (k), .type = GGUF_U32, .u32 = (uint32_t)(v)                                         \
+    }
+#define KV_F32(k, v)                                                                               \
+    {                                                                                              \
+        .key = (k), .type = GGUF_F32, .f32 = (v)                                                   \
+    }
     /* general.file_type: llama_ftype ALL_F32 = 0, MOSTLY_F16 = 1 */
     const gguf_out_kv kv[] = {
         KV_STR("general.architecture", "llama"),
@@ -545,12 +569,21 @@ qkv_status ckpt_write_gguf(FILE *fp, const rt_model *m, int half, qkv_error *err
         KV_F32("llama.attention.layer_norm_rms_epsilon", g->norm_eps),
         KV_U32("llama.vocab_size", V),
         KV_STR("tokenizer.ggml.model", "llama"),
-        {.key = "tokenizer.ggml.tokens", .type = GGUF_ARRAY, .arr_type = GGUF_STRING,
-         .arr_n = V, .arr_strs = tokens},
-        {.key = "tokenizer.ggml.scores", .type = GGUF_ARRAY, .arr_type = GGUF_F32, .arr_n = V,
+        {.key = "tokenizer.ggml.tokens",
+         .type = GGUF_ARRAY,
+         .arr_type = GGUF_STRING,
+         .arr_n = V,
+         .arr_strs = tokens},
+        {.key = "tokenizer.ggml.scores",
+         .type = GGUF_ARRAY,
+         .arr_type = GGUF_F32,
+         .arr_n = V,
          .arr_f32 = scores},
-        {.key = "tokenizer.ggml.token_type", .type = GGUF_ARRAY, .arr_type = GGUF_I32,
-         .arr_n = V, .arr_i32 = types},
+        {.key = "tokenizer.ggml.token_type",
+         .type = GGUF_ARRAY,
+         .arr_type = GGUF_I32,
+         .arr_n = V,
+         .arr_i32 = types},
         KV_U32("tokenizer.ggml.bos_token_id", 1),
         KV_U32("tokenizer.ggml.eos_token_id", 2),
     };

@@ -31,12 +31,12 @@ enum { CKPT_LAYOUT_LLAMA, CKPT_LAYOUT_GPT2, CKPT_LAYOUT_NEOX };
 typedef struct {
     ckpt_kind kind;
     char path[QKV_PATH_BYTES];
-    rt_config cfg;        /* the architecture (Llama family unless a .qkvm says otherwise) */
-    uint64_t file_bytes;  /* bytes of all tensors as stored */
-    uint64_t n_params;    /* elements of all tensors as stored */
-    rt_model rt;          /* llama2.c and .qkvm: the whole model, loaded */
-    int layout;           /* CKPT_LAYOUT_*: how attention weights are named and stored */
-    char prefix[16];      /* GPT-2: "" or "transformer." before the layer names */
+    rt_config cfg;       /* the architecture (Llama family unless a .qkvm says otherwise) */
+    uint64_t file_bytes; /* bytes of all tensors as stored */
+    uint64_t n_params;   /* elements of all tensors as stored */
+    rt_model rt;         /* llama2.c and .qkvm: the whole model, loaded */
+    int layout;          /* CKPT_LAYOUT_*: how attention weights are named and stored */
+    char prefix[16];     /* GPT-2: "" or "transformer." before the layer names */
     st_file st;
     gguf_file gg;
     bool has_rt;

@@ -34,7 +34,7 @@ static qkv_status read_floats(FILE *f, float *dst, size_t n, const char *path, c
 static qkv_status header_config(const unsigned char *hdr, const char *path, rt_config *out,
                                 qkv_error *err)
 {
-    static const char *const names[7] = {"dim", "hidden_dim", "n_layers", "n_heads",
+    static const char *const names[7] = {"dim",        "hidden_dim", "n_layers", "n_heads",
                                          "n_kv_heads", "vocab_size", "seq_len"};
     int32_t h[7];
     for (int i = 0; i < 7; i++)
@@ -44,7 +44,7 @@ static qkv_status header_config(const unsigned char *hdr, const char *path, rt_c
         h[5] = -h[5];
     static const int32_t lo[7] = {1, 1, 1, 1, 1, 1, 1};
     static const int32_t hi[7] = {RT_DIM_MAX, 4 * RT_DIM_MAX, RT_LAYERS_MAX, RT_DIM_MAX,
-                                  RT_DIM_MAX, RT_VOCAB_MAX,    RT_SEQ_MAX};
+                                  RT_DIM_MAX, RT_VOCAB_MAX,   RT_SEQ_MAX};
     for (int i = 0; i < 7; i++) {
         if (h[i] < lo[i] || h[i] > hi[i]) {
             return qkv_error_set(err, QKV_ERR_INVALID,
@@ -89,7 +89,7 @@ static qkv_status read_weights(FILE *f, const char *path, rt_model *m, qkv_error
 #define READ(dst, n, name)                                                                         \
     do {                                                                                           \
         if ((s = read_floats(f, (dst), (n), path, (name), err)) != QKV_OK)                         \
-            return s;                                                                             \
+            return s;                                                                              \
     } while (0)
     READ(m->tok_emb, V * C, "token_embedding");
     for (uint64_t l = 0; l < L; l++)

@@ -12,7 +12,14 @@ typedef enum {
     LLAMA_OUT_NORM, /* (C) final norm */
     LLAMA_OUTPUT,   /* (V, C) classifier, absent when tied */
     /* per layer, in the order files list them */
-    LLAMA_ATTN_NORM, LLAMA_Q, LLAMA_K, LLAMA_V, LLAMA_O, LLAMA_FFN_NORM, LLAMA_GATE, LLAMA_UP,
+    LLAMA_ATTN_NORM,
+    LLAMA_Q,
+    LLAMA_K,
+    LLAMA_V,
+    LLAMA_O,
+    LLAMA_FFN_NORM,
+    LLAMA_GATE,
+    LLAMA_UP,
     LLAMA_DOWN,
     LLAMA_TENSOR_COUNT
 } llama_tensor;

@@ -34,7 +34,8 @@ static qkv_status embed_rows(const rt_model *m, const int *tokens, int N, int T,
         if (!m->fetch) {
             row = m->tok_emb + (size_t)tokens[n] * C;
         } else {
-            qkv_status s = m->fetch->rows(m->fetch->ctx, RT_ROWS_EMB, (size_t)tokens[n], 1, &row, err);
+            qkv_status s =
+                m->fetch->rows(m->fetch->ctx, RT_ROWS_EMB, (size_t)tokens[n], 1, &row, err);
             if (s != QKV_OK)
                 return s;
         }
@@ -120,23 +121,23 @@ static size_t work_layout(const rt_config *c, const work_shape *ws, float *block
     const size_t C = (size_t)c->d_model, QW = (size_t)c->n_heads * c->head_dim,
                  KW = (size_t)c->n_kv_heads * c->head_dim, FF = (size_t)c->d_ff, n = (size_t)ws->N;
     const size_t sizes[] = {
-        n * C,                      /* x    (N, C) residual */
-        n * C,                      /* h    (N, C) normed */
-        n * QW,                     /* q    (N, NH*HD) */
-        n * KW,                     /* k    (N, KVH*HD) */
-        n * KW,                     /* v    (N, KVH*HD) */
-        ws->want_pre ? n * QW : 0,  /* q_pre (N, NH*HD) before RoPE */
-        ws->want_pre ? n * KW : 0,  /* k_pre (N, KVH*HD) before RoPE */
-        n * QW,                     /* o    (N, NH*HD) attention output */
-        n * FF,                     /* f1   (N, FF) */
-        n * FF,                     /* f3   (N, FF) */
-        n * C,                      /* tmp  (N, C) */
-        ws->s_elems,                /* s    scores: prefill (sets, T, T), decode (NH, capacity) */
-        ws->a_elems,                /* a    attention weights, same shape (or none: s is reused) */
-        ws->krot_elems,             /* krot (capacity, KVH*HD) keys rotated for one decode step */
+        n * C,                     /* x    (N, C) residual */
+        n * C,                     /* h    (N, C) normed */
+        n * QW,                    /* q    (N, NH*HD) */
+        n * KW,                    /* k    (N, KVH*HD) */
+        n * KW,                    /* v    (N, KVH*HD) */
+        ws->want_pre ? n * QW : 0, /* q_pre (N, NH*HD) before RoPE */
+        ws->want_pre ? n * KW : 0, /* k_pre (N, KVH*HD) before RoPE */
+        n * QW,                    /* o    (N, NH*HD) attention output */
+        n * FF,                    /* f1   (N, FF) */
+        n * FF,                    /* f3   (N, FF) */
+        n * C,                     /* tmp  (N, C) */
+        ws->s_elems,               /* s    scores: prefill (sets, T, T), decode (NH, capacity) */
+        ws->a_elems,               /* a    attention weights, same shape (or none: s is reused) */
+        ws->krot_elems,            /* krot (capacity, KVH*HD) keys rotated for one decode step */
     };
-    float **slots[] = {&w->x, &w->h, &w->q, &w->k, &w->v, &w->q_pre, &w->k_pre, &w->o,
-                       &w->f1, &w->f3, &w->tmp, &w->s, &w->a, &w->krot};
+    float **slots[] = {&w->x, &w->h,  &w->q,  &w->k,   &w->v, &w->q_pre, &w->k_pre,
+                       &w->o, &w->f1, &w->f3, &w->tmp, &w->s, &w->a,     &w->krot};
     _Static_assert(sizeof sizes / sizeof sizes[0] == sizeof slots / sizeof slots[0],
                    "one size per slot");
     size_t total = 0;
@@ -180,7 +181,8 @@ static void cache_store(rt_cache *cache, const rt_config *c, int l, const float 
 {
     const size_t KW = (size_t)c->n_kv_heads * c->head_dim;
     const size_t stride = (size_t)cache->capacity * KW;
-    memcpy(cache->k + (size_t)l * stride, cache->pre_rope ? k_pre : k, (size_t)T * KW * sizeof(float));
+    memcpy(cache->k + (size_t)l * stride, cache->pre_rope ? k_pre : k,
+           (size_t)T * KW * sizeof(float));
     if (cache->v)
         memcpy(cache->v + (size_t)l * stride, v, (size_t)T * KW * sizeof(float));
 }
@@ -238,12 +240,22 @@ static qkv_status forward(const rt_model *m, const int *tokens, int B, int T, fl
                 rt_attention_block(c, y, NULL, T, Qh, Kg, Vg, QW, KW, w.s, w.a,
                                    w.o + (size_t)b * T * QW + (size_t)h * HD);
                 rt_attn_event ev = {
-                    .layer = l, .head = h, .kv_head = g, .seq = b, .n_queries = T,
-                    .n_keys = T, .first_query_pos = 0, .scores = w.s, .att = w.a, .q = Qh,
+                    .layer = l,
+                    .head = h,
+                    .kv_head = g,
+                    .seq = b,
+                    .n_queries = T,
+                    .n_keys = T,
+                    .first_query_pos = 0,
+                    .scores = w.s,
+                    .att = w.a,
+                    .q = Qh,
                     .q_pre = w.q_pre ? w.q_pre + (size_t)b * T * QW + (size_t)h * HD : Qh,
                     .k = Kg,
                     .k_pre = w.k_pre ? w.k_pre + (size_t)b * T * KW + (size_t)g * HD : Kg,
-                    .v = Vg, .ld_q = QW, .ld_kv = KW,
+                    .v = Vg,
+                    .ld_q = QW,
+                    .ld_kv = KW,
                 };
                 hooks->on_attention(hooks->user, &ev);
             }
@@ -276,8 +288,8 @@ qkv_status rt_prefill(const rt_model *m, rt_cache *cache, const int *tokens, int
     if (!m->cfg.causal)
         return qkv_error_set(err, QKV_ERR_INVALID, "decoding needs a causal model");
     if (cache->len != 0)
-        return qkv_error_set(err, QKV_ERR_INVALID, "prefill needs an empty cache (it holds %d tokens)",
-                             cache->len);
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "prefill needs an empty cache (it holds %d tokens)", cache->len);
     if (T > cache->capacity)
         return qkv_error_set(err, QKV_ERR_RANGE, "%d prompt tokens do not fit a %d-token cache", T,
                              cache->capacity);
@@ -303,8 +315,8 @@ qkv_status rt_cache_init(rt_cache *cache, const rt_config *cfg, int capacity, qk
         return qkv_error_set(err, QKV_ERR_RANGE, "cache capacity %d is outside 1..%d", capacity,
                              RT_SEQ_MAX);
     const bool one = cfg->share == SHARE_KV || cfg->share == SHARE_ALL;
-    const size_t per = (size_t)cfg->n_layers * (size_t)capacity * (size_t)cfg->n_kv_heads *
-                       (size_t)cfg->head_dim;
+    const size_t per =
+        (size_t)cfg->n_layers * (size_t)capacity * (size_t)cfg->n_kv_heads * (size_t)cfg->head_dim;
     cache->capacity = capacity;
     cache->n_tensors = one ? 1 : 2;
     cache->pre_rope = one && cfg->family == RT_LLAMA;
@@ -348,14 +360,15 @@ static void step_task(void *vctx, int i, int n)
 {
     const step_job *j = vctx;
     const rt_config *c = j->c;
-    const int NH = c->n_heads, HD = c->head_dim, KW = c->n_kv_heads * HD, group = NH / c->n_kv_heads;
+    const int NH = c->n_heads, HD = c->head_dim, KW = c->n_kv_heads * HD,
+              group = NH / c->n_kv_heads;
     const float scale = rt_pos2d_gain(c, j->y) / sqrtf((float)HD); /* as rt_attention_block */
     for (int h = NH * i / n; h < NH * (i + 1) / n; h++) {
         const int g = h / group;
         const float *Kg = j->keys + (size_t)g * HD, *Vg = j->values + (size_t)g * HD;
         float *sh = j->s + (size_t)h * j->capacity, *ah = j->a + (size_t)h * j->capacity;
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, j->n_keys, HD, scale, Kg, KW, j->q + (size_t)h * HD,
-                    1, 0.0f, sh, 1);
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, j->n_keys, HD, scale, Kg, KW,
+                    j->q + (size_t)h * HD, 1, 0.0f, sh, 1);
         if (c->pos2d)
             for (int k = 0; k < j->n_keys; k++)
                 sh[k] += rt_pos2d_add(c, j->y, j->pos, k);
@@ -376,8 +389,8 @@ qkv_status rt_decode(const rt_model *m, rt_cache *cache, int token, float *logit
     if (pos >= cache->capacity)
         return qkv_error_set(err, QKV_ERR_RANGE, "the cache is full (%d tokens)", cache->capacity);
     if (c->family == RT_GPT2 && pos >= c->max_seq)
-        return qkv_error_set(err, QKV_ERR_RANGE, "position %d exceeds the %d learned positions", pos,
-                             c->max_seq);
+        return qkv_error_set(err, QKV_ERR_RANGE, "position %d exceeds the %d learned positions",
+                             pos, c->max_seq);
     qkv_status s = check_token(c, token, err);
     if (s != QKV_OK)
         return s;
@@ -398,9 +411,11 @@ qkv_status rt_decode(const rt_model *m, rt_cache *cache, int token, float *logit
             return s;
         rt_norm_rows(w.h, NULL, NULL, w.x, y->ln1_w, y->ln1_b, 1, C, c->norm_eps);
         rt_qkv_rows(m->pool, c, y, w.h, 1, 1, pos, w.q, w.k, w.v, w.q_pre, w.k_pre);
-        float *kl = cache->k + l * layer_stride, *vl = cache->v ? cache->v + l * layer_stride : NULL;
+        float *kl = cache->k + l * layer_stride,
+              *vl = cache->v ? cache->v + l * layer_stride : NULL;
         const float *unrotated = w.k_pre ? w.k_pre : w.k; /* GPT-2: no rotation at all */
-        memcpy(kl + (size_t)pos * KW, cache->pre_rope ? unrotated : w.k, (size_t)KW * sizeof(float));
+        memcpy(kl + (size_t)pos * KW, cache->pre_rope ? unrotated : w.k,
+               (size_t)KW * sizeof(float));
         if (vl)
             memcpy(vl + (size_t)pos * KW, w.v, (size_t)KW * sizeof(float));
         const float *keys = kl, *values = vl ? vl : kl;
@@ -415,15 +430,24 @@ qkv_status rt_decode(const rt_model *m, rt_cache *cache, int token, float *logit
         for (int h = 0; hooked && h < NH; h++) {
             const int g = h / group;
             rt_attn_event ev = {
-                .layer = l, .head = h, .kv_head = g, .seq = 0, .n_queries = 1,
-                .n_keys = n_keys, .first_query_pos = pos,
+                .layer = l,
+                .head = h,
+                .kv_head = g,
+                .seq = 0,
+                .n_queries = 1,
+                .n_keys = n_keys,
+                .first_query_pos = pos,
                 .scores = w.s + (size_t)h * cache->capacity,
-                .att = w.a + (size_t)h * cache->capacity, .q = w.q + (size_t)h * HD,
-                .q_pre = (w.q_pre ? w.q_pre : w.q) + (size_t)h * HD, .k = keys + (size_t)g * HD,
+                .att = w.a + (size_t)h * cache->capacity,
+                .q = w.q + (size_t)h * HD,
+                .q_pre = (w.q_pre ? w.q_pre : w.q) + (size_t)h * HD,
+                .k = keys + (size_t)g * HD,
                 .k_pre = c->family == RT_GPT2 ? keys + (size_t)g * HD
-                         : cache->pre_rope   ? kl + (size_t)g * HD
-                                             : NULL,
-                .v = values + (size_t)g * HD, .ld_q = QW, .ld_kv = KW,
+                         : cache->pre_rope    ? kl + (size_t)g * HD
+                                              : NULL,
+                .v = values + (size_t)g * HD,
+                .ld_q = QW,
+                .ld_kv = KW,
             };
             hooks->on_attention(hooks->user, &ev);
         }

@@ -16,17 +16,17 @@
  * + j * ld_kv. Pointers are valid only during the call. */
 typedef struct {
     int layer, head, kv_head, seq;
-    int n_queries;        /* T (prefill) or 1 (decode) */
-    int n_keys;           /* positions attended over */
-    int first_query_pos;  /* absolute position of query row 0 */
-    const float *scores;  /* (n_queries, n_keys) scaled scores + 2D term, before the mask */
-    const float *att;     /* (n_queries, n_keys) after mask and softmax */
-    const float *q;       /* query rows after RoPE */
-    const float *q_pre;   /* query rows before RoPE (== q without RoPE) */
-    const float *k;       /* key rows of the KV head after RoPE */
-    const float *k_pre;   /* key rows before RoPE; NULL in decode when the cache holds
+    int n_queries;       /* T (prefill) or 1 (decode) */
+    int n_keys;          /* positions attended over */
+    int first_query_pos; /* absolute position of query row 0 */
+    const float *scores; /* (n_queries, n_keys) scaled scores + 2D term, before the mask */
+    const float *att;    /* (n_queries, n_keys) after mask and softmax */
+    const float *q;      /* query rows after RoPE */
+    const float *q_pre;  /* query rows before RoPE (== q without RoPE) */
+    const float *k;      /* key rows of the KV head after RoPE */
+    const float *k_pre;  /* key rows before RoPE; NULL in decode when the cache holds
                            * only rotated keys */
-    const float *v;       /* value rows of the KV head */
+    const float *v;      /* value rows of the KV head */
     int ld_q, ld_kv;
 } rt_attn_event;
 
@@ -50,14 +50,14 @@ qkv_status rt_forward(const rt_model *m, const int *tokens, int B, int T, float 
  * shared K=V tensor is stored before rotation (values are not rotated), and
  * keys are rotated again at every decode step. */
 typedef struct {
-    int capacity;   /* tokens */
-    int len;        /* tokens cached so far */
-    int n_tensors;  /* 2 or 1 */
-    bool pre_rope;  /* the cached keys are unrotated */
-    float *k;       /* (L, capacity, KVH*HD) */
-    float *v;       /* (L, capacity, KVH*HD), NULL for one-tensor variants */
-    size_t bytes;   /* allocated cache bytes: equals the planner's exact f32 figure */
-    float *work;    /* decode activations of one token (rt_forward.c's work table, scores
+    int capacity;  /* tokens */
+    int len;       /* tokens cached so far */
+    int n_tensors; /* 2 or 1 */
+    bool pre_rope; /* the cached keys are unrotated */
+    float *k;      /* (L, capacity, KVH*HD) */
+    float *v;      /* (L, capacity, KVH*HD), NULL for one-tensor variants */
+    size_t bytes;  /* allocated cache bytes: equals the planner's exact f32 figure */
+    float *work;   /* decode activations of one token (rt_forward.c's work table, scores
                        for NH x capacity keys): allocated here so that decoding allocates
                        nothing per token */
     size_t work_bytes;

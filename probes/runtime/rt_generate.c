@@ -43,10 +43,12 @@ qkv_status rt_generate(const rt_model *m, const int *prompt, int n_prompt, const
     st->prefill_s = st->decode_s = 0.0;
     st->n_decode = 0;
     if (n_prompt < 1 || o->n_new < 1 || n_prompt > RT_SEQ_MAX - o->n_new)
-        return qkv_error_set(err, QKV_ERR_RANGE, "a %d-token prompt and %d new tokens are outside 1..%d",
-                             n_prompt, o->n_new, RT_SEQ_MAX);
+        return qkv_error_set(err, QKV_ERR_RANGE,
+                             "a %d-token prompt and %d new tokens are outside 1..%d", n_prompt,
+                             o->n_new, RT_SEQ_MAX);
     if (!isfinite(o->temperature) || o->temperature < 0.0)
-        return qkv_error_set(err, QKV_ERR_RANGE, "temperature %g is not 0 or positive", o->temperature);
+        return qkv_error_set(err, QKV_ERR_RANGE, "temperature %g is not 0 or positive",
+                             o->temperature);
     rt_cache cache;
     qkv_status s = rt_cache_init(&cache, c, n_prompt + o->n_new - 1, err);
     if (s != QKV_OK)

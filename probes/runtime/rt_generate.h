@@ -21,9 +21,9 @@ typedef struct {
 } rt_gen_opts;
 
 typedef struct {
-    double prefill_s;  /* seconds of the prompt's prefill, logits included */
-    double decode_s;   /* seconds of the n_decode one-token decode steps, sampling included */
-    int n_decode;      /* n_new − 1: the last new token needs no decoding */
+    double prefill_s; /* seconds of the prompt's prefill, logits included */
+    double decode_s;  /* seconds of the n_decode one-token decode steps, sampling included */
+    int n_decode;     /* n_new − 1: the last new token needs no decoding */
 } rt_gen_stats;
 
 /* Generate o->n_new tokens after prompt (n_prompt >= 1) into out (n_new).

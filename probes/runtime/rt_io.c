@@ -30,10 +30,19 @@ qkv_status rt_model_write(FILE *f, const rt_model *m, qkv_error *err)
     /* version 1 knows no learned 2D term; its pos2d flag 1 is the ramp */
     const bool v2 = c->pos2d == RT_POS2D_CONV || c->pos2d == RT_POS2D_REL;
     put32(h + 8, v2 ? 2 : 1);
-    const int32_t ints[HEADER_I32] = {(int32_t)c->family, c->n_layers, c->d_model, c->n_heads,
-                                      c->n_kv_heads, c->head_dim, c->d_ff, c->vocab, c->max_seq,
-                                      (int32_t)c->share, c->causal,
-                                      v2 ? (int32_t)c->pos2d : c->pos2d != RT_POS2D_NONE, c->tied};
+    const int32_t ints[HEADER_I32] = {(int32_t)c->family,
+                                      c->n_layers,
+                                      c->d_model,
+                                      c->n_heads,
+                                      c->n_kv_heads,
+                                      c->head_dim,
+                                      c->d_ff,
+                                      c->vocab,
+                                      c->max_seq,
+                                      (int32_t)c->share,
+                                      c->causal,
+                                      v2 ? (int32_t)c->pos2d : c->pos2d != RT_POS2D_NONE,
+                                      c->tied};
     for (int i = 0; i < HEADER_I32; i++, p += 4)
         put32(p, (uint32_t)ints[i]);
     const float fl[3] = {c->pos2d_scale, c->norm_eps, c->rope_theta};
@@ -45,7 +54,8 @@ qkv_status rt_model_write(FILE *f, const rt_model *m, qkv_error *err)
     uint64_t n = m->n_params;
     put32(p, (uint32_t)n);
     put32(p + 4, (uint32_t)(n >> 32));
-    if (fwrite(h, 1, sizeof h, f) != sizeof h || fwrite(m->params, sizeof(float), m->n_params, f) != m->n_params)
+    if (fwrite(h, 1, sizeof h, f) != sizeof h ||
+        fwrite(m->params, sizeof(float), m->n_params, f) != m->n_params)
         return qkv_error_set(err, QKV_ERR_IO, "write failed: %s", strerror(errno));
     return QKV_OK;
 }
@@ -92,14 +102,27 @@ qkv_status rt_model_load(const char *path, rt_model *m, qkv_error *err)
     }
     const uint64_t n = (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
     if (v[0] < 0 || v[0] > 1 || v[9] < 0 || v[9] >= SHARE_COUNT || v[10] < 0 || v[10] > 1 ||
-        v[11] < 0 || v[11] > (version == 1 ? 1 : RT_POS2D_FORM_COUNT - 1) || v[12] < 0 || v[12] > 1) {
+        v[11] < 0 || v[11] > (version == 1 ? 1 : RT_POS2D_FORM_COUNT - 1) || v[12] < 0 ||
+        v[12] > 1) {
         s = qkv_error_set(err, QKV_ERR_INVALID, "'%s': configuration flags out of range", path);
         goto out;
     }
-    rt_config c = {.family = (rt_family)v[0], .n_layers = v[1], .d_model = v[2], .n_heads = v[3],
-                   .n_kv_heads = v[4], .head_dim = v[5], .d_ff = v[6], .vocab = v[7],
-                   .max_seq = v[8], .share = (variant_share)v[9], .causal = v[10], .pos2d = version == 1 && v[11] ? RT_POS2D_RAMP : (rt_pos2d_form)v[11],
-                   .tied = v[12], .pos2d_scale = fl[0], .norm_eps = fl[1], .rope_theta = fl[2]};
+    rt_config c = {.family = (rt_family)v[0],
+                   .n_layers = v[1],
+                   .d_model = v[2],
+                   .n_heads = v[3],
+                   .n_kv_heads = v[4],
+                   .head_dim = v[5],
+                   .d_ff = v[6],
+                   .vocab = v[7],
+                   .max_seq = v[8],
+                   .share = (variant_share)v[9],
+                   .causal = v[10],
+                   .pos2d = version == 1 && v[11] ? RT_POS2D_RAMP : (rt_pos2d_form)v[11],
+                   .tied = v[12],
+                   .pos2d_scale = fl[0],
+                   .norm_eps = fl[1],
+                   .rope_theta = fl[2]};
     size_t want;
     qkv_error e2;
     if ((s = rt_param_count(&c, &want, &e2)) != QKV_OK) {

@@ -7,8 +7,8 @@
 #include <string.h>
 
 struct rt_pool {
-    int n;                /* threads, the caller included */
-    int n_workers;        /* workers started (n − 1 unless creation failed) */
+    int n;         /* threads, the caller included */
+    int n_workers; /* workers started (n − 1 unless creation failed) */
     pthread_t th[RT_THREADS_MAX];
     int index[RT_THREADS_MAX];
     pthread_mutex_t mu;

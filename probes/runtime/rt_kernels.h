@@ -28,7 +28,7 @@ typedef struct rt_pool rt_pool;
  * so that its threads do not compete with the pool's. One pool serves one
  * caller thread at a time. Caller frees with rt_pool_free. */
 qkv_status rt_pool_init(rt_pool **out, int n_threads, qkv_error *err);
-void rt_pool_free(rt_pool *p); /* NULL allowed */
+void rt_pool_free(rt_pool *p);         /* NULL allowed */
 int rt_pool_threads(const rt_pool *p); /* 1 for NULL */
 
 /* Run fn(ctx, i, n) for i in 0..n−1 on the pool's n threads (the caller is

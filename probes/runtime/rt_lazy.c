@@ -10,9 +10,9 @@
 
 /* The runtime's tensors of one layer, in rt_layer order, and their names. */
 enum { W_LN1, W_Q, W_K, W_V, W_O, W_LN2, W_1, W_3, W_2, W_COUNT };
-static const llama_tensor layer_tensors[W_COUNT] = {LLAMA_ATTN_NORM, LLAMA_Q,        LLAMA_K,
-                                                    LLAMA_V,         LLAMA_O,        LLAMA_FFN_NORM,
-                                                    LLAMA_GATE,      LLAMA_UP,       LLAMA_DOWN};
+static const llama_tensor layer_tensors[W_COUNT] = {LLAMA_ATTN_NORM, LLAMA_Q,  LLAMA_K,
+                                                    LLAMA_V,         LLAMA_O,  LLAMA_FFN_NORM,
+                                                    LLAMA_GATE,      LLAMA_UP, LLAMA_DOWN};
 
 /* A tensor as it lies in the mapped file. */
 typedef struct {
@@ -20,21 +20,21 @@ typedef struct {
     tf_type type;
     uint64_t rows, cols, row_bytes;
     char name[128]; /* as the file names it, for messages */
-    bool permute;  /* Hugging Face Q/K rows: rotate-half -> interleaved */
-    bool in_place; /* float32, aligned, no re-ordering: used as it lies */
+    bool permute;   /* Hugging Face Q/K rows: rotate-half -> interleaved */
+    bool in_place;  /* float32, aligned, no re-ordering: used as it lies */
 } stored;
 
 struct rt_lazy {
     ckpt *c;
-    bool borrowed;       /* llama2.c / .qkvm: m points into c->rt */
-    stored *layers;      /* (L, W_COUNT) */
+    bool borrowed;  /* llama2.c / .qkvm: m points into c->rt */
+    stored *layers; /* (L, W_COUNT) */
     stored emb, cls, lnf;
-    float *scratch;      /* one layer's widened tensors, or a block of classifier rows */
+    float *scratch; /* one layer's widened tensors, or a block of classifier rows */
     size_t scratch_elems;
-    float *perm_tmp;     /* (HD, C) for the row re-ordering */
-    float *emb_row;      /* (C) */
-    float *lnf_w;        /* (C) */
-    int resident;        /* layer now in scratch, or -1 */
+    float *perm_tmp; /* (HD, C) for the row re-ordering */
+    float *emb_row;  /* (C) */
+    float *lnf_w;    /* (C) */
+    int resident;    /* layer now in scratch, or -1 */
     rt_fetch fetch;
 };
 
@@ -48,7 +48,8 @@ static qkv_status find(ckpt *c, const char *name, uint64_t rows, uint64_t cols, 
     if (c->kind == CKPT_GGUF) {
         const gguf_tensor *t = gguf_find(&c->gg, name);
         if (!t)
-            return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%s' is missing", c->path, name);
+            return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%s' is missing", c->path,
+                                 name);
         k = t->ne[0];
         for (uint32_t d = 1; d < t->n_dims; d++)
             r *= t->ne[d];
@@ -57,7 +58,8 @@ static qkv_status find(ckpt *c, const char *name, uint64_t rows, uint64_t cols, 
     } else {
         const st_tensor *t = st_find(&c->st, name);
         if (!t)
-            return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%s' is missing", c->path, name);
+            return qkv_error_set(err, QKV_ERR_INVALID, "'%s': tensor '%s' is missing", c->path,
+                                 name);
         if (t->n_dims == 1) {
             k = t->shape[0];
         } else {
@@ -70,10 +72,11 @@ static qkv_status find(ckpt *c, const char *name, uint64_t rows, uint64_t cols, 
         out->data = c->st.maps[t->shard].data + c->st.data_off[t->shard] + t->begin;
     }
     if (r != rows || k != cols)
-        return qkv_error_set(err, QKV_ERR_INVALID,
-                             "'%s': tensor '%s' is %llu x %llu; the configuration needs %llu x %llu",
-                             c->path, name, (unsigned long long)r, (unsigned long long)k,
-                             (unsigned long long)rows, (unsigned long long)cols);
+        return qkv_error_set(
+            err, QKV_ERR_INVALID,
+            "'%s': tensor '%s' is %llu x %llu; the configuration needs %llu x %llu", c->path, name,
+            (unsigned long long)r, (unsigned long long)k, (unsigned long long)rows,
+            (unsigned long long)cols);
     if (out->type == TF_UNSUPPORTED || (out->row_bytes = tf_row_bytes(out->type, cols)) == 0)
         return qkv_error_set(err, QKV_ERR_UNSUPPORTED,
                              "'%s': tensor '%s' has an element type the runtime cannot widen to "
@@ -110,8 +113,7 @@ static qkv_status check_finite(const rt_lazy *z, const stored *s, float *buf, si
             if (!isfinite(v[i]))
                 return qkv_error_set(err, QKV_ERR_INVALID,
                                      "'%s': tensor '%s' holds a non-finite value at element %llu",
-                                     z->c->path, s->name,
-                                     (unsigned long long)(r0 * s->cols + i));
+                                     z->c->path, s->name, (unsigned long long)(r0 * s->cols + i));
     }
     return QKV_OK;
 }
@@ -130,7 +132,8 @@ static qkv_status fetch_layer(void *ctx, int l, rt_layer *y, qkv_error *err)
     for (int i = 0; i < W_COUNT; i++) {
         const stored *s = &z->layers[(size_t)l * W_COUNT + i];
         if (s->in_place) {
-            *dst[i] = (float *)(uintptr_t)s->data; /* read only: the forward pass never writes weights */
+            *dst[i] =
+                (float *)(uintptr_t)s->data; /* read only: the forward pass never writes weights */
             continue;
         }
         *dst[i] = p;
@@ -153,7 +156,8 @@ static qkv_status fetch_rows(void *ctx, int which, size_t row0, size_t n, const 
     rt_lazy *z = ctx;
     const stored *s = which == RT_ROWS_EMB ? &z->emb : &z->cls;
     if (row0 + n > s->rows || n > z->fetch.rows_max)
-        return qkv_error_set(err, QKV_ERR_RANGE, "rows %zu..%zu are outside the tensor", row0, row0 + n);
+        return qkv_error_set(err, QKV_ERR_RANGE, "rows %zu..%zu are outside the tensor", row0,
+                             row0 + n);
     float *dst = z->scratch;
     if (which == RT_ROWS_EMB && n == 1) {
         dst = z->emb_row;
@@ -184,7 +188,8 @@ static qkv_status find_layers(rt_lazy *z, size_t *layer_elems, qkv_error *err)
     ckpt *c = z->c;
     const rt_config *g = &c->cfg;
     const uint64_t C = (uint64_t)g->d_model, FF = (uint64_t)g->d_ff,
-                   QW = (uint64_t)g->n_heads * g->head_dim, KW = (uint64_t)g->n_kv_heads * g->head_dim;
+                   QW = (uint64_t)g->n_heads * g->head_dim,
+                   KW = (uint64_t)g->n_kv_heads * g->head_dim;
     const uint64_t rows[W_COUNT] = {1, QW, KW, KW, C, 1, FF, FF, C};
     const uint64_t cols[W_COUNT] = {C, C, C, C, QW, C, C, C, FF};
     const bool gg = c->kind == CKPT_GGUF;
@@ -247,10 +252,11 @@ qkv_status rt_lazy_open(ckpt *c, rt_model *m, rt_lazy **out, qkv_error *err)
     }
     if (c->layout != CKPT_LAYOUT_LLAMA) {
         release(z);
-        return qkv_error_set(err, QKV_ERR_UNSUPPORTED,
-                             "'%s': the runtime runs Llama-family checkpoints; this %s model can be "
-                             "probed with --weights",
-                             c->path, c->layout == CKPT_LAYOUT_GPT2 ? "GPT-2" : "GPT-NeoX");
+        return qkv_error_set(
+            err, QKV_ERR_UNSUPPORTED,
+            "'%s': the runtime runs Llama-family checkpoints; this %s model can be "
+            "probed with --weights",
+            c->path, c->layout == CKPT_LAYOUT_GPT2 ? "GPT-2" : "GPT-NeoX");
     }
     const rt_config *g = &c->cfg;
     const uint64_t C = (uint64_t)g->d_model, V = (uint64_t)g->vocab;
@@ -292,7 +298,8 @@ qkv_status rt_lazy_open(ckpt *c, rt_model *m, rt_lazy **out, qkv_error *err)
     if (!z->scratch || !z->perm_tmp || !z->emb_row || !z->lnf_w) {
         const size_t elems = z->scratch_elems;
         release(z);
-        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory for one layer of %zu floats", elems);
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory for one layer of %zu floats",
+                             elems);
     }
     memcpy(z->lnf_w, widen(&z->lnf, 0, 1, z->lnf_w), C * sizeof(float));
     if ((s = check_all_finite(z, err)) != QKV_OK) {

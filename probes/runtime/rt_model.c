@@ -30,7 +30,7 @@ rt_config rt_config_default(rt_family family)
 #define CHECK_RANGE(field, lo, hi)                                                                 \
     do {                                                                                           \
         if (c->field < (lo) || c->field > (hi))                                                    \
-            return qkv_error_set(err, QKV_ERR_RANGE, "%s is %d; it must be %d to %d", #field,     \
+            return qkv_error_set(err, QKV_ERR_RANGE, "%s is %d; it must be %d to %d", #field,      \
                                  c->field, (lo), (hi));                                            \
     } while (0)
 
@@ -61,8 +61,9 @@ qkv_status rt_config_check(const rt_config *c, qkv_error *err)
                              c->head_dim);
     if (!isfinite(c->norm_eps) || c->norm_eps <= 0 || !isfinite(c->pos2d_scale) ||
         !isfinite(c->rope_theta) || c->rope_theta <= 0)
-        return qkv_error_set(err, QKV_ERR_INVALID, "norm eps, RoPE theta and 2D scale must be finite "
-                                                   "and positive");
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "norm eps, RoPE theta and 2D scale must be finite "
+                             "and positive");
     return QKV_OK;
 }
 
@@ -140,7 +141,7 @@ static size_t layout(rt_model *m, rt_tensor *out, size_t cap, size_t *count)
     float *base = m->params;
 #define TAKE(ptr, nm, lay, r, cols, dec)                                                           \
     do {                                                                                           \
-        const size_t n_ = (size_t)(r) * (cols);                                                   \
+        const size_t n_ = (size_t)(r) * (cols);                                                    \
         (ptr) = n_ ? base + used : NULL;                                                           \
         if (n_ && out && k < cap)                                                                  \
             out[k] = (rt_tensor){nm, lay, (ptr), (size_t)(r), (size_t)(cols), n_, dec};            \

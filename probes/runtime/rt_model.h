@@ -64,12 +64,12 @@ typedef struct {
     int vocab;      /* V */
     int max_seq;    /* positions (GPT-2 table size; RoPE has no table) */
     variant_share share;
-    bool causal;        /* causal mask, else bidirectional */
+    bool causal;         /* causal mask, else bidirectional */
     rt_pos2d_form pos2d; /* the `+` term, RT_POS2D_NONE (0) without */
     float pos2d_scale;   /* RT_POS2D_RAMP only */
     float norm_eps;
     float rope_theta;
-    bool tied;          /* classifier = token embedding */
+    bool tied; /* classifier = token embedding */
 } rt_config;
 
 /* Limits that keep every buffer size well inside size_t on 64-bit hosts and
@@ -80,20 +80,20 @@ typedef struct {
 #define RT_SEQ_MAX (1 << 20)
 
 struct rt_layer_s {
-    float *ln1_w, *ln1_b; /* (C) attention norm; b NULL for RMSNorm */
-    float *wq;            /* (NH*HD, C), == wk when Q shares K */
-    float *wk;            /* (KVH*HD, C) */
-    float *wv;            /* (KVH*HD, C), == wk when V shares K */
-    float *wo;            /* (C, NH*HD) */
+    float *ln1_w, *ln1_b;     /* (C) attention norm; b NULL for RMSNorm */
+    float *wq;                /* (NH*HD, C), == wk when Q shares K */
+    float *wk;                /* (KVH*HD, C) */
+    float *wv;                /* (KVH*HD, C), == wk when V shares K */
+    float *wo;                /* (C, NH*HD) */
     float *bq, *bk, *bv, *bo; /* GPT-2 biases, tied like their weights; NULL for Llama */
-    float *ln2_w, *ln2_b; /* (C) FFN norm */
-    float *w1;            /* (FF, C) GPT-2 fc / Llama gate */
-    float *b1;            /* (FF) GPT-2 only */
-    float *w2;            /* (C, FF) down */
-    float *b2;            /* (C) GPT-2 only */
-    float *w3;            /* (FF, C) Llama up; NULL for GPT-2 */
-    float *pos2d_w;       /* (RT_POS2D_CH) learned 1x1 conv of the + term; NULL without */
-    float *pos2d_b;       /* (1) its bias */
+    float *ln2_w, *ln2_b;     /* (C) FFN norm */
+    float *w1;                /* (FF, C) GPT-2 fc / Llama gate */
+    float *b1;                /* (FF) GPT-2 only */
+    float *w2;                /* (C, FF) down */
+    float *b2;                /* (C) GPT-2 only */
+    float *w3;                /* (FF, C) Llama up; NULL for GPT-2 */
+    float *pos2d_w;           /* (RT_POS2D_CH) learned 1x1 conv of the + term; NULL without */
+    float *pos2d_b;           /* (1) its bias */
 };
 
 /* Weights left in their checkpoint file (rt_lazy.h) reach the forward passes
@@ -115,17 +115,17 @@ typedef struct {
 
 /* One distinct tensor of a model (tied projections appear once, as wk). */
 typedef struct {
-    const char *name; /* "tok_emb", "wq", "ln1_b", ...: the runtime's own names */
-    int layer;        /* 0..L-1, or -1 for the embeddings, classifier and final norm */
-    float *data;      /* inside rt_model.params */
+    const char *name;  /* "tok_emb", "wq", "ln1_b", ...: the runtime's own names */
+    int layer;         /* 0..L-1, or -1 for the embeddings, classifier and final norm */
+    float *data;       /* inside rt_model.params */
     size_t rows, cols; /* [out][in]; vectors have rows == 1 */
-    size_t elems;     /* rows x cols */
-    bool decay;       /* AdamW decays it (embeddings and matrices, not norms or biases) */
+    size_t elems;      /* rows x cols */
+    bool decay;        /* AdamW decays it (embeddings and matrices, not norms or biases) */
 } rt_tensor;
 
 typedef struct {
     rt_config cfg;
-    float *params;        /* every weight, one allocation of n_params floats */
+    float *params; /* every weight, one allocation of n_params floats */
     size_t n_params;
     float *tok_emb;       /* (V, C) */
     float *pos_emb;       /* (max_seq, C) GPT-2 only */
@@ -170,7 +170,7 @@ typedef struct {
     uint64_t state;
 } rt_rng;
 uint64_t rt_rng_next(rt_rng *r);
-double rt_rng_uniform(rt_rng *r);  /* [0, 1) */
-double rt_rng_normal(rt_rng *r);   /* N(0, 1), Box–Muller */
+double rt_rng_uniform(rt_rng *r); /* [0, 1) */
+double rt_rng_normal(rt_rng *r);  /* N(0, 1), Box–Muller */
 
 #endif

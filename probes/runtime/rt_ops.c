@@ -73,7 +73,8 @@ float rt_gelu_grad(float x)
 {
     float u = GELU_K * (x + 0.044715f * x * x * x);
     float t = tanhf(u);
-    return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
+    return 0.5f * (1.0f + t) +
+           0.5f * x * (1.0f - t * t) * GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
 }
 
 void rt_softmax(float *row, int n)

@@ -22,8 +22,8 @@ void rt_norm_rows(float *out, float *mean, float *rstd, const float *in, const f
  * rotates back (the transpose), which is also the backward pass. */
 void rt_rope_row(float *x, int n_heads, int HD, int pos, float theta, int inverse);
 
-float rt_gelu(float x);       /* tanh form */
-float rt_gelu_grad(float x);  /* d gelu / dx */
+float rt_gelu(float x);      /* tanh form */
+float rt_gelu_grad(float x); /* d gelu / dx */
 
 /* Softmax of row[0..n) in place. */
 void rt_softmax(float *row, int n);

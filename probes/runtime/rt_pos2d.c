@@ -103,8 +103,11 @@ qkv_status rt_pos2d_form_parse(const char *s, rt_pos2d_form *form)
     static const struct {
         const char *name;
         rt_pos2d_form form;
-    } names[] = {{"paper", RT_POS2D_CONV}, {"conv", RT_POS2D_CONV}, {"relative", RT_POS2D_REL},
-                 {"rel", RT_POS2D_REL},    {"ramp", RT_POS2D_RAMP}};
+    } names[] = {{"paper", RT_POS2D_CONV},
+                 {"conv", RT_POS2D_CONV},
+                 {"relative", RT_POS2D_REL},
+                 {"rel", RT_POS2D_REL},
+                 {"ramp", RT_POS2D_RAMP}};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         if (strcasecmp(s, names[k].name) == 0) {
             *form = names[k].form;

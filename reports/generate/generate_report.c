@@ -14,7 +14,11 @@ static void put_escaped(FILE *f, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        int len = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+        int len = *p < 0x80             ? 1
+                  : (*p & 0xE0) == 0xC0 ? 2
+                  : (*p & 0xF0) == 0xE0 ? 3
+                  : (*p & 0xF8) == 0xF0 ? 4
+                                        : 0;
         for (int i = 1; i < len; i++)
             if ((p[i] & 0xC0) != 0x80)
                 len = 0;
@@ -47,7 +51,11 @@ static char *valid_utf8(const char *s)
         return NULL;
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        int len = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+        int len = *p < 0x80             ? 1
+                  : (*p & 0xE0) == 0xC0 ? 2
+                  : (*p & 0xF0) == 0xE0 ? 3
+                  : (*p & 0xF8) == 0xF0 ? 4
+                                        : 0;
         for (int i = 1; i < len; i++)
             if ((p[i] & 0xC0) != 0x80)
                 len = 0;
@@ -84,7 +92,8 @@ static void write_table(FILE *f, const generate_report_input *in)
     put_escaped(f, in->model_label);
     fprintf(f, ": %s, %d layers, d_model %d, %d heads x %d (%d KV), vocab %d; %d thread%s\n",
             c->family == RT_LLAMA ? "Llama-style" : "GPT-2-style", c->n_layers, c->d_model,
-            c->n_heads, c->head_dim, c->n_kv_heads, c->vocab, in->threads, in->threads == 1 ? "" : "s");
+            c->n_heads, c->head_dim, c->n_kv_heads, c->vocab, in->threads,
+            in->threads == 1 ? "" : "s");
     fprintf(f, "prompt (%d token%s): ", in->n_prompt, in->n_prompt == 1 ? "" : "s");
     put_tokens(f, in->prompt, in->n_prompt);
     if (in->temperature > 0.0)

@@ -13,7 +13,7 @@
 #include "reports/plan/report.h"
 
 typedef struct {
-    const char *model_label;   /* the file as the user named it (data, escaped on output) */
+    const char *model_label; /* the file as the user named it (data, escaped on output) */
     const rt_config *cfg;
     int threads;
     double temperature;
@@ -22,7 +22,7 @@ typedef struct {
     int n_prompt;
     const int *tokens;
     int n_tokens;
-    const char *text;          /* decoded text of tokens (raw bytes), or NULL */
+    const char *text; /* decoded text of tokens (raw bytes), or NULL */
     rt_gen_stats stats;
 } generate_report_input;
 

@@ -14,7 +14,6 @@
 #include "reports/plan/offload_report.h"
 #include "reports/plan/report.h"
 
-
 static cJSON *shape_json(const model_shape *m)
 {
     cJSON *o = cJSON_CreateObject();
@@ -53,7 +52,8 @@ static cJSON *row_json(const kvplan_row *w)
     cJSON *o = cJSON_CreateObject();
     JSON_CHECK(o);
     JSON_CHECK(cJSON_AddStringToObject(o, "label", w->label));
-    JSON_CHECK(cJSON_AddStringToObject(o, "share", w->v.mla ? "MLA" : variant_share_name(w->v.share)));
+    JSON_CHECK(
+        cJSON_AddStringToObject(o, "share", w->v.mla ? "MLA" : variant_share_name(w->v.share)));
     JSON_CHECK(report_json_u64(o, "kv_heads", w->v.kv_heads));
     JSON_CHECK(cJSON_AddBoolToObject(o, "as_built", w->v.as_built));
     JSON_CHECK(cJSON_AddBoolToObject(o, "what_if", !w->v.as_built)); /* needs retraining */
@@ -146,8 +146,9 @@ qkv_status report_json_write(FILE *f, const report_input *in, qkv_error *err)
     JSON_CHECK(root);
     if (in->n_plans > 0) {
         const kvplan_params *p = &in->plans[0].params;
-        JSON_CHECK(cJSON_AddStringToObject(root, "units", "bytes; sizes in the memory convention "
-                                                     "(1 GB = 1 GiB = 2^30 bytes)"));
+        JSON_CHECK(cJSON_AddStringToObject(root, "units",
+                                           "bytes; sizes in the memory convention "
+                                           "(1 GB = 1 GiB = 2^30 bytes)"));
         cJSON *dev = cJSON_AddObjectToObject(root, "device");
         JSON_CHECK(dev);
         JSON_CHECK(cJSON_AddStringToObject(dev, "name", in->device_label));
@@ -162,9 +163,10 @@ qkv_status report_json_write(FILE *f, const report_input *in, qkv_error *err)
         JSON_CHECK(report_json_u64(root, "ubatch", p->ubatch));
         JSON_CHECK(cJSON_AddStringToObject(root, "k_type", dtype_cache_get(p->type_k)->name));
         JSON_CHECK(cJSON_AddStringToObject(root, "v_type", dtype_cache_get(p->type_v)->name));
-        JSON_CHECK(cJSON_AddStringToObject(root, "weight_type", dtype_weight_get(p->weight_type)->name));
-        JSON_CHECK(cJSON_AddStringToObject(root, "paper", PAPER_AUTHORS " (" PAPER_YEAR "), "
-                                                     PAPER_TITLE ", " PAPER_ARXIV));
+        JSON_CHECK(
+            cJSON_AddStringToObject(root, "weight_type", dtype_weight_get(p->weight_type)->name));
+        JSON_CHECK(cJSON_AddStringToObject(
+            root, "paper", PAPER_AUTHORS " (" PAPER_YEAR "), " PAPER_TITLE ", " PAPER_ARXIV));
     }
     JSON_CHECK(arr = cJSON_AddArrayToObject(root, "models"));
     for (size_t i = 0; i < in->n_plans; i++) {

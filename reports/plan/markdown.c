@@ -14,13 +14,14 @@
 /* The plan's sizes in exact bytes, with thousands separators. */
 static void write_exact(FILE *f, const kvplan_result *r)
 {
-    fprintf(f, "| variant | as built | KV bytes/token | K bytes | V bytes | KV bytes | parameters | "
-               "weight bytes | scratch bytes | total bytes | headroom bytes |\n");
+    fprintf(f,
+            "| variant | as built | KV bytes/token | K bytes | V bytes | KV bytes | parameters | "
+            "weight bytes | scratch bytes | total bytes | headroom bytes |\n");
     fprintf(f, "|---|:-:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     for (size_t i = 0; i < r->n_rows; i++) {
         const kvplan_row *w = &r->rows[i];
-        const uint64_t v[] = {w->kv_bytes_per_token, w->k_bytes,      w->v_bytes,
-                              w->kv_bytes,           w->params,       w->weight_bytes,
+        const uint64_t v[] = {w->kv_bytes_per_token, w->k_bytes,    w->v_bytes,
+                              w->kv_bytes,           w->params,     w->weight_bytes,
                               w->scratch_bytes,      w->total_bytes};
         fprintf(f, "| %s | %s |", w->label, w->v.as_built ? "yes" : "");
         for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
@@ -71,8 +72,9 @@ static void write_plan(FILE *f, const report_input *in, size_t idx, const char *
     fprintf(f, "**Verdict.** %s\n\n", verdict);
     /* Readable units here (KiB/MiB/GiB = 2^10/2^20/2^30 bytes); the exact
      * bytes are in the appendix and the JSON. */
-    fprintf(f, "| variant | KV / token | KV cache | vs QKV+MHA | weights | scratch | total | fits | "
-               "headroom | max context (tokens) | max seqs | paper Δppl |\n");
+    fprintf(f,
+            "| variant | KV / token | KV cache | vs QKV+MHA | weights | scratch | total | fits | "
+            "headroom | max context (tokens) | max seqs | paper Δppl |\n");
     fprintf(f, "|---|--:|--:|--:|--:|--:|--:|:-:|--:|--:|--:|--:|\n");
     for (size_t i = 0; i < r->n_rows; i++) {
         const kvplan_row *w = &r->rows[i];
@@ -90,10 +92,13 @@ static void write_plan(FILE *f, const report_input *in, size_t idx, const char *
         fmt_size_signed(w->headroom_bytes, head, sizeof head);
         fmt_grouped(w->max_ctx, ctx, sizeof ctx);
         fmt_grouped(w->max_seqs, seqs, sizeof seqs);
-        fprintf(f, "| %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s%s | %s%s | %s |\n", w->label,
-                w->v.as_built ? " \\*" : "", tok, kv, red, wt, sc, tot,
-                w->engine_refusal[0] ? "refused" : w->fits ? "yes" : "no", head,
-                w->max_ctx_capped ? ">= " : "", ctx, w->max_seqs_capped ? ">= " : "", seqs, ppl);
+        fprintf(f, "| %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s%s | %s%s | %s |\n",
+                w->label, w->v.as_built ? " \\*" : "", tok, kv, red, wt, sc, tot,
+                w->engine_refusal[0] ? "refused"
+                : w->fits            ? "yes"
+                                     : "no",
+                head, w->max_ctx_capped ? ">= " : "", ctx, w->max_seqs_capped ? ">= " : "", seqs,
+                ppl);
     }
     fprintf(f, "\n\\* the model as built; every other row is a what-if: the same shape retrained "
                "with that attention. Exact bytes: [appendix](#appendix-exact-bytes).\n");
@@ -106,9 +111,9 @@ static void write_plan(FILE *f, const report_input *in, size_t idx, const char *
         fprintf(f, "Plots not drawn: %s\n\n", plots_note);
     } else if (plots_rel) {
         static const char *const captions[PLOT_KINDS] = {
-            "KV cache alone vs context", "Memory per variant", "Longest context that fits",
-            "Total memory vs context against the usable budget", "Memory per device",
-            "Layers on the GPUs vs context"};
+            "KV cache alone vs context", "Memory per variant",
+            "Longest context that fits", "Total memory vs context against the usable budget",
+            "Memory per device",         "Layers on the GPUs vs context"};
         static const int order[PLOT_KINDS] = {3, 1, 2, 0, 4, 5}; /* the budget figure first */
         for (int o = 0; o < PLOT_KINDS; o++) {
             const int k = order[o];
@@ -141,30 +146,31 @@ qkv_status report_md_write_plots(FILE *f, const report_input *in, const char *pl
             fprintf(f, "### %s\n\n", in->plans[i].model.name);
         write_exact(f, &in->plans[i]);
     }
-    fprintf(f, "## Assumptions and conventions\n\n"
-               "- Sizes follow the memory convention: 1 GB = 1 GiB = 2^30 bytes (KiB, MiB: 2^10, "
-               "2^20); the tables show three significant digits, the appendix and plan.json the "
-               "exact bytes.\n"
-               "- vs QKV+MHA: change of the KV cache against standard attention with one KV head "
-               "per query head, same shape and cache types.\n"
-               "- paper Δppl: validation perplexity change against QKV measured in " PAPER_AUTHORS
-               " (" PAPER_YEAR "), *" PAPER_TITLE "*, " PAPER_ARXIV " "
-               "(300M model; GQA-4 = 4 KV heads). Measurements, not predictions.\n"
-               "- Scratch is an estimate of compute buffers (logits, FFN and Q/K/V activations, "
-               "attention scores without flash attention).\n"
-               "- Reserve: memory kept free for the OS and runtime; a setup fits when weights + "
-               "KV cache + scratch <= device - reserve.\n"
-               "- Engines: exact = ctx cells per sequence (sliding-window layers min(ctx, window)); "
-               "llama.cpp = n_ctx padded to 256, per-sequence streams of pad256(n_ctx / seqs) cells "
-               "unless unified, sliding-window caches of pad256(min(stream, window x (unified ? "
-               "seqs : 1) + n_ubatch)), MLA caching one K latent; vllm = 16-token blocks per "
-               "sequence.\n"
-               "- Weights: parameter count x bits per weight of the weight type (K-quant mixes use "
-               "llama.cpp's Llama 2 7B averages and are approximate). Sharing removes parameters: "
-               "Q-K=V drops W_V, Q=K-V drops W_Q, Q=K=V both; GQA shrinks W_K and W_V.\n"
-               "- With RoPE, a shared K=V tensor must be cached before rotation (values are not "
-               "rotated), so keys are rotated again at every decode step.\n"
-               "- Q=K variants need one key head per query head; the paper combines sharing with "
-               "GQA/MQA only for Q-K=V.\n");
+    fprintf(f,
+            "## Assumptions and conventions\n\n"
+            "- Sizes follow the memory convention: 1 GB = 1 GiB = 2^30 bytes (KiB, MiB: 2^10, "
+            "2^20); the tables show three significant digits, the appendix and plan.json the "
+            "exact bytes.\n"
+            "- vs QKV+MHA: change of the KV cache against standard attention with one KV head "
+            "per query head, same shape and cache types.\n"
+            "- paper Δppl: validation perplexity change against QKV measured in " PAPER_AUTHORS
+            " (" PAPER_YEAR "), *" PAPER_TITLE "*, " PAPER_ARXIV " "
+            "(300M model; GQA-4 = 4 KV heads). Measurements, not predictions.\n"
+            "- Scratch is an estimate of compute buffers (logits, FFN and Q/K/V activations, "
+            "attention scores without flash attention).\n"
+            "- Reserve: memory kept free for the OS and runtime; a setup fits when weights + "
+            "KV cache + scratch <= device - reserve.\n"
+            "- Engines: exact = ctx cells per sequence (sliding-window layers min(ctx, window)); "
+            "llama.cpp = n_ctx padded to 256, per-sequence streams of pad256(n_ctx / seqs) cells "
+            "unless unified, sliding-window caches of pad256(min(stream, window x (unified ? "
+            "seqs : 1) + n_ubatch)), MLA caching one K latent; vllm = 16-token blocks per "
+            "sequence.\n"
+            "- Weights: parameter count x bits per weight of the weight type (K-quant mixes use "
+            "llama.cpp's Llama 2 7B averages and are approximate). Sharing removes parameters: "
+            "Q-K=V drops W_V, Q=K-V drops W_Q, Q=K=V both; GQA shrinks W_K and W_V.\n"
+            "- With RoPE, a shared K=V tensor must be cached before rotation (values are not "
+            "rotated), so keys are rotated again at every decode step.\n"
+            "- Q=K variants need one key head per query head; the paper combines sharing with "
+            "GQA/MQA only for Q-K=V.\n");
     return QKV_OK;
 }

@@ -87,8 +87,9 @@ bool report_offload_json_root(cJSON *root, const kvplan_result *r)
         JSON_CHECK(item = cJSON_CreateObject());
         cJSON_AddItemToArray(arr, item);
         JSON_CHECK(cJSON_AddStringToObject(item, "name", plan->params.gpu_name[g]));
-        JSON_CHECK(report_json_u64(item, "bytes", plan->params.unified ? r->params.device_bytes
-                                                                      : plan->params.gpu_bytes[g]));
+        JSON_CHECK(report_json_u64(item, "bytes",
+                                   plan->params.unified ? r->params.device_bytes
+                                                        : plan->params.gpu_bytes[g]));
         JSON_CHECK(report_json_u64(item, "reserve_bytes",
                                    plan->params.unified ? 0 : plan->params.gpu_reserve[g]));
         if (plan->n_rows > 0)
@@ -149,8 +150,8 @@ void report_offload_table(FILE *f, const kvplan_result *r, bool in_mib, size_t w
         fprintf(f, "%-22s %5s %-5s %11s %11s %11s %11s %12s %4s  %s\n", "variant", "-ngl", "dev",
                 "weights", "KV", "compute", "total", "headroom", "fits", "max ctx");
     else
-        fprintf(f, "%-20s %4s %-5s %9s %9s %9s %10s %4s\n", "variant", "-ngl", "dev", "weights", "KV",
-                "total", "headroom", "fits");
+        fprintf(f, "%-20s %4s %-5s %9s %9s %9s %10s %4s\n", "variant", "-ngl", "dev", "weights",
+                "KV", "total", "headroom", "fits");
     for (size_t i = 0; i < plan->n_rows; i++) {
         const offload_row *w = &plan->rows[i];
         for (size_t d = 0; d <= w->n_gpus; d++) {
@@ -209,7 +210,8 @@ void report_offload_md(FILE *f, const kvplan_result *r)
         return;
     fprintf(f, "\n### %s\n\n", placement_title(plan));
     fputs("| variant | -ngl | device | layers | weights (bytes) | KV (bytes) | compute (bytes) | "
-          "total (bytes) | headroom (bytes) | fits |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---|\n",
+          "total (bytes) | headroom (bytes) | fits "
+          "|\n|---|---:|---|---:|---:|---:|---:|---:|---:|---|\n",
           f);
     for (size_t i = 0; i < plan->n_rows; i++) {
         const offload_row *w = &plan->rows[i];

@@ -12,9 +12,10 @@ static qkv_status write(FILE *f, report_format fmt, const void *data, const char
         return report_write(f, fmt, data, err);
     qkv_status s = report_md_write_plots(f, data, plots_rel, plots_note, err);
     if (s == QKV_OK)
-        fprintf(f, "\nAlso in this folder: plan.xlsx (the same plan as a workbook with charts), "
-                   "plan.json (exact integers), plan.csv (one row per variant), %s/ (gnuplot "
-                   "data and scripts to re-draw).\n",
+        fprintf(f,
+                "\nAlso in this folder: plan.xlsx (the same plan as a workbook with charts), "
+                "plan.json (exact integers), plan.csv (one row per variant), %s/ (gnuplot "
+                "data and scripts to re-draw).\n",
                 plots_rel);
     return s;
 }

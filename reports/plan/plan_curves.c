@@ -58,8 +58,9 @@ void plan_curves_dat(FILE *f, const kvplan_result *r, bool total)
     const uint64_t usable = r->params.device_bytes - r->params.reserve_bytes;
     fprintf(f, "# qkvplan: %s per variant over context, exact bytes; * = as built\n",
             total ? "total memory (weights + KV cache + scratch)" : "KV cache");
-    fprintf(f, "# usable %" PRIu64 " bytes (device - reserve); requested context %" PRIu64
-               "; trained context %" PRIu64 " (0: unknown)\n",
+    fprintf(f,
+            "# usable %" PRIu64 " bytes (device - reserve); requested context %" PRIu64
+            "; trained context %" PRIu64 " (0: unknown)\n",
             usable, r->params.ctx, r->model.max_ctx);
     for (size_t j = 0; j < r->n_rows; j++)
         if (!drawn(r, total, j))
@@ -147,8 +148,9 @@ void plan_curves_gp(FILE *f, const report_input *in, size_t i, const char *base,
                                                  : "");
     pow2_tics(f, "x", c_lo, c_hi, false);
     char sub[160];
-    snprintf(sub, sizeof sub, "%s cache, %s engine, %" PRIu64 " seq%s", dtype_cache_get(p->type_k)->name,
-             kvplan_engine_name(p->engine), p->seqs, p->seqs == 1 ? "" : "s");
+    snprintf(sub, sizeof sub, "%s cache, %s engine, %" PRIu64 " seq%s",
+             dtype_cache_get(p->type_k)->name, kvplan_engine_name(p->engine), p->seqs,
+             p->seqs == 1 ? "" : "s");
     size_t n_series = 0;
     for (size_t j = 0; j < r->n_rows; j++)
         n_series += drawn(r, total, j) && leader(r, total, j) == j;
@@ -195,24 +197,27 @@ void plan_curves_gp(FILE *f, const report_input *in, size_t i, const char *base,
     char req[24], trained[24];
     fmt_tokens(p->ctx, req, sizeof req);
     fmt_tokens(r->model.max_ctx, trained, sizeof trained);
-    fprintf(f, "set arrow 1 from ctx, graph 0 to ctx, graph 1 nohead dt 2 lc rgb \"#555555\"\n"
-               "set label 1 \"requested %s\" at ctx, graph 0.97 right offset -0.5,0 "
-               "tc rgb \"#555555\"\n",
+    fprintf(f,
+            "set arrow 1 from ctx, graph 0 to ctx, graph 1 nohead dt 2 lc rgb \"#555555\"\n"
+            "set label 1 \"requested %s\" at ctx, graph 0.97 right offset -0.5,0 "
+            "tc rgb \"#555555\"\n",
             req);
     if (r->model.max_ctx > 0)
-        fprintf(f, "set arrow 2 from trained, graph 0 to trained, graph 1 nohead dt 3 lw 1.5 "
-                   "lc rgb \"#2F6F3F\"\n"
-                   "set label 2 \"trained %s\" at trained, graph 0.91 %s offset %s,0 "
-                   "tc rgb \"#2F6F3F\"\n",
+        fprintf(f,
+                "set arrow 2 from trained, graph 0 to trained, graph 1 nohead dt 3 lw 1.5 "
+                "lc rgb \"#2F6F3F\"\n"
+                "set label 2 \"trained %s\" at trained, graph 0.91 %s offset %s,0 "
+                "tc rgb \"#2F6F3F\"\n",
                 trained, r->model.max_ctx > p->ctx ? "left" : "right",
                 r->model.max_ctx > p->ctx ? "0.5" : "-0.5");
     char plot[640];
     if (total)
-        snprintf(plot, sizeof plot,
-                 "plot for [i=2:%zu] \"%s.dat\" using 1:(column(i)/2**30) with linespoints lt (i-1) "
-                 "lw 2 ps 0.9 title columnheader(i), usable/2**30 with lines lw 2.5 dt 2 "
-                 "lc rgb \"#C00000\" title \"usable (device - reserve)\"",
-                 n_series + 1, base);
+        snprintf(
+            plot, sizeof plot,
+            "plot for [i=2:%zu] \"%s.dat\" using 1:(column(i)/2**30) with linespoints lt (i-1) "
+            "lw 2 ps 0.9 title columnheader(i), usable/2**30 with lines lw 2.5 dt 2 "
+            "lc rgb \"#C00000\" title \"usable (device - reserve)\"",
+            n_series + 1, base);
     else
         snprintf(plot, sizeof plot,
                  "plot for [i=2:%zu] \"%s.dat\" using 1:i with linespoints lt (i-1) lw 2 ps 0.9 "

@@ -12,8 +12,8 @@
 #include "reports/plan/plan_curves.h"
 #include "reports/safename.h"
 
-const char *const report_plot_kinds[PLOT_KINDS] = {"kv_vs_ctx",    "memory",          "max_ctx",
-                                                   "total_vs_ctx", "offload_devices", "offload_layers"};
+const char *const report_plot_kinds[PLOT_KINDS] = {
+    "kv_vs_ctx", "memory", "max_ctx", "total_vs_ctx", "offload_devices", "offload_layers"};
 
 bool report_plot_applies(const kvplan_result *r, int k)
 {
@@ -66,11 +66,11 @@ static void common_header(FILE *f, const char *base, const char *what, const cha
           f);
 }
 
-
 static void subtitle(const kvplan_result *r, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s cache, %s engine, %" PRIu64 " seq%s", dtype_cache_get(r->params.type_k)->name,
-             kvplan_engine_name(r->params.engine), r->params.seqs, r->params.seqs == 1 ? "" : "s");
+    snprintf(buf, n, "%s cache, %s engine, %" PRIu64 " seq%s",
+             dtype_cache_get(r->params.type_k)->name, kvplan_engine_name(r->params.engine),
+             r->params.seqs, r->params.seqs == 1 ? "" : "s");
 }
 
 /* Draw the plot twice, to PNG and to SVG, at the names the caller may set
@@ -112,8 +112,8 @@ static void mem_dat(FILE *f, const report_input *in, size_t i, const char *base)
         char label[VARIANT_LABEL_BYTES + 4];
         snprintf(label, sizeof label, "%s%s", w->label, w->v.as_built ? " *" : "");
         quoted(f, label);
-        fprintf(f, " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", w->weight_bytes, w->kv_bytes,
-                w->scratch_bytes, r->params.reserve_bytes);
+        fprintf(f, " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", w->weight_bytes,
+                w->kv_bytes, w->scratch_bytes, r->params.reserve_bytes);
     }
 }
 
@@ -127,7 +127,8 @@ static void mem_gp(FILE *f, const report_input *in, size_t i, const char *base)
                   "exact bytes, plotted in GiB (2^30 bytes)");
     fprintf(f,
             "device = %" PRIu64 ".0  # bytes\n"
-            "set title \"%s at %" PRIu64 " tokens: memory per variant (%s; * = as built)\" noenhanced\n"
+            "set title \"%s at %" PRIu64
+            " tokens: memory per variant (%s; * = as built)\" noenhanced\n"
             "set ylabel \"memory (GiB)\"\n"
             "set xlabel \"variant\"\n"
             "set style data histograms\n"
@@ -155,7 +156,8 @@ static void ctx_dat(FILE *f, const report_input *in, size_t i, const char *base)
     (void)base;
     const kvplan_result *r = &in->plans[i];
     fputs("# variant max_ctx capped label (tokens; capped 1: the search's cap fits, so memory "
-          "does not bound it; 0 = fits at no context)\n", f);
+          "does not bound it; 0 = fits at no context)\n",
+          f);
     for (size_t j = 0; j < r->n_rows; j++) {
         const kvplan_row *w = &r->rows[j];
         char label[VARIANT_LABEL_BYTES + 4], t[32], text[40];
@@ -216,23 +218,25 @@ static void ctx_gp(FILE *f, const report_input *in, size_t i, const char *base)
         fmt_tokens((uint64_t)1 << e, t, sizeof t);
         fprintf(f, "%s\"%s\" 2**%d", e == e_lo ? "" : ", ", t, e);
     }
-    fprintf(f, ")\n"
-               "set xtics rotate by -35 noenhanced nomirror\n"
-               "set grid xtics ytics\n"
-               "set xrange [-0.6:%zu.6]\n"
-               "set key below horizontal\n",
+    fprintf(f,
+            ")\n"
+            "set xtics rotate by -35 noenhanced nomirror\n"
+            "set grid xtics ytics\n"
+            "set xrange [-0.6:%zu.6]\n"
+            "set key below horizontal\n",
             r->n_rows - 1);
     char plot[1400];
-    int k = snprintf(plot, sizeof plot,
-             "plot \"%s.dat\" using 0:($3 == 0 && $2 > 0 ? $2 : NaN):xtic(1) with points pt 7 ps 1.8 "
-             "lc rgb \"#4C72B0\" title \"longest context that fits\", "
-             "'' using 0:($3 == 1 ? $2 : NaN) with points pt 9 ps 2 lc rgb \"#55A868\" "
-             "title \"fits at the cap (memory does not bound it)\", "
-             "'' using 0:($2 == 0 ? floor : NaN) with points pt 2 ps 1.8 lc rgb \"#C00000\" "
-             "title \"fits at no context\", "
-             "'' using 0:($2 > 0 ? $2 : floor):4 with labels offset 0,1.1 noenhanced notitle, "
-             "ctx with lines lw 2 dt 2 lc rgb \"#555555\" title \"requested %s\"",
-             base, req);
+    int k = snprintf(
+        plot, sizeof plot,
+        "plot \"%s.dat\" using 0:($3 == 0 && $2 > 0 ? $2 : NaN):xtic(1) with points pt 7 ps 1.8 "
+        "lc rgb \"#4C72B0\" title \"longest context that fits\", "
+        "'' using 0:($3 == 1 ? $2 : NaN) with points pt 9 ps 2 lc rgb \"#55A868\" "
+        "title \"fits at the cap (memory does not bound it)\", "
+        "'' using 0:($2 == 0 ? floor : NaN) with points pt 2 ps 1.8 lc rgb \"#C00000\" "
+        "title \"fits at no context\", "
+        "'' using 0:($2 > 0 ? $2 : floor):4 with labels offset 0,1.1 noenhanced notitle, "
+        "ctx with lines lw 2 dt 2 lc rgb \"#555555\" title \"requested %s\"",
+        base, req);
     if (r->model.max_ctx > 0 && k > 0 && (size_t)k < sizeof plot)
         snprintf(plot + k, sizeof plot - (size_t)k,
                  ", trained with lines lw 2 dt 3 lc rgb \"#2F6F3F\" title \"trained %s\"", trained);
@@ -312,7 +316,8 @@ static void ngl_dat(FILE *f, const report_input *in, size_t i, const char *base)
     for (size_t j = 0; j < p->n_rows; j++) {
         fprintf(f, "%s# %s\n", j ? "\n\n" : "", r->rows[j].label);
         for (size_t k = 0; k < p->rows[j].n_sweep; k++)
-            fprintf(f, "%" PRIu64 " %" PRIu64 "\n", p->rows[j].sweep_ctx[k], p->rows[j].sweep_ngl[k]);
+            fprintf(f, "%" PRIu64 " %" PRIu64 "\n", p->rows[j].sweep_ctx[k],
+                    p->rows[j].sweep_ngl[k]);
     }
 }
 
@@ -340,7 +345,8 @@ static void ngl_gp(FILE *f, const report_input *in, size_t i, const char *base)
             "set yrange [0:%" PRIu64 ".5]\n"
             "set key outside right top noenhanced\n"
             "titles = \"%s\"\n"
-            "set arrow from %" PRIu64 ", graph 0 to %" PRIu64 ", graph 1 nohead dt 2 lc rgb \"#888888\"\n"
+            "set arrow from %" PRIu64 ", graph 0 to %" PRIu64
+            ", graph 1 nohead dt 2 lc rgb \"#888888\"\n"
             "set label \"requested\" at %" PRIu64 ", graph 0.97 offset 0.5,0 tc rgb \"#666666\"\n",
             name, r->model.n_layers, r->model.n_layers + 1, titles, r->params.ctx, r->params.ctx,
             r->params.ctx);
@@ -374,7 +380,8 @@ static void plan_gp(FILE *f, const void *ctx)
 
 qkv_status report_plots_write(const char *dir, const report_input *in, qkv_error *err)
 {
-    static const writer_fn dats[PLOT_KINDS] = {kv_dat, mem_dat, ctx_dat, total_dat, dev_dat, ngl_dat};
+    static const writer_fn dats[PLOT_KINDS] = {kv_dat,    mem_dat, ctx_dat,
+                                               total_dat, dev_dat, ngl_dat};
     static const writer_fn gps[PLOT_KINDS] = {kv_gp, mem_gp, ctx_gp, total_gp, dev_gp, ngl_gp};
     qkv_status tool = QKV_OK;
     qkv_error tool_err;

@@ -95,10 +95,13 @@ static void summary_sheet(lxw_worksheet *ws, const report_input *in, const repor
              dtype_cache_get(p->type_v)->name);
     report_xlsx_str(ws, r++, 1, buf, NULL);
     report_xlsx_str(ws, r, 0, "Weight type", f->bold);
-    report_xlsx_str(ws, r++, 1, in->n_plans > 0 ? kvplan_weight_type_name(&in->plans[0])
-                                    : dtype_weight_get(p->weight_type)->name, NULL);
+    report_xlsx_str(ws, r++, 1,
+                    in->n_plans > 0 ? kvplan_weight_type_name(&in->plans[0])
+                                    : dtype_weight_get(p->weight_type)->name,
+                    NULL);
     report_xlsx_str(ws, r, 0, "Units", f->bold);
-    report_xlsx_str(ws, r++, 1, "bytes; sizes in the memory convention (8 GB = 8 GiB = 8 x 2^30 bytes)", NULL);
+    report_xlsx_str(ws, r++, 1,
+                    "bytes; sizes in the memory convention (8 GB = 8 GiB = 8 x 2^30 bytes)", NULL);
     r++;
     for (size_t i = 0; i < in->n_plans; i++) {
         const kvplan_result *pl = &in->plans[i];
@@ -114,26 +117,69 @@ static void summary_sheet(lxw_worksheet *ws, const report_input *in, const repor
     }
     r++;
     report_xlsx_str(ws, r, 0, "Paper", f->bold);
-    report_xlsx_str(ws, r++, 1, PAPER_AUTHORS " (" PAPER_YEAR "). " PAPER_TITLE " " PAPER_SUBTITLE ". " PAPER_ARXIV ".",
-        NULL);
+    report_xlsx_str(ws, r++, 1,
+                    PAPER_AUTHORS " (" PAPER_YEAR "). " PAPER_TITLE " " PAPER_SUBTITLE
+                                  ". " PAPER_ARXIV ".",
+                    NULL);
 }
 
 enum {
-    V_MODEL, V_LABEL, V_BUILT, V_SHARE, V_KVH, V_TENSORS, V_PERTOK, V_K, V_V, V_KV, V_KVGIB, V_RED,
-    V_PARAMS, V_WBYTES, V_WGIB, V_SCRATCH, V_TOTAL, V_TOTGIB, V_FITS, V_HEAD, V_HEADGIB, V_MAXCTX,
-    V_MAXSEQS, V_PAPER, V_NCOL
+    V_MODEL,
+    V_LABEL,
+    V_BUILT,
+    V_SHARE,
+    V_KVH,
+    V_TENSORS,
+    V_PERTOK,
+    V_K,
+    V_V,
+    V_KV,
+    V_KVGIB,
+    V_RED,
+    V_PARAMS,
+    V_WBYTES,
+    V_WGIB,
+    V_SCRATCH,
+    V_TOTAL,
+    V_TOTGIB,
+    V_FITS,
+    V_HEAD,
+    V_HEADGIB,
+    V_MAXCTX,
+    V_MAXSEQS,
+    V_PAPER,
+    V_NCOL
 };
 
 static void variants_sheet(lxw_workbook *wb, lxw_worksheet *ws, const report_input *in,
                            const report_xlsx_formats *f)
 {
-    static const char *const heads[V_NCOL] = {
-        "model", "variant", "as built", "sharing", "KV heads", "cached tensors",
-        "KV bytes per token", "K bytes", "V bytes", "KV bytes", "KV cache", "KV vs QKV+MHA",
-        "parameters", "weight bytes", "weights", "scratch bytes", "total bytes", "total", "fits",
-        "headroom bytes", "headroom", "max context (tokens)", "max sequences", "paper Δppl (300M)"};
-    static const double widths[V_NCOL] = {18, 14, 8, 8, 8, 9, 12, 16, 16, 16, 12, 11,
-                                          15, 16, 12, 14, 16, 12, 6, 16, 12, 12, 11, 12};
+    static const char *const heads[V_NCOL] = {"model",
+                                              "variant",
+                                              "as built",
+                                              "sharing",
+                                              "KV heads",
+                                              "cached tensors",
+                                              "KV bytes per token",
+                                              "K bytes",
+                                              "V bytes",
+                                              "KV bytes",
+                                              "KV cache",
+                                              "KV vs QKV+MHA",
+                                              "parameters",
+                                              "weight bytes",
+                                              "weights",
+                                              "scratch bytes",
+                                              "total bytes",
+                                              "total",
+                                              "fits",
+                                              "headroom bytes",
+                                              "headroom",
+                                              "max context (tokens)",
+                                              "max sequences",
+                                              "paper Δppl (300M)"};
+    static const double widths[V_NCOL] = {18, 14, 8,  8,  8,  9,  12, 16, 16, 16, 12, 11,
+                                          15, 16, 12, 14, 16, 12, 6,  16, 12, 12, 11, 12};
     /* the readable size columns: each in the unit its values read best in */
     const size_unit u_kv = column_unit(in, offsetof(kvplan_row, kv_bytes), false),
                     u_w = column_unit(in, offsetof(kvplan_row, weight_bytes), false),
@@ -144,8 +190,11 @@ static void variants_sheet(lxw_workbook *wb, lxw_worksheet *ws, const report_inp
         format_set_num_format(size, "#,##0.00");
     for (int c = 0; c < V_NCOL; c++) {
         char head[64];
-        const size_unit *u = c == V_KVGIB ? &u_kv : c == V_WGIB ? &u_w : c == V_TOTGIB ? &u_tot
-                             : c == V_HEADGIB ? &u_head : NULL;
+        const size_unit *u = c == V_KVGIB     ? &u_kv
+                             : c == V_WGIB    ? &u_w
+                             : c == V_TOTGIB  ? &u_tot
+                             : c == V_HEADGIB ? &u_head
+                                              : NULL;
         if (u)
             snprintf(head, sizeof head, "%s (%s)", heads[c], u->name);
         else
@@ -162,7 +211,8 @@ static void variants_sheet(lxw_workbook *wb, lxw_worksheet *ws, const report_inp
             report_xlsx_str(ws, r, V_MODEL, pl->model.name, NULL);
             report_xlsx_str(ws, r, V_LABEL, w->label, NULL);
             report_xlsx_str(ws, r, V_BUILT, w->v.as_built ? "yes" : "", NULL);
-            report_xlsx_str(ws, r, V_SHARE, w->v.mla ? "MLA" : variant_share_name(w->v.share), NULL);
+            report_xlsx_str(ws, r, V_SHARE, w->v.mla ? "MLA" : variant_share_name(w->v.share),
+                            NULL);
             report_xlsx_num(ws, r, V_KVH, (double)w->v.kv_heads, NULL);
             report_xlsx_num(ws, r, V_TENSORS, w->cached_tensors, NULL);
             report_xlsx_num(ws, r, V_PERTOK, (double)w->kv_bytes_per_token, f->bytes);
@@ -205,13 +255,14 @@ static void variants_sheet(lxw_workbook *wb, lxw_worksheet *ws, const report_inp
  * (sweep_total or sweep_kv) in unit u, then (with_usable) the budget.
  * Returns the last row written. */
 static int sweep_table(lxw_worksheet *ws, int r, const kvplan_result *pl, const uint64_t *series,
-                       size_unit u, bool with_usable, lxw_format *size, const report_xlsx_formats *f)
+                       size_unit u, bool with_usable, lxw_format *size,
+                       const report_xlsx_formats *f)
 {
     report_xlsx_str(ws, r, 0, "context (tokens)", f->header);
     for (size_t j = 0; j < pl->n_rows; j++) {
         char head[VARIANT_LABEL_BYTES + 24];
-        snprintf(head, sizeof head, "%s%s (%s)", pl->rows[j].label, pl->rows[j].v.as_built ? " *" : "",
-                 u.name);
+        snprintf(head, sizeof head, "%s%s (%s)", pl->rows[j].label,
+                 pl->rows[j].v.as_built ? " *" : "", u.name);
         report_xlsx_str(ws, r, (int)j + 1, head, f->header);
     }
     if (with_usable) {
@@ -236,7 +287,8 @@ static int sweep_table(lxw_worksheet *ws, int r, const kvplan_result *pl, const 
  * it (what decides "fits"), then the KV cache alone. Axes are bounded to
  * the data: x from the first to the last context of the sweep, y from 0 to
  * half again the budget (or past every variant at the requested context). */
-static int sweep_sheet(lxw_workbook *wb, lxw_worksheet *ws, const report_input *in, const report_xlsx_formats *f)
+static int sweep_sheet(lxw_workbook *wb, lxw_worksheet *ws, const report_input *in,
+                       const report_xlsx_formats *f)
 {
     static const char sheet[] = "Memory vs context";
     int r = 0;
@@ -291,7 +343,8 @@ static int sweep_sheet(lxw_workbook *wb, lxw_worksheet *ws, const report_input *
                                     (lxw_col_t)c);
             chart_series_set_name_range(sr, sheet, (lxw_row_t)head, (lxw_col_t)c);
             if (c == cols - 1) {
-                lxw_chart_line line = {.color = 0xC00000, .width = 2.25, .dash_type = LXW_CHART_LINE_DASH_DASH};
+                lxw_chart_line line = {
+                    .color = 0xC00000, .width = 2.25, .dash_type = LXW_CHART_LINE_DASH_DASH};
                 chart_series_set_line(sr, &line);
                 chart_series_set_marker_type(sr, LXW_CHART_MARKER_NONE);
             }
@@ -336,11 +389,13 @@ static void paper_sheet(lxw_worksheet *ws, const report_input *in, const report_
     worksheet_set_column(ws, 0, 0, 18, NULL);
     worksheet_set_column(ws, 1, 1, 16, NULL);
     worksheet_set_column(ws, 2, 5, 22, NULL);
-    report_xlsx_str(ws, r++, 0, "Validation perplexity change vs QKV, as measured in the paper (not predicted)",
-        f->bold);
-    report_xlsx_str(ws, r++, 0, PAPER_AUTHORS " (" PAPER_YEAR "), " PAPER_TITLE ", " PAPER_ARXIV
-                    ". GQA-4 = 4 KV heads; 300M = 20 layers x d 1024 x 16 heads.",
-        NULL);
+    report_xlsx_str(ws, r++, 0,
+                    "Validation perplexity change vs QKV, as measured in the paper (not predicted)",
+                    f->bold);
+    report_xlsx_str(ws, r++, 0,
+                    PAPER_AUTHORS " (" PAPER_YEAR "), " PAPER_TITLE ", " PAPER_ARXIV
+                                  ". GQA-4 = 4 KV heads; 300M = 20 layers x d 1024 x 16 heads.",
+                    NULL);
     r++;
     report_xlsx_str(ws, r, 0, "variant", f->header);
     report_xlsx_str(ws, r, 1, "Δ perplexity", f->header);
@@ -381,10 +436,18 @@ static bool any_offload(const report_input *in)
 /* With a GPU budget: one row per variant and device, exact bytes. */
 static void offload_sheet(lxw_worksheet *ws, const report_input *in, const report_xlsx_formats *f)
 {
-    static const char *const heads[] = {"model",        "variant",    "-ngl",        "device",
-                                        "layers",       "weights (bytes)", "KV cache (bytes)",
-                                        "compute, estimate (bytes)", "total (bytes)",
-                                        "usable budget (bytes)", "headroom (bytes)", "fits"};
+    static const char *const heads[] = {"model",
+                                        "variant",
+                                        "-ngl",
+                                        "device",
+                                        "layers",
+                                        "weights (bytes)",
+                                        "KV cache (bytes)",
+                                        "compute, estimate (bytes)",
+                                        "total (bytes)",
+                                        "usable budget (bytes)",
+                                        "headroom (bytes)",
+                                        "fits"};
     const int nc = (int)(sizeof heads / sizeof heads[0]);
     for (int c = 0; c < nc; c++) {
         report_xlsx_str(ws, 0, c, heads[c], f->header);
@@ -460,4 +523,3 @@ qkv_status report_xlsx_write(const char *path, const report_input *in, qkv_error
     }
     return report_xlsx_finish(wb, &of, path, err);
 }
-

@@ -11,11 +11,20 @@ qkv_status report_write(FILE *f, report_format fmt, const report_input *in, qkv_
 {
     qkv_status s;
     switch (fmt) {
-    case REPORT_TABLE: s = report_table_write(f, in, err); break;
-    case REPORT_JSON: s = report_json_write(f, in, err); break;
-    case REPORT_CSV: s = report_csv_write(f, in, err); break;
-    case REPORT_MD: s = report_md_write(f, in, err); break;
-    default: return qkv_error_set(err, QKV_ERR_INVALID, "unknown report format");
+    case REPORT_TABLE:
+        s = report_table_write(f, in, err);
+        break;
+    case REPORT_JSON:
+        s = report_json_write(f, in, err);
+        break;
+    case REPORT_CSV:
+        s = report_csv_write(f, in, err);
+        break;
+    case REPORT_MD:
+        s = report_md_write(f, in, err);
+        break;
+    default:
+        return qkv_error_set(err, QKV_ERR_INVALID, "unknown report format");
     }
     if (s == QKV_OK && (fflush(f) != 0 || ferror(f)))
         return qkv_error_set(err, QKV_ERR_IO, "write failed: %s", strerror(errno));

@@ -24,11 +24,11 @@ typedef struct {
     const char *device_label;   /* how the user named the device: "8GB", "rpi5-8gb" */
     const kvplan_result *plans; /* one per model */
     size_t n_plans;
-    bool in_mib;                /* table: sizes in MiB with two decimals, as llama.cpp logs them */
-    size_t width;               /* table: columns of the terminal (0: REPORT_WIDTH_DEFAULT);
+    bool in_mib;  /* table: sizes in MiB with two decimals, as llama.cpp logs them */
+    size_t width; /* table: columns of the terminal (0: REPORT_WIDTH_DEFAULT);
                                  * prose is wrapped to it and the table keeps the columns
                                  * that fit, in the order a deployer reads them */
-    bool wide;                  /* table: every column, however wide the rows get */
+    bool wide;    /* table: every column, however wide the rows get */
 } report_input;
 
 qkv_status report_write(FILE *f, report_format fmt, const report_input *in, qkv_error *err);

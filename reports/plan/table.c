@@ -17,9 +17,9 @@
 
 #define NCOL 13
 
-static const char *const heads[NCOL] = {"variant", "KV/token", "K cache", "V cache", "KV total",
-                                        "vs MHA", "weights", "scratch", "total", "fits",
-                                        "headroom", "max ctx", "max seqs"};
+static const char *const heads[NCOL] = {"variant",  "KV/token", "K cache", "V cache", "KV total",
+                                        "vs MHA",   "weights",  "scratch", "total",   "fits",
+                                        "headroom", "max ctx",  "max seqs"};
 
 /* A size as the table shows it: human units, or llama.cpp's MiB with two
  * decimals (--in-mib). */
@@ -97,9 +97,10 @@ static void write_plan(FILE *f, const report_input *in, const kvplan_result *r)
     const kvplan_params *p = &r->params;
     const bool in_mib = in->in_mib;
     /* --wide: every column, and prose on one line each as well */
-    const size_t W = in->wide ? SIZE_MAX / 2
-                     : in->width == 0 ? REPORT_WIDTH_DEFAULT
-                     : in->width < REPORT_WIDTH_MIN ? REPORT_WIDTH_MIN : in->width;
+    const size_t W = in->wide                       ? SIZE_MAX / 2
+                     : in->width == 0               ? REPORT_WIDTH_DEFAULT
+                     : in->width < REPORT_WIDTH_MIN ? REPORT_WIDTH_MIN
+                                                    : in->width;
     char a[FMT_BYTES], b[FMT_BYTES], c[FMT_BYTES], d[FMT_BYTES], desc[320], verdict[1024];
     model_describe(&r->model, desc, sizeof desc);
     prose(f, W, 2, "%s: %s", r->model.name, desc);
@@ -188,13 +189,15 @@ static void write_plan(FILE *f, const report_input *in, const kvplan_result *r)
     fputc('\n', f);
     fmt_size(r->baseline.kv_bytes, a, sizeof a);
     fmt_grouped(r->baseline.kv_bytes, b, sizeof b);
-    prose(f, W, 2, "* the model as built; every other row is a what-if: the same shape retrained "
-                   "with that attention.");
+    prose(f, W, 2,
+          "* the model as built; every other row is a what-if: the same shape retrained "
+          "with that attention.");
     if (show[5])
         prose(f, W, 2, "vs MHA: KV cache change against QKV+MHA (%s = %s bytes).", a, b);
     if (show[NCOL])
-        prose(f, W, 2, "paper (what-if rows only): validation perplexity change vs QKV measured "
-                       "in " PAPER_ARXIV " (300M model; GQA-4 = 4 KV heads).");
+        prose(f, W, 2,
+              "paper (what-if rows only): validation perplexity change vs QKV measured "
+              "in " PAPER_ARXIV " (300M model; GQA-4 = 4 KV heads).");
     if (show[11])
         prose(f, W, 2, "max ctx: longest context that fits at %" PRIu64 " seq%s, %s.", p->seqs,
               p->seqs == 1 ? "" : "s",
@@ -240,7 +243,9 @@ qkv_status report_table_write(FILE *f, const report_input *in, qkv_error *err)
             fputc('\n', f);
         write_plan(f, in, &in->plans[i]);
         report_offload_table(f, &in->plans[i], in->in_mib,
-                             in->wide ? 0 : in->width ? in->width : REPORT_WIDTH_DEFAULT);
+                             in->wide    ? 0
+                             : in->width ? in->width
+                                         : REPORT_WIDTH_DEFAULT);
     }
     return QKV_OK;
 }

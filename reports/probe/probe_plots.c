@@ -7,7 +7,7 @@
 #include "reports/safename.h"
 
 const char *const report_probe_plot_kinds[PROBE_PLOT_KINDS] = {"probe_maps", "probe_heat",
-                                                                "probe_angles", "probe_spectra"};
+                                                               "probe_angles", "probe_spectra"};
 
 /* Layers present in the result, in order (at most L). */
 static int layers_of(const probe_result *r, int *layers)
@@ -31,7 +31,8 @@ static const char *short_name(const char *label)
 
 static void header(FILE *f, const char *base, const char *what)
 {
-    fprintf(f, "# qkvplan probe: %s. Re-draw with: gnuplot %s.gp (data: %s.dat)\n", what, base, base);
+    fprintf(f, "# qkvplan probe: %s. Re-draw with: gnuplot %s.gp (data: %s.dat)\n", what, base,
+            base);
     report_gp_outputs(f, base);
     fputs("set encoding utf8\n", f);
 }
@@ -45,8 +46,9 @@ static void maps_dat(FILE *f, const void *ctx)
 {
     const probe_result *r = ((const probe_report_input *)ctx)->probe;
     const int n = r->map_n;
-    fprintf(f, "# attention maps, %d x %d each (query rows, key columns), one block per layer and "
-               "head in order\n",
+    fprintf(f,
+            "# attention maps, %d x %d each (query rows, key columns), one block per layer and "
+            "head in order\n",
             n, n);
     for (int i = 0; i < r->n_heads; i++) {
         const float *m = r->heads[i].att_map;
@@ -124,14 +126,15 @@ static void heat_gp(FILE *f, const void *ctx)
     fputs("set ytics (", f);
     for (int i = 0; i < nl; i++)
         fprintf(f, "%s\"L%d\" %d", i ? ", " : "", layers[i], i);
-    fprintf(f, ")\nset xtics 1\nset xlabel \"head\"\nset xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\n"
-               "set ylabel \"layer\"\n"
-               "set palette defined (0 \"#fff5eb\", 0.5 \"#fd8d3c\", 1 \"#7f2704\")\n"
-               "# every panel on the same fixed scale, each with its colour key: all four\n"
-               "# quantities are shares or ratios in [0, 1]\n"
-               "set cbrange [0:1]\n"
-               "set cbtics 0.25\n"
-               "unset key\n",
+    fprintf(f,
+            ")\nset xtics 1\nset xlabel \"head\"\nset xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\n"
+            "set ylabel \"layer\"\n"
+            "set palette defined (0 \"#fff5eb\", 0.5 \"#fd8d3c\", 1 \"#7f2704\")\n"
+            "# every panel on the same fixed scale, each with its colour key: all four\n"
+            "# quantities are shares or ratios in [0, 1]\n"
+            "set cbrange [0:1]\n"
+            "set cbtics 0.25\n"
+            "unset key\n",
             nh - 1, nl - 1);
     char body[1400];
     snprintf(body, sizeof body,
@@ -174,7 +177,8 @@ static void curves_dat(FILE *f, const probe_result *r, bool spectra)
 {
     const int hd = r->cfg.head_dim < r->cfg.d_model ? r->cfg.head_dim : r->cfg.d_model;
     fprintf(f, "# %s; one block per layer and KV head: \"layer\" then index value\n",
-            spectra ? "singular values of W_K over the largest" : "cosines of K-V principal angles");
+            spectra ? "singular values of W_K over the largest"
+                    : "cosines of K-V principal angles");
     for (int i = 0; i < r->n_heads; i++) {
         const probe_head *h = &r->heads[i];
         if (h->head != h->kv_head * (r->cfg.n_heads / r->cfg.n_kv_heads))
@@ -241,15 +245,16 @@ static void spectra_gp(FILE *f, const void *ctx)
     const probe_result *r = in->probe;
     header(f, "probe_spectra", "singular-value spectra of W_K");
     spectra_marks(f, r);
-    fprintf(f,
-            "set title \"%s: singular values of each W_K slice over its largest (k90, k99 marked)\" "
-            "noenhanced\n"
-            "set xlabel \"index\"\n"
-            "set ylabel \"sigma_i / sigma_1\"\n"
-            "set yrange [0:1.05]\n"
-            "set grid\n"
-            "set key outside right top\n",
-            short_name(in->model_label));
+    fprintf(
+        f,
+        "set title \"%s: singular values of each W_K slice over its largest (k90, k99 marked)\" "
+        "noenhanced\n"
+        "set xlabel \"index\"\n"
+        "set ylabel \"sigma_i / sigma_1\"\n"
+        "set yrange [0:1.05]\n"
+        "set grid\n"
+        "set key outside right top\n",
+        short_name(in->model_label));
     layer_words(f, r);
     draw(f,
          "plot for [i=1:words(layers)] \"probe_spectra.dat\" using 1:(int($3) == int(word(layers, "

@@ -85,21 +85,23 @@ static void write_weights_table(FILE *f, const probe_report_input *in)
         weight_columns(f, r, 1);
     }
     fprintf(f, "\n");
-    wrapped(f, "eW*: effective ranks of the head's W_Q, W_K and W_V slices; srWK: stable rank of W_K; "
-               "k90/k99: energy ranks of W_K. cosKV/cosQK: mean cos^2 of the principal angles between "
-               "the read directions of W_K and W_V (W_Q and W_K), chance = k/d; grsKV: Grassmann "
-               "distance (radians). symW: symmetric share of W_Q^T W_K. K=V res: |W_V - M W_K| / |W_V| "
-               "for the best linear M, the part of V a shared K=V projection cannot express without "
-               "retraining (0 = none, 1 = all).",
-            in->width);
+    wrapped(
+        f,
+        "eW*: effective ranks of the head's W_Q, W_K and W_V slices; srWK: stable rank of W_K; "
+        "k90/k99: energy ranks of W_K. cosKV/cosQK: mean cos^2 of the principal angles between "
+        "the read directions of W_K and W_V (W_Q and W_K), chance = k/d; grsKV: Grassmann "
+        "distance (radians). symW: symmetric share of W_Q^T W_K. K=V res: |W_V - M W_K| / |W_V| "
+        "for the best linear M, the part of V a shared K=V projection cannot express without "
+        "retraining (0 = none, 1 = all).",
+        in->width);
 }
 
 /* The per-head table, value columns [from, to) of the 15. */
 static void head_columns(FILE *f, const probe_result *r, int from, int to)
 {
-    static const char *const names[15] = {"eQ",    "eKpre", "eK",    "eV",    "eMap",
+    static const char *const names[15] = {"eQ",    "eKpre", "eK",     "eV",    "eMap",
                                           "cosKV", "cosQK", "chance", "ckaKV", "ckaQK",
-                                          "symW",  "symS",  "entr",  "first", "dist"};
+                                          "symW",  "symS",  "entr",   "first", "dist"};
     static const int prec[15] = {2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2};
     /* a bar after the last column of each group: ranks, overlaps, CKA, symmetry */
     const bool bar_after[15] = {[4] = true, [7] = true, [9] = true, [11] = true};
@@ -109,10 +111,20 @@ static void head_columns(FILE *f, const probe_result *r, int from, int to)
     fputc('\n', f);
     for (int i = 0; i < r->n_heads; i++) {
         const probe_head *h = &r->heads[i];
-        const double vals[15] = {h->q.erank,     h->k_pre.erank,  h->k.erank,      h->v.erank,
-                                 h->map.erank,   h->kv.mean_cos2, h->qk.mean_cos2, h->kv.chance,
-                                 h->cka_kv,      h->cka_qk,       h->sym_w,        h->sym_scores,
-                                 h->map_stats.entropy, h->map_stats.first_mass,
+        const double vals[15] = {h->q.erank,
+                                 h->k_pre.erank,
+                                 h->k.erank,
+                                 h->v.erank,
+                                 h->map.erank,
+                                 h->kv.mean_cos2,
+                                 h->qk.mean_cos2,
+                                 h->kv.chance,
+                                 h->cka_kv,
+                                 h->cka_qk,
+                                 h->sym_w,
+                                 h->sym_scores,
+                                 h->map_stats.entropy,
+                                 h->map_stats.first_mass,
                                  h->map_stats.mean_dist};
         fprintf(f, "%5d %4d %3d |", h->layer, h->head, h->kv_head);
         for (int j = from; j < to; j++) {
@@ -136,7 +148,8 @@ static void write_table(FILE *f, const probe_report_input *in)
         return;
     }
     char title[QKV_PATH_BYTES + 160];
-    snprintf(title, sizeof title, "%s: %s, %d layers, d_model %d, %d heads x %d (%d KV), %s, %s%s, %d tokens",
+    snprintf(title, sizeof title,
+             "%s: %s, %d layers, d_model %d, %d heads x %d (%d KV), %s, %s%s, %d tokens",
              in->model_label, c->family == RT_LLAMA ? "Llama-style" : "GPT-2-style", c->n_layers,
              c->d_model, c->n_heads, c->head_dim, c->n_kv_heads, variant_share_name(c->share),
              c->causal ? "causal" : "bidirectional", c->pos2d ? " + 2D term" : "", r->n_tokens);
@@ -151,18 +164,19 @@ static void write_table(FILE *f, const probe_report_input *in)
         head_columns(f, r, 8, 15);
     }
     char text[1536];
-    snprintf(text, sizeof text, "eQ..eMap: effective ranks (of %d-wide heads; map over %d tokens). %s",
-             c->head_dim, r->n_tokens, conventions);
+    snprintf(text, sizeof text,
+             "eQ..eMap: effective ranks (of %d-wide heads; map over %d tokens). %s", c->head_dim,
+             r->n_tokens, conventions);
     fputc('\n', f);
     wrapped(f, text, in->width);
     if (c->pos2d == RT_POS2D_RAMP)
-        fprintf(f, "2D term: P[i][j] = %g (j - i) / %d added to scores before the mask (not the "
-                   "paper's).\n",
+        fprintf(f,
+                "2D term: P[i][j] = %g (j - i) / %d added to scores before the mask (not the "
+                "paper's).\n",
                 (double)c->pos2d_scale, c->max_seq);
     else if (c->pos2d)
         fprintf(f, "2D term: %s.\n", rt_pos2d_form_name(c->pos2d));
 }
-
 
 static cJSON *ranks_json(const spectral_ranks *r)
 {
@@ -236,8 +250,8 @@ static qkv_status write_json(FILE *f, const probe_report_input *in, qkv_error *e
         const struct {
             const char *k;
             const spectral_ranks *r;
-        } rk[] = {{"w_q", &h->wq}, {"w_k", &h->wk}, {"w_v", &h->wv},          {"q", &h->q},
-                  {"k", &h->k},     {"v", &h->v},   {"k_pre_rope", &h->k_pre}, {"map", &h->map}};
+        } rk[] = {{"w_q", &h->wq}, {"w_k", &h->wk}, {"w_v", &h->wv},           {"q", &h->q},
+                  {"k", &h->k},    {"v", &h->v},    {"k_pre_rope", &h->k_pre}, {"map", &h->map}};
         const size_t n_rk = r->weights_only ? 3 : sizeof rk / sizeof rk[0];
         for (size_t j = 0; j < n_rk; j++) {
             JSON_CHECK(o = ranks_json(rk[j].r));
@@ -276,9 +290,11 @@ static void write_csv(FILE *f, const probe_report_input *in)
         for (int i = 0; i < r->n_heads; i++) {
             const probe_head *h = &r->heads[i];
             fprintf(f, "%d,%d,%d", h->layer, h->head, h->kv_head);
-            const double vals[] = {h->wq.erank, h->wk.erank, h->wv.erank, h->wk.stable_rank, h->wk.k90,
-                                   h->wk.k99, h->kv.mean_cos2, h->qk.mean_cos2, h->kv.chance,
-                                   h->kv.grassmann, h->qk.grassmann, h->sym_w, h->kv_residual};
+            const double vals[] = {h->wq.erank,       h->wk.erank,     h->wv.erank,
+                                   h->wk.stable_rank, h->wk.k90,       h->wk.k99,
+                                   h->kv.mean_cos2,   h->qk.mean_cos2, h->kv.chance,
+                                   h->kv.grassmann,   h->qk.grassmann, h->sym_w,
+                                   h->kv_residual};
             for (size_t j = 0; j < sizeof vals / sizeof vals[0]; j++) {
                 char buf[40];
                 fmt_double(vals[j], buf, sizeof buf);
@@ -296,14 +312,29 @@ static void write_csv(FILE *f, const probe_report_input *in)
     for (int i = 0; i < r->n_heads; i++) {
         const probe_head *h = &r->heads[i];
         fprintf(f, "%d,%d,%d", h->layer, h->head, h->kv_head);
-        const double vals[] = {h->q.erank,       h->k_pre.erank,  h->k.erank,
-                               h->v.erank,       h->map.erank,    h->wq.erank,
-                               h->wk.erank,      h->wv.erank,     h->wk.stable_rank,
-                               h->wk.k90,        h->wk.k99,       h->kv.mean_cos2,
-                               h->qk.mean_cos2,  h->kv.chance,    h->kv.grassmann,
-                               h->qk.grassmann,  h->cka_kv,       h->cka_qk,
-                               h->sym_w,         h->sym_scores,   h->map_stats.entropy,
-                               h->map_stats.first_mass, h->map_stats.mean_dist};
+        const double vals[] = {h->q.erank,
+                               h->k_pre.erank,
+                               h->k.erank,
+                               h->v.erank,
+                               h->map.erank,
+                               h->wq.erank,
+                               h->wk.erank,
+                               h->wv.erank,
+                               h->wk.stable_rank,
+                               h->wk.k90,
+                               h->wk.k99,
+                               h->kv.mean_cos2,
+                               h->qk.mean_cos2,
+                               h->kv.chance,
+                               h->kv.grassmann,
+                               h->qk.grassmann,
+                               h->cka_kv,
+                               h->cka_qk,
+                               h->sym_w,
+                               h->sym_scores,
+                               h->map_stats.entropy,
+                               h->map_stats.first_mass,
+                               h->map_stats.mean_dist};
         for (size_t j = 0; j < sizeof vals / sizeof vals[0]; j++) {
             char buf[40];
             fmt_double(vals[j], buf, sizeof buf);
@@ -318,9 +349,10 @@ static void write_md(FILE *f, const probe_report_input *in)
     const probe_result *r = in->probe;
     const rt_config *c = &r->cfg;
     if (r->weights_only) {
-        fprintf(f, "# qkvplan weight probe: %s\n\n| layer | head | KV head | erank W_Q | erank W_K | "
-                   "erank W_V | K–V cos² | Q–K cos² | chance | sym W | K=V residual |\n"
-                   "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+        fprintf(f,
+                "# qkvplan weight probe: %s\n\n| layer | head | KV head | erank W_Q | erank W_K | "
+                "erank W_V | K–V cos² | Q–K cos² | chance | sym W | K=V residual |\n"
+                "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
                 in->model_label);
         for (int i = 0; i < r->n_heads; i++) {
             const probe_head *h = &r->heads[i];
@@ -333,20 +365,32 @@ static void write_md(FILE *f, const probe_report_input *in)
         return;
     }
     fprintf(f, "# qkvplan probe: %s\n\n", in->model_label);
-    fprintf(f, "%s-style, %d layers, d_model %d, %d heads x %d (%d KV heads), %s, %s; %d tokens.\n\n",
+    fprintf(f,
+            "%s-style, %d layers, d_model %d, %d heads x %d (%d KV heads), %s, %s; %d tokens.\n\n",
             c->family == RT_LLAMA ? "Llama" : "GPT-2", c->n_layers, c->d_model, c->n_heads,
             c->head_dim, c->n_kv_heads, variant_share_name(c->share),
             c->causal ? "causal" : "bidirectional", r->n_tokens);
-    fprintf(f, "| layer | head | KV head | erank Q | erank K | erank V | erank map | K–V cos² | "
-               "Q–K cos² | chance | CKA K–V | CKA Q–K | sym W | sym S | entropy | first | "
-               "distance |\n|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    fprintf(f,
+            "| layer | head | KV head | erank Q | erank K | erank V | erank map | K–V cos² | "
+            "Q–K cos² | chance | CKA K–V | CKA Q–K | sym W | sym S | entropy | first | "
+            "distance |\n|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     for (int i = 0; i < r->n_heads; i++) {
         const probe_head *h = &r->heads[i];
         fprintf(f, "| %d | %d | %d |", h->layer, h->head, h->kv_head);
-        const double vals[] = {h->q.erank,      h->k.erank,      h->v.erank,    h->map.erank,
-                               h->kv.mean_cos2, h->qk.mean_cos2, h->kv.chance,  h->cka_kv,
-                               h->cka_qk,       h->sym_w,        h->sym_scores, h->map_stats.entropy,
-                               h->map_stats.first_mass, h->map_stats.mean_dist};
+        const double vals[] = {h->q.erank,
+                               h->k.erank,
+                               h->v.erank,
+                               h->map.erank,
+                               h->kv.mean_cos2,
+                               h->qk.mean_cos2,
+                               h->kv.chance,
+                               h->cka_kv,
+                               h->cka_qk,
+                               h->sym_w,
+                               h->sym_scores,
+                               h->map_stats.entropy,
+                               h->map_stats.first_mass,
+                               h->map_stats.mean_dist};
         for (size_t j = 0; j < sizeof vals / sizeof vals[0]; j++) {
             fputc(' ', f);
             num(f, vals[j], 3);
@@ -362,11 +406,20 @@ qkv_status report_probe_write(FILE *f, report_format fmt, const probe_report_inp
 {
     qkv_status s = QKV_OK;
     switch (fmt) {
-    case REPORT_TABLE: write_table(f, in); break;
-    case REPORT_JSON: s = write_json(f, in, err); break;
-    case REPORT_CSV: write_csv(f, in); break;
-    case REPORT_MD: write_md(f, in); break;
-    default: return qkv_error_set(err, QKV_ERR_INVALID, "unknown report format");
+    case REPORT_TABLE:
+        write_table(f, in);
+        break;
+    case REPORT_JSON:
+        s = write_json(f, in, err);
+        break;
+    case REPORT_CSV:
+        write_csv(f, in);
+        break;
+    case REPORT_MD:
+        write_md(f, in);
+        break;
+    default:
+        return qkv_error_set(err, QKV_ERR_INVALID, "unknown report format");
     }
     if (s == QKV_OK && (fflush(f) != 0 || ferror(f)))
         return qkv_error_set(err, QKV_ERR_IO, "write failed: %s", strerror(errno));

@@ -13,7 +13,7 @@
 typedef struct {
     const char *model_label; /* file or name the user gave */
     const probe_result *probe;
-    size_t width;            /* table: columns available; 0 for no limit. The head
+    size_t width; /* table: columns available; 0 for no limit. The head
                                 table is printed in two parts when it is wider. */
 } probe_report_input;
 

@@ -140,8 +140,8 @@ static int gen_gguf(const char *name, unsigned long pad)
         static const struct {
             const char *suffix;
             int ones, d0, d1;
-        } parts[] = {{"attn_norm", 1, DIM, 0},  {"attn_q", 0, DIM, DIM},
-                     {"attn_k", 0, DIM, DIM},   {"attn_v", 0, DIM, DIM},
+        } parts[] = {{"attn_norm", 1, DIM, 0},     {"attn_q", 0, DIM, DIM},
+                     {"attn_k", 0, DIM, DIM},      {"attn_v", 0, DIM, DIM},
                      {"attn_output", 0, DIM, DIM}, {"ffn_norm", 1, DIM, 0},
                      {"ffn_gate", 0, DIM, HIDDEN}, {"ffn_up", 0, DIM, HIDDEN},
                      {"ffn_down", 0, HIDDEN, DIM}};
@@ -186,7 +186,8 @@ static int gen_gguf(const char *name, unsigned long pad)
  * between them, so a check of neighbours alone misses the overlap. */
 static void gen_gguf_overlap(void)
 {
-    const tensor ts[] = {{"A", 1, {32, 0}, 0, 0}, {"Z", 1, {0, 0}, 32, 0}, {"B", 1, {16, 0}, 64, 0}};
+    const tensor ts[] = {
+        {"A", 1, {32, 0}, 0, 0}, {"Z", 1, {0, 0}, 32, 0}, {"B", 1, {16, 0}, 64, 0}};
     gguf_header(3, 1);
     put_str("general.architecture");
     put(8, 4);
@@ -199,7 +200,8 @@ static void gen_gguf_overlap(void)
 
 static void gen_gguf_dup(void)
 {
-    const tensor ts[] = {{"token_embd.weight", 1, {8, 0}, 0, 0}, {"token_embd.weight", 1, {8, 0}, 32, 0}};
+    const tensor ts[] = {{"token_embd.weight", 1, {8, 0}, 0, 0},
+                         {"token_embd.weight", 1, {8, 0}, 32, 0}};
     gguf_header(2, 1);
     put_str("general.architecture");
     put(8, 4);
