@@ -42,7 +42,7 @@ BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 LIB       := $(BUILD)/libqkvplan.a
 
 .PHONY: all deps check check-model test-unit test-cli test-layout demo doc install uninstall clean asan valgrind \
-        bench fuzz fuzz-bins mutants
+        bench fuzz fuzz-bins mutants format format-check
 
 all: qkvplan
 
@@ -146,6 +146,15 @@ valgrind: deps
 qkvplan-asan: $(BUILD)/cli/main.o $(CLI_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $(BUILD)/qkvplan")
 	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $(BUILD)/qkvplan $^ $(LDLIBS_ALL)
+
+# The house style (.clang-format): `make format` applies it, `make
+# format-check` lists the files that do not follow it and fails.
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^tests/peer/')
+format:
+	$(Q)clang-format -i $(FORMAT_FILES)
+format-check:
+	$(Q)bad=""; for f in $(FORMAT_FILES); do clang-format "$$f" | cmp -s - "$$f" || bad="$$bad $$f"; done; \
+	if [ -n "$$bad" ]; then echo "format-check: not in the house style:$$bad"; exit 1; fi
 
 # Mutation check: the test suite must fail on each deliberate bug in
 # tests/mutants/*.patch (built in copies under build-mutants/).
