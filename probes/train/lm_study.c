@@ -412,6 +412,7 @@ static qkv_status summarise(lm_result *r, qkv_error *err)
     }
     /* ordering: every pair of main-context cells the paper orders */
     r->ordering_agrees = true;
+    r->ordering_pairs = r->ordering_same = 0;
     size_t used = 0;
     r->ordering_note[0] = '\0';
     for (int a = 0; a < r->n_vars; a++)
@@ -421,8 +422,11 @@ static qkv_status summarise(lm_result *r, qkv_error *err)
             const double pa = a_base ? 0.0 : ca->paper_pct, pb = cb->paper_pct;
             if (!(ca->has_paper || a_base) || !cb->has_paper || !(pa < pb))
                 continue;
-            if (ca->ppl_mean < cb->ppl_mean)
+            r->ordering_pairs++;
+            if (ca->ppl_mean < cb->ppl_mean) {
+                r->ordering_same++;
                 continue;
+            }
             r->ordering_agrees = false;
             if (used + 80 < sizeof r->ordering_note)
                 used += (size_t)snprintf(r->ordering_note + used, sizeof r->ordering_note - used,

@@ -122,7 +122,8 @@ typedef struct {
     int n_curve;
     int *curve_steps;         /* (n_curve) */
     bool ordering_agrees;     /* every pair the paper orders, ordered the same */
-    char ordering_note[512];  /* which pairs disagree */
+    int ordering_pairs, ordering_same; /* pairs the paper orders; of them, ordered the same */
+    char ordering_note[1024];  /* which pairs disagree */
     double seconds, tokens_per_s;
 } lm_result;
 
