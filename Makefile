@@ -169,6 +169,7 @@ bench: $(BENCH_BIN) qkvplan
 	$(Q)./$(BUILD)/bench/bench_plan ./qkvplan
 	$(Q)./$(BUILD)/bench/bench_runtime
 	$(Q)./$(BUILD)/bench/bench_formats
+	$(Q)./$(BUILD)/bench/bench_lm
 	$(Q)if $(MAKE) --no-print-directory $(BUILD)/peer/peer_driver $(BUILD)/peer/peer_gguf >/dev/null; then \
 	  ./$(BUILD)/bench/bench_generate ./qkvplan $(BUILD)/peer/peer_driver $(PEER_LIBDIR) $(BUILD)/peer/peer_gguf; \
 	else echo "generate vs llama.cpp: skipped (the peer check's llama.cpp could not be installed)"; fi

@@ -35,6 +35,16 @@ typedef struct {
 extern const paper_lm_result paper_lm_results[];
 extern const size_t paper_lm_results_count;
 
+/* Q-K=V's validation-perplexity cost vs QKV by training context (the
+ * paper's context-length result: the cost shrinks as the context grows). */
+typedef struct {
+    int ctx;              /* training context, tokens */
+    double ppl_delta_pct; /* Q-K=V vs QKV, percent */
+} paper_ctx_result;
+
+extern const paper_ctx_result paper_kv_ctx_results[];
+extern const size_t paper_kv_ctx_results_count;
+
 /* The 300M result for variant v of a model with n_heads query heads, when
  * the paper reports one (MHA x every sharing; GQA-4 and MQA with QKV and
  * Q-K=V). */

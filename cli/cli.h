@@ -20,6 +20,7 @@ int cmd_models(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_study(int argc, char **argv);
+int cmd_study_lm(int argc, char **argv); /* qkvplan study --tasks lm */
 int cmd_convert(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 

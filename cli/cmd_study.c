@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "probes/runtime/rt_io.h"
@@ -203,8 +204,25 @@ static int save_models(const char *dir, const study_result *r)
     return EXIT_OK;
 }
 
+/* `--tasks lm` (or -t lm, --tasks=lm) selects the language-model study,
+ * which has options of its own (cli/cmd_study_lm.c). */
+static bool wants_lm(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return false;
+        if (strcasecmp(argv[i], "--tasks=lm") == 0 || strcasecmp(argv[i], "-tlm") == 0)
+            return true;
+        if ((strcmp(argv[i], "--tasks") == 0 || strcmp(argv[i], "-t") == 0) && i + 1 < argc)
+            return strcasecmp(argv[i + 1], "lm") == 0;
+    }
+    return false;
+}
+
 int cmd_study(int argc, char **argv)
 {
+    if (wants_lm(argc, argv))
+        return cmd_study_lm(argc, argv);
     study_state st;
     memset(&st, 0, sizeof st);
     if (cli_apply_defaults(cli_study_options, on_option, &st) != 0)
@@ -220,7 +238,8 @@ int cmd_study(int argc, char **argv)
                "six Table 1 variants; reverse and swap at lengths 16 and 64, sort, sub and copy\n"
                "at 16; d 64, 2 layers, 2 heads; 3 seeds) and sets the paper's numbers beside it.\n");
         cli_print_options(stdout, cli_study_options);
-        printf("\nTasks: %s.\nExit codes: 0 written; 1 output could not be written; 2 bad "
+        printf("\nTasks: %s\n(lm: the language-model study, see 'qkvplan study --tasks lm "
+               "--help').\nExit codes: 0 written; 1 output could not be written; 2 bad "
                "command line;\n3 unreadable text file; 4 plots not drawn (gnuplot missing or "
                "failing).\n",
                task_names());

@@ -433,6 +433,22 @@ expect 0 '^    0    0   0 \|.* 1\.000 ' -- probe "$TMP/st/models/sort_6-Q-KeqVpl
 cmp -s "$TMP/j1.csv" "$TMP/j2.csv" && [ -s "$TMP/j1.csv" ] && ok || bad "study results depend on threads"
 head -c 3000 README.md > "$TMP/corpus.txt"
 expect 0 'text:.*eval loss' -- study $SMALL --tasks "text:$TMP/corpus.txt" --variants QKV,Q-K=V
+# --- study --tasks lm: a tiny corpus in a private cache, sampled once and then read
+LM="--tasks lm --cache $TMP/lmcache --corpus-train 8 --corpus-val 2 --corpus-len 16 --ctx 8 --contexts 4,8 --d-model 16 --heads 4 --layers 1 --steps 8 --batch 4"
+expect 0 'sampled now' -- study $LM --variants QKV,Q-K=V,Q=K=V
+expect 0 'read from the cache' -- study $LM --variants QKV,Q-K=V,Q=K=V
+grep -q '^Q=K=V ' "$TMP/out" && grep -q 'Teacher floor: perplexity' "$TMP/out" && grep -q '^Training context' "$TMP/out" && ok || bad "lm study table"
+"$BIN" study $LM --variants QKV,Q-K=V --report "$TMP/lmr" --xlsx "$TMP/lm.xlsx" > /dev/null 2>"$TMP/err"
+code=$?
+if [ $code -eq 0 ] && grep -q 'paper (300M)' "$TMP/lmr/lm-study.md" && [ -s "$TMP/lmr/lm-study.json" ] \
+    && [ -s "$TMP/lmr/plots/lm_loss.png" ] && [ -s "$TMP/lmr/plots/lm_loss_ctx.png" ] \
+    && unzip -p "$TMP/lm.xlsx" xl/workbook.xml | grep -q 'name="Probes"'; then ok; else bad "lm study --report: exit $code $(cat "$TMP/err")"; fi
+"$BIN" study $LM --variants QKV,Q-K=V --shard 1/2 > "$TMP/sh1" 2>/dev/null && "$BIN" study $LM --variants QKV,Q-K=V --shard 2/2 > "$TMP/sh2" 2>/dev/null
+[ "$(cat "$TMP/sh1" "$TMP/sh2" | grep -c '^{"study":"lm","run":')" -eq 8 ] && ok || bad "lm shards: one JSON line per run"
+usage_error 2 "--shard '3/2'" study --tasks lm --shard 3/2
+usage_error 2 "--tasks 'sort': the language-model study takes only 'lm'" study --tasks lm --tasks sort
+usage_error 2 "training context 48 must divide --corpus-len 256" study --tasks lm --ctx 48
+usage_error 3 "--teacher: cannot read" study --tasks lm --teacher "$TMP/none.bin"
 usage_error 2 "--tasks: unknown task 'rotate'" study --tasks rotate
 usage_error 2 "swap exchanges two halves: the length must be even, not 7" study --tasks swap --seq-len 7
 usage_error 2 "--seq-len '0'" study --seq-len 0

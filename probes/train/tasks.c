@@ -13,7 +13,7 @@ static const char *const names[] = {"reverse", "sort", "sub", "swap", "copy"};
 
 const char *task_names(void)
 {
-    return "reverse, sort, sub, swap, copy, text:FILE";
+    return "reverse, sort, sub, swap, copy, text:FILE, lm";
 }
 
 qkv_status task_parse(const char *spec, int len, task *t, qkv_error *err)

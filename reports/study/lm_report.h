@@ -1,0 +1,32 @@
+/* lm_report.h — writers of the language-model study (`qkvplan study --tasks
+ * lm`): table, JSON, CSV, Markdown; loss curves (gnuplot); the workbook; the
+ * report folder (lm-study.md/.json/.csv/.xlsx, plots/); and, for sharded
+ * runs, one JSON line per run. Same contract as report.h. */
+#ifndef QKV_LM_REPORT_H
+#define QKV_LM_REPORT_H
+
+#include <stdio.h>
+
+#include "probes/train/lm_study.h"
+#include "reports/bundle.h"
+#include "reports/format.h"
+
+qkv_status report_lm_write(FILE *f, report_format fmt, const lm_result *r, qkv_error *err);
+
+/* One compact JSON object per line for every run this shard trained:
+ * variant, context, seed, validation nll and perplexity, the teacher's nll,
+ * parameters, FFN width, steps, seconds, loss curve. */
+qkv_status report_lm_runs_jsonl(FILE *f, const lm_result *r, qkv_error *err);
+
+/* Loss curves into dir: lm_loss.{dat,gp,png,svg} (main context, every
+ * variant, the teacher floor as a line) and lm_loss_ctx (the ablation). */
+qkv_status report_lm_plots_write(const char *dir, const lm_result *r, qkv_error *err);
+#define REPORT_LM_PLOTS 2
+extern const char *const report_lm_plot_bases[REPORT_LM_PLOTS];
+
+/* Sheets "LM study" (one row per variant and context), "Curves", "Probes". */
+qkv_status report_xlsx_lm_write(const char *path, const lm_result *r, qkv_error *err);
+
+report_bundle report_lm_bundle(const lm_result *r);
+
+#endif
