@@ -16,7 +16,8 @@ const paper_lm_result paper_lm_results[] = {
 const size_t paper_lm_results_count = sizeof paper_lm_results / sizeof paper_lm_results[0];
 
 const paper_ctx_result paper_kv_ctx_results[] = {{512, 5.4}, {2048, 2.2}};
-const size_t paper_kv_ctx_results_count = sizeof paper_kv_ctx_results / sizeof paper_kv_ctx_results[0];
+const size_t paper_kv_ctx_results_count =
+    sizeof paper_kv_ctx_results / sizeof paper_kv_ctx_results[0];
 
 bool paper_ppl_delta_300m(const variant *v, uint64_t n_heads, double *pct)
 {

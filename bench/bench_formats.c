@@ -42,10 +42,11 @@ int main(void)
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     snprintf(cfg, sizeof cfg, "%s/config.json", dir);
     FILE *c = fopen(cfg, "w");
-    fprintf(c, "{\"model_type\":\"llama\",\"num_hidden_layers\":%d,\"hidden_size\":%d,"
-               "\"num_attention_heads\":%d,\"num_key_value_heads\":%d,\"head_dim\":%d,"
-               "\"intermediate_size\":%d,\"vocab_size\":%d,\"tie_word_embeddings\":true,"
-               "\"max_position_embeddings\":131072}\n",
+    fprintf(c,
+            "{\"model_type\":\"llama\",\"num_hidden_layers\":%d,\"hidden_size\":%d,"
+            "\"num_attention_heads\":%d,\"num_key_value_heads\":%d,\"head_dim\":%d,"
+            "\"intermediate_size\":%d,\"vocab_size\":%d,\"tie_word_embeddings\":true,"
+            "\"max_position_embeddings\":131072}\n",
             L, C, NH, KVH, HD, FF, V);
     fclose(c);
     /* header: every tensor, in file order */
@@ -83,13 +84,15 @@ int main(void)
     for (size_t i = 0; i < n; i++) {
         unsigned long long bytes = ts[i].rows * ts[i].cols * 2;
         if (ts[i].rows == 1)
-            len += (size_t)snprintf(h + len, cap - len,
-                                    "%s\"%s\":{\"dtype\":\"F16\",\"shape\":[%llu],\"data_offsets\":[%llu,%llu]}",
-                                    i ? "," : "", ts[i].name, ts[i].cols, off, off + bytes);
+            len += (size_t)snprintf(
+                h + len, cap - len,
+                "%s\"%s\":{\"dtype\":\"F16\",\"shape\":[%llu],\"data_offsets\":[%llu,%llu]}",
+                i ? "," : "", ts[i].name, ts[i].cols, off, off + bytes);
         else
-            len += (size_t)snprintf(h + len, cap - len,
-                                    "%s\"%s\":{\"dtype\":\"F16\",\"shape\":[%llu,%llu],\"data_offsets\":[%llu,%llu]}",
-                                    i ? "," : "", ts[i].name, ts[i].rows, ts[i].cols, off, off + bytes);
+            len += (size_t)snprintf(
+                h + len, cap - len,
+                "%s\"%s\":{\"dtype\":\"F16\",\"shape\":[%llu,%llu],\"data_offsets\":[%llu,%llu]}",
+                i ? "," : "", ts[i].name, ts[i].rows, ts[i].cols, off, off + bytes);
         off += bytes;
     }
     len += (size_t)snprintf(h + len, cap - len, "}");
@@ -153,13 +156,15 @@ int main(void)
             fprintf(stderr, "bench: %s\n", err.msg);
             _exit(1);
         }
-        printf("  (scratch for one widened layer: %.0f MB)\n", (double)rt_lazy_scratch_bytes(z) / 1e6);
+        printf("  (scratch for one widened layer: %.0f MB)\n",
+               (double)rt_lazy_scratch_bytes(z) / 1e6);
         fflush(stdout);
         _exit(0);
     }
     int status = 1;
     struct rusage child;
-    if (pid < 0 || wait4(pid, &status, 0, &child) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (pid < 0 || wait4(pid, &status, 0, &child) < 0 || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0) {
         fprintf(stderr, "bench: the activation probe failed\n");
         return 1;
     }

@@ -109,9 +109,27 @@ int main(int argc, char **argv)
     char path[256];
     snprintf(path, sizeof path, "%s/llama-12x768-f32.gguf", dir);
     {
-        char *a[] = {(char *)gguf_writer, path, "--arch", "llama", "--layers", "12", "--embd", "768",
-                     "--heads", "12", "--kv-heads", "12", "--head-dim", "64", "--ff", "2048",
-                     "--vocab", "32000", "--ctx-train", "2048", NULL};
+        char *a[] = {(char *)gguf_writer,
+                     path,
+                     "--arch",
+                     "llama",
+                     "--layers",
+                     "12",
+                     "--embd",
+                     "768",
+                     "--heads",
+                     "12",
+                     "--kv-heads",
+                     "12",
+                     "--head-dim",
+                     "64",
+                     "--ff",
+                     "2048",
+                     "--vocab",
+                     "32000",
+                     "--ctx-train",
+                     "2048",
+                     NULL};
         static char msg[4096];
         long rss_w;
         if (run_capture(a, msg, sizeof msg, &rss_w) != 0) {
@@ -133,8 +151,9 @@ int main(int argc, char **argv)
     snprintf(n_predict, sizeof n_predict, "%d", PREDICT);
     long rss;
     {
-        char *a[] = {(char *)qkvplan, "generate", path, "--prompt-tokens", n_prompt, "-n", "1", "-f",
-                     "json", NULL};
+        char *a[] = {(char *)qkvplan, "generate", path, "--prompt-tokens",
+                     n_prompt,        "-n",       "1",  "-f",
+                     "json",          NULL};
         if (run_capture(a, out, sizeof out, &rss) != 0) {
             fprintf(stderr, "bench: qkvplan generate failed\n");
             return 1;
@@ -155,8 +174,9 @@ int main(int argc, char **argv)
     /* exactness: the first N_LOGITS logits after the prompt */
     char nl[8];
     snprintf(nl, sizeof nl, "%d", N_LOGITS);
-    char *la[] = {(char *)driver, "--libdir", (char *)libdir, "-m", path, "--ctx", "1024", "--ctk",
-                  "f32", "--ctv", "f32", "--fa", "off", "--prompt", prompt_csv, "--logits", nl, NULL};
+    char *la[] = {(char *)driver, "--libdir", (char *)libdir, "-m",       path,  "--ctx",
+                  "1024",         "--ctk",    "f32",          "--ctv",    "f32", "--fa",
+                  "off",          "--prompt", prompt_csv,     "--logits", nl,    NULL};
     ckpt ck;
     logits = malloc((size_t)PROMPT * V * sizeof(float));
     if (run_capture(la, out, sizeof out, &rss) == 0 && ckpt_open(path, &ck, &err) == QKV_OK &&
@@ -192,8 +212,18 @@ int main(int argc, char **argv)
         double qp[ROUNDS], qd[ROUNDS], lp[2][ROUNDS], ld[2][ROUNDS];
         long q_rss = 0, l_rss = 0;
         for (int r = 0; r < rounds; r++) {
-            char *qa[] = {(char *)qkvplan, "generate", path, "--prompt-tokens", n_prompt, "-n",
-                          n_predict, "--threads", t, "-f", "json", NULL};
+            char *qa[] = {(char *)qkvplan,
+                          "generate",
+                          path,
+                          "--prompt-tokens",
+                          n_prompt,
+                          "-n",
+                          n_predict,
+                          "--threads",
+                          t,
+                          "-f",
+                          "json",
+                          NULL};
             cJSON *q = NULL;
             if (run_capture(qa, out, sizeof out, &rss) != 0 || !(q = cJSON_Parse(out))) {
                 fprintf(stderr, "bench: qkvplan generate failed\n");
@@ -204,10 +234,28 @@ int main(int argc, char **argv)
             qd[r] = cJSON_GetObjectItem(q, "decode_tok_s")->valuedouble;
             cJSON_Delete(q);
             for (int u = 0; u < 2; u++) {
-                char *da[] = {(char *)driver, "--libdir", (char *)libdir, "-m", path, "--ctx", "1024",
-                              "--ctk", u ? "f32" : "f16", "--ctv", u ? "f32" : "f16", "--fa",
-                              u ? "off" : "auto", "--prompt", prompt_csv, "--predict", n_predict,
-                              "--threads", t, "--bench", "1", NULL};
+                char *da[] = {(char *)driver,
+                              "--libdir",
+                              (char *)libdir,
+                              "-m",
+                              path,
+                              "--ctx",
+                              "1024",
+                              "--ctk",
+                              u ? "f32" : "f16",
+                              "--ctv",
+                              u ? "f32" : "f16",
+                              "--fa",
+                              u ? "off" : "auto",
+                              "--prompt",
+                              prompt_csv,
+                              "--predict",
+                              n_predict,
+                              "--threads",
+                              t,
+                              "--bench",
+                              "1",
+                              NULL};
                 if (run_capture(da, out, sizeof out, &rss) != 0) {
                     fprintf(stderr, "bench: peer_driver failed: %.200s\n", out);
                     return 1;

@@ -53,7 +53,8 @@ int main(void)
     printf("lm training: 2 students (d %d, %d layers, %d heads, ctx %d, batch %d) x %d steps in "
            "%.2f s: %.0f training tokens/s (2 threads, evaluation included; load average %.2f "
            "before)\n",
-           s.d_model, s.layers, s.heads, s.ctx, s.batch, s.steps, r.seconds, r.tokens_per_s, load[0]);
+           s.d_model, s.layers, s.heads, s.ctx, s.batch, s.steps, r.seconds, r.tokens_per_s,
+           load[0]);
     lm_result_free(&r);
     lm_corpus_free(&c);
     rt_model_free(&m);

@@ -45,8 +45,8 @@ static double median_run(char **args, int runs, double *min_out)
         pid_t pid;
         int status;
         double t0 = now();
-        if (posix_spawn(&pid, args[0], &fa, NULL, args, environ) != 0 || waitpid(pid, &status, 0) < 0 ||
-            !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (posix_spawn(&pid, args[0], &fa, NULL, args, environ) != 0 ||
+            waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             posix_spawn_file_actions_destroy(&fa);
             return -1.0;
         }
@@ -57,7 +57,6 @@ static double median_run(char **args, int runs, double *min_out)
     *min_out = times[0];
     return times[runs / 2];
 }
-
 
 /* Evaluate every catalog model x grid variant x context; returns plans done. */
 static long sweep(bool solve, volatile uint64_t *sink)

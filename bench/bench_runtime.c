@@ -125,7 +125,8 @@ int main(void)
     const int TB = 8, TT = 256;
     rt_model tm;
     rt_trainer tr;
-    if (rt_model_init(&tm, &tc, &err) != QKV_OK || rt_trainer_init(&tr, &tm, TB, TT, &err) != QKV_OK) {
+    if (rt_model_init(&tm, &tc, &err) != QKV_OK ||
+        rt_trainer_init(&tr, &tm, TB, TT, &err) != QKV_OK) {
         fprintf(stderr, "bench: %s\n", err.msg);
         return 1;
     }
@@ -148,7 +149,8 @@ int main(void)
         t = now() - t0;
     } while (t < 3.0);
     const double tps = (double)reps * TB * TT / t;
-    const double flops = 6.0 * (double)tm.n_params * tps + 12.0 * TT * tc.d_model * tc.n_layers * tps;
+    const double flops =
+        6.0 * (double)tm.n_params * tps + 12.0 * TT * tc.d_model * tc.n_layers * tps;
     printf("training d512 x 4 layers, %d x %d tokens: %8.0f tokens/s, %6.1f GFLOP/s, model FLOPs "
            "utilisation %.0f%% of SGEMM\n",
            TB, TT, tps, flops / 1e9, 100.0 * flops / 1e9 / peak);

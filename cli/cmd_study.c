@@ -26,8 +26,24 @@
 #include "reports/safename.h"
 
 enum {
-    S_TASKS = 1, S_VARIANTS, S_SEEDS, S_STEPS, S_DMODEL, S_LAYERS, S_HEADS, S_SEQLEN, S_BATCH,
-    S_LR, S_POS2D, S_POS2D_FORM, S_THREADS, S_FORMAT, S_OUTPUT, S_XLSX, S_REPORT, S_HELP
+    S_TASKS = 1,
+    S_VARIANTS,
+    S_SEEDS,
+    S_STEPS,
+    S_DMODEL,
+    S_LAYERS,
+    S_HEADS,
+    S_SEQLEN,
+    S_BATCH,
+    S_LR,
+    S_POS2D,
+    S_POS2D_FORM,
+    S_THREADS,
+    S_FORMAT,
+    S_OUTPUT,
+    S_XLSX,
+    S_REPORT,
+    S_HELP
 };
 
 #define LIST_MAX 32
@@ -41,27 +57,32 @@ const cli_option cli_study_options[] = {
     {S_VARIANTS, "variants", 'v', "LIST", STUDY_DEFAULT_VARIANTS,
      "variants: a sharing (QKV, Q-K=V, Q=K-V, Q=K=V), (SHARING)+ for the 2D positional term "
      "(--pos2d), +GQA-N or +MQA for head sharing"},
-    {S_SEEDS, "seeds", 's', "N", STUDY_STR(STUDY_DEFAULT_SEEDS), "seeds per variant (mean and spread)"},
+    {S_SEEDS, "seeds", 's', "N", STUDY_STR(STUDY_DEFAULT_SEEDS),
+     "seeds per variant (mean and spread)"},
     {S_STEPS, "steps", 'n', "N", STUDY_STR(STUDY_DEFAULT_STEPS), "training steps"},
     {0, NULL, 0, NULL, NULL, "Model and optimiser:"},
     {S_DMODEL, "d-model", 0, "N", STUDY_STR(STUDY_DEFAULT_D_MODEL), "hidden size"},
     {S_LAYERS, "layers", 0, "N", STUDY_STR(STUDY_DEFAULT_LAYERS), "layers"},
     {S_HEADS, "heads", 0, "N", STUDY_STR(STUDY_DEFAULT_HEADS),
      "query heads (d-model must be divisible by them)"},
-    {S_SEQLEN, "seq-len", 0, "N", STUDY_STR(STUDY_DEFAULT_SEQ_LEN), "tokens per sequence (swap: even)"},
+    {S_SEQLEN, "seq-len", 0, "N", STUDY_STR(STUDY_DEFAULT_SEQ_LEN),
+     "tokens per sequence (swap: even)"},
     {S_BATCH, "batch", 0, "N", STUDY_STR(STUDY_DEFAULT_BATCH), "sequences per step"},
     {S_LR, "lr", 0, "RATE", STUDY_STR(STUDY_DEFAULT_LR),
-     "peak learning rate (Adam, " STUDY_STR(STUDY_DEFAULT_WARMUP) " warm-up steps, cosine to 10%, "
-     "gradient norm clipped at " STUDY_STR(STUDY_DEFAULT_CLIP) ")"},
+     "peak learning rate (Adam, " STUDY_STR(
+         STUDY_DEFAULT_WARMUP) " warm-up steps, cosine to 10%, "
+                               "gradient norm clipped at " STUDY_STR(STUDY_DEFAULT_CLIP) ")"},
     {S_POS2D_FORM, "pos2d", 0, "FORM", STUDY_DEFAULT_POS2D,
      "the + variants' 2D term: paper (fixed sin/cos features of i and j, learned 1x1 conv per "
      "layer), relative (features of j - i, learned conv) or ramp (fixed, not the paper's)"},
     {S_POS2D, "pos2d-scale", 0, "S", STUDY_STR(STUDY_DEFAULT_POS2D_SCALE),
      "--pos2d ramp only: S x (j - i) / seq-len is added to every score"},
-    {S_THREADS, "threads", 'j', "N", STUDY_STR(STUDY_DEFAULT_THREADS), "training jobs run in parallel"},
+    {S_THREADS, "threads", 'j', "N", STUDY_STR(STUDY_DEFAULT_THREADS),
+     "training jobs run in parallel"},
     {0, NULL, 0, NULL, NULL, "Output:"},
     {S_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
-    {S_OUTPUT, "output", 'o', "FILE", NULL, "write to FILE (atomically) instead of standard output"},
+    {S_OUTPUT, "output", 'o', "FILE", NULL,
+     "write to FILE (atomically) instead of standard output"},
     {S_XLSX, "xlsx", 0, "FILE", NULL, "also write an XLSX workbook, one row per task and variant"},
     {S_REPORT, "report", 'r', "DIR", NULL,
      "also write study.md, study.json, study.csv, study.xlsx, loss-curve plots and the trained "
@@ -85,16 +106,36 @@ static int on_option(void *vs, int id, const char *name, const char *value)
     char why[160];
     uint64_t *target = NULL, lo = 1, hi = 1 << 20;
     switch (id) {
-    case S_TASKS: st->tasks = value; return 0;
-    case S_VARIANTS: st->variants = value; return 0;
-    case S_SEEDS: target = &st->seeds, hi = 64; break;
-    case S_STEPS: target = &st->steps, hi = 10000000; break;
-    case S_DMODEL: target = &st->d_model, hi = 4096; break;
-    case S_LAYERS: target = &st->layers, hi = 64; break;
-    case S_HEADS: target = &st->heads, hi = 256; break;
-    case S_SEQLEN: target = &st->seq_len, lo = 2, hi = 4096; break;
-    case S_BATCH: target = &st->batch, hi = 4096; break;
-    case S_THREADS: target = &st->threads, hi = 16; break;
+    case S_TASKS:
+        st->tasks = value;
+        return 0;
+    case S_VARIANTS:
+        st->variants = value;
+        return 0;
+    case S_SEEDS:
+        target = &st->seeds, hi = 64;
+        break;
+    case S_STEPS:
+        target = &st->steps, hi = 10000000;
+        break;
+    case S_DMODEL:
+        target = &st->d_model, hi = 4096;
+        break;
+    case S_LAYERS:
+        target = &st->layers, hi = 64;
+        break;
+    case S_HEADS:
+        target = &st->heads, hi = 256;
+        break;
+    case S_SEQLEN:
+        target = &st->seq_len, lo = 2, hi = 4096;
+        break;
+    case S_BATCH:
+        target = &st->batch, hi = 4096;
+        break;
+    case S_THREADS:
+        target = &st->threads, hi = 16;
+        break;
     case S_LR:
     case S_POS2D: {
         char *end;
@@ -122,10 +163,18 @@ static int on_option(void *vs, int id, const char *name, const char *value)
             return -1;
         }
         return 0;
-    case S_OUTPUT: st->output = value; return 0;
-    case S_REPORT: st->report = value; return 0;
-    case S_XLSX: st->xlsx = value; return 0;
-    case S_HELP: st->help = true; return 0;
+    case S_OUTPUT:
+        st->output = value;
+        return 0;
+    case S_REPORT:
+        st->report = value;
+        return 0;
+    case S_XLSX:
+        st->xlsx = value;
+        return 0;
+    case S_HELP:
+        st->help = true;
+        return 0;
     }
     if (target && units_parse_count(value, lo, hi, target, why, sizeof why) != 0) {
         cli_error("--%s '%s': %s", name, value, why);
@@ -230,13 +279,14 @@ int cmd_study(int argc, char **argv)
     if (cli_parse(cli_study_options, argc, argv, on_option, &st) != 0)
         return EXIT_USAGE;
     if (st.help) {
-        printf("Usage: qkvplan study [OPTIONS]\n\n"
-               "Trains every attention variant from the same seeds on the same data and reports,\n"
-               "per task and variant: evaluation accuracy (or loss) with its spread over seeds,\n"
-               "the KV-cache bytes per token, the parameter count, and probes of the trained\n"
-               "models. With no options it runs a subset of the paper's Table 1 sweep (the\n"
-               "six Table 1 variants; reverse and swap at lengths 16 and 64, sort, sub and copy\n"
-               "at 16; d 64, 2 layers, 2 heads; 3 seeds) and sets the paper's numbers beside it.\n");
+        printf(
+            "Usage: qkvplan study [OPTIONS]\n\n"
+            "Trains every attention variant from the same seeds on the same data and reports,\n"
+            "per task and variant: evaluation accuracy (or loss) with its spread over seeds,\n"
+            "the KV-cache bytes per token, the parameter count, and probes of the trained\n"
+            "models. With no options it runs a subset of the paper's Table 1 sweep (the\n"
+            "six Table 1 variants; reverse and swap at lengths 16 and 64, sort, sub and copy\n"
+            "at 16; d 64, 2 layers, 2 heads; 3 seeds) and sets the paper's numbers beside it.\n");
         cli_print_options(stdout, cli_study_options);
         printf("\nTasks: %s\n(lm: the language-model study, see 'qkvplan study --tasks lm "
                "--help').\nExit codes: 0 written; 1 output could not be written; 2 bad "
@@ -276,7 +326,8 @@ int cmd_study(int argc, char **argv)
     for (; loaded < nt; loaded++) {
         if (study_task_parse(titems[loaded], (int)st.seq_len, &tasks[loaded], &err) != QKV_OK) {
             cli_error("--tasks: %s", err.msg);
-            code = err.code == QKV_ERR_IO || (err.code == QKV_ERR_INVALID && strncmp(titems[loaded], "text:", 5) == 0)
+            code = err.code == QKV_ERR_IO ||
+                           (err.code == QKV_ERR_INVALID && strncmp(titems[loaded], "text:", 5) == 0)
                        ? EXIT_INPUT
                        : EXIT_USAGE;
             goto done;
@@ -294,7 +345,8 @@ int cmd_study(int argc, char **argv)
         snprintf(dir, sizeof dir, "%s/models", st.report);
         for (size_t ti = 0; ti < nt; ti++)
             for (size_t vi = 0; vi < nv; vi++) {
-                model_file_path(dir, tasks[ti].name, tasks[ti].len, vars[vi].label, path, sizeof path);
+                model_file_path(dir, tasks[ti].name, tasks[ti].len, vars[vi].label, path,
+                                sizeof path);
                 cli_outputs_add(&outs, "--report", "%s", path);
             }
         snprintf(dir, sizeof dir, "%s/%s", st.report, REPORT_BUNDLE_PLOTS);

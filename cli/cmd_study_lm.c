@@ -23,58 +23,105 @@
 #include "reports/study/lm_report.h"
 
 enum {
-    L_TASKS = 1, L_VARIANTS, L_SEEDS, L_STEPS, L_DMODEL, L_LAYERS, L_HEADS, L_CTX, L_CONTEXTS,
-    L_BATCH, L_LR, L_THREADS, L_PMATCH, L_BUDGET, L_SHARD, L_TEACHER, L_CSEED, L_CTRAIN, L_CVAL,
-    L_CLEN, L_CACHE, L_FORMAT, L_OUTPUT, L_XLSX, L_REPORT, L_HELP
+    L_TASKS = 1,
+    L_VARIANTS,
+    L_SEEDS,
+    L_STEPS,
+    L_DMODEL,
+    L_LAYERS,
+    L_HEADS,
+    L_CTX,
+    L_CONTEXTS,
+    L_BATCH,
+    L_LR,
+    L_THREADS,
+    L_PMATCH,
+    L_BUDGET,
+    L_SHARD,
+    L_TEACHER,
+    L_CSEED,
+    L_CTRAIN,
+    L_CVAL,
+    L_CLEN,
+    L_CACHE,
+    L_FORMAT,
+    L_OUTPUT,
+    L_XLSX,
+    L_REPORT,
+    L_HELP
 };
 
 #define LM_STR(x) STUDY_STR(x)
 
-static const cli_option lm_options[] = {
-    {0, NULL, 0, NULL, NULL, "What to train:"},
-    {L_TASKS, "tasks", 't', "lm", "lm", "the language-model study (other tasks: qkvplan study --help)"},
-    {L_VARIANTS, "variants", 'v', "LIST", LM_DEFAULT_VARIANTS,
-     "variants: a sharing (QKV, Q-K=V, Q=K-V, Q=K=V), +GQA-N (N KV heads) or +MQA"},
-    {L_SEEDS, "seeds", 's', "N", LM_STR(LM_DEFAULT_SEEDS), "seeds per variant (mean and spread)"},
-    {L_STEPS, "steps", 'n', "N", LM_STR(LM_DEFAULT_STEPS), "training steps of every run"},
-    {L_BUDGET, "budget", 0, "NAME", "default",
-     "default, or long: d-model " LM_STR(LM_LONG_D_MODEL) ", " LM_STR(LM_LONG_LAYERS) " layers, "
-     LM_STR(LM_LONG_STEPS) " steps, " LM_STR(LM_LONG_CORPUS_TRAIN) " + " LM_STR(LM_LONG_CORPUS_VAL)
-     " corpus sequences (for the options left at their defaults); hours on two cores, so shard it"},
-    {L_SHARD, "shard", 0, "I/N", NULL,
-     "run only the runs j with j mod N = I - 1 and print one JSON line per run (variant, context, "
-     "seed, validation perplexity, teacher floor, curve) instead of the report; concatenate the "
-     "shards' lines"},
-    {0, NULL, 0, NULL, NULL, "Students (GPT-2 style) and optimiser:"},
-    {L_DMODEL, "d-model", 0, "N", LM_STR(LM_DEFAULT_D_MODEL), "hidden size"},
-    {L_LAYERS, "layers", 0, "N", LM_STR(LM_DEFAULT_LAYERS), "layers"},
-    {L_HEADS, "heads", 0, "N", LM_STR(LM_DEFAULT_HEADS), "query heads (d-model must be divisible by them)"},
-    {L_CTX, "ctx", 0, "N", LM_STR(LM_DEFAULT_CTX), "training context of the main comparison (divides --corpus-len)"},
-    {L_CONTEXTS, "contexts", 0, "LIST", LM_DEFAULT_ABLATION,
-     "training contexts of the QKV vs Q-K=V ablation (batch x context kept fixed), or none"},
-    {L_BATCH, "batch", 0, "N", LM_STR(LM_DEFAULT_BATCH), "sequences per step at --ctx"},
-    {L_LR, "lr", 0, "RATE", LM_STR(LM_DEFAULT_LR),
-     "peak learning rate (AdamW, " LM_STR(LM_DEFAULT_WARMUP) " warm-up steps, cosine to 10%)"},
-    {L_PMATCH, "param-match", 0, NULL, NULL,
-     "widen the FFN of variants that drop projections to QKV's parameter count"},
-    {L_THREADS, "threads", 'j', "N", LM_STR(STUDY_DEFAULT_THREADS), "runs (and sampling chunks) in parallel"},
-    {0, NULL, 0, NULL, NULL, "Corpus:"},
-    {L_TEACHER, "teacher", 0, "FILE", LM_DEFAULT_TEACHER, "llama2.c checkpoint the corpus is sampled from"},
-    {L_CSEED, "corpus-seed", 0, "N", LM_STR(LM_DEFAULT_CORPUS_SEED), "seed of the sampler"},
-    {L_CTRAIN, "corpus-train", 0, "N", LM_STR(LM_DEFAULT_CORPUS_TRAIN), "training sequences"},
-    {L_CVAL, "corpus-val", 0, "N", LM_STR(LM_DEFAULT_CORPUS_VAL), "validation sequences"},
-    {L_CLEN, "corpus-len", 0, "N", LM_STR(LM_DEFAULT_CORPUS_LEN), "tokens sampled per sequence after BOS"},
-    {L_CACHE, "cache", 0, "DIR", NULL,
-     "corpus cache folder [default: $XDG_CACHE_HOME/qkvplan, else ~/.cache/qkvplan, else "
-     "build/lm-corpus]"},
-    {0, NULL, 0, NULL, NULL, "Output:"},
-    {L_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
-    {L_OUTPUT, "output", 'o', "FILE", NULL, "write to FILE (atomically) instead of standard output"},
-    {L_XLSX, "xlsx", 0, "FILE", NULL, "also write an XLSX workbook (results, curves, probes)"},
-    {L_REPORT, "report", 'r', "DIR", NULL,
-     "also write lm-study.md, .json, .csv, .xlsx and loss-curve plots into DIR"},
-    {L_HELP, "help", 'h', NULL, NULL, "show this help"},
-    {0, NULL, 0, NULL, NULL, NULL},
+static const cli_option
+    lm_options
+        [] =
+            {
+                {0, NULL, 0, NULL, NULL, "What to train:"},
+                {L_TASKS, "tasks", 't', "lm", "lm",
+                 "the language-model study (other tasks: qkvplan study --help)"},
+                {L_VARIANTS, "variants", 'v', "LIST", LM_DEFAULT_VARIANTS,
+                 "variants: a sharing (QKV, Q-K=V, Q=K-V, Q=K=V), +GQA-N (N KV heads) or +MQA"},
+                {L_SEEDS, "seeds", 's', "N", LM_STR(LM_DEFAULT_SEEDS),
+                 "seeds per variant (mean and spread)"},
+                {L_STEPS, "steps", 'n', "N", LM_STR(LM_DEFAULT_STEPS),
+                 "training steps of every run"},
+                {L_BUDGET, "budget", 0, "NAME", "default",
+                 "default, or long: d-model " LM_STR(LM_LONG_D_MODEL) ", " LM_STR(LM_LONG_LAYERS) " layers, " LM_STR(LM_LONG_STEPS) " steps, " LM_STR(
+                     LM_LONG_CORPUS_TRAIN) " + " LM_STR(LM_LONG_CORPUS_VAL) " corpus sequences "
+                                                                            "(for the options left "
+                                                                            "at their defaults); "
+                                                                            "hours on two cores, "
+                                                                            "so shard it"},
+                {L_SHARD, "shard", 0, "I/N", NULL,
+                 "run only the runs j with j mod N = I - 1 and print one JSON line per run "
+                 "(variant, context, "
+                 "seed, validation perplexity, teacher floor, curve) instead of the report; "
+                 "concatenate the "
+                 "shards' lines"},
+                {0, NULL, 0, NULL, NULL, "Students (GPT-2 style) and optimiser:"},
+                {L_DMODEL, "d-model", 0, "N", LM_STR(LM_DEFAULT_D_MODEL), "hidden size"},
+                {L_LAYERS, "layers", 0, "N", LM_STR(LM_DEFAULT_LAYERS), "layers"},
+                {L_HEADS, "heads", 0, "N", LM_STR(LM_DEFAULT_HEADS),
+                 "query heads (d-model must be divisible by them)"},
+                {L_CTX, "ctx", 0, "N", LM_STR(LM_DEFAULT_CTX),
+                 "training context of the main comparison (divides --corpus-len)"},
+                {L_CONTEXTS, "contexts", 0, "LIST", LM_DEFAULT_ABLATION,
+                 "training contexts of the QKV vs Q-K=V ablation (batch x context kept fixed), or "
+                 "none"},
+                {L_BATCH, "batch", 0, "N", LM_STR(LM_DEFAULT_BATCH), "sequences per step at --ctx"},
+                {L_LR, "lr", 0, "RATE", LM_STR(LM_DEFAULT_LR),
+                 "peak learning rate (AdamW, " LM_STR(
+                     LM_DEFAULT_WARMUP) " warm-up steps, cosine to 10%)"},
+                {L_PMATCH, "param-match", 0, NULL, NULL,
+                 "widen the FFN of variants that drop projections to QKV's parameter count"},
+                {L_THREADS, "threads", 'j', "N", LM_STR(STUDY_DEFAULT_THREADS),
+                 "runs (and sampling chunks) in parallel"},
+                {0, NULL, 0, NULL, NULL, "Corpus:"},
+                {L_TEACHER, "teacher", 0, "FILE", LM_DEFAULT_TEACHER,
+                 "llama2.c checkpoint the corpus is sampled from"},
+                {L_CSEED, "corpus-seed", 0, "N", LM_STR(LM_DEFAULT_CORPUS_SEED),
+                 "seed of the sampler"},
+                {L_CTRAIN, "corpus-train", 0, "N", LM_STR(LM_DEFAULT_CORPUS_TRAIN),
+                 "training sequences"},
+                {L_CVAL, "corpus-val", 0, "N", LM_STR(LM_DEFAULT_CORPUS_VAL),
+                 "validation sequences"},
+                {L_CLEN, "corpus-len", 0, "N", LM_STR(LM_DEFAULT_CORPUS_LEN),
+                 "tokens sampled per sequence after BOS"},
+                {L_CACHE, "cache", 0, "DIR", NULL,
+                 "corpus cache folder [default: $XDG_CACHE_HOME/qkvplan, else ~/.cache/qkvplan, "
+                 "else "
+                 "build/lm-corpus]"},
+                {0, NULL, 0, NULL, NULL, "Output:"},
+                {L_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
+                {L_OUTPUT, "output", 'o', "FILE", NULL,
+                 "write to FILE (atomically) instead of standard output"},
+                {L_XLSX, "xlsx", 0, "FILE", NULL,
+                 "also write an XLSX workbook (results, curves, probes)"},
+                {L_REPORT, "report", 'r', "DIR", NULL,
+                 "also write lm-study.md, .json, .csv, .xlsx and loss-curve plots into DIR"},
+                {L_HELP, "help", 'h', NULL, NULL, "show this help"},
+                {0, NULL, 0, NULL, NULL, NULL},
 };
 
 typedef struct {
@@ -98,23 +145,57 @@ static int on_option(void *vs, int id, const char *name, const char *value)
             return -1;
         }
         return 0;
-    case L_VARIANTS: st->variants = value; return 0;
-    case L_CONTEXTS: st->contexts = value; return 0;
-    case L_TEACHER: st->teacher = value; return 0;
-    case L_CACHE: st->cache = value; return 0;
-    case L_SEEDS: target = &st->seeds, hi = 64; break;
-    case L_STEPS: target = &st->steps, hi = 10000000; break;
-    case L_DMODEL: target = &st->d_model, hi = 4096; break;
-    case L_LAYERS: target = &st->layers, hi = 64; break;
-    case L_HEADS: target = &st->heads, hi = 256; break;
-    case L_CTX: target = &st->ctx, lo = 2, hi = 4096; break;
-    case L_BATCH: target = &st->batch, hi = 4096; break;
-    case L_THREADS: target = &st->threads, hi = 16; break;
-    case L_CSEED: target = &st->cseed, lo = 0, hi = UINT32_MAX; break;
-    case L_CTRAIN: target = &st->ctrain, hi = 1 << 22; break;
-    case L_CVAL: target = &st->cval, hi = 1 << 20; break;
-    case L_CLEN: target = &st->clen, lo = 2, hi = 4096; break;
-    case L_PMATCH: st->param_match = true; return 0;
+    case L_VARIANTS:
+        st->variants = value;
+        return 0;
+    case L_CONTEXTS:
+        st->contexts = value;
+        return 0;
+    case L_TEACHER:
+        st->teacher = value;
+        return 0;
+    case L_CACHE:
+        st->cache = value;
+        return 0;
+    case L_SEEDS:
+        target = &st->seeds, hi = 64;
+        break;
+    case L_STEPS:
+        target = &st->steps, hi = 10000000;
+        break;
+    case L_DMODEL:
+        target = &st->d_model, hi = 4096;
+        break;
+    case L_LAYERS:
+        target = &st->layers, hi = 64;
+        break;
+    case L_HEADS:
+        target = &st->heads, hi = 256;
+        break;
+    case L_CTX:
+        target = &st->ctx, lo = 2, hi = 4096;
+        break;
+    case L_BATCH:
+        target = &st->batch, hi = 4096;
+        break;
+    case L_THREADS:
+        target = &st->threads, hi = 16;
+        break;
+    case L_CSEED:
+        target = &st->cseed, lo = 0, hi = UINT32_MAX;
+        break;
+    case L_CTRAIN:
+        target = &st->ctrain, hi = 1 << 22;
+        break;
+    case L_CVAL:
+        target = &st->cval, hi = 1 << 20;
+        break;
+    case L_CLEN:
+        target = &st->clen, lo = 2, hi = 4096;
+        break;
+    case L_PMATCH:
+        st->param_match = true;
+        return 0;
     case L_BUDGET:
         if (strcmp(value, "default") != 0 && strcmp(value, "long") != 0) {
             cli_error("--%s '%s': default or long", name, value);
@@ -152,10 +233,18 @@ static int on_option(void *vs, int id, const char *name, const char *value)
             return -1;
         }
         return 0;
-    case L_OUTPUT: st->output = value; return 0;
-    case L_XLSX: st->xlsx = value; return 0;
-    case L_REPORT: st->report = value; return 0;
-    case L_HELP: st->help = true; return 0;
+    case L_OUTPUT:
+        st->output = value;
+        return 0;
+    case L_XLSX:
+        st->xlsx = value;
+        return 0;
+    case L_REPORT:
+        st->report = value;
+        return 0;
+    case L_HELP:
+        st->help = true;
+        return 0;
     }
     if (target && units_parse_count(value, lo, hi, target, why, sizeof why) != 0) {
         cli_error("--%s '%s': %s", name, value, why);
@@ -169,8 +258,8 @@ static void on_progress(void *user, int run, int n_runs, const char *label, int 
 {
     if (!*(bool *)user)
         return;
-    fprintf(stderr, "\r\033[K[run %d/%d] %s ctx %d seed %d: step %d/%d, loss %.3f", run + 1,
-            n_runs, label, ctx, seed, step, steps, loss);
+    fprintf(stderr, "\r\033[K[run %d/%d] %s ctx %d seed %d: step %d/%d, loss %.3f", run + 1, n_runs,
+            label, ctx, seed, step, steps, loss);
     fflush(stderr);
 }
 
@@ -302,7 +391,8 @@ int cmd_study_lm(int argc, char **argv)
     s.optim.lr = (float)st.lr;
     if (s.optim.warmup >= s.steps)
         s.optim.warmup = s.steps / 10;
-    const lm_corpus_spec spec = {st.cseed, (int)st.clen, (int)st.ctrain, (int)st.cval, (int)st.threads};
+    const lm_corpus_spec spec = {st.cseed, (int)st.clen, (int)st.ctrain, (int)st.cval,
+                                 (int)st.threads};
     for (int i = -1; i < s.n_ablation; i++) {
         const int c = i < 0 ? s.ctx : s.ablation[i];
         if (c > spec.seq_len || spec.seq_len % c != 0) {

@@ -100,10 +100,12 @@ START_TEST(corpus_deterministic_and_cached)
     fseek(f, 100, SEEK_SET);
     fputc(0x7f, f);
     fclose(f);
-    ck_assert(lm_corpus_read(path, &a.spec, lm_corpus_teacher_hash(&m), &d, &err) == QKV_ERR_INVALID);
+    ck_assert(lm_corpus_read(path, &a.spec, lm_corpus_teacher_hash(&m), &d, &err) ==
+              QKV_ERR_INVALID);
     lm_corpus_spec other = a.spec;
     other.seed++;
-    ck_assert(lm_corpus_read(path, &other, lm_corpus_teacher_hash(&m), &d, &err) == QKV_ERR_INVALID);
+    ck_assert(lm_corpus_read(path, &other, lm_corpus_teacher_hash(&m), &d, &err) ==
+              QKV_ERR_INVALID);
     ck_assert_msg(lm_corpus_get(&m, dir, &a.spec, &d, &err) == QKV_OK, "%s", err.msg);
     ck_assert(!d.from_cache); /* regenerated */
     ck_assert(memcmp(a.tokens, d.tokens, n * sizeof(uint16_t)) == 0);
@@ -155,7 +157,7 @@ START_TEST(tiny_study_shards_and_probes)
     lm_settings s = tiny();
     lm_result all, s0, s1;
     run_tiny(&c, v, 3, &s, &all);
-    ck_assert_int_eq(all.n_cells, 3 + 2);        /* the ablation adds QKV and Q-K=V at 4 */
+    ck_assert_int_eq(all.n_cells, 3 + 2); /* the ablation adds QKV and Q-K=V at 4 */
     ck_assert_int_eq(all.n_runs, (3 + 2) * 2);
     for (int i = 0; i < all.n_cells; i++) {
         ck_assert(isfinite(all.cells[i].ppl_mean));

@@ -38,8 +38,8 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 uint64_t lm_corpus_teacher_hash(const rt_model *t)
 {
     uint64_t h = fnv(FNV0, &t->cfg.share, sizeof t->cfg.share);
-    int dims[] = {t->cfg.family, t->cfg.n_layers, t->cfg.d_model, t->cfg.n_heads,
-                  t->cfg.n_kv_heads, t->cfg.d_ff, t->cfg.vocab};
+    int dims[] = {t->cfg.family,     t->cfg.n_layers, t->cfg.d_model, t->cfg.n_heads,
+                  t->cfg.n_kv_heads, t->cfg.d_ff,     t->cfg.vocab};
     h = fnv(h, dims, sizeof dims);
     return fnv(h, t->params, t->n_params * sizeof(float));
 }
@@ -59,7 +59,7 @@ const uint16_t *lm_corpus_seq(const lm_corpus *c, int i)
 /* Work of one chunk: Bc sequences decoded one position at a time. */
 typedef struct {
     float *x, *h, *q, *k, *v, *o, *tmp, *f1, *f3, *logits, *att; /* (Bc, ·) rows */
-    float *kc, *vc; /* (L, Bc, S + 1, KW) caches */
+    float *kc, *vc;                                              /* (L, Bc, S + 1, KW) caches */
 } chunk_work;
 
 typedef struct {
@@ -177,7 +177,8 @@ static qkv_status sample_chunk(sampler *S, int chunk)
     const size_t cache = (size_t)c->n_layers * B * (size_t)cap * KW;
     /* x, h, tmp (B, C); q, o (B, QW); k, v (B, KW); f1, f3 (B, FF); logits (B, V);
      * att (cap); kc, vc (L, B, cap, KW) */
-    const size_t total = 3 * B * C + 2 * B * QW + 2 * B * KW + 2 * B * FF + B * V + (size_t)cap + 2 * cache;
+    const size_t total =
+        3 * B * C + 2 * B * QW + 2 * B * KW + 2 * B * FF + B * V + (size_t)cap + 2 * cache;
     float *buf = malloc(total * sizeof(float));
     rt_rng *rng = malloc(B * sizeof *rng);
     int *tok = malloc(B * sizeof(int));
@@ -205,7 +206,8 @@ static qkv_status sample_chunk(sampler *S, int chunk)
     const int bos = LM_CORPUS_BOS < c->vocab ? LM_CORPUS_BOS : c->vocab - 1;
     for (int b = 0; b < Bc; b++) {
         /* splitmix64 seeds: sequence i's stream does not depend on the chunking */
-        rng[b].state = S->s->seed * 0x9E3779B97F4A7C15ULL + (uint64_t)(first + b + 1) * 0xD1B54A32D192ED03ULL;
+        rng[b].state =
+            S->s->seed * 0x9E3779B97F4A7C15ULL + (uint64_t)(first + b + 1) * 0xD1B54A32D192ED03ULL;
         tok[b] = bos;
         S->tokens[(size_t)(first + b) * cap] = (uint16_t)bos;
         S->nll[first + b] = 0.0;
@@ -249,16 +251,18 @@ qkv_status lm_corpus_sample(const rt_model *m, const lm_corpus_spec *s, lm_corpu
     memset(out, 0, sizeof *out);
     const rt_config *c = &m->cfg;
     if (!c->causal || m->fetch)
-        return qkv_error_set(err, QKV_ERR_INVALID, "the teacher must be a causal model held in memory");
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "the teacher must be a causal model held in memory");
     if (c->vocab > 65536)
-        return qkv_error_set(err, QKV_ERR_RANGE, "a teacher vocabulary of %d does not fit 16-bit tokens",
-                             c->vocab);
+        return qkv_error_set(err, QKV_ERR_RANGE,
+                             "a teacher vocabulary of %d does not fit 16-bit tokens", c->vocab);
     if (s->seq_len < 2 || s->seq_len + 1 > c->max_seq || s->n_train < 1 || s->n_val < 1 ||
         s->n_train > (1 << 24) || s->n_val > (1 << 24) || s->threads < 1)
-        return qkv_error_set(err, QKV_ERR_RANGE,
-                             "corpus of %d + %d sequences of %d tokens: needs at least one of each, "
-                             "and %d + 1 tokens within the teacher's %d positions",
-                             s->n_train, s->n_val, s->seq_len, s->seq_len, c->max_seq);
+        return qkv_error_set(
+            err, QKV_ERR_RANGE,
+            "corpus of %d + %d sequences of %d tokens: needs at least one of each, "
+            "and %d + 1 tokens within the teacher's %d positions",
+            s->n_train, s->n_val, s->seq_len, s->seq_len, c->max_seq);
     const int n_seq = s->n_train + s->n_val;
     out->spec = *s;
     out->vocab = c->vocab;
@@ -268,10 +272,15 @@ qkv_status lm_corpus_sample(const rt_model *m, const lm_corpus_spec *s, lm_corpu
     if (!out->tokens || !nll) {
         free(nll);
         lm_corpus_free(out);
-        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory for a corpus of %zu tokens", n_tokens(s));
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory for a corpus of %zu tokens",
+                             n_tokens(s));
     }
-    sampler S = {.m = m, .s = s, .tokens = out->tokens, .nll = nll,
-                 .n_chunks = (n_seq + LM_CORPUS_CHUNK - 1) / LM_CORPUS_CHUNK, .status = QKV_OK};
+    sampler S = {.m = m,
+                 .s = s,
+                 .tokens = out->tokens,
+                 .nll = nll,
+                 .n_chunks = (n_seq + LM_CORPUS_CHUNK - 1) / LM_CORPUS_CHUNK,
+                 .status = QKV_OK};
     pthread_mutex_init(&S.lock, NULL);
     const int blas_threads = openblas_get_num_threads();
     openblas_set_num_threads(1);

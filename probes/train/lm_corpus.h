@@ -45,13 +45,13 @@ typedef struct {
 typedef struct {
     lm_corpus_spec spec;
     int vocab;
-    uint16_t *tokens;          /* (n_train + n_val, S + 1), BOS first; validation last */
+    uint16_t *tokens; /* (n_train + n_val, S + 1), BOS first; validation last */
     uint64_t teacher_hash;
-    double teacher_train_nll;  /* nats per sampled token */
+    double teacher_train_nll; /* nats per sampled token */
     double teacher_val_nll;
-    bool from_cache;           /* read from the cache file, not sampled now */
-    double seconds;            /* sampling time (0 when read) */
-    double tokens_per_s;       /* sampled tokens per second (0 when read) */
+    bool from_cache;     /* read from the cache file, not sampled now */
+    double seconds;      /* sampling time (0 when read) */
+    double tokens_per_s; /* sampled tokens per second (0 when read) */
 } lm_corpus;
 
 /* Sample a corpus from teacher (causal, vocabulary <= 65536, S + 1 within

@@ -15,10 +15,17 @@
 
 lm_settings lm_settings_default(void)
 {
-    lm_settings s = {.d_model = LM_DEFAULT_D_MODEL, .layers = LM_DEFAULT_LAYERS,
-                     .heads = LM_DEFAULT_HEADS, .ctx = LM_DEFAULT_CTX, .ablation = {64, 128, 256},
-                     .n_ablation = 3, .batch = LM_DEFAULT_BATCH, .steps = LM_DEFAULT_STEPS,
-                     .seeds = LM_DEFAULT_SEEDS, .threads = STUDY_DEFAULT_THREADS, .shard_n = 1};
+    lm_settings s = {.d_model = LM_DEFAULT_D_MODEL,
+                     .layers = LM_DEFAULT_LAYERS,
+                     .heads = LM_DEFAULT_HEADS,
+                     .ctx = LM_DEFAULT_CTX,
+                     .ablation = {64, 128, 256},
+                     .n_ablation = 3,
+                     .batch = LM_DEFAULT_BATCH,
+                     .steps = LM_DEFAULT_STEPS,
+                     .seeds = LM_DEFAULT_SEEDS,
+                     .threads = STUDY_DEFAULT_THREADS,
+                     .shard_n = 1};
     s.optim = rt_optim_default();
     s.optim.lr = (float)LM_DEFAULT_LR;
     s.optim.warmup = LM_DEFAULT_WARMUP;
@@ -61,9 +68,11 @@ static void init_weights(rt_model *m, uint64_t seed)
         uint64_t h = 0xcbf29ce484222325ULL;
         for (const char *p = t->name; *p; p++)
             h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-        rt_rng r = {seed * 0x9E3779B97F4A7C15ULL ^ h ^ (uint64_t)(t->layer + 2) * 0xD1B54A32D192ED03ULL};
+        rt_rng r = {seed * 0x9E3779B97F4A7C15ULL ^ h ^
+                    (uint64_t)(t->layer + 2) * 0xD1B54A32D192ED03ULL};
         const size_t len = strlen(t->name);
-        const bool norm_w = len >= 2 && strncmp(t->name, "ln", 2) == 0 && strcmp(t->name + len - 2, "_w") == 0;
+        const bool norm_w =
+            len >= 2 && strncmp(t->name, "ln", 2) == 0 && strcmp(t->name + len - 2, "_w") == 0;
         for (size_t i = 0; i < t->elems; i++)
             t->data[i] = t->decay ? (float)(0.02 * rt_rng_normal(&r)) : norm_w ? 1.0f : 0.0f;
     }
@@ -108,7 +117,8 @@ static qkv_status run_config(const lm_settings *s, int vocab, const study_varian
     study_variant base = {"QKV", SHARE_QKV, s->heads, false};
     rt_config b = lm_config(s, vocab, &base, ctx);
     size_t pb, pv;
-    if ((st = rt_param_count(&b, &pb, err)) != QKV_OK || (st = rt_param_count(out, &pv, err)) != QKV_OK)
+    if ((st = rt_param_count(&b, &pb, err)) != QKV_OK ||
+        (st = rt_param_count(out, &pv, err)) != QKV_OK)
         return st;
     if (pv < pb) {
         const size_t per = 2 * (size_t)s->d_model + 1, units = (pb - pv + per - 1) / per;
@@ -128,8 +138,10 @@ static bool paper_pct(const lm_settings *s, const study_variant *v, double *pct)
 {
     if (v->pos2d)
         return false;
-    const int kv = v->kv_heads == s->heads ? 0 : v->kv_heads == 1 ? 1
-                 : s->heads / v->kv_heads == 4 ? 4 : -1;
+    const int kv = v->kv_heads == s->heads       ? 0
+                   : v->kv_heads == 1            ? 1
+                   : s->heads / v->kv_heads == 4 ? 4
+                                                 : -1;
     for (size_t i = 0; i < paper_lm_results_count; i++) {
         const paper_lm_result *r = &paper_lm_results[i];
         if (r->share == v->share && r->kv_heads == kv && strncmp(r->model, "300M", 4) == 0) {
@@ -288,7 +300,8 @@ static qkv_status run_one(runner *R, int j, qkv_error *err)
         }
         if (R->progress && ((step + 1) % 25 == 0 || step + 1 == s->steps)) {
             pthread_mutex_lock(&R->lock);
-            R->progress(R->user, j, r->n_runs, v->label, run->ctx, run->seed, step + 1, s->steps, loss);
+            R->progress(R->user, j, r->n_runs, v->label, run->ctx, run->seed, step + 1, s->steps,
+                        loss);
             pthread_mutex_unlock(&R->lock);
         }
     }
@@ -307,9 +320,10 @@ static qkv_status run_one(runner *R, int j, qkv_error *err)
         for (int i = 0; i < T; i++)
             in[i] = seq[i];
         double chance0;
-        if (p && ((st = probe_layers(&m, in, T, p->cka_kv, p->cos2_kv, &p->chance, err)) != QKV_OK ||
-                  (st = probe_layers(&m0, in, T, p->cka_kv_init, p->cos2_kv_init, &chance0, err)) !=
-                      QKV_OK))
+        if (p &&
+            ((st = probe_layers(&m, in, T, p->cka_kv, p->cos2_kv, &p->chance, err)) != QKV_OK ||
+             (st = probe_layers(&m0, in, T, p->cka_kv_init, p->cos2_kv_init, &chance0, err)) !=
+                 QKV_OK))
             goto out;
     }
     run->done = true;
@@ -430,8 +444,8 @@ static qkv_status summarise(lm_result *r, qkv_error *err)
             r->ordering_agrees = false;
             if (used + 80 < sizeof r->ordering_note)
                 used += (size_t)snprintf(r->ordering_note + used, sizeof r->ordering_note - used,
-                                         "%s%s is not below %s", used ? "; " : "",
-                                         r->vars[a].label, r->vars[b].label);
+                                         "%s%s is not below %s", used ? "; " : "", r->vars[a].label,
+                                         r->vars[b].label);
         }
     return QKV_OK;
 }
@@ -444,8 +458,9 @@ qkv_status lm_study_run(const lm_corpus *corpus, study_variant *vars, int n_vars
     if (n_vars < 1 || s->seeds < 1 || s->steps < 1 || s->batch < 1 || s->threads < 1 ||
         s->shard_n < 1 || s->shard_i < 0 || s->shard_i >= s->shard_n || s->n_ablation < 0 ||
         s->n_ablation > LM_CTX_MAX)
-        return qkv_error_set(err, QKV_ERR_RANGE, "an LM study needs variants, seeds, steps, a batch "
-                                                 "and a shard I/N with I < N");
+        return qkv_error_set(err, QKV_ERR_RANGE,
+                             "an LM study needs variants, seeds, steps, a batch "
+                             "and a shard I/N with I < N");
     if (s->heads < 1 || s->d_model % s->heads != 0)
         return qkv_error_set(err, QKV_ERR_INVALID, "d_model %d is not divisible by %d heads",
                              s->d_model, s->heads);
@@ -464,9 +479,9 @@ qkv_status lm_study_run(const lm_corpus *corpus, study_variant *vars, int n_vars
             ctxs[n_ctx++] = s->ablation[i];
     for (int i = 0; i < n_ctx; i++)
         if (ctxs[i] < 2 || ctxs[i] > S || S % ctxs[i] != 0)
-            return qkv_error_set(err, QKV_ERR_RANGE,
-                                 "training context %d must divide the corpus sequences of %d tokens",
-                                 ctxs[i], S);
+            return qkv_error_set(
+                err, QKV_ERR_RANGE,
+                "training context %d must divide the corpus sequences of %d tokens", ctxs[i], S);
     for (int v = 0; v < n_vars; v++)
         for (int i = 0; i < n_ctx; i++) {
             rt_config c;
@@ -510,8 +525,10 @@ qkv_status lm_study_run(const lm_corpus *corpus, study_variant *vars, int n_vars
         p->var = v;
         p->chance = NAN;
         const size_t L = (size_t)s->layers;
-        if (!(p->cka_kv = calloc(L, sizeof(double))) || !(p->cka_kv_init = calloc(L, sizeof(double))) ||
-            !(p->cos2_kv = calloc(L, sizeof(double))) || !(p->cos2_kv_init = calloc(L, sizeof(double))))
+        if (!(p->cka_kv = calloc(L, sizeof(double))) ||
+            !(p->cka_kv_init = calloc(L, sizeof(double))) ||
+            !(p->cos2_kv = calloc(L, sizeof(double))) ||
+            !(p->cos2_kv_init = calloc(L, sizeof(double))))
             goto nomem;
     }
     const int every = s->steps / out->n_curve > 0 ? s->steps / out->n_curve : 1;

@@ -86,17 +86,17 @@ typedef struct {
 
 /* Per variant at one context. */
 typedef struct {
-    int var, ctx, n;        /* n: seeds trained */
+    int var, ctx, n;                   /* n: seeds trained */
     double nll_mean, ppl_mean, ppl_sd; /* ppl per seed = exp(val_nll) */
-    double delta_pct;       /* ppl_mean vs QKV at the same context, percent */
+    double delta_pct;                  /* ppl_mean vs QKV at the same context, percent */
     bool has_delta;
     bool has_paper;
-    double paper_pct;       /* the paper's 300M figure for the variant */
-    int rank, paper_rank;   /* 1 = lowest perplexity among the main-context cells the paper
+    double paper_pct;     /* the paper's 300M figure for the variant */
+    int rank, paper_rank; /* 1 = lowest perplexity among the main-context cells the paper
                                reports (QKV included); 0 when the paper has no figure */
     uint64_t params, kv_bytes_per_token;
     int d_ff;
-    double *curve;          /* (n_curve) mean over seeds */
+    double *curve; /* (n_curve) mean over seeds */
 } lm_cell;
 
 /* Per layer probes of seed 0's main-context student. */
@@ -112,18 +112,18 @@ typedef struct {
     const lm_corpus *corpus;  /* borrowed */
     const char *teacher_name; /* borrowed */
     int n_vars;
-    study_variant *vars;      /* borrowed */
+    study_variant *vars; /* borrowed */
     int n_runs;
     lm_run *runs;
     int n_cells;
-    lm_cell *cells;           /* main context per variant, then ablation (ctx, QKV/Q-K=V) */
+    lm_cell *cells; /* main context per variant, then ablation (ctx, QKV/Q-K=V) */
     int n_probes;
     lm_probe *probes;
     int n_curve;
-    int *curve_steps;         /* (n_curve) */
-    bool ordering_agrees;     /* every pair the paper orders, ordered the same */
+    int *curve_steps;                  /* (n_curve) */
+    bool ordering_agrees;              /* every pair the paper orders, ordered the same */
     int ordering_pairs, ordering_same; /* pairs the paper orders; of them, ordered the same */
-    char ordering_note[1024];  /* which pairs disagree */
+    char ordering_note[1024];          /* which pairs disagree */
     double seconds, tokens_per_s;
 } lm_result;
 

@@ -10,8 +10,15 @@
 
 rt_optim rt_optim_default(void)
 {
-    rt_optim o = {.lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.01f,
-                  .clip = 1.0f, .warmup = 20, .steps = 1000, .min_lr_frac = 0.1f};
+    rt_optim o = {.lr = 1e-3f,
+                  .beta1 = 0.9f,
+                  .beta2 = 0.95f,
+                  .eps = 1e-8f,
+                  .weight_decay = 0.01f,
+                  .clip = 1.0f,
+                  .warmup = 20,
+                  .steps = 1000,
+                  .min_lr_frac = 0.1f};
     return o;
 }
 
@@ -35,7 +42,8 @@ static size_t layer_size(const rt_config *c, int B, int T)
 {
     const size_t N = (size_t)B * T, C = (size_t)c->d_model, QW = (size_t)c->n_heads * c->head_dim,
                  KW = (size_t)c->n_kv_heads * c->head_dim, FF = (size_t)c->d_ff;
-    return 4 * N * C + 4 * N + 2 * N * QW + 2 * N * KW + (size_t)B * c->n_heads * T * T + 3 * N * FF;
+    return 4 * N * C + 4 * N + 2 * N * QW + 2 * N * KW + (size_t)B * c->n_heads * T * T +
+           3 * N * FF;
 }
 
 static layer_acts layer_at(const rt_trainer *t, const rt_config *c, int l)
@@ -107,7 +115,8 @@ static size_t scratch_size(const rt_config *c, int B, int T)
 {
     const size_t N = (size_t)B * T, C = (size_t)c->d_model, QW = (size_t)c->n_heads * c->head_dim,
                  KW = (size_t)c->n_kv_heads * c->head_dim, FF = (size_t)c->d_ff;
-    return 3 * N * C + 2 * N * QW + 2 * N * KW + 4 * (size_t)T * T + 2 * N * FF + N * (size_t)c->vocab;
+    return 3 * N * C + 2 * N * QW + 2 * N * KW + 4 * (size_t)T * T + 2 * N * FF +
+           N * (size_t)c->vocab;
 }
 
 qkv_status rt_trainer_init(rt_trainer *t, const rt_model *m, int B, int T, qkv_error *err)
@@ -262,7 +271,7 @@ qkv_status rt_train_eval(const rt_model *m, rt_trainer *t, const int *inputs, co
 
 /* ---- backward ---------------------------------------------------------- */
 
-#define G(ptr) (t->grads + ((ptr) - m->params))
+#define G(ptr) (t->grads + ((ptr)-m->params))
 
 /* y (N, OUT) = x (N, IN) · Wᵀ + b:  dW += dyᵀ x, db += Σ dy, dx (= or +=) dy W. */
 static void linear_back(float *dx, int dx_accum, float *dW, float *db, const float *dy,
@@ -365,8 +374,8 @@ static void head_backward(const rt_config *c, const rt_layer *y, scratch *d, con
     const int HD = c->head_dim, QW = c->n_heads * HD, KW = c->n_kv_heads * HD;
     const float rs = 1.0f / sqrtf((float)HD), scale = rt_pos2d_gain(c, y) * rs;
     const float *dO = d->dout + qo;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, 1.0f, dO, QW, a->v + ko, KW, 0.0f,
-                d->dA, T);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HD, 1.0f, dO, QW, a->v + ko, KW,
+                0.0f, d->dA, T);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HD, T, 1.0f, A, T, dO, QW, 1.0f,
                 d->dv + ko, KW);
     for (int i = 0; i < T; i++) {

@@ -19,7 +19,7 @@
 #include "probes/runtime/rt_model.h"
 
 typedef struct {
-    float lr;           /* peak learning rate */
+    float lr; /* peak learning rate */
     float beta1, beta2, eps;
     float weight_decay; /* decoupled; matrices and embeddings only */
     float clip;         /* global gradient-norm bound (0: none) */
@@ -31,7 +31,7 @@ typedef struct {
 rt_optim rt_optim_default(void);
 
 typedef struct {
-    int B, T;             /* batch shape the trainer was sized for */
+    int B, T; /* batch shape the trainer was sized for */
     size_t n_params;
     float *grads;         /* (n_params), same layout as the parameters */
     float *m, *v;         /* AdamW moments (n_params) */

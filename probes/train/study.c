@@ -16,11 +16,18 @@
 study_settings study_settings_default(void)
 {
     study_settings s = {
-        .d_model = STUDY_DEFAULT_D_MODEL, .layers = STUDY_DEFAULT_LAYERS,
-        .heads = STUDY_DEFAULT_HEADS, .d_ff = 0, .seq_len = STUDY_DEFAULT_SEQ_LEN,
-        .batch = STUDY_DEFAULT_BATCH, .steps = STUDY_DEFAULT_STEPS, .seeds = STUDY_DEFAULT_SEEDS,
-        .eval_batches = STUDY_DEFAULT_EVAL_BATCHES, .threads = STUDY_DEFAULT_THREADS,
-        .pos2d_form = RT_POS2D_CONV, .pos2d_scale = (float)STUDY_DEFAULT_POS2D_SCALE,
+        .d_model = STUDY_DEFAULT_D_MODEL,
+        .layers = STUDY_DEFAULT_LAYERS,
+        .heads = STUDY_DEFAULT_HEADS,
+        .d_ff = 0,
+        .seq_len = STUDY_DEFAULT_SEQ_LEN,
+        .batch = STUDY_DEFAULT_BATCH,
+        .steps = STUDY_DEFAULT_STEPS,
+        .seeds = STUDY_DEFAULT_SEEDS,
+        .eval_batches = STUDY_DEFAULT_EVAL_BATCHES,
+        .threads = STUDY_DEFAULT_THREADS,
+        .pos2d_form = RT_POS2D_CONV,
+        .pos2d_scale = (float)STUDY_DEFAULT_POS2D_SCALE,
     };
     s.optim = rt_optim_default();
     s.optim.lr = (float)STUDY_DEFAULT_LR;
@@ -69,7 +76,8 @@ qkv_status study_variant_parse(const char *spec, int n_heads, study_variant *v, 
     }
     if ((v->share == SHARE_QK || v->share == SHARE_ALL) && v->kv_heads != n_heads)
         return qkv_error_set(err, QKV_ERR_INVALID,
-                             "variant '%s': sharing Q and K needs one key head per query head", spec);
+                             "variant '%s': sharing Q and K needs one key head per query head",
+                             spec);
     char hl[24] = "";
     if (v->kv_heads != n_heads) {
         hl[0] = '+';
@@ -140,7 +148,15 @@ static void report_progress(runner *R, int job, int step, double loss)
     R->steps_done += (step + 1) % 25 == 0 ? 25 : (step + 1) % 25;
     if (R->progress) {
         double el = now() - R->t0;
-        study_progress p = {job + 1, R->n_jobs, t->name, v->label, seed, step + 1, s->steps, loss, el,
+        study_progress p = {job + 1,
+                            R->n_jobs,
+                            t->name,
+                            v->label,
+                            seed,
+                            step + 1,
+                            s->steps,
+                            loss,
+                            el,
                             el * (double)(R->total_steps - R->steps_done) /
                                 (double)(R->steps_done ? R->steps_done : 1),
                             (double)R->steps_done * (double)n / (el > 0 ? el : 1e-9)};
@@ -151,9 +167,9 @@ static void report_progress(runner *R, int job, int step, double loss)
 
 /* The metric of a trained model on the fixed evaluation batches drawn from
  * ev: token accuracy in percent, or (text) mean loss in nats per token. */
-static qkv_status evaluate(const rt_model *m, rt_trainer *tr, const task *t, const study_settings *s,
-                           rt_rng *ev, int *in, int *tg, double *metric, double *eval_loss,
-                           qkv_error *err)
+static qkv_status evaluate(const rt_model *m, rt_trainer *tr, const task *t,
+                           const study_settings *s, rt_rng *ev, int *in, int *tg, double *metric,
+                           double *eval_loss, qkv_error *err)
 {
     double lsum = 0.0;
     long ok = 0, cnt = 0;
@@ -369,8 +385,8 @@ static void summarise(runner *R)
                 c->curve[k] += R->seed_curves[cell * s->seeds + sd][k] / s->seeds;
         }
         c->metric_mean = sum / s->seeds;
-        c->metric_sd = s->seeds > 1 ? sqrt(fmax(0.0, (sum2 - sum * sum / s->seeds) / (s->seeds - 1)))
-                                     : 0.0;
+        c->metric_sd =
+            s->seeds > 1 ? sqrt(fmax(0.0, (sum2 - sum * sum / s->seeds) / (s->seeds - 1))) : 0.0;
         c->train_loss_final = fl / s->seeds;
         double el = 0.0, st99 = 0.0;
         c->reached_99 = 0;
@@ -411,8 +427,9 @@ qkv_status study_run(task *tasks, int n_tasks, study_variant *vars, int n_vars,
     memset(out, 0, sizeof *out);
     if (n_tasks < 1 || n_vars < 1 || s->seeds < 1 || s->steps < 1 || s->batch < 1 ||
         s->eval_batches < 1 || s->threads < 1)
-        return qkv_error_set(err, QKV_ERR_RANGE, "a study needs tasks, variants, seeds, steps and "
-                                                 "batches");
+        return qkv_error_set(err, QKV_ERR_RANGE,
+                             "a study needs tasks, variants, seeds, steps and "
+                             "batches");
     if (s->heads < 1 || s->d_model % s->heads != 0)
         return qkv_error_set(err, QKV_ERR_INVALID, "d_model %d is not divisible by %d heads",
                              s->d_model, s->heads);
@@ -432,8 +449,13 @@ qkv_status study_run(task *tasks, int n_tasks, study_variant *vars, int n_vars,
     const int n_cells = n_tasks * n_vars, n_jobs = n_cells * s->seeds;
     out->cells = calloc((size_t)n_cells, sizeof *out->cells);
     out->curve_steps = calloc((size_t)out->n_curve, sizeof(int));
-    runner R = {.r = out, .s = s, .n_jobs = n_jobs, .total_steps = (long)n_jobs * s->steps,
-                .progress = progress, .user = user, .status = QKV_OK};
+    runner R = {.r = out,
+                .s = s,
+                .n_jobs = n_jobs,
+                .total_steps = (long)n_jobs * s->steps,
+                .progress = progress,
+                .user = user,
+                .status = QKV_OK};
     R.seed_curves = calloc((size_t)n_jobs, sizeof(double *));
     R.final_loss = calloc((size_t)n_jobs, sizeof(double));
     R.eval_loss = calloc((size_t)n_jobs, sizeof(double));
@@ -457,7 +479,8 @@ qkv_status study_run(task *tasks, int n_tasks, study_variant *vars, int n_vars,
                              (s->pos2d_form == RT_POS2D_CONV || s->pos2d_form == RT_POS2D_REL);
         if (learned)
             out->cells[i].pos2d_gain = calloc((size_t)s->layers, sizeof(double));
-        if (!out->cells[i].metric || !out->cells[i].curve || (learned && !out->cells[i].pos2d_gain)) {
+        if (!out->cells[i].metric || !out->cells[i].curve ||
+            (learned && !out->cells[i].pos2d_gain)) {
             st = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
             goto done;
         }

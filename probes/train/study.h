@@ -19,10 +19,10 @@
 #include "probes/train/tasks.h"
 
 typedef struct {
-    char label[32];      /* "Q-K=V+MQA", "(Q=K=V)+" */
+    char label[32]; /* "Q-K=V+MQA", "(Q=K=V)+" */
     variant_share share;
-    int kv_heads;        /* 0: one per query head */
-    bool pos2d;          /* the `+` variants */
+    int kv_heads; /* 0: one per query head */
+    bool pos2d;   /* the `+` variants */
 } study_variant;
 
 /* Parse a variant: a sharing (QKV, Q-K=V, Q=K-V, Q=K=V, aliases), optionally
@@ -83,28 +83,28 @@ typedef struct {
 typedef void (*study_progress_fn)(void *user, const study_progress *p);
 
 typedef struct {
-    double metric_mean, metric_sd;  /* accuracy % (synthetic) or eval loss nats/token (text) */
-    double *metric;                 /* (seeds) */
-    double train_loss_final;        /* mean over seeds */
-    double *curve;                  /* (n_curve) mean train loss over seeds */
+    double metric_mean, metric_sd; /* accuracy % (synthetic) or eval loss nats/token (text) */
+    double *metric;                /* (seeds) */
+    double train_loss_final;       /* mean over seeds */
+    double *curve;                 /* (n_curve) mean train loss over seeds */
     uint64_t params;
-    uint64_t kv_bytes_per_token;    /* f16 cache, all layers, planner's exact figure */
+    uint64_t kv_bytes_per_token; /* f16 cache, all layers, planner's exact figure */
     double kv_cos2, qk_cos2, chance, sym_w, sym_scores, erank_k_frac; /* seed-0 probe means */
-    bool has_delta;                 /* a plain QKV variant (all heads, no 2D term) was trained */
-    double delta_vs_qkv;            /* metric_mean − that variant's, same task */
-    double eval_loss;               /* mean over seeds, nats/token on the evaluation set */
-    double steps_to_99;             /* mean over the seeds that got there: first step whose
+    bool has_delta;                /* a plain QKV variant (all heads, no 2D term) was trained */
+    double delta_vs_qkv;           /* metric_mean − that variant's, same task */
+    double eval_loss;              /* mean over seeds, nats/token on the evaluation set */
+    double steps_to_99;            /* mean over the seeds that got there: first step whose
                                        training batch was >= 99% right (synthetic tasks) */
-    int reached_99;                 /* seeds that got there */
-    double chance_pct;              /* accuracy of guessing uniformly: 100 / vocabulary */
-    double *pos2d_gain;             /* (layers) learned Σw of the + term, mean over seeds;
+    int reached_99;                /* seeds that got there */
+    double chance_pct;             /* accuracy of guessing uniformly: 100 / vocabulary */
+    double *pos2d_gain;            /* (layers) learned Σw of the + term, mean over seeds;
                                        NULL without a learned term */
-    bool has_paper;                 /* Table 1 reports this sharing on this task */
-    double paper_value;             /* its accuracy, percent (the measurement's scale) */
-    bool has_paper_delta;           /* ... and the QKV row's, and QKV was trained here */
-    double paper_delta;             /* paper_value − the paper's QKV, points */
-    int sign_paper, sign_measured;  /* −1, 0, +1 with STUDY_SIGN_TOLERANCE_PCT */
-    rt_model model;                 /* seed 0, trained */
+    bool has_paper;                /* Table 1 reports this sharing on this task */
+    double paper_value;            /* its accuracy, percent (the measurement's scale) */
+    bool has_paper_delta;          /* ... and the QKV row's, and QKV was trained here */
+    double paper_delta;            /* paper_value − the paper's QKV, points */
+    int sign_paper, sign_measured; /* −1, 0, +1 with STUDY_SIGN_TOLERANCE_PCT */
+    rt_model model;                /* seed 0, trained */
 } study_cell;
 
 /* A qualitative finding of the paper, checked on the measurements. */
@@ -119,11 +119,11 @@ typedef struct {
 typedef struct {
     study_settings settings;
     int n_tasks, n_vars;
-    task *tasks;              /* borrowed from the caller */
-    study_variant *vars;      /* borrowed */
-    study_cell *cells;        /* (n_tasks, n_vars) */
-    int n_curve;              /* points per loss curve */
-    int *curve_steps;         /* (n_curve) */
+    task *tasks;         /* borrowed from the caller */
+    study_variant *vars; /* borrowed */
+    study_cell *cells;   /* (n_tasks, n_vars) */
+    int n_curve;         /* points per loss curve */
+    int *curve_steps;    /* (n_curve) */
     double seconds, tokens_per_s;
     study_check checks[STUDY_CHECKS_MAX];
     int n_checks;

@@ -23,8 +23,8 @@ qkv_status study_task_parse(const char *spec, int default_len, task *t, qkv_erro
     name[at - spec] = '\0';
     const long len = strtol(at + 1, &end, 10);
     if (end == at + 1 || *end || len < 2 || len > 4096)
-        return qkv_error_set(err, QKV_ERR_INVALID, "task '%s': the length after @ must be 2 to 4096",
-                             spec);
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "task '%s': the length after @ must be 2 to 4096", spec);
     return task_parse(name, (int)len, t, err);
 }
 

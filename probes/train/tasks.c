@@ -68,7 +68,8 @@ qkv_status task_parse(const char *spec, int len, task *t, qkv_error *err)
             snprintf(t->name, sizeof t->name, "%s", names[i]);
             if (t->kind == TASK_SWAP && len % 2 != 0)
                 return qkv_error_set(err, QKV_ERR_INVALID,
-                                     "swap exchanges two halves: the length must be even, not %d", len);
+                                     "swap exchanges two halves: the length must be even, not %d",
+                                     len);
             return QKV_OK;
         }
     }

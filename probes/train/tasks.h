@@ -24,10 +24,10 @@ typedef enum { TASK_REVERSE, TASK_SORT, TASK_SUB, TASK_SWAP, TASK_COPY, TASK_TEX
 
 typedef struct {
     task_kind kind;
-    int len;                 /* tokens per sequence */
-    char name[64];           /* "reverse", "text:story.txt" */
-    unsigned char *text;     /* TASK_TEXT: the file's bytes (owned) */
-    size_t text_n, split;    /* bytes, and where evaluation data starts */
+    int len;              /* tokens per sequence */
+    char name[64];        /* "reverse", "text:story.txt" */
+    unsigned char *text;  /* TASK_TEXT: the file's bytes (owned) */
+    size_t text_n, split; /* bytes, and where evaluation data starts */
 } task;
 
 #define TASK_TEXT_MAX_BYTES ((size_t)1 << 30)

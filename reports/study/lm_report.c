@@ -29,21 +29,25 @@ static void header(FILE *f, const lm_result *r, bool md)
     if (md)
         fprintf(f, "# qkvplan study --tasks lm\n\n");
     else
-        fprintf(f, "qkvplan study --tasks lm: the paper's language-model comparison, with a known floor\n");
-    fprintf(f, "%sCorpus: sampled at temperature 1 from the teacher %s (vocabulary %d), seed %llu: "
-               "%d training + %d validation sequences of BOS + %d tokens; %s.\n",
+        fprintf(f, "qkvplan study --tasks lm: the paper's language-model comparison, with a known "
+                   "floor\n");
+    fprintf(f,
+            "%sCorpus: sampled at temperature 1 from the teacher %s (vocabulary %d), seed %llu: "
+            "%d training + %d validation sequences of BOS + %d tokens; %s.\n",
             li, r->teacher_name ? r->teacher_name : "(teacher)", c->vocab,
             (unsigned long long)c->spec.seed, c->spec.n_train, c->spec.n_val, c->spec.seq_len,
             c->from_cache ? "read from the cache" : "sampled now");
     if (!c->from_cache)
         fprintf(f, "%sSampling: %.1f s, %.0f tokens/s.\n", li, c->seconds, c->tokens_per_s);
-    fprintf(f, "%sTeacher floor: %.4f nats/token on the validation tokens, perplexity %.3f (no "
-               "student can beat it in expectation).\n",
+    fprintf(f,
+            "%sTeacher floor: %.4f nats/token on the validation tokens, perplexity %.3f (no "
+            "student can beat it in expectation).\n",
             li, c->teacher_val_nll, exp(c->teacher_val_nll));
-    fprintf(f, "%sStudents: GPT-2 style (pre-LayerNorm, GELU, learned positions, tied embeddings, "
-               "biases), %d layers, d_model %d, %d heads x %d, FFN %d%s; %d steps of %d x %d "
-               "tokens; AdamW lr %g, warm-up %d, cosine to %g%%; %d seed%s; same initial weights "
-               "where shapes agree and the same batches for every variant.\n",
+    fprintf(f,
+            "%sStudents: GPT-2 style (pre-LayerNorm, GELU, learned positions, tied embeddings, "
+            "biases), %d layers, d_model %d, %d heads x %d, FFN %d%s; %d steps of %d x %d "
+            "tokens; AdamW lr %g, warm-up %d, cosine to %g%%; %d seed%s; same initial weights "
+            "where shapes agree and the same batches for every variant.\n",
             li, s->layers, s->d_model, s->heads, s->d_model / s->heads,
             s->d_ff > 0 ? s->d_ff : 4 * s->d_model,
             s->param_match ? " (parameter-matched: wider FFN where projections are dropped)" : "",
@@ -56,9 +60,10 @@ static void main_table(FILE *f, const lm_result *r, bool md)
 {
     const double floor = exp(r->corpus->teacher_val_nll);
     if (md)
-        fprintf(f, "\n## Validation perplexity, context %d\n\n| variant | ppl mean ± sd | vs QKV | "
-                   "paper (300M) | rank / paper's | vs floor | KV bytes/token | params | FFN |\n"
-                   "|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+        fprintf(f,
+                "\n## Validation perplexity, context %d\n\n| variant | ppl mean ± sd | vs QKV | "
+                "paper (300M) | rank / paper's | vs floor | KV bytes/token | params | FFN |\n"
+                "|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
                 r->settings.ctx);
     else
         fprintf(f, "\nValidation perplexity, context %d:\n%-14s %17s %8s %8s %7s %8s %8s %8s %5s\n",
@@ -91,25 +96,31 @@ static void main_table(FILE *f, const lm_result *r, bool md)
     for (int v = 0; v < r->n_vars; v++) {
         if (r->cells[v].ppl_mean > r->cells[worst].ppl_mean)
             worst = v;
-        if (r->vars[v].share == SHARE_ALL && !r->vars[v].pos2d && r->vars[v].kv_heads == r->settings.heads)
+        if (r->vars[v].share == SHARE_ALL && !r->vars[v].pos2d &&
+            r->vars[v].kv_heads == r->settings.heads)
             all_q = v;
         above = above && r->cells[v].ppl_mean > floor;
     }
     fprintf(f, "%sTeacher floor: perplexity %.3f; every variant above it: %s.", li, floor,
             above ? "yes" : "NO");
     if (all_q >= 0)
-        fprintf(f, "%sQ=K=V worst: %s.", li, worst == all_q ? "yes" : "no, the small scale does not "
-                                                                  "reproduce it");
-    fprintf(f, "%sOrdering against the paper's 300M figures: %d of %d pairs the paper orders are "
-               "ordered the same here%s%s%s",
-            li, r->ordering_same, r->ordering_pairs, r->ordering_agrees ? "." : "; differing: ",
-            r->ordering_agrees ? "" : r->ordering_note,
-            r->ordering_agrees ? "" : " (rank column: ours / the paper's, * where they differ; "
-                                      "pairs closer than the seeds' spread are within noise at "
-                                      "this scale).");
-    fprintf(f, "%sKV bytes/token: f16 cache, all layers (the planner's exact figure). GQA-2 of 8 "
-               "heads is the paper's GQA-4 (4 query heads per KV head). vs QKV: mean perplexity "
-               "against QKV's; vs floor: against the teacher's perplexity.\n",
+        fprintf(f, "%sQ=K=V worst: %s.", li,
+                worst == all_q ? "yes"
+                               : "no, the small scale does not "
+                                 "reproduce it");
+    fprintf(f,
+            "%sOrdering against the paper's 300M figures: %d of %d pairs the paper orders are "
+            "ordered the same here%s%s%s",
+            li, r->ordering_same, r->ordering_pairs,
+            r->ordering_agrees ? "." : "; differing: ", r->ordering_agrees ? "" : r->ordering_note,
+            r->ordering_agrees ? ""
+                               : " (rank column: ours / the paper's, * where they differ; "
+                                 "pairs closer than the seeds' spread are within noise at "
+                                 "this scale).");
+    fprintf(f,
+            "%sKV bytes/token: f16 cache, all layers (the planner's exact figure). GQA-2 of 8 "
+            "heads is the paper's GQA-4 (4 query heads per KV head). vs QKV: mean perplexity "
+            "against QKV's; vs floor: against the teacher's perplexity.\n",
             li);
 }
 
@@ -139,7 +150,8 @@ static void ctx_table(FILE *f, const lm_result *r, bool md)
         fprintf(f, "\n## Training context (Q-K=V vs QKV)\n\n| context | QKV ppl | Q-K=V ppl | "
                    "Q-K=V vs QKV |\n|--:|--:|--:|--:|\n");
     else
-        fprintf(f, "\nTraining context (Q-K=V vs QKV; batch x context fixed):\n%-8s %17s %17s %12s\n",
+        fprintf(f,
+                "\nTraining context (Q-K=V vs QKV; batch x context fixed):\n%-8s %17s %17s %12s\n",
                 "context", "QKV ppl", "Q-K=V ppl", "Q-K=V cost");
     for (int k = 0; k < n; k++) {
         const lm_cell *a = cell_at(r, qkv, ctxs[k]), *b = cell_at(r, kv, ctxs[k]);
@@ -160,9 +172,10 @@ static void ctx_table(FILE *f, const lm_result *r, bool md)
     if (lo && hi && n > 1)
         fprintf(f, "; here %+.2f%% at %d → %+.2f%% at %d: %s.\n", lo->delta_pct, ctxs[0],
                 hi->delta_pct, ctxs[n - 1],
-                hi->delta_pct < lo->delta_pct ? "the cost shrinks with context, as in the paper"
-                                              : "the cost does not shrink with context at this scale "
-                                                "(the paper's trend is not reproduced)");
+                hi->delta_pct < lo->delta_pct
+                    ? "the cost shrinks with context, as in the paper"
+                    : "the cost does not shrink with context at this scale "
+                      "(the paper's trend is not reproduced)");
     else
         fprintf(f, ".\n");
 }
@@ -174,20 +187,23 @@ static void probe_table(FILE *f, const lm_result *r, bool md)
                    "| variant | layer | K–V CKA | at init | W_K–W_V cos² | at init | chance |\n"
                    "|---|--:|--:|--:|--:|--:|--:|\n");
     else
-        fprintf(f, "\nProbes (seed 0, per layer, mean over heads):\n%-14s %5s %8s %8s %8s %8s %7s\n",
+        fprintf(f,
+                "\nProbes (seed 0, per layer, mean over heads):\n%-14s %5s %8s %8s %8s %8s %7s\n",
                 "variant", "layer", "CKA K-V", "init", "cos2 K-V", "init", "chance");
     for (int p = 0; p < r->n_probes; p++) {
         const lm_probe *pr = &r->probes[p];
         for (int l = 0; l < r->settings.layers; l++)
-            fprintf(f, md ? "| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f |\n"
-                          : "%-14s %5d %8.3f %8.3f %8.3f %8.3f %7.3f\n",
+            fprintf(f,
+                    md ? "| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f |\n"
+                       : "%-14s %5d %8.3f %8.3f %8.3f %8.3f %7.3f\n",
                     r->vars[pr->var].label, l, pr->cka_kv[l], pr->cka_kv_init[l], pr->cos2_kv[l],
                     pr->cos2_kv_init[l], pr->chance);
     }
-    fprintf(f, "%sK–V CKA: linear CKA of K and V over one validation window (1 when V shares K's "
-               "projection); cos²: mean squared cosine of the principal angles between a head's "
-               "W_K and W_V rows; at init: the same student before training; chance: k/d for "
-               "random subspaces.\n",
+    fprintf(f,
+            "%sK–V CKA: linear CKA of K and V over one validation window (1 when V shares K's "
+            "projection); cos²: mean squared cosine of the principal angles between a head's "
+            "W_K and W_V rows; at init: the same student before training; chance: k/d for "
+            "random subspaces.\n",
             md ? "\n- " : "");
 }
 
@@ -252,7 +268,8 @@ static qkv_status write_json(FILE *f, const lm_result *r, qkv_error *err)
         }
         JSON_CHECK(cJSON_AddNumberToObject(x, "params", (double)cl->params));
         JSON_CHECK(cJSON_AddNumberToObject(x, "d_ff", cl->d_ff));
-        JSON_CHECK(cJSON_AddNumberToObject(x, "kv_bytes_per_token", (double)cl->kv_bytes_per_token));
+        JSON_CHECK(
+            cJSON_AddNumberToObject(x, "kv_bytes_per_token", (double)cl->kv_bytes_per_token));
         JSON_CHECK(vals = cJSON_AddArrayToObject(x, "loss_curve"));
         for (int k = 0; k < r->n_curve; k++) {
             cJSON *n = report_json_double_item(cl->curve[k]);
@@ -284,7 +301,8 @@ nomem:
 static void write_csv(FILE *f, const lm_result *r)
 {
     fputs("variant,share,kv_heads,ctx,seed,val_nll,val_ppl,teacher_val_nll,params,d_ff,"
-          "kv_bytes_per_token\n", f);
+          "kv_bytes_per_token\n",
+          f);
     for (int j = 0; j < r->n_runs; j++) {
         const lm_run *run = &r->runs[j];
         if (!run->done)
@@ -314,9 +332,14 @@ qkv_status report_lm_write(FILE *f, report_format fmt, const lm_result *r, qkv_e
         probe_table(f, r, md);
         break;
     }
-    case REPORT_JSON: s = write_json(f, r, err); break;
-    case REPORT_CSV: write_csv(f, r); break;
-    default: return qkv_error_set(err, QKV_ERR_INVALID, "unknown report format");
+    case REPORT_JSON:
+        s = write_json(f, r, err);
+        break;
+    case REPORT_CSV:
+        write_csv(f, r);
+        break;
+    default:
+        return qkv_error_set(err, QKV_ERR_INVALID, "unknown report format");
     }
     if (s == QKV_OK && (fflush(f) != 0 || ferror(f)))
         return qkv_error_set(err, QKV_ERR_IO, "write failed: %s", strerror(errno));
@@ -426,7 +449,8 @@ static void plot_gp(FILE *f, const void *vp)
     int n = 0;
     for (int i = 0; i < pc->r->n_cells; i++)
         n += in_plot(pc, i);
-    fprintf(f, "# qkvplan study --tasks lm: training loss, mean over seeds. Re-draw: gnuplot %s.gp\n",
+    fprintf(f,
+            "# qkvplan study --tasks lm: training loss, mean over seeds. Re-draw: gnuplot %s.gp\n",
             pc->base);
     report_gp_outputs(f, pc->base);
     fprintf(f,
@@ -464,9 +488,19 @@ qkv_status report_lm_plots_write(const char *dir, const lm_result *r, qkv_error 
 
 qkv_status report_xlsx_lm_write(const char *path, const lm_result *r, qkv_error *err)
 {
-    static const char *const heads[] = {"variant", "context", "seeds", "val ppl mean", "sd",
-                                        "vs QKV", "paper (300M)", "rank", "paper rank",
-                                        "teacher ppl", "KV bytes per token", "parameters", "FFN"};
+    static const char *const heads[] = {"variant",
+                                        "context",
+                                        "seeds",
+                                        "val ppl mean",
+                                        "sd",
+                                        "vs QKV",
+                                        "paper (300M)",
+                                        "rank",
+                                        "paper rank",
+                                        "teacher ppl",
+                                        "KV bytes per token",
+                                        "parameters",
+                                        "FFN"};
     const int nc = (int)(sizeof heads / sizeof heads[0]);
     outfile of;
     report_xlsx_formats f;
@@ -532,8 +566,8 @@ qkv_status report_xlsx_lm_write(const char *path, const lm_result *r, qkv_error 
             worksheet_insert_chart(cs, 1, (lxw_col_t)(r->n_cells + 2), ch);
         }
     }
-    static const char *const ph[] = {"variant", "layer", "K–V CKA", "at init", "W_K–W_V cos²",
-                                     "at init", "chance"};
+    static const char *const ph[] = {"variant",      "layer",   "K–V CKA", "at init",
+                                     "W_K–W_V cos²", "at init", "chance"};
     for (int c = 0; c < 7; c++)
         report_xlsx_str(ps, 0, c, ph[c], f.header);
     row = 1;

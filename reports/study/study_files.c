@@ -5,10 +5,20 @@
 
 qkv_status report_xlsx_study_write(const char *path, const study_result *r, qkv_error *err)
 {
-    static const char *const heads[] = {"task", "length", "variant", "metric", "mean", "sd",
-                                        "vs QKV", "KV bytes per token", "parameters",
-                                        "K–V mean cos²", "Q–K mean cos²", "sym share W",
-                                        "sym share scores", "erank K / HD"};
+    static const char *const heads[] = {"task",
+                                        "length",
+                                        "variant",
+                                        "metric",
+                                        "mean",
+                                        "sd",
+                                        "vs QKV",
+                                        "KV bytes per token",
+                                        "parameters",
+                                        "K–V mean cos²",
+                                        "Q–K mean cos²",
+                                        "sym share W",
+                                        "sym share scores",
+                                        "erank K / HD"};
     const int nc = (int)(sizeof heads / sizeof heads[0]);
     outfile of;
     report_xlsx_formats f;
@@ -18,7 +28,8 @@ qkv_status report_xlsx_study_write(const char *path, const study_result *r, qkv_
     if (!wb)
         return s;
     for (int c = 0; c < nc; c++)
-        worksheet_set_column(ws, (lxw_col_t)c, (lxw_col_t)c, c == 0 || c == 2 || c == 3 ? 16 : 11, NULL);
+        worksheet_set_column(ws, (lxw_col_t)c, (lxw_col_t)c, c == 0 || c == 2 || c == 3 ? 16 : 11,
+                             NULL);
     int row = 1;
     for (int ti = 0; ti < r->n_tasks; ti++) {
         for (int vi = 0; vi < r->n_vars; vi++, row++) {

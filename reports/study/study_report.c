@@ -35,12 +35,13 @@ static void settings_line(FILE *f, const study_result *r, bool md)
 {
     const study_settings *s = &r->settings;
     const char *li = md ? "- " : "";
-    fprintf(f,
-            "%sSweep subset: GPT-2-style bidirectional encoders, %d layer%s, d_model %d, %d heads x "
-            "%d, FFN %d, learned positions; %d task/length cells x %d variants x %d seed%s.\n",
-            li, s->layers, s->layers == 1 ? "" : "s", s->d_model, s->heads, s->d_model / s->heads,
-            s->d_ff > 0 ? s->d_ff : 4 * s->d_model, r->n_tasks, r->n_vars, s->seeds,
-            s->seeds == 1 ? "" : "s");
+    fprintf(
+        f,
+        "%sSweep subset: GPT-2-style bidirectional encoders, %d layer%s, d_model %d, %d heads x "
+        "%d, FFN %d, learned positions; %d task/length cells x %d variants x %d seed%s.\n",
+        li, s->layers, s->layers == 1 ? "" : "s", s->d_model, s->heads, s->d_model / s->heads,
+        s->d_ff > 0 ? s->d_ff : 4 * s->d_model, r->n_tasks, r->n_vars, s->seeds,
+        s->seeds == 1 ? "" : "s");
     fprintf(f,
             "%sData: fresh batches of %d sequences from a seeded stream, %d steps (%d sequences "
             "per run; the authors: fixed 10k train / 2k test sequences, 2 epochs); evaluation on "
@@ -75,18 +76,20 @@ static void write_table(FILE *f, const study_result *r, bool md)
         const task *t = &r->tasks[ti];
         const double chance = r->n_vars ? r->cells[ti * r->n_vars].chance_pct : 0.0;
         if (md)
-            fprintf(f, "\n## %s (length %d)\n\n%s; chance %.1f%%.\n\n"
-                       "| variant | measured | vs QKV | paper | paper vs QKV | signs | eval loss | "
-                       "steps to 99%% | Σw per layer | KV bytes/token | params | K–V cos² | sym S | "
-                       "erank K / HD |\n"
-                       "|---|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+            fprintf(f,
+                    "\n## %s (length %d)\n\n%s; chance %.1f%%.\n\n"
+                    "| variant | measured | vs QKV | paper | paper vs QKV | signs | eval loss | "
+                    "steps to 99%% | Σw per layer | KV bytes/token | params | K–V cos² | sym S | "
+                    "erank K / HD |\n"
+                    "|---|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
                     t->name, t->len, metric_name(t), chance);
         else
-            fprintf(f, "\n%s (length %d), %s; chance %.1f%%:\n%-10s %12s %6s %6s %6s %-14s %6s %6s "
-                       "%-9s %6s %7s %6s %5s %6s\n",
-                    t->name, t->len, metric_name(t), chance, "variant", "mean ± sd", "vsQKV", "paper",
-                    "p.vsQ", "signs", "evloss", "st99", "sum w", "KVB/tk", "params", "K-Vc2",
-                    "symS", "erankK");
+            fprintf(f,
+                    "\n%s (length %d), %s; chance %.1f%%:\n%-10s %12s %6s %6s %6s %-14s %6s %6s "
+                    "%-9s %6s %7s %6s %5s %6s\n",
+                    t->name, t->len, metric_name(t), chance, "variant", "mean ± sd", "vsQKV",
+                    "paper", "p.vsQ", "signs", "evloss", "st99", "sum w", "KVB/tk", "params",
+                    "K-Vc2", "symS", "erankK");
         for (int vi = 0; vi < r->n_vars; vi++) {
             const study_cell *c = &r->cells[ti * r->n_vars + vi];
             char ms[48], dv[24] = "", pv[24] = "", pd[24] = "", st99[24] = "", gw[64];
@@ -108,14 +111,16 @@ static void write_table(FILE *f, const study_result *r, bool md)
             }
             gains_text(r, c, gw, sizeof gw);
             if (md)
-                fprintf(f, "| %s | %s | %s | %s | %s | %s | %.3f | %s | %s | %llu | %llu | %.3f | "
-                           "%.3f | %.3f |\n",
+                fprintf(f,
+                        "| %s | %s | %s | %s | %s | %s | %.3f | %s | %s | %llu | %llu | %.3f | "
+                        "%.3f | %.3f |\n",
                         r->vars[vi].label, ms, dv, pv, pd, sign_word(c), c->eval_loss, st99, gw,
                         (unsigned long long)c->kv_bytes_per_token, (unsigned long long)c->params,
                         c->kv_cos2, c->sym_scores, c->erank_k_frac);
             else
-                fprintf(f, "%-10s %12s %6s %6s %6s %-14s %6.3f %6s %-9s %6llu %7llu %6.3f %5.3f "
-                           "%6.3f\n",
+                fprintf(f,
+                        "%-10s %12s %6s %6s %6s %-14s %6.3f %6s %-9s %6llu %7llu %6.3f %5.3f "
+                        "%6.3f\n",
                         r->vars[vi].label, ms, dv, pv, pd, sign_word(c), c->eval_loss, st99, gw,
                         (unsigned long long)c->kv_bytes_per_token, (unsigned long long)c->params,
                         c->kv_cos2, c->sym_scores, c->erank_k_frac);
@@ -131,14 +136,15 @@ static void write_table(FILE *f, const study_result *r, bool md)
             fprintf(f, "%s%s %s (%s)\n", md ? "- " : "  ", r->checks[k].pass ? "PASS" : "FAIL",
                     r->checks[k].what, r->checks[k].detail);
     }
-    fprintf(f, "\n%smean ± sd over seeds; vs QKV: difference of means from plain QKV; steps to "
-               "99%%: mean first step whose training batch was at least 99%% right (in brackets "
-               "how many seeds got there when not all did); sum w: the learned gain of the + "
-               "term's 1x1 conv per layer, mean over seeds. KV bytes/token: f16 cache, all layers "
-               "(the planner's exact figure). K-V c2: mean cos^2 of the principal angles between "
-               "the trained W_K and W_V, chance %.3f; sym S: symmetric share of the scores; erank "
-               "K / HD: effective rank of K over head width; probes of seed 0's model on one "
-               "evaluation sequence.\n%s%s\n",
+    fprintf(f,
+            "\n%smean ± sd over seeds; vs QKV: difference of means from plain QKV; steps to "
+            "99%%: mean first step whose training batch was at least 99%% right (in brackets "
+            "how many seeds got there when not all did); sum w: the learned gain of the + "
+            "term's 1x1 conv per layer, mean over seeds. KV bytes/token: f16 cache, all layers "
+            "(the planner's exact figure). K-V c2: mean cos^2 of the principal angles between "
+            "the trained W_K and W_V, chance %.3f; sym S: symmetric share of the scores; erank "
+            "K / HD: effective rank of K over head width; probes of seed 0's model on one "
+            "evaluation sequence.\n%s%s\n",
             md ? "- " : "", r->n_tasks && r->n_vars ? r->cells[0].chance : 0.0, md ? "- " : "",
             paper_note);
 }
@@ -186,15 +192,16 @@ static qkv_status write_json(FILE *f, const study_result *r, qkv_error *err)
         cJSON_AddItemToArray(tasks, t);
         JSON_CHECK(cJSON_AddStringToObject(t, "task", r->tasks[ti].name));
         JSON_CHECK(cJSON_AddNumberToObject(t, "length", r->tasks[ti].len));
-        JSON_CHECK(cJSON_AddStringToObject(t, "metric", r->tasks[ti].kind == TASK_TEXT ? "eval_loss"
-                                                                                   : "eval_accuracy_pct"));
+        JSON_CHECK(cJSON_AddStringToObject(
+            t, "metric", r->tasks[ti].kind == TASK_TEXT ? "eval_loss" : "eval_accuracy_pct"));
         JSON_CHECK(arr = cJSON_AddArrayToObject(t, "variants"));
         for (int vi = 0; vi < r->n_vars; vi++) {
             const study_cell *c = &r->cells[ti * r->n_vars + vi];
             JSON_CHECK(cell = cJSON_CreateObject());
             cJSON_AddItemToArray(arr, cell);
             JSON_CHECK(cJSON_AddStringToObject(cell, "label", r->vars[vi].label));
-            JSON_CHECK(cJSON_AddStringToObject(cell, "share", variant_share_name(r->vars[vi].share)));
+            JSON_CHECK(
+                cJSON_AddStringToObject(cell, "share", variant_share_name(r->vars[vi].share)));
             JSON_CHECK(cJSON_AddNumberToObject(cell, "kv_heads", r->vars[vi].kv_heads));
             JSON_CHECK(cJSON_AddBoolToObject(cell, "pos2d", r->vars[vi].pos2d));
             JSON_CHECK(report_json_double(cell, "metric_mean", c->metric_mean));
@@ -211,8 +218,8 @@ static qkv_status write_json(FILE *f, const study_result *r, qkv_error *err)
                 JSON_CHECK(report_json_double(cell, "paper_value", c->paper_value));
             if (c->has_paper_delta) {
                 JSON_CHECK(report_json_double(cell, "paper_delta_vs_qkv", c->paper_delta));
-                JSON_CHECK(cJSON_AddBoolToObject(cell, "signs_agree",
-                                                 c->sign_paper == c->sign_measured));
+                JSON_CHECK(
+                    cJSON_AddBoolToObject(cell, "signs_agree", c->sign_paper == c->sign_measured));
             }
             JSON_CHECK(report_json_double(cell, "eval_loss", c->eval_loss));
             JSON_CHECK(report_json_double(cell, "chance_pct", c->chance_pct));
@@ -229,7 +236,8 @@ static qkv_status write_json(FILE *f, const study_result *r, qkv_error *err)
             }
             JSON_CHECK(report_json_double(cell, "train_loss_final", c->train_loss_final));
             JSON_CHECK(cJSON_AddNumberToObject(cell, "params", (double)c->params));
-            JSON_CHECK(cJSON_AddNumberToObject(cell, "kv_bytes_per_token", (double)c->kv_bytes_per_token));
+            JSON_CHECK(
+                cJSON_AddNumberToObject(cell, "kv_bytes_per_token", (double)c->kv_bytes_per_token));
             JSON_CHECK(report_json_double(cell, "kv_mean_cos2", c->kv_cos2));
             JSON_CHECK(report_json_double(cell, "qk_mean_cos2", c->qk_cos2));
             JSON_CHECK(report_json_double(cell, "chance", c->chance));
@@ -259,8 +267,8 @@ static void write_csv(FILE *f, const study_result *r)
             for (int sd = 0; sd < r->settings.seeds; sd++) {
                 char buf[40];
                 fmt_double(c->metric[sd], buf, sizeof buf);
-                fprintf(f, "%s,%d,%s,%s,%d,%d,%d,%s,%llu,%llu\n", r->tasks[ti].name, r->tasks[ti].len,
-                        r->vars[vi].label, variant_share_name(r->vars[vi].share),
+                fprintf(f, "%s,%d,%s,%s,%d,%d,%d,%s,%llu,%llu\n", r->tasks[ti].name,
+                        r->tasks[ti].len, r->vars[vi].label, variant_share_name(r->vars[vi].share),
                         r->vars[vi].kv_heads, r->vars[vi].pos2d ? 1 : 0, sd, buf,
                         (unsigned long long)c->params, (unsigned long long)c->kv_bytes_per_token);
             }
@@ -271,11 +279,20 @@ qkv_status report_study_write(FILE *f, report_format fmt, const study_result *r,
 {
     qkv_status s = QKV_OK;
     switch (fmt) {
-    case REPORT_TABLE: write_table(f, r, false); break;
-    case REPORT_MD: write_table(f, r, true); break;
-    case REPORT_JSON: s = write_json(f, r, err); break;
-    case REPORT_CSV: write_csv(f, r); break;
-    default: return qkv_error_set(err, QKV_ERR_INVALID, "unknown report format");
+    case REPORT_TABLE:
+        write_table(f, r, false);
+        break;
+    case REPORT_MD:
+        write_table(f, r, true);
+        break;
+    case REPORT_JSON:
+        s = write_json(f, r, err);
+        break;
+    case REPORT_CSV:
+        write_csv(f, r);
+        break;
+    default:
+        return qkv_error_set(err, QKV_ERR_INVALID, "unknown report format");
     }
     if (s == QKV_OK && (fflush(f) != 0 || ferror(f)))
         return qkv_error_set(err, QKV_ERR_IO, "write failed: %s", strerror(errno));
@@ -313,7 +330,8 @@ static void curve_gp(FILE *f, const void *vp)
     const study_result *r = cc->r;
     char task_name[128];
     report_gp_text(r->tasks[cc->task].name, task_name, sizeof task_name);
-    fprintf(f, "# qkvplan study: training loss of task %s, mean over seeds. Re-draw: gnuplot %s.gp\n",
+    fprintf(f,
+            "# qkvplan study: training loss of task %s, mean over seeds. Re-draw: gnuplot %s.gp\n",
             task_name, cc->base);
     report_gp_outputs(f, cc->base);
     /* A log axis only when the losses span more than a factor of 10: over a
