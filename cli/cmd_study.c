@@ -243,7 +243,7 @@ static int save_models(const char *dir, const study_result *r)
     }
     for (int ti = 0; ti < r->n_tasks; ti++)
         for (int vi = 0; vi < r->n_vars; vi++) {
-            char path[4096];
+            char path[QKV_PATH_BYTES + 2 * QKV_NAME_BYTES];
             model_file_path(dir, r->tasks[ti].name, r->tasks[ti].len, r->vars[vi].label, path,
                             sizeof path);
             int code = cli_write_file(path, write_model, &r->cells[ti * r->n_vars + vi].model);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyzer/core/paths.h"
 #include "probes/runtime/rt_ops.h"
 
 #define MAGIC "QKVLMC01"
@@ -379,7 +380,7 @@ qkv_status lm_corpus_write(const char *path, const lm_corpus *c, qkv_error *err)
     if (!body)
         return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory writing '%s'", path);
     header_of(c, fnv(FNV0, body, 2 * n), h);
-    char tmp[4096];
+    char tmp[QKV_PATH_BYTES + QKV_NAME_BYTES];
     if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp) {
         free(body);
         return qkv_error_set(err, QKV_ERR_IO, "cannot write '%s': path too long", path);
@@ -468,7 +469,7 @@ done:
 qkv_status lm_corpus_get(const rt_model *teacher, const char *dir, const lm_corpus_spec *s,
                          lm_corpus *out, qkv_error *err)
 {
-    char name[160], path[4096];
+    char name[160], path[QKV_PATH_BYTES + QKV_NAME_BYTES];
     const uint64_t h = lm_corpus_teacher_hash(teacher);
     lm_corpus_file_name(s, h, name, sizeof name);
     if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
