@@ -79,31 +79,6 @@ static void init_weights(rt_model *m, uint64_t seed)
 }
 
 /* KV cache bytes per token (f16, exact engine, all layers): the planner's figure. */
-static uint64_t kv_per_token(const rt_config *c)
-{
-    model_shape ms;
-    memset(&ms, 0, sizeof ms);
-    snprintf(ms.name, sizeof ms.name, "lm-study");
-    ms.n_layers = (uint64_t)c->n_layers;
-    ms.d_model = (uint64_t)c->d_model;
-    ms.n_heads = (uint64_t)c->n_heads;
-    ms.n_kv_heads = (uint64_t)c->n_kv_heads;
-    ms.head_dim = ms.v_head_dim = (uint64_t)c->head_dim;
-    ms.d_ff = (uint64_t)c->d_ff;
-    ms.vocab = (uint64_t)c->vocab;
-    ms.norms_per_layer = 2;
-    ms.norm = NORM_LAYER;
-    ms.pos = POS_LEARNED;
-    ms.max_ctx = (uint64_t)c->max_seq;
-    ms.tied_embeddings = true;
-    kvplan_params p = kvplan_params_default();
-    variant v = {c->share, (uint64_t)c->n_kv_heads, false, false};
-    kvplan_row row;
-    if (kvplan_row_eval(&ms, &v, &p, false, &row, NULL) != QKV_OK)
-        return 0;
-    return row.kv_bytes_per_token;
-}
-
 /* The configuration a run trains: with param_match, a variant with fewer
  * parameters than QKV gets FFN units (2C + 1 parameters each) until it has
  * at least as many. */
@@ -399,7 +374,7 @@ static qkv_status summarise(lm_result *r, qkv_error *err)
             cl->curve[k] /= cl->n;
         rt_config cfg = lm_config(s, r->corpus->vocab, &r->vars[cl->var], cl->ctx);
         cfg.d_ff = cl->d_ff;
-        cl->kv_bytes_per_token = kv_per_token(&cfg);
+        cl->kv_bytes_per_token = study_kv_bytes_per_token(&cfg);
         cl->has_paper = paper_pct(s, &r->vars[cl->var], &cl->paper_pct);
     }
     for (int ci = 0; ci < r->n_cells; ci++) {

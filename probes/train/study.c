@@ -315,7 +315,7 @@ static void *worker(void *arg)
 }
 
 /* KV cache bytes per token (f16, exact engine, all layers) from the planner. */
-static uint64_t kv_per_token(const rt_config *c)
+uint64_t study_kv_bytes_per_token(const rt_config *c)
 {
     model_shape ms;
     memset(&ms, 0, sizeof ms);
@@ -404,7 +404,7 @@ static void summarise(runner *R)
         c->steps_to_99 = c->reached_99 ? st99 / c->reached_99 : 0.0;
         c->chance_pct = 100.0 / task_vocab(&out->tasks[cell / n_vars]);
         rt_config cfg = study_config(s, &out->tasks[cell / n_vars], &out->vars[cell % n_vars]);
-        c->kv_bytes_per_token = kv_per_token(&cfg);
+        c->kv_bytes_per_token = study_kv_bytes_per_token(&cfg);
     }
     for (int ti = 0; ti < out->n_tasks; ti++) {
         int base = -1;

@@ -72,6 +72,11 @@ typedef struct {
 
 study_settings study_settings_default(void);
 
+/* The KV cache of a runtime configuration, f16, all layers, per token, as
+ * the planner computes it (kvplan_row_eval); 0 when it cannot plan it. The
+ * synthetic and the LM study report it beside each variant. */
+uint64_t study_kv_bytes_per_token(const rt_config *c);
+
 typedef struct {
     int job, n_jobs;
     const char *task, *variant;
