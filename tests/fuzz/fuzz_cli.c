@@ -6,8 +6,10 @@
  * that could reach outside it (absolute paths, "..", "~") or ask for output
  * files (-o in any bundle of short options, and every abbreviation getopt
  * accepts of --output, --xlsx, --plot and --report). */
-#define _DEFAULT_SOURCE /* mkdtemp */
+#define _DEFAULT_SOURCE   /* mkdtemp */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include <fcntl.h>
+#include <ftw.h>
 
 #include "cli/cli.h"
 #include "tests/fuzz/fuzz_common.h"
@@ -28,13 +30,27 @@ static int writes_files(const char *a)
     return 0;
 }
 
+static char scratch[] = "/tmp/qkvplan-fuzz-cli-XXXXXX";
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* the scratch directory goes when the fuzzer exits, whatever it holds */
+static void remove_scratch(void)
+{
+    nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char scratch[] = "/tmp/qkvplan-fuzz-cli-XXXXXX";
     static int ready;
     if (!ready) {
         if (!mkdtemp(scratch) || !freopen("/dev/null", "w", stdout))
             abort();
+        atexit(remove_scratch);
         ready = 1;
     }
     if (size > 512)

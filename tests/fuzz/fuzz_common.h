@@ -21,13 +21,24 @@ static inline char *fuzz_string(const uint8_t *data, size_t size)
     return s;
 }
 
+static char fuzz_file_path[128];
+
+static inline void fuzz_file_remove(void)
+{
+    unlink(fuzz_file_path);
+}
+
 /* Write the input to a per-process file in /dev/shm (or /tmp) and return its
- * path, for parsers whose entry point takes a file. */
+ * path, for parsers whose entry point takes a file. The file goes when the
+ * fuzzer exits. */
 static inline const char *fuzz_file(const uint8_t *data, size_t size, const char *suffix)
 {
-    static char path[128];
-    snprintf(path, sizeof path, "%s/qkvplan-fuzz-%d%s",
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid(), suffix);
+    char *path = fuzz_file_path;
+    if (!path[0]) {
+        snprintf(fuzz_file_path, sizeof fuzz_file_path, "%s/qkvplan-fuzz-%d%s",
+                 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid(), suffix);
+        atexit(fuzz_file_remove);
+    }
     FILE *f = fopen(path, "wb");
     if (!f)
         abort();

@@ -12,7 +12,10 @@ set -u
 ROOT=$(pwd)
 OUT=$ROOT/build-mutants
 rm -rf "$OUT"
-mkdir -p "$OUT"
+# the tests' temporary files live under OUT too: a mutant that fails a test
+# half-way leaves its scratch there, not in the system's /tmp
+mkdir -p "$OUT/tmp"
+export TMPDIR=$OUT/tmp
 caught=0
 survived=0
 broken=0
