@@ -3,6 +3,8 @@
 #ifndef QKV_REPORT_FORMAT_H
 #define QKV_REPORT_FORMAT_H
 
+#include <stdio.h>
+
 #include "analyzer/core/qkv_error.h"
 
 typedef enum {
@@ -18,5 +20,10 @@ qkv_status report_format_parse(const char *s, report_format *out);
 
 /* The format's name, which is also its file extension in a bundle ("json"). */
 const char *report_format_name(report_format f);
+
+/* The status of a writer that has finished writing to f: s when it failed
+ * already, else QKV_ERR_IO ("write failed: ...") when f cannot be flushed or
+ * has seen an error, else QKV_OK. */
+qkv_status report_flushed(FILE *f, qkv_status s, qkv_error *err);
 
 #endif

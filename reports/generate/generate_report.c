@@ -1,6 +1,5 @@
 #include "reports/generate/generate_report.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,7 +173,5 @@ qkv_status report_generate_write(FILE *f, report_format fmt, const generate_repo
         return qkv_error_set(err, QKV_ERR_UNSUPPORTED, "generate writes table or json, not %s",
                              report_format_name(fmt));
     write_table(f, in);
-    if (ferror(f))
-        return qkv_error_set(err, QKV_ERR_IO, "write failed: %s", strerror(errno));
-    return QKV_OK;
+    return report_flushed(f, QKV_OK, err);
 }

@@ -1,6 +1,5 @@
 #include "reports/plan/report.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -26,9 +25,7 @@ qkv_status report_write(FILE *f, report_format fmt, const report_input *in, qkv_
     default:
         return qkv_error_set(err, QKV_ERR_INVALID, "unknown report format");
     }
-    if (s == QKV_OK && (fflush(f) != 0 || ferror(f)))
-        return qkv_error_set(err, QKV_ERR_IO, "write failed: %s", strerror(errno));
-    return s;
+    return report_flushed(f, s, err);
 }
 
 void report_verdict(const kvplan_result *r, char *buf, size_t buf_bytes)

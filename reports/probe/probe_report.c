@@ -1,7 +1,6 @@
 #include "reports/probe/probe_report.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -421,7 +420,5 @@ qkv_status report_probe_write(FILE *f, report_format fmt, const probe_report_inp
     default:
         return qkv_error_set(err, QKV_ERR_INVALID, "unknown report format");
     }
-    if (s == QKV_OK && (fflush(f) != 0 || ferror(f)))
-        return qkv_error_set(err, QKV_ERR_IO, "write failed: %s", strerror(errno));
-    return s;
+    return report_flushed(f, s, err);
 }

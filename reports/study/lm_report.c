@@ -1,7 +1,6 @@
 #include "reports/study/lm_report.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -341,9 +340,7 @@ qkv_status report_lm_write(FILE *f, report_format fmt, const lm_result *r, qkv_e
     default:
         return qkv_error_set(err, QKV_ERR_INVALID, "unknown report format");
     }
-    if (s == QKV_OK && (fflush(f) != 0 || ferror(f)))
-        return qkv_error_set(err, QKV_ERR_IO, "write failed: %s", strerror(errno));
-    return s;
+    return report_flushed(f, s, err);
 }
 
 qkv_status report_lm_runs_jsonl(FILE *f, const lm_result *r, qkv_error *err)
@@ -389,9 +386,7 @@ qkv_status report_lm_runs_jsonl(FILE *f, const lm_result *r, qkv_error *err)
         cJSON_Delete(o);
         goto nomem_outer;
     }
-    if (fflush(f) != 0 || ferror(f))
-        return qkv_error_set(err, QKV_ERR_IO, "write failed: %s", strerror(errno));
-    return QKV_OK;
+    return report_flushed(f, QKV_OK, err);
 nomem_outer:
     return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory building JSON");
 }
@@ -598,8 +593,7 @@ static qkv_status bundle_text(FILE *f, report_format fmt, const void *data, cons
                 if (k == 0 || r->n_cells > r->n_vars)
                     fprintf(f, "\n![%s](%s/%s.png)\n", report_lm_plot_bases[k], plots_rel,
                             report_lm_plot_bases[k]);
-        if (fflush(f) != 0 || ferror(f))
-            return qkv_error_set(err, QKV_ERR_IO, "write failed: %s", strerror(errno));
+        return report_flushed(f, s, err);
     }
     return s;
 }

@@ -1,7 +1,6 @@
 #include "reports/study/study_report.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -294,9 +293,7 @@ qkv_status report_study_write(FILE *f, report_format fmt, const study_result *r,
     default:
         return qkv_error_set(err, QKV_ERR_INVALID, "unknown report format");
     }
-    if (s == QKV_OK && (fflush(f) != 0 || ferror(f)))
-        return qkv_error_set(err, QKV_ERR_IO, "write failed: %s", strerror(errno));
-    return s;
+    return report_flushed(f, s, err);
 }
 
 typedef struct {
