@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "analyzer/core/clock.h"
 #include "analyzer/formats/gguf_vocab.h"
 #include "probes/runtime/checkpoint.h"
 #include "probes/runtime/rt_generate.h"
@@ -130,18 +130,11 @@ typedef struct {
     double start, last;
 } progress;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void on_token(void *user, int i, int n, int token)
 {
     (void)token;
     progress *p = user;
-    const double t = now_s();
+    const double t = qkv_now_s();
     if (!p->tty || t - p->start < 1.0 || (t - p->last < 0.25 && i + 1 < n))
         return;
     p->last = t;
@@ -280,7 +273,7 @@ int cmd_generate(int argc, char **argv)
         goto done;
     }
     m.pool = pool;
-    progress pr = {isatty(fileno(stderr)) == 1, false, now_s(), 0.0};
+    progress pr = {isatty(fileno(stderr)) == 1, false, qkv_now_s(), 0.0};
     rt_gen_opts o = {(int)st.predict, st.temperature, st.seed, on_token, &pr};
     rt_gen_stats stats;
     qkv_status s = rt_generate(&m, prompt, n_prompt, &o, out, &stats, &err);

@@ -2,16 +2,9 @@
 
 #include <math.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "analyzer/core/clock.h"
 #include "probes/runtime/rt_forward.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int rt_sample(const float *logits, int V, double temperature, rt_rng *rng)
 {
@@ -59,20 +52,20 @@ qkv_status rt_generate(const rt_model *m, const int *prompt, int n_prompt, const
         return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory for %d x %d logits", n_prompt, V);
     }
     rt_rng rng = {o->seed};
-    double t0 = now_s();
+    double t0 = qkv_now_s();
     s = rt_prefill(m, &cache, prompt, n_prompt, logits, err);
     if (s == QKV_OK) {
         out[0] = rt_sample(logits + (size_t)(n_prompt - 1) * V, V, o->temperature, &rng);
-        st->prefill_s = now_s() - t0;
+        st->prefill_s = qkv_now_s() - t0;
         if (o->on_token)
             o->on_token(o->user, 0, o->n_new, out[0]);
     }
     for (int i = 1; i < o->n_new && s == QKV_OK; i++) {
-        t0 = now_s();
+        t0 = qkv_now_s();
         if ((s = rt_decode(m, &cache, out[i - 1], logits, NULL, err)) != QKV_OK)
             break;
         out[i] = rt_sample(logits, V, o->temperature, &rng);
-        st->decode_s += now_s() - t0; /* the callback's time is not the runtime's */
+        st->decode_s += qkv_now_s() - t0; /* the callback's time is not the runtime's */
         st->n_decode = i;
         if (o->on_token)
             o->on_token(o->user, i, o->n_new, out[i]);

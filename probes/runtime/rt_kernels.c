@@ -203,3 +203,20 @@ void rt_matmul_pool(rt_pool *p, float *out, const float *in, const float *w, con
     const rt_mm job = {out, in, w, b, N, IN, OUT, OUT};
     rt_matmul_many(p, &job, 1);
 }
+
+void rt_run_workers(void *(*work)(void *), void *arg, int threads)
+{
+    const int blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    pthread_t th[RT_WORKERS_MAX];
+    const int nt = threads < RT_WORKERS_MAX ? threads : RT_WORKERS_MAX;
+    int started = 0;
+    for (int i = 0; i < nt; i++)
+        if (pthread_create(&th[started], NULL, work, arg) == 0)
+            started++;
+    if (started == 0)
+        work(arg);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    openblas_set_num_threads(blas_threads);
+}

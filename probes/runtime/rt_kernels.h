@@ -35,6 +35,15 @@ int rt_pool_threads(const rt_pool *p); /* 1 for NULL */
  * i = 0) and return when all have finished. NULL pool: fn(ctx, 0, 1). */
 void rt_pool_run(rt_pool *p, void (*fn)(void *ctx, int i, int n), void *ctx);
 
+#define RT_WORKERS_MAX 16
+
+/* Run work(arg) on min(threads, RT_WORKERS_MAX) threads at once and wait for
+ * them all; in the caller's thread when none can be started. work takes its
+ * jobs from arg itself. For jobs of many small matrix products (training
+ * runs, corpus sampling): parallel over jobs, with OpenBLAS single-threaded
+ * meanwhile and its thread count restored afterwards. */
+void rt_run_workers(void *(*work)(void *), void *arg, int threads);
+
 /* One matrix product: out (N, OUT) = in (N, IN) · W (OUT, IN)ᵀ + b (b may be
  * NULL). out rows are ld_out floats apart (ld_out >= OUT). */
 typedef struct {

@@ -1,7 +1,6 @@
-#define _DEFAULT_SOURCE /* clock_gettime, mkstemp, fsync */
+#define _DEFAULT_SOURCE /* mkstemp, fsync */
 #include "probes/train/lm_corpus.h"
 
-#include <cblas.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -9,21 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "analyzer/core/clock.h"
+#include "probes/runtime/rt_kernels.h"
 #include "analyzer/core/paths.h"
 #include "probes/runtime/rt_ops.h"
 
 #define MAGIC "QKVLMC01"
 #define HEADER_BYTES (8 + 8 + 4 * 4 + 8 + 8 + 8 + 8)
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
@@ -283,20 +276,9 @@ qkv_status lm_corpus_sample(const rt_model *m, const lm_corpus_spec *s, lm_corpu
                  .n_chunks = (n_seq + LM_CORPUS_CHUNK - 1) / LM_CORPUS_CHUNK,
                  .status = QKV_OK};
     pthread_mutex_init(&S.lock, NULL);
-    const int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-    const double t0 = now_s();
-    pthread_t th[16];
-    int nt = s->threads < 16 ? s->threads : 16, started = 0;
-    for (int i = 0; i < nt; i++)
-        if (pthread_create(&th[i], NULL, sample_worker, &S) == 0)
-            started++;
-    if (started == 0)
-        sample_worker(&S);
-    for (int i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    out->seconds = now_s() - t0;
-    openblas_set_num_threads(blas_threads);
+    const double t0 = qkv_now_s();
+    rt_run_workers(sample_worker, &S, s->threads);
+    out->seconds = qkv_now_s() - t0;
     pthread_mutex_destroy(&S.lock);
     if (S.status != QKV_OK) {
         free(nll);

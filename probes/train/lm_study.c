@@ -1,14 +1,13 @@
-#define _DEFAULT_SOURCE /* clock_gettime */
 #include "probes/train/lm_study.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "analyzer/core/clock.h"
+#include "probes/runtime/rt_kernels.h"
 #include "analyzer/kvplan.h"
 #include "analyzer/paper.h"
 #include "probes/probe.h"
@@ -48,13 +47,6 @@ rt_config lm_config(const lm_settings *s, int vocab, const study_variant *v, int
     c.pos2d = false;
     c.tied = true;
     return c;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Initial weights: each tensor from its own stream keyed by (seed, name,
@@ -253,7 +245,7 @@ static qkv_status run_one(runner *R, int j, qkv_error *err)
     rt_rng data = {7919 * (uint64_t)(run->seed + 1)};
     rt_optim o = s->optim;
     o.steps = s->steps;
-    const double t0 = now_s();
+    const double t0 = qkv_now_s();
     const int every = s->steps / r->n_curve > 0 ? s->steps / r->n_curve : 1;
     const int tail = s->steps / 10 > 0 ? s->steps / 10 : 1;
     double window = 0.0, tail_sum = 0.0;
@@ -283,7 +275,7 @@ static qkv_status run_one(runner *R, int j, qkv_error *err)
     run->train_nll_final = tail_sum / tail;
     if ((st = evaluate(&m, &tr, c, in, tg, &run->val_nll, err)) != QKV_OK)
         goto out;
-    run->seconds = now_s() - t0;
+    run->seconds = qkv_now_s() - t0;
     run->params = m.n_params;
     run->d_ff = cfg.d_ff;
     if (probe) {
@@ -512,21 +504,10 @@ qkv_status lm_study_run(const lm_corpus *corpus, study_variant *vars, int n_vars
 
     runner R = {.r = out, .s = s, .status = QKV_OK, .progress = progress, .user = user};
     pthread_mutex_init(&R.lock, NULL);
-    const int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-    const double t0 = now_s();
-    pthread_t th[16];
-    int nt = s->threads < 16 ? s->threads : 16, started = 0;
-    for (int i = 0; i < nt; i++)
-        if (pthread_create(&th[i], NULL, worker, &R) == 0)
-            started++;
-    if (started == 0)
-        worker(&R);
-    for (int i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    openblas_set_num_threads(blas_threads);
+    const double t0 = qkv_now_s();
+    rt_run_workers(worker, &R, s->threads);
     pthread_mutex_destroy(&R.lock);
-    out->seconds = now_s() - t0;
+    out->seconds = qkv_now_s() - t0;
     out->tokens_per_s = (double)R.tokens / (out->seconds > 0 ? out->seconds : 1e-9);
     if (R.status != QKV_OK) {
         if (err)

@@ -1,15 +1,14 @@
-#define _DEFAULT_SOURCE /* clock_gettime */
 #include "probes/train/study.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "analyzer/core/clock.h"
+#include "probes/runtime/rt_kernels.h"
 #include "analyzer/kvplan.h"
 #include "probes/runtime/rt_pos2d.h"
 
@@ -107,13 +106,6 @@ rt_config study_config(const study_settings *s, const task *t, const study_varia
     return c;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 typedef struct {
     study_result *r;
     const study_settings *s;
@@ -147,7 +139,7 @@ static void report_progress(runner *R, int job, int step, double loss)
     pthread_mutex_lock(&R->lock);
     R->steps_done += (step + 1) % 25 == 0 ? 25 : (step + 1) % 25;
     if (R->progress) {
-        double el = now() - R->t0;
+        double el = qkv_now_s() - R->t0;
         study_progress p = {job + 1,
                             R->n_jobs,
                             t->name,
@@ -340,30 +332,14 @@ uint64_t study_kv_bytes_per_token(const rt_config *c)
     return row.kv_bytes_per_token;
 }
 
-/* Run every job on up to `threads` worker threads (16 at most), in the
- * caller's thread when none can be started. Parallel over jobs instead of
- * inside tiny matrix products: OpenBLAS runs single-threaded meanwhile and
- * its thread count is restored afterwards. */
+/* Run every job on up to `threads` worker threads, one job per thread at a
+ * time (rt_run_workers). */
 static void run_workers(runner *R, int threads)
 {
-    const int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
     pthread_mutex_init(&R->lock, NULL);
-    R->t0 = now();
-    int nt = threads < R->n_jobs ? threads : R->n_jobs;
-    pthread_t th[16];
-    if (nt > 16)
-        nt = 16;
-    int started = 0;
-    for (int i = 0; i < nt; i++)
-        if (pthread_create(&th[i], NULL, worker, R) == 0)
-            started++;
-    if (started == 0)
-        worker(R);
-    for (int i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
+    R->t0 = qkv_now_s();
+    rt_run_workers(worker, R, threads < R->n_jobs ? threads : R->n_jobs);
     pthread_mutex_destroy(&R->lock);
-    openblas_set_num_threads(blas_threads);
 }
 
 /* Per cell: mean and sample sd of the metric over seeds, the mean loss
@@ -490,7 +466,7 @@ qkv_status study_run(task *tasks, int n_tasks, study_variant *vars, int n_vars,
         out->curve_steps[k] = (k + 1) * every;
 
     run_workers(&R, s->threads);
-    out->seconds = now() - R.t0;
+    out->seconds = qkv_now_s() - R.t0;
     double tokens = 0.0;
     for (int ti = 0; ti < n_tasks; ti++)
         tokens += (double)n_vars * s->seeds * s->steps * s->batch * tasks[ti].len;
