@@ -37,7 +37,8 @@ int cli_parse_positional(const cli_option *table, int argc, char **argv, cli_han
 
 /* argv with every single-dash alias word ("-np") rewritten to its option's
  * long name, and "--" aliases to theirs; NULL when out of memory. The
- * strings are argv's or the table's, so only the array is freed. */
+ * strings are argv's or the rewritten words in buf[i], so only the array is
+ * freed. */
 static char **rewrite_aliases(const cli_option *table, const cli_alias *aliases, int argc,
                               char **argv, char (*buf)[72])
 {
@@ -70,19 +71,34 @@ static char **rewrite_aliases(const cli_option *table, const cli_alias *aliases,
     return out;
 }
 
+/* The rewritten words. Handlers keep pointers to option values, and a value
+ * can be one of these words (an alias's "=value", or an alias spelling given
+ * as another option's value), so they outlive the parse: they are kept until
+ * the next call. */
+static char (*alias_words)[72];
+static size_t alias_words_n;
+
 int cli_parse_aliases(const cli_option *table, const cli_alias *aliases, int argc, char **argv,
                       cli_handler h, void *state)
 {
-    char(*buf)[72] = aliases ? calloc((size_t)argc + 1, sizeof *buf) : NULL;
-    char **av = aliases && buf ? rewrite_aliases(table, aliases, argc, argv, buf) : NULL;
-    if (aliases && !av) {
-        free(buf);
-        cli_error("out of memory");
-        return -1;
+    char **av = NULL;
+    if (aliases) {
+        if ((size_t)argc + 1 > alias_words_n) {
+            void *p = realloc(alias_words, ((size_t)argc + 1) * sizeof *alias_words);
+            if (!p) {
+                cli_error("out of memory");
+                return -1;
+            }
+            alias_words = p;
+            alias_words_n = (size_t)argc + 1;
+        }
+        if (!(av = rewrite_aliases(table, aliases, argc, argv, alias_words))) {
+            cli_error("out of memory");
+            return -1;
+        }
     }
     int rc = parse(table, argc, av ? av : argv, h, state, NULL);
     free(av);
-    free(buf);
     return rc;
 }
 

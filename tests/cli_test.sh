@@ -149,6 +149,10 @@ expect 0 'gpu_share' -- devices
     && [ "$(grep -c '^"' "$TMP/p-gpu/offload_devices.dat")" -eq 20 ] && [ ! -e "$TMP/p-all/offload_devices.png" ] \
     && ok || bad "offload plots: $(cat "$TMP/err")"
 usage_error 2 "--ngl needs a GPU budget" -ngl 10
+# an alias spelling given as another option's value: the value outlives the
+# option parse (this was a use after free, seen by ASan and valgrind runs)
+usage_error 2 "--model .*no such catalog model" -m --n-gpu-layers
+usage_error 2 "--model .*no such catalog model" --ctx-size=4096 -m -np
 usage_error 2 "--tensor-split gives 3 proportions for 2 GPUs" --gpu 8GB,8GB -ts 1,1,1
 usage_error 2 "--gpu 'potato'.*qkvplan devices" --gpu potato
 usage_error 2 "vLLM divides every layer" -e vllm --gpu 24GB -ngl 3
