@@ -9,7 +9,7 @@ WERROR   ?=
 # Debian packages qkvplan builds and tests with (see `make deps`).
 DEB_PACKAGES := build-essential pkg-config libcjson-dev libxlsxwriter-dev check \
                 libopenblas-dev liblapacke-dev gnuplot-nox unzip clang libclang-rt-14-dev valgrind \
-                clang-format
+                clang-format parallel
 
 PKG_CFLAGS := $(shell pkg-config --cflags libcjson openblas lapacke xlsxwriter 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs libcjson openblas lapacke xlsxwriter 2>/dev/null) -lpthread

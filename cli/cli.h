@@ -20,7 +20,9 @@ int cmd_models(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_study(int argc, char **argv);
-int cmd_study_lm(int argc, char **argv); /* qkvplan study --tasks lm */
+int cmd_study_lm(int argc, char **argv);    /* qkvplan study --tasks lm */
+int cmd_study_paper(int argc, char **argv); /* qkvplan study --paper */
+int cmd_study_merge(int argc, char **argv); /* qkvplan study merge FILE... */
 int cmd_convert(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 

@@ -268,10 +268,23 @@ static bool wants_lm(int argc, char **argv)
     return false;
 }
 
+/* `--paper` selects the Table 1 sweep (cli/cmd_study_paper.c). */
+static bool wants_paper(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--paper") == 0)
+            return true;
+    return false;
+}
+
 int cmd_study(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "merge") == 0)
+        return cmd_study_merge(argc - 1, argv + 1);
     if (wants_lm(argc, argv))
         return cmd_study_lm(argc, argv);
+    if (wants_paper(argc, argv))
+        return cmd_study_paper(argc, argv);
     study_state st;
     memset(&st, 0, sizeof st);
     if (cli_apply_defaults(cli_study_options, on_option, &st) != 0)
@@ -289,7 +302,9 @@ int cmd_study(int argc, char **argv)
             "at 16; d 64, 2 layers, 2 heads; 3 seeds) and sets the paper's numbers beside it.\n");
         cli_print_options(stdout, cli_study_options);
         printf("\nTasks: %s\n(lm: the language-model study, see 'qkvplan study --tasks lm "
-               "--help').\nExit codes: 0 written; 1 output could not be written; 2 bad "
+               "--help';\n--paper: the paper's whole Table 1 sweep, sharded and resumable, see\n"
+               "'qkvplan study --paper --help'; 'qkvplan study merge FILE...' builds its "
+               "table).\nExit codes: 0 written; 1 output could not be written; 2 bad "
                "command line;\n3 unreadable text file; 4 plots not drawn (gnuplot missing or "
                "failing).\n",
                task_names());

@@ -203,19 +203,13 @@ static int on_option(void *vs, int id, const char *name, const char *value)
         }
         st->long_budget = strcmp(value, "long") == 0;
         return 0;
-    case L_SHARD: {
-        char *end, *end2;
-        errno = 0;
-        long i = strtol(value, &end, 10), n = *end == '/' ? strtol(end + 1, &end2, 10) : 0;
-        if (*end != '/' || *end2 || errno || n < 1 || n > 4096 || i < 1 || i > n) {
-            cli_error("--%s '%s': write I/N with 1 <= I <= N <= 4096", name, value);
+    case L_SHARD:
+        if (units_parse_shard(value, &st->shard_i, &st->shard_n, why, sizeof why) != 0) {
+            cli_error("--%s '%s': %s", name, value, why);
             return -1;
         }
         st->sharded = true;
-        st->shard_i = (int)i - 1;
-        st->shard_n = (int)n;
         return 0;
-    }
     case L_LR: {
         char *end;
         errno = 0;

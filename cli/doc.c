@@ -34,7 +34,9 @@ static const doc_command commands[] = {
      cli_generate_options},
     {"study", "study [OPTIONS]",
      "Trains every attention variant on the paper's synthetic tasks and reports accuracy, "
-     "KV bytes per token and probes of the trained models.",
+     "KV bytes per token and probes of the trained models. With --paper it runs the paper's "
+     "whole Table 1 sweep as shardable, resumable runs, one JSON line each; study merge "
+     "builds the table from their files.",
      cli_study_options},
     {"convert", "convert IN --to safetensors|gguf OUT [OPTIONS]",
      "Writes a model the runtime holds in a standard format.", cli_convert_options},
@@ -42,6 +44,16 @@ static const doc_command commands[] = {
     {"devices", "devices", "Lists the device profiles --device accepts.", NULL},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+/* The study's other modes, with option tables of their own. */
+static const struct {
+    const char *name, *synopsis;
+    const cli_option *options;
+} study_modes[] = {
+    {"study --paper", "study --paper -o FILE [OPTIONS]", cli_study_paper_options},
+    {"study merge", "study merge FILE... [OPTIONS]", cli_study_merge_options},
+};
+#define N_STUDY_MODES (sizeof study_modes / sizeof study_modes[0])
 
 /* Text for roff: backslashes escaped, a leading '.' or '\'' made literal. */
 static void roff(FILE *f, const char *s)
@@ -132,6 +144,11 @@ int cmd_man(int argc, char **argv)
         roff(f, commands[i].synopsis);
         fputs("\n.br\n", f);
     }
+    for (size_t i = 0; i < N_STUDY_MODES; i++) {
+        fputs(".B qkvplan\n", f);
+        roff(f, study_modes[i].synopsis);
+        fputs("\n.br\n", f);
+    }
     fputs(".B qkvplan\nman | completion bash|zsh | help | \\-\\-version\n", f);
     fputs(".SH DESCRIPTION\n", f);
     for (size_t i = 0; i < N_COMMANDS; i++) {
@@ -147,6 +164,10 @@ int cmd_man(int argc, char **argv)
             continue;
         fprintf(f, ".SH \"%s OPTIONS\"\n", commands[i].name);
         man_options(f, commands[i].options, i == 0 ? cli_plan_aliases : NULL);
+    }
+    for (size_t i = 0; i < N_STUDY_MODES; i++) {
+        fprintf(f, ".SH \"%s OPTIONS\"\n", study_modes[i].name);
+        man_options(f, study_modes[i].options, NULL);
     }
     fputs(
         ".SH UNITS\nSizes follow the memory convention: 8GB and 8GiB both mean 8 x 2^30 bytes; "

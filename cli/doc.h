@@ -19,6 +19,8 @@ extern const cli_option cli_plan_options[];
 extern const cli_alias cli_plan_aliases[];
 extern const cli_option cli_probe_options[];
 extern const cli_option cli_study_options[];
+extern const cli_option cli_study_paper_options[];
+extern const cli_option cli_study_merge_options[];
 extern const cli_option cli_generate_options[];
 extern const cli_option cli_convert_options[];
 

@@ -45,7 +45,7 @@ int cli_parse(const cli_option *table, int argc, char **argv, cli_handler h, voi
 
 /* The arguments that are not options (model files, IN and OUT), wherever
  * they stand among the options ("--" ends the options), in order. */
-#define CLI_POSITIONAL_MAX 4
+#define CLI_POSITIONAL_MAX 4096
 typedef struct {
     const char *arg[CLI_POSITIONAL_MAX];
     int n;   /* how many were given */

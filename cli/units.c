@@ -136,3 +136,20 @@ int units_parse_count(const char *s, uint64_t lo, uint64_t hi, uint64_t *out, ch
     *out = v;
     return 0;
 }
+
+int units_parse_shard(const char *s, int *index, int *count, char *why, size_t why_bytes)
+{
+    const char *slash = strchr(s, '/');
+    char head[24];
+    uint64_t i, n;
+    if (!slash || (size_t)(slash - s) >= sizeof head)
+        return WHY("write I/N with 1 <= I <= N <= %d", UNITS_SHARDS_MAX);
+    memcpy(head, s, (size_t)(slash - s));
+    head[slash - s] = '\0';
+    if (units_parse_count(slash + 1, 1, UNITS_SHARDS_MAX, &n, why, why_bytes) != 0 ||
+        units_parse_count(head, 1, n, &i, why, why_bytes) != 0)
+        return WHY("write I/N with 1 <= I <= N <= %d", UNITS_SHARDS_MAX);
+    *index = (int)i - 1;
+    *count = (int)n;
+    return 0;
+}

@@ -21,4 +21,8 @@ int units_parse_tokens(const char *s, uint64_t *tokens, char *why, size_t why_by
 int units_parse_count(const char *s, uint64_t lo, uint64_t hi, uint64_t *out, char *why,
                       size_t why_bytes);
 
+/* A shard "I/N" (1 <= I <= N <= 4096): *index gets I - 1, *count N. */
+#define UNITS_SHARDS_MAX 4096
+int units_parse_shard(const char *s, int *index, int *count, char *why, size_t why_bytes);
+
 #endif

@@ -23,6 +23,7 @@ int main(void)
     srunner_add_suite(sr, generate_suite());
     srunner_add_suite(sr, offload_suite());
     srunner_add_suite(sr, lm_suite());
+    srunner_add_suite(sr, sweep_suite());
     srunner_run_all(sr, CK_NORMAL);
     const int run = srunner_ntests_run(sr), failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -87,7 +87,7 @@ widest() {
 for cols in 80 120; do
     COLUMNS=$cols "$BIN" --device 8GB --ctx 32k >"$TMP/w.out" 2>&1
     widest $cols "$TMP/w.out" "headline command"
-    for sub in "" probe study generate convert; do
+    for sub in "" probe study generate convert "study --paper" "study merge"; do
         COLUMNS=$cols "$BIN" $sub --help >"$TMP/w.out" 2>&1
         widest $cols "$TMP/w.out" "qkvplan $sub --help"
     done
@@ -463,6 +463,62 @@ usage_error 3 "cannot read '$TMP/missing.txt'" study --tasks "text:$TMP/missing.
 head -c 50 README.md > "$TMP/tiny.txt"
 usage_error 3 "tiny.txt' has 50 bytes" study --tasks "text:$TMP/tiny.txt"
 expect 0 'Tasks: reverse, sort, sub, swap, copy, text:FILE' -- study --help
+
+# --- study --paper: the Table 1 sweep as shards of runs, resumed, merged
+PAPER="--paper --tasks copy,reverse --variants QKV,Q=K=V,(Q=K=V)+ --d-model 16 --heads 2 --layers 1,2 --seq-len 6,8 --seeds 2 --train-seqs 32 --test-seqs 8 --batch 8 --epochs 1"
+"$BIN" study $PAPER -o "$TMP/sw-all.jsonl" 2>"$TMP/err"
+code=$?
+[ $code -eq 0 ] && [ "$(wc -l <"$TMP/sw-all.jsonl")" -eq 48 ] && grep -q 'shard 1/1 of the 48-run sweep: 48 runs to train.*; about .* on 2 threads' "$TMP/err" \
+    && ok || bad "study --paper: exit $code, $(wc -l <"$TMP/sw-all.jsonl") lines; $(head -c 300 "$TMP/err")"
+"$BIN" study merge "$TMP/sw-all.jsonl" -f json -o "$TMP/sw-all.json" && "$BIN" study merge "$TMP/sw-all.jsonl" >"$TMP/sw-all.txt" && ok || bad "study merge"
+grep -q 'Runs: 48 of 48 from 1 file; complete' "$TMP/sw-all.txt" && grep -q '^reverse  Q=K=V  *8/8 ' "$TMP/sw-all.txt" \
+    && [ "$(grep -c '"paper_value"' "$TMP/sw-all.json")" -eq 6 ] && ok || bad "merged table: $(head -c 400 "$TMP/sw-all.txt")"
+# the shards of the same sweep, run by GNU parallel, merge to the same table
+if parallel --version 2>/dev/null | grep -q 'GNU parallel'; then
+    parallel -q -j3 "$BIN" study $PAPER --threads 1 --shard {}/3 -o "$TMP/sw-{}.jsonl" ::: 1 2 3 2>/dev/null
+    "$BIN" study merge "$TMP/sw-3.jsonl" "$TMP/sw-1.jsonl" "$TMP/sw-2.jsonl" -f json -o "$TMP/sw-par.json"
+    [ "$(cat "$TMP"/sw-[123].jsonl | wc -l)" -eq 48 ] && cmp -s <(grep -v '"files"' "$TMP/sw-all.json") <(grep -v '"files"' "$TMP/sw-par.json") \
+        && ok || bad "GNU parallel shards do not merge to the single run's table"
+else
+    skip 1 "GNU parallel is not installed (make deps installs it)"
+fi
+# the shards' dry runs partition the sweep
+for i in 1 2 3; do "$BIN" study $PAPER --shard $i/3 --dry-run 2>/dev/null; done | sort -n >"$TMP/sw-dry"
+"$BIN" study $PAPER --dry-run 2>/dev/null | sort -n >"$TMP/sw-dry1"
+[ "$(wc -l <"$TMP/sw-dry")" -eq 48 ] && cmp -s "$TMP/sw-dry" "$TMP/sw-dry1" && ok || bad "--shard I/3 dry runs do not partition the sweep"
+# a stopped run: 20 lines and half a line; --resume drops the half, trains the other 28
+head -n 20 "$TMP/sw-all.jsonl" >"$TMP/sw-res.jsonl"
+sed -n 21p "$TMP/sw-all.jsonl" | head -c 100 >>"$TMP/sw-res.jsonl"
+expect 2 "holds results already: --resume continues it" -- study $PAPER -o "$TMP/sw-res.jsonl"
+"$BIN" study $PAPER --resume -o "$TMP/sw-res.jsonl" 2>"$TMP/err"
+code=$?
+"$BIN" study merge "$TMP/sw-res.jsonl" -f json -o "$TMP/sw-res.json"
+[ $code -eq 0 ] && grep -q 'sw-res.jsonl:21: an unfinished last line, dropped' "$TMP/err" && grep -q '28 runs to train (20 in the file already)' "$TMP/err" \
+    && [ "$(wc -l <"$TMP/sw-res.jsonl")" -eq 48 ] && cmp -s "$TMP/sw-all.json" "$TMP/sw-res.json" \
+    && ok || bad "study --paper --resume: exit $code; $(head -c 300 "$TMP/err")"
+expect 0 '0 runs to train \(48 in the file already\)' -- study $PAPER --resume -o "$TMP/sw-res.jsonl"
+# an unfinished sweep merges and says so; foreign and malformed lines are refused
+head -n 10 "$TMP/sw-all.jsonl" >"$TMP/sw-part.jsonl"
+expect 0 'Runs: 10 of 48 from 1 file; INCOMPLETE' -- study merge "$TMP/sw-part.jsonl"
+"$BIN" study --paper --tasks sub --variants QKV --d-model 16 --heads 2 --layers 1 --seq-len 6 --seeds 1 --train-seqs 8 --test-seqs 8 --batch 8 --epochs 1 -o "$TMP/sw-other.jsonl" 2>/dev/null
+usage_error 3 "sw-other.jsonl:1: a line of another sweep than the first file's" study merge "$TMP/sw-part.jsonl" "$TMP/sw-other.jsonl"
+cp "$TMP/sw-part.jsonl" "$TMP/sw-bad.jsonl"
+sed -n 3p "$TMP/sw-all.jsonl" | sed 's/"accuracy":[^,]*/"accuracy":101/' >>"$TMP/sw-bad.jsonl"
+usage_error 3 "sw-bad.jsonl:11: field 'accuracy': 101 is not a number from 0 to 100" study merge "$TMP/sw-bad.jsonl"
+grep '"run":3,' "$TMP/sw-all.jsonl" | sed 's/"run":3,/"run":5,/' >"$TMP/sw-bad2.jsonl"
+usage_error 3 "sw-bad2.jsonl:1: run 5 is copy@6 d 16, 1 layers, 2 heads, \(Q=K=V\)\+, seed 1 in this sweep, not copy@6 d 16, 1 layers, 2 heads, Q=K=V, seed 1" study merge "$TMP/sw-bad2.jsonl"
+cp "$TMP/sw-other.jsonl" "$TMP/sw-other2.jsonl"
+expect 3 "sw-other.jsonl:1: a line of another sweep" -- study $PAPER --resume -o "$TMP/sw-other.jsonl"
+cmp -s "$TMP/sw-other.jsonl" "$TMP/sw-other2.jsonl" && ok || bad "a refused --resume changed its file"
+: >"$TMP/sw-empty.jsonl"
+usage_error 3 "no result lines in" study merge "$TMP/sw-empty.jsonl"
+expect 2 "--paper needs -o FILE" -- study --paper --tasks copy
+usage_error 2 "--shard '4/3'" study --paper --shard 4/3
+usage_error 2 "with 2 heads: variant 'Q=K=V\+MQA'" study --paper --variants Q=K=V+MQA
+usage_error 2 "--d-model: d '0': must be a whole number from 1 to 4096" study --paper --d-model 0
+usage_error 2 "--tasks: tasks 'text:x': the sweep runs the synthetic tasks" study --paper --tasks text:x
+usage_error 2 "study merge needs result files" study merge
+expect 0 'parallel -j4 qkvplan study --paper' -- study --paper --help
 
 # --- real checkpoint formats: convert, plan, probe
 "$BIN" convert $MODEL --to safetensors "$TMP/cv-st" && "$BIN" convert $MODEL --to gguf "$TMP/cv.gguf" \

@@ -21,6 +21,7 @@ Suite *formats_suite(void);
 Suite *generate_suite(void);
 Suite *offload_suite(void);
 Suite *lm_suite(void);
+Suite *sweep_suite(void);
 
 /* A new private folder "$TMPDIR/qkvplan-STEM-XXXXXX" (TMPDIR defaults to
  * /tmp) written into buf; fails the test when it cannot be made. */

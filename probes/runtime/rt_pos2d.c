@@ -98,6 +98,20 @@ const char *rt_pos2d_form_name(rt_pos2d_form form)
     }
 }
 
+const char *rt_pos2d_form_word(rt_pos2d_form form)
+{
+    switch (form) {
+    case RT_POS2D_CONV:
+        return "paper";
+    case RT_POS2D_REL:
+        return "relative";
+    case RT_POS2D_RAMP:
+        return "ramp";
+    default:
+        return "none";
+    }
+}
+
 qkv_status rt_pos2d_form_parse(const char *s, rt_pos2d_form *form)
 {
     static const struct {

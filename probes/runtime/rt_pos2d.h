@@ -42,6 +42,10 @@ void rt_pos2d_grad(rt_pos2d_form form, int T, const float *dsum, double sdot, fl
 /* "paper (1x1 conv over i ‖ j features)", "relative …", "ramp (not the paper's)". */
 const char *rt_pos2d_form_name(rt_pos2d_form form);
 
+/* The word rt_pos2d_form_parse reads back: "paper", "relative", "ramp"
+ * ("none" without a term). */
+const char *rt_pos2d_form_word(rt_pos2d_form form);
+
 /* Parse "paper", "relative" or "ramp". */
 qkv_status rt_pos2d_form_parse(const char *s, rt_pos2d_form *form);
 

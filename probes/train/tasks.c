@@ -11,6 +11,11 @@
 
 static const char *const names[] = {"reverse", "sort", "sub", "swap", "copy"};
 
+const char *task_kind_name(task_kind k)
+{
+    return k >= TASK_REVERSE && k <= TASK_COPY ? names[k] : "text";
+}
+
 const char *task_names(void)
 {
     return "reverse, sort, sub, swap, copy, text:FILE, lm";

@@ -45,6 +45,9 @@ bool task_causal(const task *t);
  * windows from the evaluation part. */
 void task_batch(const task *t, rt_rng *rng, int B, bool eval, int *inputs, int *targets);
 
+/* "reverse", ... "copy"; "text" for TASK_TEXT. */
+const char *task_kind_name(task_kind k);
+
 /* Comma-separated names for --help. */
 const char *task_names(void);
 
