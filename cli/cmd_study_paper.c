@@ -60,7 +60,8 @@ const cli_option cli_study_paper_options[] = {
     {P_SHARD, "shard", 0, "I/N", "1/1", "run only the runs j with j mod N = I - 1"},
     {P_RESUME, "resume", 0, NULL, NULL,
      "continue FILE: skip the runs it holds (an unfinished last line is dropped)"},
-    {P_DRY, "dry-run", 0, NULL, NULL, "print the runs this shard would train and the ETA, then stop"},
+    {P_DRY, "dry-run", 0, NULL, NULL,
+     "print the runs this shard would train and the ETA, then stop"},
     {P_THREADS, "threads", 'j', "N", "2", "runs trained in parallel"},
     {0, NULL, 0, NULL, NULL, "The grid (the paper's by default):"},
     {P_TASKS, "tasks", 't', "LIST", SWEEP_PAPER_TASKS, "synthetic tasks"},
@@ -75,8 +76,9 @@ const cli_option cli_study_paper_options[] = {
     {P_TRAIN, "train-seqs", 0, "N", PSTR(SWEEP_TRAIN_SEQS), "fixed training sequences per seed"},
     {P_TEST, "test-seqs", 0, "N", PSTR(SWEEP_TEST_SEQS), "fixed test sequences"},
     {P_EPOCHS, "epochs", 0, "N", PSTR(SWEEP_EPOCHS), "passes over the training set"},
-    {P_BATCH, "batch", 0, "N", PSTR(SWEEP_BATCH), "sequences per step (a partial last batch of "
-                                                   "an epoch is dropped)"},
+    {P_BATCH, "batch", 0, "N", PSTR(SWEEP_BATCH),
+     "sequences per step (a partial last batch of "
+     "an epoch is dropped)"},
     {P_LR, "lr", 0, "RATE", PSTR(SWEEP_LR),
      "Adam learning rate, cosine to 0, no warm-up, gradient norm clipped at " PSTR(SWEEP_CLIP)},
     {P_POS2D, "pos2d", 0, "FORM", "paper", "the + variants' term: paper, relative or ramp"},
@@ -95,9 +97,9 @@ typedef struct {
 static int on_paper_option(void *vs, int id, const char *name, const char *value)
 {
     paper_state *st = vs;
-    static const char *const axes[] = {[P_TASKS] = "tasks", [P_VARIANTS] = "variants",
-                                       [P_D] = "d",         [P_LAYERS] = "layers",
-                                       [P_HEADS] = "heads", [P_LEN] = "len"};
+    static const char *const axes[] = {
+        [P_TASKS] = "tasks",   [P_VARIANTS] = "variants", [P_D] = "d",
+        [P_LAYERS] = "layers", [P_HEADS] = "heads",       [P_LEN] = "len"};
     char why[160];
     qkv_error err;
     uint64_t v, hi = 0;
@@ -329,7 +331,9 @@ static void *sweep_worker(void *arg)
             fmt_duration(el * (R->flops_total - R->flops_done) / R->flops_done, left, sizeof left);
             study_variant v;
             sweep_variant(R->g, &r, &v, &e);
-            fprintf(stderr, "[%ld/%ld] %s@%d d %d, %d layers, %d heads, %s, seed %d: %.1f%% in %.1f s; %s left\n",
+            fprintf(stderr,
+                    "[%ld/%ld] %s@%d d %d, %d layers, %d heads, %s, seed %d: %.1f%% in %.1f s; %s "
+                    "left\n",
                     R->finished, R->n_todo, task_kind_name(R->g->tasks[r.task]), r.len, r.d,
                     r.layers, r.heads, v.label, r.seed, o.accuracy, o.seconds, left);
         }
@@ -366,8 +370,8 @@ static double estimate_seconds(const sweep_grid *g, const long *todo, long n_tod
         return 0.0;
     if (hi == lo || fhi <= flo)
         th = tl, fhi = flo + 1.0;
-    const double steps = (double)g->epochs * (g->train_seqs / g->batch) +
-                         g->test_seqs / (3.0 * g->batch);
+    const double steps =
+        (double)g->epochs * (g->train_seqs / g->batch) + g->test_seqs / (3.0 * g->batch);
     double total = 0.0;
     for (long k = 0; k < n_todo; k++) {
         sweep_run r;
@@ -495,12 +499,18 @@ int cmd_study_paper(int argc, char **argv)
     }
     fd = open(st.output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
     if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        cli_error("cannot write '%s': %s", st.output, fd < 0 ? strerror(errno) : "not a regular file");
+        cli_error("cannot write '%s': %s", st.output,
+                  fd < 0 ? strerror(errno) : "not a regular file");
         code = EXIT_FAIL;
         goto out;
     }
-    sweep_runner R = {.g = g, .todo = todo, .n_todo = n_todo, .flops_total = flops, .fd = fd,
-                      .path = st.output, .status = QKV_OK};
+    sweep_runner R = {.g = g,
+                      .todo = todo,
+                      .n_todo = n_todo,
+                      .flops_total = flops,
+                      .fd = fd,
+                      .path = st.output,
+                      .status = QKV_OK};
     pthread_mutex_init(&R.lock, NULL);
     R.t0 = qkv_now_s();
     if (n_todo > 0)
@@ -528,7 +538,8 @@ enum { M_FORMAT = 1, M_OUTPUT, M_HELP };
 
 const cli_option cli_study_merge_options[] = {
     {M_FORMAT, "format", 'f', "FMT", "table", "table, json, csv or md"},
-    {M_OUTPUT, "output", 'o', "FILE", NULL, "write to FILE (atomically) instead of standard output"},
+    {M_OUTPUT, "output", 'o', "FILE", NULL,
+     "write to FILE (atomically) instead of standard output"},
     {M_HELP, "help", 'h', NULL, NULL, "show this help"},
     {0, NULL, 0, NULL, NULL, NULL},
 };
@@ -575,8 +586,9 @@ static int merge_file(const char *path, sweep_merged *m, bool *started, char *gt
     while (code == EXIT_OK && (n = getline(&line, &cap, f)) > 0) {
         lineno++;
         if (line[n - 1] != '\n') {
-            fprintf(stderr, "qkvplan: %s:%ld: an unfinished last line (a run still writing?), "
-                            "skipped\n",
+            fprintf(stderr,
+                    "qkvplan: %s:%ld: an unfinished last line (a run still writing?), "
+                    "skipped\n",
                     path, lineno);
             break;
         }

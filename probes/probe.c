@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "probes/runtime/rt_forward.h"
 
 typedef struct {
@@ -12,6 +14,29 @@ typedef struct {
     qkv_status status;
     qkv_error *err;
 } recorder;
+
+/* CKA of the event's K (before RoPE) with X·Rᵀ, R a Gaussian (HD, C) drawn
+ * from a stream keyed by layer and KV head: the K–V similarity an untrained,
+ * unrelated value projection of the same input would show. */
+static qkv_status random_v_cka(int C, const rt_attn_event *ev, int T, int HD, double *out,
+                               qkv_error *err)
+{
+    float *R = malloc((size_t)HD * C * sizeof(float)), *V = malloc((size_t)T * HD * sizeof(float));
+    if (!R || !V) {
+        free(R);
+        free(V);
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+    }
+    rt_rng rng = {0x5EEDC4A0ull + 7919ull * (uint64_t)ev->layer + (uint64_t)ev->kv_head};
+    for (size_t i = 0; i < (size_t)HD * C; i++)
+        R[i] = (float)rt_rng_normal(&rng);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, HD, C, 1.0f, ev->x, C, R, C, 0.0f, V,
+                HD);
+    qkv_status s = spectral_cka(ev->k_pre, T, HD, ev->ld_kv, V, HD, HD, out, err);
+    free(R);
+    free(V);
+    return s;
+}
 
 static void on_attention(void *user, const rt_attn_event *ev)
 {
@@ -30,6 +55,10 @@ static void on_attention(void *user, const rt_attn_event *ev)
                           rec->err)) ||
         (s = spectral_cka(ev->q_pre, T, HD, ev->ld_q, ev->k_pre, HD, ev->ld_kv, &h->cka_qk,
                           rec->err))) {
+        rec->status = s;
+        return;
+    }
+    if (ev->x && (s = random_v_cka(rec->r->cfg.d_model, ev, T, HD, &h->cka_kv_rand, rec->err))) {
         rec->status = s;
         return;
     }
@@ -52,6 +81,31 @@ static qkv_status slice_ranks(const float *w, int HD, int C, double *sv, spectra
     return s;
 }
 
+/* W_K and W_V of a head with the attention norm's gain g folded in (row r,
+ * column c times g[c]): their principal angles and flattened cosine. */
+static qkv_status folded_kv(const float *wk, const float *wv, const float *g, int HD, int C,
+                            probe_head *h, qkv_error *err)
+{
+    const size_t n = (size_t)HD * C;
+    float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+    }
+    double ab = 0.0, aa = 0.0, bb = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        a[i] = wk[i] * g[i % (size_t)C];
+        b[i] = wv[i] * g[i % (size_t)C];
+        ab += (double)a[i] * b[i], aa += (double)a[i] * a[i], bb += (double)b[i] * b[i];
+    }
+    h->kv_flat_cos = aa > 0.0 && bb > 0.0 ? ab / sqrt(aa * bb) : 0.0;
+    qkv_status s = spectral_overlap_rows(a, HD, C, b, HD, C, C, NULL, &h->kv_folded, err);
+    free(a);
+    free(b);
+    return s;
+}
+
 static qkv_status weight_metrics(const rt_model *m, const rt_layer *y, probe_head *h,
                                  qkv_error *err)
 {
@@ -68,7 +122,7 @@ static qkv_status weight_metrics(const rt_model *m, const rt_layer *y, probe_hea
         (s = spectral_overlap_rows(wq, HD, C, wk, HD, C, C, h->cos_qk, &h->qk, err)) ||
         (s = spectral_sym_share_bilinear(wq, wk, HD, C, C, &h->sym_w, err)))
         return s;
-    return QKV_OK;
+    return folded_kv(wk, wv, y->ln1_w, HD, C, h, err);
 }
 
 void probe_result_free(probe_result *r)
@@ -124,6 +178,7 @@ qkv_status probe_run(const rt_model *m, const int *tokens, int T, const bool *la
             ph->layer = l;
             ph->head = h;
             ph->kv_head = h / (NH / c->n_kv_heads);
+            ph->cka_kv_rand = NAN;
             const size_t sv_n = (size_t)(HD < c->d_model ? HD : c->d_model);
             ph->cos_kv = calloc((size_t)HD, sizeof(double));
             ph->cos_qk = calloc((size_t)HD, sizeof(double));
@@ -223,6 +278,7 @@ static qkv_status alloc_weight_heads(probe_result *out, int HD, int sv_n, qkv_er
 {
     for (int i = 0; i < out->n_heads; i++) {
         probe_head *h = &out->heads[i];
+        h->cka_kv_rand = h->kv_flat_cos = h->kv_folded.mean_cos2 = NAN; /* activation probes */
         h->cos_kv = calloc((size_t)HD, sizeof(double));
         h->cos_qk = calloc((size_t)HD, sizeof(double));
         h->sv_wq = calloc((size_t)sv_n, sizeof(double));

@@ -34,7 +34,14 @@ typedef struct {
     double sym_w;
     double *sv_wq, *sv_wk, *sv_wv; /* (HD) singular values of the weight slices, descending */
     double kv_residual; /* ‖W_V − M W_K‖/‖W_V‖ for the best M: what a shared K=V misses */
-    float *att_map;     /* (map_n, map_n) attention over the first map_n tokens, or NULL */
+    /* Baselines and definitions the paper's K–V figures may use (activation
+     * probes only; NaN from probe_weights): */
+    double cka_kv_rand;         /* CKA of K and X·Rᵀ for a seeded Gaussian R of W_V's shape:
+                                   what two unrelated projections of the same input share */
+    spectral_overlap kv_folded; /* K–V principal angles of W_K·diag(g), W_V·diag(g), g the
+                                   attention norm's gain (the directions actually read) */
+    double kv_flat_cos;         /* cosine of the flattened W_K·diag(g) and W_V·diag(g) */
+    float *att_map;             /* (map_n, map_n) attention over the first map_n tokens, or NULL */
 } probe_head;
 
 typedef struct {

@@ -86,6 +86,70 @@ START_TEST(independent_projections_near_chance)
 }
 END_TEST
 
+/* The K–V baselines: the random-W_V CKA, and W_K, W_V read through the
+ * attention norm's gain. */
+START_TEST(kv_baselines_and_gain_folding)
+{
+    rt_config c = rt_config_default(RT_LLAMA);
+    rt_model m;
+    ck_assert_int_eq(rt_model_init(&m, &c, NULL), QKV_OK);
+    rt_model_randomize(&m, 23);
+    const int C = c.d_model, HD = c.head_dim;
+    int tokens[32];
+    for (int i = 0; i < 32; i++)
+        tokens[i] = (i * 29 + 3) % 64;
+    probe_result r[3];
+    qkv_error err;
+    /* a constant gain changes no direction: folded = unfolded (2 scales every
+     * float exactly, so the decompositions agree to rounding) */
+    for (int l = 0; l < c.n_layers; l++)
+        for (int k = 0; k < C; k++)
+            m.layers[l].ln1_w[k] = 2.0f;
+    ck_assert_msg(probe_run(&m, tokens, 32, NULL, false, &r[0], &err) == QKV_OK, "%s", err.msg);
+    for (int i = 0; i < r[0].n_heads; i++)
+        ck_assert_double_eq_tol(r[0].heads[i].kv_folded.mean_cos2, r[0].heads[i].kv.mean_cos2,
+                                1e-9);
+    /* an uneven gain: the flattened cosine by hand, in double */
+    for (int l = 0; l < c.n_layers; l++)
+        for (int k = 0; k < C; k++)
+            m.layers[l].ln1_w[k] = 0.1f + (float)(k % 7);
+    ck_assert_msg(probe_run(&m, tokens, 32, NULL, false, &r[1], &err) == QKV_OK, "%s", err.msg);
+    ck_assert_msg(probe_run(&m, tokens, 32, NULL, false, &r[2], &err) == QKV_OK, "%s", err.msg);
+    double cka = 0.0, rnd = 0.0;
+    for (int i = 0; i < r[1].n_heads; i++) {
+        const probe_head *h = &r[1].heads[i];
+        const rt_layer *y = &m.layers[h->layer];
+        double ab = 0.0, aa = 0.0, bb = 0.0;
+        for (int row = 0; row < HD; row++)
+            for (int k = 0; k < C; k++) {
+                const size_t at = ((size_t)h->kv_head * HD + row) * C + k;
+                const double g = y->ln1_w[k], a = y->wk[at] * g, b = y->wv[at] * g;
+                ab += a * b, aa += a * a, bb += b * b;
+            }
+        /* float products summed in double on both sides: 1e-6 covers the
+         * rounding of the float a[i] = w * g */
+        ck_assert_double_eq_tol(h->kv_flat_cos, ab / sqrt(aa * bb), 1e-6);
+        ck_assert(h->cka_kv_rand >= 0.0 && h->cka_kv_rand <= 1.0 + 1e-12);
+        ck_assert_double_eq(h->cka_kv_rand, r[2].heads[i].cka_kv_rand); /* seeded */
+        cka += h->cka_kv;
+        rnd += h->cka_kv_rand;
+    }
+    /* untrained: V is itself a random projection, so K–V CKA sits at its
+     * random baseline (8 heads; the spread of one head's CKA is about 0.1) */
+    ck_assert_double_lt(fabs(cka - rnd) / r[1].n_heads, 0.15);
+    for (int k = 0; k < 3; k++)
+        probe_result_free(&r[k]);
+    rt_model_free(&m);
+    /* V = K: every K–V figure is 1 */
+    probe_result s = probe_random(RT_GPT2, SHARE_KV, 2, false);
+    for (int i = 0; i < s.n_heads; i++) {
+        ck_assert_double_eq_tol(s.heads[i].kv_flat_cos, 1.0, 1e-9);
+        ck_assert_double_eq_tol(s.heads[i].kv_folded.mean_cos2, 1.0, 1e-9);
+    }
+    probe_result_free(&s);
+}
+END_TEST
+
 START_TEST(stories_probe_is_finite_and_selects_layers)
 {
     rt_model m;
@@ -151,6 +215,7 @@ Suite *probe_suite(void)
     tcase_add_test(tc, kv_shared_gives_overlap_and_cka_one);
     tcase_add_test(tc, qk_shared_gives_symmetric_share_one);
     tcase_add_test(tc, independent_projections_near_chance);
+    tcase_add_test(tc, kv_baselines_and_gain_folding);
     tcase_add_test(tc, stories_probe_is_finite_and_selects_layers);
     suite_add_tcase(s, tc);
     return s;

@@ -23,8 +23,13 @@ START_TEST(paper_grid_has_every_run_once)
     for (long j = 0; j < 3240; j++) {
         sweep_run r;
         sweep_run_at(&g, j, &r);
-        const int di = r.d == 32 ? 0 : r.d == 64 ? 1 : 2, li = r.layers == 2 ? 0 : 1,
-                  hi = r.heads == 2 ? 0 : 1, ni = r.len == 16 ? 0 : r.len == 64 ? 1 : 2;
+        const int di = r.d == 32   ? 0
+                       : r.d == 64 ? 1
+                                   : 2,
+                  li = r.layers == 2 ? 0 : 1, hi = r.heads == 2 ? 0 : 1,
+                  ni = r.len == 16   ? 0
+                       : r.len == 64 ? 1
+                                     : 2;
         const int k = (((((r.task * 6 + r.var) * 3 + di) * 2 + li) * 2 + hi) * 3 + ni) * 3 + r.seed;
         ck_assert_int_eq(seen[k], 0);
         seen[k] = 1;
@@ -58,8 +63,9 @@ START_TEST(naming_texts_round_trip)
     /* incomplete, unknown or non-canonical texts are refused */
     ck_assert_int_ne(sweep_grid_from_text("tasks=reverse", rt, &back, &err), QKV_OK);
     ck_assert_int_ne(sweep_grid_from_text(gt, "train=10000;test=2000", &back, &err), QKV_OK);
-    ck_assert_int_ne(sweep_grid_from_text(gt, "train=10000;test=2000;epochs=2;batch=32;lr=0.001;"
-                                              "clip=5;pos2d=paper;colour=red",
+    ck_assert_int_ne(sweep_grid_from_text(gt,
+                                          "train=10000;test=2000;epochs=2;batch=32;lr=0.001;"
+                                          "clip=5;pos2d=paper;colour=red",
                                           &back, &err),
                      QKV_OK);
     ck_assert_int_ne(sweep_grid_set(&g, "d", "64,64", &err), QKV_OK);

@@ -254,6 +254,7 @@ static qkv_status forward(const rt_model *m, const int *tokens, int B, int T, fl
                     .k = Kg,
                     .k_pre = w.k_pre ? w.k_pre + (size_t)b * T * KW + (size_t)g * HD : Kg,
                     .v = Vg,
+                    .x = w.h + (size_t)b * T * C,
                     .ld_q = QW,
                     .ld_kv = KW,
                 };
@@ -446,6 +447,7 @@ qkv_status rt_decode(const rt_model *m, rt_cache *cache, int token, float *logit
                          : cache->pre_rope    ? kl + (size_t)g * HD
                                               : NULL,
                 .v = values + (size_t)g * HD,
+                .x = w.h,
                 .ld_q = QW,
                 .ld_kv = KW,
             };

@@ -27,6 +27,7 @@ typedef struct {
     const float *k_pre;  /* key rows before RoPE; NULL in decode when the cache holds
                            * only rotated keys */
     const float *v;      /* value rows of the KV head */
+    const float *x;      /* the normed input rows the projections read (n_queries, d_model) */
     int ld_q, ld_kv;
 } rt_attn_event;
 

@@ -181,30 +181,46 @@ static qkv_status evaluate(const rt_model *m, rt_trainer *tr, const task *t,
     return QKV_OK;
 }
 
-/* Probe a trained model on one sequence of T tokens; the cell keeps the
- * head means of the K-V and Q-K overlaps, symmetric shares and K's erank. */
-static qkv_status probe_cell(const rt_model *m, const int *tokens, int T, study_cell *cellp,
+/* Probe a trained model on n sequences of T tokens (rows of tokens); the
+ * cell keeps the means over sequences and heads of the K–V and Q–K
+ * overlaps, symmetric shares, K's erank over min(T, HD) (the most it can
+ * be), the K–V CKA beside its random-W_V baseline, and the flattened
+ * W_K·W_V cosine (norm gain folded in). */
+static qkv_status probe_cell(const rt_model *m, const int *tokens, int n, int T, study_cell *cellp,
                              qkv_error *err)
 {
-    probe_result pr;
-    qkv_status st = probe_run(m, tokens, T, NULL, false, &pr, err);
-    if (st != QKV_OK)
-        return st;
-    double kv = 0, qk = 0, sw = 0, ss = 0, ek = 0;
-    for (int i = 0; i < pr.n_heads; i++) {
-        kv += pr.heads[i].kv.mean_cos2;
-        qk += pr.heads[i].qk.mean_cos2;
-        sw += pr.heads[i].sym_w;
-        ss += pr.heads[i].sym_scores;
-        ek += pr.heads[i].k.erank / m->cfg.head_dim;
+    double kv = 0, qk = 0, sw = 0, ss = 0, ek = 0, cka = 0, ckr = 0, fc = 0;
+    int count = 0;
+    const int HD = m->cfg.head_dim, top = T < HD ? T : HD;
+    for (int q = 0; q < n; q++) {
+        probe_result pr;
+        qkv_status st = probe_run(m, tokens + (size_t)q * T, T, NULL, false, &pr, err);
+        if (st != QKV_OK)
+            return st;
+        for (int i = 0; i < pr.n_heads; i++, count++) {
+            const probe_head *h = &pr.heads[i];
+            kv += h->kv.mean_cos2;
+            qk += h->qk.mean_cos2;
+            sw += h->sym_w;
+            ss += h->sym_scores;
+            ek += h->k.erank / top;
+            cka += h->cka_kv;
+            ckr += h->cka_kv_rand;
+            fc += h->kv_flat_cos;
+        }
+        cellp->chance = pr.n_heads ? pr.heads[0].kv.chance : 0.0;
+        probe_result_free(&pr);
     }
-    cellp->kv_cos2 = kv / pr.n_heads;
-    cellp->qk_cos2 = qk / pr.n_heads;
-    cellp->sym_w = sw / pr.n_heads;
-    cellp->sym_scores = ss / pr.n_heads;
-    cellp->erank_k_frac = ek / pr.n_heads;
-    cellp->chance = pr.n_heads ? pr.heads[0].kv.chance : 0.0;
-    probe_result_free(&pr);
+    if (count) {
+        cellp->kv_cos2 = kv / count;
+        cellp->qk_cos2 = qk / count;
+        cellp->sym_w = sw / count;
+        cellp->sym_scores = ss / count;
+        cellp->erank_k_frac = ek / count;
+        cellp->cka_kv = cka / count;
+        cellp->cka_kv_rand = ckr / count;
+        cellp->kv_flat_cos = fc / count;
+    }
     return QKV_OK;
 }
 
@@ -269,8 +285,10 @@ static qkv_status run_job(runner *R, int job, qkv_error *err)
     for (int l = 0; l < c.n_layers; l++)
         R->gains[(size_t)job * c.n_layers + l] = rt_pos2d_gain(&c, &m.layers[l]);
     if (seed == 0) {
-        task_batch(t, &ev, 1, true, in, tg);
-        if ((st = probe_cell(&m, in, t->len, cellp, err)) != QKV_OK)
+        /* STUDY_PROBE_SEQS sequences fit in the batch buffers: batch >= 1 */
+        const int nq = s->batch < STUDY_PROBE_SEQS ? s->batch : STUDY_PROBE_SEQS;
+        task_batch(t, &ev, nq, true, in, tg);
+        if ((st = probe_cell(&m, in, nq, t->len, cellp, err)) != QKV_OK)
             goto out;
         cellp->params = m.n_params;
         cellp->model = m; /* kept: ownership moves to the cell */

@@ -56,6 +56,8 @@ qkv_status study_task_parse(const char *spec, int default_len, task *t, qkv_erro
 #define STUDY_DEFAULT_POS2D "paper"
 #define STUDY_DEFAULT_POS2D_SCALE 1
 #define STUDY_DEFAULT_EVAL_BATCHES 16
+/* Evaluation sequences the trained models of seed 0 are probed on. */
+#define STUDY_PROBE_SEQS 4
 /* A measured difference of accuracy below this many points counts as no
  * difference when its sign is compared with the paper's (both sides). */
 #define STUDY_SIGN_TOLERANCE_PCT 1.0
@@ -94,7 +96,10 @@ typedef struct {
     double *curve;                 /* (n_curve) mean train loss over seeds */
     uint64_t params;
     uint64_t kv_bytes_per_token; /* f16 cache, all layers, planner's exact figure */
-    double kv_cos2, qk_cos2, chance, sym_w, sym_scores, erank_k_frac; /* seed-0 probe means */
+    double kv_cos2, qk_cos2, chance, sym_w, sym_scores; /* seed-0 probe means */
+    double erank_k_frac;                                /* K's effective rank over min(T, HD) */
+    double cka_kv, cka_kv_rand;    /* K–V linear CKA, and with a random W_V (the baseline) */
+    double kv_flat_cos;            /* cosine of flattened W_K, W_V (norm gain folded in) */
     bool has_delta;                /* a plain QKV variant (all heads, no 2D term) was trained */
     double delta_vs_qkv;           /* metric_mean − that variant's, same task */
     double eval_loss;              /* mean over seeds, nats/token on the evaluation set */

@@ -75,11 +75,11 @@ qkv_status sweep_grid_set(sweep_grid *g, const char *axis, const char *list, qkv
             return qkv_error_set(err, QKV_ERR_INVALID, "%s: at most %d entries", axis, cap);
         if (is_tasks) {
             task t;
-            qkv_status st = strncmp(item, "text:", 5) == 0
-                                ? qkv_error_set(err, QKV_ERR_INVALID,
-                                                "tasks '%s': the sweep runs the synthetic tasks",
-                                                item)
-                                : task_parse(item, 16, &t, err);
+            qkv_status st =
+                strncmp(item, "text:", 5) == 0
+                    ? qkv_error_set(err, QKV_ERR_INVALID,
+                                    "tasks '%s': the sweep runs the synthetic tasks", item)
+                    : task_parse(item, 16, &t, err);
             if (st != QKV_OK)
                 return st;
             task_free(&t);
@@ -133,7 +133,8 @@ qkv_status sweep_variant(const sweep_grid *g, const sweep_run *r, study_variant 
 qkv_status sweep_grid_check(const sweep_grid *g, qkv_error *err)
 {
     if (g->seeds < 1 || g->epochs < 1 || g->batch < 1 || g->test_seqs < 1)
-        return qkv_error_set(err, QKV_ERR_RANGE, "a sweep needs seeds, epochs, a batch and a test set");
+        return qkv_error_set(err, QKV_ERR_RANGE,
+                             "a sweep needs seeds, epochs, a batch and a test set");
     if (g->train_seqs < g->batch)
         return qkv_error_set(err, QKV_ERR_RANGE,
                              "%d training sequences make no batch of %d: an epoch needs one",
@@ -231,8 +232,7 @@ static qkv_status set_pair(sweep_grid *g, const char *key, const char *val, qkv_
     return qkv_error_set(err, QKV_ERR_INVALID, "unknown key '%s'", key);
 }
 
-qkv_status sweep_grid_from_text(const char *grid, const char *regime, sweep_grid *g,
-                                qkv_error *err)
+qkv_status sweep_grid_from_text(const char *grid, const char *regime, sweep_grid *g, qkv_error *err)
 {
     memset(g, 0, sizeof *g);
     char buf[2 * SWEEP_TEXT_BYTES + 2];
@@ -263,8 +263,7 @@ qkv_status sweep_grid_from_text(const char *grid, const char *regime, sweep_grid
 
 long sweep_count(const sweep_grid *g)
 {
-    return (long)g->n_tasks * g->n_vars * g->n_d * g->n_layers * g->n_heads * g->n_lens *
-           g->seeds;
+    return (long)g->n_tasks * g->n_vars * g->n_d * g->n_layers * g->n_heads * g->n_lens * g->seeds;
 }
 
 void sweep_run_at(const sweep_grid *g, long j, sweep_run *r)

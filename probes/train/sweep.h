@@ -83,17 +83,16 @@ qkv_status sweep_grid_from_text(const char *grid, const char *regime, sweep_grid
                                 qkv_error *err);
 
 typedef struct {
-    int task, var;               /* indices into the grid's tasks and vars */
-    int d, layers, heads, len;   /* values */
-    int seed;                    /* 0-based */
+    int task, var;             /* indices into the grid's tasks and vars */
+    int d, layers, heads, len; /* values */
+    int seed;                  /* 0-based */
 } sweep_run;
 
 long sweep_count(const sweep_grid *g);
 void sweep_run_at(const sweep_grid *g, long j, sweep_run *r);
 
 /* The variant of run r as study_variant_parse reads it for r's heads. */
-qkv_status sweep_variant(const sweep_grid *g, const sweep_run *r, study_variant *v,
-                         qkv_error *err);
+qkv_status sweep_variant(const sweep_grid *g, const sweep_run *r, study_variant *v, qkv_error *err);
 
 /* Floating-point operations to train and evaluate run r, estimated:
  * 6 x matrix parameters x tokens for the projections and the classifier,
@@ -116,15 +115,14 @@ typedef struct {
     int steps;               /* optimiser steps taken */
     int steps_to_99;         /* first step whose batch was >= 99% right, 0: never */
     uint64_t params, kv_bytes_per_token;
-    int n_gain;                         /* layers with a learned + term, else 0 */
-    double gain[SWEEP_LAYERS_MAX];      /* learned sum of w per layer */
+    int n_gain;                    /* layers with a learned + term, else 0 */
+    double gain[SWEEP_LAYERS_MAX]; /* learned sum of w per layer */
     double seconds;
 } sweep_outcome;
 
 /* Train and evaluate one run under the grid's regime (deterministic: the
  * same run gives the same outcome, seconds aside). */
-qkv_status sweep_train(const sweep_grid *g, const sweep_run *r, sweep_outcome *o,
-                       qkv_error *err);
+qkv_status sweep_train(const sweep_grid *g, const sweep_run *r, sweep_outcome *o, qkv_error *err);
 
 /* A sweep's results gathered from result lines (`qkvplan study merge`):
  * per task and variant over every length (the paper's Table 1 averages the
@@ -137,16 +135,15 @@ typedef struct {
     task tasks_all[SWEEP_AXIS_MAX];    /* len 0: every length */
     task tasks_len[SWEEP_AXIS_MAX * SWEEP_AXIS_MAX];
     study_variant vars[SWEEP_VARS_MAX]; /* parsed for the grid's first head count */
-    int *runs_all, *runs_len;          /* runs present per cell of all and by_len */
-    study_result all, by_len;          /* the paper's comparison and checks: study_compare */
+    int *runs_all, *runs_len;           /* runs present per cell of all and by_len */
+    study_result all, by_len;           /* the paper's comparison and checks: study_compare */
 } sweep_merged;
 
 qkv_status sweep_merged_init(sweep_merged *m, const sweep_grid *g, qkv_error *err);
 
 /* Record run j's outcome; false when run j was recorded already (the first
  * one stays). */
-bool sweep_merged_add(sweep_merged *m, long j, double accuracy, double eval_loss,
-                      double seconds);
+bool sweep_merged_add(sweep_merged *m, long j, double accuracy, double eval_loss, double seconds);
 
 /* Means and spreads over the runs present, differences from QKV, and the
  * paper's Table 1 beside them. */

@@ -29,8 +29,8 @@ qkv_status sweep_merged_init(sweep_merged *m, const sweep_grid *g, qkv_error *er
     m->runs_len = calloc((size_t)nt * nl * nv, sizeof(int));
     m->all.cells = calloc((size_t)nt * nv, sizeof(study_cell));
     m->by_len.cells = calloc((size_t)nt * nl * nv, sizeof(study_cell));
-    if (!m->acc || !m->eval_loss || !m->seconds || !m->runs_all || !m->runs_len ||
-        !m->all.cells || !m->by_len.cells) {
+    if (!m->acc || !m->eval_loss || !m->seconds || !m->runs_all || !m->runs_len || !m->all.cells ||
+        !m->by_len.cells) {
         sweep_merged_free(m);
         return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
     }

@@ -18,7 +18,10 @@ qkv_status report_xlsx_study_write(const char *path, const study_result *r, qkv_
                                         "Q–K mean cos²",
                                         "sym share W",
                                         "sym share scores",
-                                        "erank K / HD"};
+                                        "erank K / min(T,HD)",
+                                        "K–V CKA",
+                                        "K–V CKA, random W_V",
+                                        "W_K·W_V cos"};
     const int nc = (int)(sizeof heads / sizeof heads[0]);
     outfile of;
     report_xlsx_formats f;
@@ -50,6 +53,9 @@ qkv_status report_xlsx_study_write(const char *path, const study_result *r, qkv_
             report_xlsx_num(ws, row, 11, c->sym_w, f.num3);
             report_xlsx_num(ws, row, 12, c->sym_scores, f.num3);
             report_xlsx_num(ws, row, 13, c->erank_k_frac, f.num3);
+            report_xlsx_num(ws, row, 14, c->cka_kv, f.num3);
+            report_xlsx_num(ws, row, 15, c->cka_kv_rand, f.num3);
+            report_xlsx_num(ws, row, 16, c->kv_flat_cos, f.num3);
         }
     }
     worksheet_freeze_panes(ws, 1, 3);

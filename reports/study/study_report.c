@@ -79,8 +79,8 @@ static void write_table(FILE *f, const study_result *r, bool md)
                     "\n## %s (length %d)\n\n%s; chance %.1f%%.\n\n"
                     "| variant | measured | vs QKV | paper | paper vs QKV | signs | eval loss | "
                     "steps to 99%% | Σw per layer | KV bytes/token | params | K–V cos² | sym S | "
-                    "erank K / HD |\n"
-                    "|---|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+                    "erank K / min(T,HD) | K–V CKA | CKA, random W_V | W_K·W_V cos |\n"
+                    "|---|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
                     t->name, t->len, metric_name(t), chance);
         else
             fprintf(f,
@@ -112,10 +112,11 @@ static void write_table(FILE *f, const study_result *r, bool md)
             if (md)
                 fprintf(f,
                         "| %s | %s | %s | %s | %s | %s | %.3f | %s | %s | %llu | %llu | %.3f | "
-                        "%.3f | %.3f |\n",
+                        "%.3f | %.3f | %.3f | %.3f | %.3f |\n",
                         r->vars[vi].label, ms, dv, pv, pd, sign_word(c), c->eval_loss, st99, gw,
                         (unsigned long long)c->kv_bytes_per_token, (unsigned long long)c->params,
-                        c->kv_cos2, c->sym_scores, c->erank_k_frac);
+                        c->kv_cos2, c->sym_scores, c->erank_k_frac, c->cka_kv, c->cka_kv_rand,
+                        c->kv_flat_cos);
             else
                 fprintf(f,
                         "%-10s %12s %6s %6s %6s %-14s %6.3f %6s %-9s %6llu %7llu %6.3f %5.3f "
@@ -142,10 +143,14 @@ static void write_table(FILE *f, const study_result *r, bool md)
             "term's 1x1 conv per layer, mean over seeds. KV bytes/token: f16 cache, all layers "
             "(the planner's exact figure). K-V c2: mean cos^2 of the principal angles between "
             "the trained W_K and W_V, chance %.3f; sym S: symmetric share of the scores; erank "
-            "K / HD: effective rank of K over head width; probes of seed 0's model on one "
-            "evaluation sequence.\n%s%s\n",
-            md ? "- " : "", r->n_tasks && r->n_vars ? r->cells[0].chance : 0.0, md ? "- " : "",
-            paper_note);
+            "K: effective rank of K over min(T, HD), the most it can be; K–V CKA: linear CKA "
+            "of K and V, beside the same with a random Gaussian W_V (what any two projections "
+            "of the same input share); W_K·W_V cos: cosine of the flattened W_K and W_V with the "
+            "attention norm's gain folded in. Probes of seed 0's model, means over heads and "
+            "%d evaluation sequences. The paper's cos(K,V) = 0.73 and erank 687/702 use "
+            "definitions it does not publish; these are not the same figures.\n%s%s\n",
+            md ? "- " : "", r->n_tasks && r->n_vars ? r->cells[0].chance : 0.0, STUDY_PROBE_SEQS,
+            md ? "- " : "", paper_note);
 }
 
 static qkv_status write_json(FILE *f, const study_result *r, qkv_error *err)
@@ -243,6 +248,9 @@ static qkv_status write_json(FILE *f, const study_result *r, qkv_error *err)
             JSON_CHECK(report_json_double(cell, "sym_share_w", c->sym_w));
             JSON_CHECK(report_json_double(cell, "sym_share_scores", c->sym_scores));
             JSON_CHECK(report_json_double(cell, "erank_k_frac", c->erank_k_frac));
+            JSON_CHECK(report_json_double(cell, "cka_kv", c->cka_kv));
+            JSON_CHECK(report_json_double(cell, "cka_kv_random_wv", c->cka_kv_rand));
+            JSON_CHECK(report_json_double(cell, "wk_wv_flat_cos_gain_folded", c->kv_flat_cos));
             JSON_CHECK(vals = cJSON_AddArrayToObject(cell, "loss_curve"));
             for (int k = 0; k < r->n_curve; k++) {
                 cJSON *n = report_json_double_item(c->curve[k]);

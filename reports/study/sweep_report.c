@@ -84,8 +84,8 @@ static qkv_status get_number(const cJSON *o, const char *key, double lo, double 
         return qkv_error_set(err, QKV_ERR_INVALID, "field '%s': missing or not a number", key);
     const double v = x->valuedouble;
     if (!isfinite(v) || v < lo || v > hi || (whole && v != floor(v)))
-        return qkv_error_set(err, QKV_ERR_INVALID, "field '%s': %g is not %s from %g to %g", key,
-                             v, whole ? "a whole number" : "a number", lo, hi);
+        return qkv_error_set(err, QKV_ERR_INVALID, "field '%s': %g is not %s from %g to %g", key, v,
+                             whole ? "a whole number" : "a number", lo, hi);
     *out = v;
     return QKV_OK;
 }
@@ -155,8 +155,8 @@ qkv_status report_sweep_line_check(const sweep_grid *g, const sweep_line *l, qkv
     qkv_status st = sweep_variant(g, &r, &v, err);
     if (st != QKV_OK)
         return st;
-    if (strcmp(l->task, task_kind_name(g->tasks[r.task])) != 0 || l->len != r.len ||
-        l->d != r.d || l->layers != r.layers || l->heads != r.heads || l->seed != r.seed ||
+    if (strcmp(l->task, task_kind_name(g->tasks[r.task])) != 0 || l->len != r.len || l->d != r.d ||
+        l->layers != r.layers || l->heads != r.heads || l->seed != r.seed ||
         strcmp(l->variant, v.label) != 0)
         return qkv_error_set(err, QKV_ERR_INVALID,
                              "run %ld is %s@%d d %d, %d layers, %d heads, %s, seed %d in this "
@@ -244,7 +244,10 @@ static void write_cells(FILE *f, const sweep_merged *m, bool md)
 static void write_by_length(FILE *f, const sweep_merged *m, bool md)
 {
     const study_result *r = &m->by_len;
-    fprintf(f, md ? "\n## By length (mean accuracy %%)\n\n| task |" : "\nBy length (mean accuracy %%):\n%-11s", md ? "" : "task");
+    fprintf(f,
+            md ? "\n## By length (mean accuracy %%)\n\n| task |"
+               : "\nBy length (mean accuracy %%):\n%-11s",
+            md ? "" : "task");
     for (int v = 0; v < r->n_vars; v++)
         fprintf(f, md ? " %s |" : " %9.9s", r->vars[v].label);
     fputs(md ? "\n|---|" : "\n", f);
@@ -413,8 +416,8 @@ static void write_csv(FILE *f, const sweep_merged *m)
             if (c->has_delta)
                 fmt_double(c->delta_vs_qkv, dv, sizeof dv);
             fprintf(f, "%s,%d,%s,%d,%ld,%s,%s,%s,,,\n", r->tasks[t].name, r->tasks[t].len,
-                    r->vars[v].label, m->runs_len[t * r->n_vars + v], cell_total(m, true), mean,
-                    sd, dv);
+                    r->vars[v].label, m->runs_len[t * r->n_vars + v], cell_total(m, true), mean, sd,
+                    dv);
         }
 }
 
