@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "analyzer/core/paths.h"
+#include "analyzer/core/infile.h"
 #include "cli/cli.h"
 #include "cli/lists.h"
 #include "cli/options.h"
@@ -38,6 +39,7 @@ enum {
     L_PMATCH,
     L_BUDGET,
     L_SHARD,
+    L_MERGE,
     L_TEACHER,
     L_CSEED,
     L_CTRAIN,
@@ -75,10 +77,11 @@ static const cli_option
                                                                             "so shard it"},
                 {L_SHARD, "shard", 0, "I/N", NULL,
                  "run only the runs j with j mod N = I - 1 and print one JSON line per run "
-                 "(variant, context, "
-                 "seed, validation perplexity, teacher floor, curve) instead of the report; "
-                 "concatenate the "
-                 "shards' lines"},
+                 "(variant, context, seed, validation perplexity, teacher floor, curve) instead "
+                 "of the report; --merge builds the report from the shards' lines"},
+                {L_MERGE, "merge", 0, "FILE", NULL,
+                 "instead of training, build the report from the lines --shard runs wrote "
+                 "to FILE (repeat for every shard's file; give the shards' other options)"},
                 {0, NULL, 0, NULL, NULL, "Students (GPT-2 style) and optimiser:"},
                 {L_DMODEL, "d-model", 0, "N", LM_STR(LM_DEFAULT_D_MODEL), "hidden size"},
                 {L_LAYERS, "layers", 0, "N", LM_STR(LM_DEFAULT_LAYERS), "layers"},
@@ -124,12 +127,16 @@ static const cli_option
                 {0, NULL, 0, NULL, NULL, NULL},
 };
 
+#define LM_MERGE_MAX 4096
+
 typedef struct {
     const char *variants, *contexts, *teacher, *cache, *output, *xlsx, *report;
     uint64_t seeds, steps, d_model, layers, heads, ctx, batch, threads, cseed, ctrain, cval, clen;
     double lr;
     bool long_budget, param_match, help, sharded;
     int shard_i, shard_n;
+    const char *merge[LM_MERGE_MAX]; /* --merge files */
+    int n_merge;
     report_format format;
 } lm_state;
 
@@ -202,6 +209,13 @@ static int on_option(void *vs, int id, const char *name, const char *value)
             return -1;
         }
         st->long_budget = strcmp(value, "long") == 0;
+        return 0;
+    case L_MERGE:
+        if (st->n_merge >= LM_MERGE_MAX) {
+            cli_error("--%s: at most %d files", name, LM_MERGE_MAX);
+            return -1;
+        }
+        st->merge[st->n_merge++] = value;
         return 0;
     case L_SHARD:
         if (units_parse_shard(value, &st->shard_i, &st->shard_n, why, sizeof why) != 0) {
@@ -306,6 +320,77 @@ static void apply_budget(lm_state *st)
         st->cval = LM_LONG_CORPUS_VAL;
 }
 
+/* Add every line of path to r. Returns EXIT_OK or prints "FILE:LINE: why". */
+static int merge_file(lm_result *r, const char *path, long *repeated)
+{
+    FILE *f;
+    qkv_error err;
+    if (infile_fopen(path, &f, &err) != QKV_OK)
+        return cli_fail(&err, EXIT_INPUT);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0;
+    int code = EXIT_OK;
+    while (code == EXIT_OK && (n = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            n--;
+        if (n == 0)
+            continue;
+        bool dup;
+        if (report_lm_run_line_read(r, line, (size_t)n, &dup, &err) != QKV_OK) {
+            cli_error("%s:%ld: %s", path, lineno, err.msg);
+            code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
+        }
+        *repeated += dup;
+    }
+    if (code == EXIT_OK && ferror(f)) {
+        cli_error("cannot read '%s': %s", path, strerror(errno));
+        code = EXIT_INPUT;
+    }
+    free(line);
+    fclose(f);
+    return code;
+}
+
+/* The study's result from the lines of its shards: every run must be in
+ * one of the files (a run found twice counts once). */
+static int merge_runs(const lm_corpus *corpus, study_variant *vars, int nv, const lm_settings *s,
+                      const char *const *files, int n_files, lm_result *r)
+{
+    qkv_error err;
+    if (lm_study_prepare(corpus, vars, nv, s, r, &err) != QKV_OK)
+        return cli_fail(&err, EXIT_USAGE);
+    long repeated = 0;
+    for (int i = 0; i < n_files; i++) {
+        const int code = merge_file(r, files[i], &repeated);
+        if (code != EXIT_OK)
+            return code;
+    }
+    double seconds = 0.0;
+    for (int j = 0; j < r->n_runs; j++) {
+        const lm_run *run = &r->runs[j];
+        if (!run->done) {
+            cli_error("run %d (%s at context %d, seed %d) is in none of the --merge files: the "
+                      "shards do not cover the study",
+                      j, vars[run->var].label, run->ctx, run->seed);
+            return EXIT_INPUT;
+        }
+        seconds += run->seconds;
+    }
+    if (repeated)
+        fprintf(stderr, "qkvplan: %ld repeated line%s ignored (the first of each run counts)\n",
+                repeated, repeated == 1 ? "" : "s");
+    /* every run sees batch x context tokens per step */
+    r->seconds = seconds;
+    r->tokens_per_s = seconds > 0 ? (double)r->n_runs * s->steps * s->batch * s->ctx / seconds : 0;
+    lm_result_drop_probes(r);
+    if (lm_study_summarise(r, &err) != QKV_OK)
+        return cli_fail(&err, EXIT_FAIL);
+    return EXIT_OK;
+}
+
 int cmd_study_lm(int argc, char **argv)
 {
     lm_state st;
@@ -334,6 +419,10 @@ int cmd_study_lm(int argc, char **argv)
     if (st.d_model % st.heads != 0) {
         cli_error("--d-model %llu is not divisible by --heads %llu", (unsigned long long)st.d_model,
                   (unsigned long long)st.heads);
+        return EXIT_USAGE;
+    }
+    if (st.sharded && st.n_merge) {
+        cli_error("--shard trains a share of the runs; --merge reads them: one or the other");
         return EXIT_USAGE;
     }
     if (st.sharded && (st.report || st.xlsx)) {
@@ -405,6 +494,14 @@ int cmd_study_lm(int argc, char **argv)
         cli_error("--teacher: %s", err.msg);
         return EXIT_INPUT;
     }
+    for (int i = 0; i < st.n_merge; i++) { /* known as inputs before any output is checked */
+        FILE *mf;
+        if (infile_fopen(st.merge[i], &mf, &err) != QKV_OK) {
+            code = cli_fail(&err, EXIT_INPUT);
+            goto done;
+        }
+        fclose(mf);
+    }
     cli_outputs outs = {0};
     cli_outputs_add(&outs, "--output", "%s", st.output);
     cli_outputs_add(&outs, "--xlsx", "%s", st.xlsx);
@@ -425,7 +522,10 @@ int cmd_study_lm(int argc, char **argv)
         goto done;
     }
     bool tty = isatty(STDERR_FILENO) == 1;
-    if (lm_study_run(&corpus, vars, (int)nv, &s, on_progress, &tty, &r, &err) != QKV_OK) {
+    if (st.n_merge) {
+        if ((code = merge_runs(&corpus, vars, (int)nv, &s, st.merge, st.n_merge, &r)) != EXIT_OK)
+            goto done;
+    } else if (lm_study_run(&corpus, vars, (int)nv, &s, on_progress, &tty, &r, &err) != QKV_OK) {
         if (tty)
             fputc('\n', stderr);
         cli_error("study: %s", err.msg);

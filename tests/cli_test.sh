@@ -449,6 +449,16 @@ if [ $code -eq 0 ] && grep -q 'paper (300M)' "$TMP/lmr/lm-study.md" && [ -s "$TM
     && unzip -p "$TMP/lm.xlsx" xl/workbook.xml | grep -q 'name="Probes"'; then ok; else bad "lm study --report: exit $code $(cat "$TMP/err")"; fi
 "$BIN" study $LM --variants QKV,Q-K=V --shard 1/2 > "$TMP/sh1" 2>/dev/null && "$BIN" study $LM --variants QKV,Q-K=V --shard 2/2 > "$TMP/sh2" 2>/dev/null
 [ "$(cat "$TMP/sh1" "$TMP/sh2" | grep -c '^{"study":"lm","run":')" -eq 8 ] && ok || bad "lm shards: one JSON line per run"
+# the shards' lines merge into the unsharded study's results, run by run
+"$BIN" study $LM --variants QKV,Q-K=V -f csv > "$TMP/lm-all.csv" 2>/dev/null
+"$BIN" study $LM --variants QKV,Q-K=V --merge "$TMP/sh2" --merge "$TMP/sh1" -f csv > "$TMP/lm-merged.csv" 2>"$TMP/err"
+[ "$(wc -l <"$TMP/lm-all.csv")" -eq 9 ] && cmp -s "$TMP/lm-all.csv" "$TMP/lm-merged.csv" && ok || bad "lm --merge differs from the unsharded study: $(head -c 300 "$TMP/err")"
+expect 0 'Probes: none \(a report merged from shard lines' -- study $LM --variants QKV,Q-K=V --merge "$TMP/sh1" --merge "$TMP/sh2" --merge "$TMP/sh1"
+grep -q '4 repeated lines ignored' "$TMP/err" && ok || bad "lm --merge: repeated lines not reported"
+usage_error 3 "run 1 \(QKV at context 8, seed 1\) is in none of the --merge files" study $LM --variants QKV,Q-K=V --merge "$TMP/sh1"
+usage_error 3 "sh1:1: run 0 is Q-K=V at context 8, seed 0 in this study: the line was written with other options" study $LM --variants Q-K=V,QKV --merge "$TMP/sh1"
+usage_error 3 "sh1:1: field 'steps': 8, the study trains 9" study $LM --variants QKV,Q-K=V --steps 9 --merge "$TMP/sh1"
+usage_error 2 "--shard trains a share of the runs; --merge reads them" study $LM --shard 1/2 --merge "$TMP/sh1"
 usage_error 2 "--shard '3/2'" study --tasks lm --shard 3/2
 usage_error 2 "--tasks 'sort': the language-model study takes only 'lm'" study --tasks lm --tasks sort
 usage_error 2 "training context 48 must divide --corpus-len 256" study --tasks lm --ctx 48

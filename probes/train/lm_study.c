@@ -417,9 +417,8 @@ static qkv_status summarise(lm_result *r, qkv_error *err)
     return QKV_OK;
 }
 
-qkv_status lm_study_run(const lm_corpus *corpus, study_variant *vars, int n_vars,
-                        const lm_settings *s, lm_progress_fn progress, void *user, lm_result *out,
-                        qkv_error *err)
+qkv_status lm_study_prepare(const lm_corpus *corpus, study_variant *vars, int n_vars,
+                            const lm_settings *s, lm_result *out, qkv_error *err)
 {
     memset(out, 0, sizeof *out);
     if (n_vars < 1 || s->seeds < 1 || s->steps < 1 || s->batch < 1 || s->threads < 1 ||
@@ -501,7 +500,25 @@ qkv_status lm_study_run(const lm_corpus *corpus, study_variant *vars, int n_vars
     const int every = s->steps / out->n_curve > 0 ? s->steps / out->n_curve : 1;
     for (int k = 0; k < out->n_curve; k++)
         out->curve_steps[k] = (k + 1) * every;
+    return QKV_OK;
+nomem:
+    st = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+    lm_result_free(out);
+    return st;
+}
 
+qkv_status lm_study_summarise(lm_result *r, qkv_error *err)
+{
+    return summarise(r, err);
+}
+
+qkv_status lm_study_run(const lm_corpus *corpus, study_variant *vars, int n_vars,
+                        const lm_settings *s, lm_progress_fn progress, void *user, lm_result *out,
+                        qkv_error *err)
+{
+    qkv_status st = lm_study_prepare(corpus, vars, n_vars, s, out, err);
+    if (st != QKV_OK)
+        return st;
     runner R = {.r = out, .s = s, .status = QKV_OK, .progress = progress, .user = user};
     pthread_mutex_init(&R.lock, NULL);
     const double t0 = qkv_now_s();
@@ -518,11 +535,22 @@ qkv_status lm_study_run(const lm_corpus *corpus, study_variant *vars, int n_vars
     if (s->shard_n == 1 && (st = summarise(out, err)) != QKV_OK)
         goto fail;
     return QKV_OK;
-nomem:
-    st = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
 fail:
     lm_result_free(out);
     return st;
+}
+
+void lm_result_drop_probes(lm_result *r)
+{
+    for (int p = 0; r->probes && p < r->n_probes; p++) {
+        free(r->probes[p].cka_kv);
+        free(r->probes[p].cka_kv_init);
+        free(r->probes[p].cos2_kv);
+        free(r->probes[p].cos2_kv_init);
+    }
+    free(r->probes);
+    r->probes = NULL;
+    r->n_probes = 0;
 }
 
 void lm_result_free(lm_result *r)
@@ -533,15 +561,9 @@ void lm_result_free(lm_result *r)
         free(r->runs[j].curve);
     for (int c = 0; r->cells && c < r->n_cells; c++)
         free(r->cells[c].curve);
-    for (int p = 0; r->probes && p < r->n_probes; p++) {
-        free(r->probes[p].cka_kv);
-        free(r->probes[p].cka_kv_init);
-        free(r->probes[p].cos2_kv);
-        free(r->probes[p].cos2_kv_init);
-    }
+    lm_result_drop_probes(r);
     free(r->runs);
     free(r->cells);
-    free(r->probes);
     free(r->curve_steps);
     memset(r, 0, sizeof *r);
 }

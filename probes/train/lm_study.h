@@ -137,6 +137,20 @@ qkv_status lm_study_run(const lm_corpus *corpus, study_variant *vars, int n_vars
                         const lm_settings *s, lm_progress_fn progress, void *user, lm_result *out,
                         qkv_error *err);
 
+/* What lm_study_run does before training: check the settings and set up
+ * every run (none done) and cell. For building a result from the result
+ * lines of sharded runs (report_lm_run_line_read), then lm_study_summarise. */
+qkv_status lm_study_prepare(const lm_corpus *corpus, study_variant *vars, int n_vars,
+                            const lm_settings *s, lm_result *out, qkv_error *err);
+
+/* Cells, deltas, ranks and the ordering check from the runs, every one of
+ * which must be done. Probes are not touched. */
+qkv_status lm_study_summarise(lm_result *r, qkv_error *err);
+
+/* Free and forget the probes (a result merged from lines has no trained
+ * models to probe). */
+void lm_result_drop_probes(lm_result *r);
+
 void lm_result_free(lm_result *r);
 
 /* The student configuration of variant v at context ctx (d_ff before any

@@ -181,6 +181,13 @@ static void ctx_table(FILE *f, const lm_result *r, bool md)
 
 static void probe_table(FILE *f, const lm_result *r, bool md)
 {
+    if (r->n_probes == 0) {
+        fprintf(f,
+                "\n%sProbes: none (a report merged from shard lines has no trained models "
+                "to probe).\n",
+                md ? "- " : "");
+        return;
+    }
     if (md)
         fprintf(f, "\n## Probes of the trained students (seed 0, per layer, mean over heads)\n\n"
                    "| variant | layer | K–V CKA | at init | W_K–W_V cos² | at init | chance |\n"

@@ -18,6 +18,15 @@ qkv_status report_lm_write(FILE *f, report_format fmt, const lm_result *r, qkv_e
  * parameters, FFN width, steps, seconds, loss curve. */
 qkv_status report_lm_runs_jsonl(FILE *f, const lm_result *r, qkv_error *err);
 
+/* Read one line report_lm_runs_jsonl wrote into r (set up by
+ * lm_study_prepare with the shards' settings): the run it names must be
+ * that run of r (variant, context, seed), trained for r's steps on the same
+ * corpus (the teacher's validation nll agrees). *duplicate is set, and r
+ * left as it was, when the run was read already. QKV_ERR_INVALID names the
+ * field and why. */
+qkv_status report_lm_run_line_read(lm_result *r, const char *text, size_t n, bool *duplicate,
+                                   qkv_error *err);
+
 /* Loss curves into dir: lm_loss.{dat,gp,png,svg} (main context, every
  * variant, the teacher floor as a line) and lm_loss_ctx (the ablation). */
 qkv_status report_lm_plots_write(const char *dir, const lm_result *r, qkv_error *err);

@@ -226,8 +226,8 @@ static void write_cells(FILE *f, const sweep_merged *m, bool md)
             snprintf(runs, sizeof runs, "%d/%ld", m->runs_all[t * r->n_vars + v], per);
             if (!isnan(c->metric_mean))
                 snprintf(ms, sizeof ms, "%.1f ± %.1f", c->metric_mean, c->metric_sd);
-            if (c->has_delta)
-                snprintf(dv, sizeof dv, "%+.1f", c->delta_vs_qkv);
+            if (c->has_delta) /* + 0.0: a difference that rounds to zero shows +0.0 */
+                snprintf(dv, sizeof dv, "%+.1f", round(c->delta_vs_qkv * 10.0) / 10.0 + 0.0);
             if (c->has_paper)
                 snprintf(pv, sizeof pv, "%.1f", c->paper_value);
             if (c->has_paper_delta)
