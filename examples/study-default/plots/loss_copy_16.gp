@@ -2,10 +2,12 @@
 if (!exists("outpng")) outpng = "loss_copy_16.png"
 if (!exists("outsvg")) outsvg = "loss_copy_16.svg"
 set title "copy: training loss (mean over 3 seeds)" noenhanced
-set xlabel "step"
-set ylabel "cross-entropy (nats)"
+set xlabel "training step"
+set ylabel "cross-entropy (nats, log scale)"
 set logscale y
+set format y "%g"
 set grid
+set mytics
 set key outside right top noenhanced
 set terminal pngcairo size 1000,600 font "DejaVu Sans,11"
 set output outpng

@@ -2,10 +2,10 @@
 if (!exists("outpng")) outpng = "loss_reverse_64.png"
 if (!exists("outsvg")) outsvg = "loss_reverse_64.svg"
 set title "reverse: training loss (mean over 3 seeds)" noenhanced
-set xlabel "step"
+set xlabel "training step"
 set ylabel "cross-entropy (nats)"
-set logscale y
 set grid
+set mytics
 set key outside right top noenhanced
 set terminal pngcairo size 1000,600 font "DejaVu Sans,11"
 set output outpng

@@ -2,10 +2,10 @@
 if (!exists("outpng")) outpng = "loss_sort_16.png"
 if (!exists("outsvg")) outsvg = "loss_sort_16.svg"
 set title "sort: training loss (mean over 3 seeds)" noenhanced
-set xlabel "step"
+set xlabel "training step"
 set ylabel "cross-entropy (nats)"
-set logscale y
 set grid
+set mytics
 set key outside right top noenhanced
 set terminal pngcairo size 1000,600 font "DejaVu Sans,11"
 set output outpng
