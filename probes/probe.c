@@ -81,28 +81,34 @@ static qkv_status slice_ranks(const float *w, int HD, int C, double *sv, spectra
     return s;
 }
 
-/* W_K and W_V of a head with the attention norm's gain g folded in (row r,
- * column c times g[c]): their principal angles and flattened cosine. */
-static qkv_status folded_kv(const float *wk, const float *wv, const float *g, int HD, int C,
-                            probe_head *h, qkv_error *err)
+/* W_Q, W_K and W_V of a head with the attention norm's gain g folded in
+ * (row r, column c times g[c]): the K–V and Q–K principal angles and the
+ * flattened K–V cosine. */
+static qkv_status folded(const float *wq, const float *wk, const float *wv, const float *g, int HD,
+                         int C, probe_head *h, qkv_error *err)
 {
     const size_t n = (size_t)HD * C;
-    float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
-    if (!a || !b) {
-        free(a);
-        free(b);
-        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+    float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float)),
+          *q = malloc(n * sizeof(float));
+    qkv_status s = QKV_OK;
+    if (!a || !b || !q) {
+        s = qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+        goto out;
     }
     double ab = 0.0, aa = 0.0, bb = 0.0;
     for (size_t i = 0; i < n; i++) {
         a[i] = wk[i] * g[i % (size_t)C];
         b[i] = wv[i] * g[i % (size_t)C];
+        q[i] = wq[i] * g[i % (size_t)C];
         ab += (double)a[i] * b[i], aa += (double)a[i] * a[i], bb += (double)b[i] * b[i];
     }
     h->kv_flat_cos = aa > 0.0 && bb > 0.0 ? ab / sqrt(aa * bb) : 0.0;
-    qkv_status s = spectral_overlap_rows(a, HD, C, b, HD, C, C, NULL, &h->kv_folded, err);
+    if ((s = spectral_overlap_rows(a, HD, C, b, HD, C, C, NULL, &h->kv_folded, err)) == QKV_OK)
+        s = spectral_overlap_rows(q, HD, C, a, HD, C, C, NULL, &h->qk_folded, err);
+out:
     free(a);
     free(b);
+    free(q);
     return s;
 }
 
@@ -122,7 +128,7 @@ static qkv_status weight_metrics(const rt_model *m, const rt_layer *y, probe_hea
         (s = spectral_overlap_rows(wq, HD, C, wk, HD, C, C, h->cos_qk, &h->qk, err)) ||
         (s = spectral_sym_share_bilinear(wq, wk, HD, C, C, &h->sym_w, err)))
         return s;
-    return folded_kv(wk, wv, y->ln1_w, HD, C, h, err);
+    return folded(wq, wk, wv, y->ln1_w, HD, C, h, err);
 }
 
 void probe_result_free(probe_result *r)
@@ -278,7 +284,8 @@ static qkv_status alloc_weight_heads(probe_result *out, int HD, int sv_n, qkv_er
 {
     for (int i = 0; i < out->n_heads; i++) {
         probe_head *h = &out->heads[i];
-        h->cka_kv_rand = h->kv_flat_cos = h->kv_folded.mean_cos2 = NAN; /* activation probes */
+        /* activation probes only */
+        h->cka_kv_rand = h->kv_flat_cos = h->kv_folded.mean_cos2 = h->qk_folded.mean_cos2 = NAN;
         h->cos_kv = calloc((size_t)HD, sizeof(double));
         h->cos_qk = calloc((size_t)HD, sizeof(double));
         h->sv_wq = calloc((size_t)sv_n, sizeof(double));

@@ -40,6 +40,7 @@ typedef struct {
                                    what two unrelated projections of the same input share */
     spectral_overlap kv_folded; /* K–V principal angles of W_K·diag(g), W_V·diag(g), g the
                                    attention norm's gain (the directions actually read) */
+    spectral_overlap qk_folded; /* the same for Q–K */
     double kv_flat_cos;         /* cosine of the flattened W_K·diag(g) and W_V·diag(g) */
     float *att_map;             /* (map_n, map_n) attention over the first map_n tokens, or NULL */
 } probe_head;

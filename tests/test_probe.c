@@ -106,9 +106,12 @@ START_TEST(kv_baselines_and_gain_folding)
         for (int k = 0; k < C; k++)
             m.layers[l].ln1_w[k] = 2.0f;
     ck_assert_msg(probe_run(&m, tokens, 32, NULL, false, &r[0], &err) == QKV_OK, "%s", err.msg);
-    for (int i = 0; i < r[0].n_heads; i++)
+    for (int i = 0; i < r[0].n_heads; i++) {
         ck_assert_double_eq_tol(r[0].heads[i].kv_folded.mean_cos2, r[0].heads[i].kv.mean_cos2,
                                 1e-9);
+        ck_assert_double_eq_tol(r[0].heads[i].qk_folded.mean_cos2, r[0].heads[i].qk.mean_cos2,
+                                1e-9);
+    }
     /* an uneven gain: the flattened cosine by hand, in double */
     for (int l = 0; l < c.n_layers; l++)
         for (int k = 0; k < C; k++)
@@ -146,6 +149,11 @@ START_TEST(kv_baselines_and_gain_folding)
         ck_assert_double_eq_tol(s.heads[i].kv_flat_cos, 1.0, 1e-9);
         ck_assert_double_eq_tol(s.heads[i].kv_folded.mean_cos2, 1.0, 1e-9);
     }
+    probe_result_free(&s);
+    /* Q = K: the folded Q–K angles are all 0 */
+    s = probe_random(RT_LLAMA, SHARE_QK, 4, false);
+    for (int i = 0; i < s.n_heads; i++)
+        ck_assert_double_eq_tol(s.heads[i].qk_folded.mean_cos2, 1.0, 1e-9);
     probe_result_free(&s);
 }
 END_TEST

@@ -269,6 +269,8 @@ static qkv_status write_json(FILE *f, const probe_report_input *in, qkv_error *e
         JSON_CHECK(report_json_double(item, "cka_kv_random_wv", h->cka_kv_rand));
         JSON_CHECK(
             report_json_double(item, "overlap_kv_gain_folded_mean_cos2", h->kv_folded.mean_cos2));
+        JSON_CHECK(
+            report_json_double(item, "overlap_qk_gain_folded_mean_cos2", h->qk_folded.mean_cos2));
         JSON_CHECK(report_json_double(item, "wk_wv_flat_cos_gain_folded", h->kv_flat_cos));
         JSON_CHECK(report_json_double(item, "cka_qk", h->cka_qk));
         JSON_CHECK(report_json_double(item, "sym_share_scores", h->sym_scores));

@@ -43,8 +43,9 @@ static qkv_status read_fields(const lm_result *r, const cJSON *o, lm_run *got, i
         (st = number(o, "seconds", false, &got->seconds, err)))
         return st;
     if (run != floor(run) || run < 0 || run >= r->n_runs)
-        return qkv_error_set(err, QKV_ERR_INVALID, "field 'run': %g is not a run of this study "
-                                                   "(0 to %d)",
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "field 'run': %g is not a run of this study "
+                             "(0 to %d)",
                              run, r->n_runs - 1);
     *j = (int)run;
     const lm_run *want = &r->runs[*j];
