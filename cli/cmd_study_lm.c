@@ -412,7 +412,8 @@ int cmd_study_lm(int argc, char **argv)
                "trained students. The default takes about ten minutes on two cores.\n");
         cli_print_options(stdout, lm_options);
         printf("\nExit codes: 0 written; 1 output could not be written; 2 bad command line;\n3 "
-               "unreadable teacher; 4 plots not drawn (gnuplot missing or failing).\n");
+               "unreadable teacher, or a --merge file unreadable, malformed, of another\nstudy "
+               "or missing runs; 4 plots not drawn (gnuplot missing or failing).\n");
         return cli_finish_stdout(EXIT_OK);
     }
     apply_budget(&st);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -143,6 +144,14 @@ static int on_paper_option(void *vs, int id, const char *name, const char *value
             cli_error("--%s '%s': must be a number from 1e-12 to 1", name, value);
             return -1;
         }
+        /* the regime's text names the rate with 6 significant digits: it
+         * must read back as the rate trained with */
+        char text[32];
+        snprintf(text, sizeof text, "%g", lr);
+        if (strtod(text, NULL) != lr) {
+            cli_error("--%s '%s': give the rate with at most 6 significant digits", name, value);
+            return -1;
+        }
         st->g.lr = lr;
         return 0;
     }
@@ -186,8 +195,9 @@ static int on_paper_option(void *vs, int id, const char *name, const char *value
 
 /* Read the runs FILE holds into done[] (every line must belong to grid g).
  * An unfinished last line (a run stopped while writing) is cut off the
- * file. Returns EXIT_OK, or prints "FILE:LINE: why" and returns the code. */
-static int read_done(const char *path, const sweep_grid *g, bool *done, long *n_done)
+ * file when `cut`. Returns EXIT_OK, or prints "FILE:LINE: why" and returns
+ * the code. */
+static int read_done(const char *path, const sweep_grid *g, bool cut, bool *done, long *n_done)
 {
     FILE *f;
     qkv_error err;
@@ -238,7 +248,7 @@ static int read_done(const char *path, const sweep_grid *g, bool *done, long *n_
         code = EXIT_INPUT;
     }
     fclose(f);
-    if (code == EXIT_OK && good_end < pos && truncate(path, good_end) != 0) {
+    if (code == EXIT_OK && cut && good_end < pos && truncate(path, good_end) != 0) {
         cli_error("cannot cut the unfinished line off '%s': %s", path, strerror(errno));
         code = EXIT_FAIL;
     }
@@ -314,6 +324,16 @@ static void *sweep_worker(void *arg)
         qkv_error e;
         char *text = NULL;
         qkv_status st = sweep_train(R->g, &r, &o, &e);
+        if (st != QKV_OK) { /* say which run */
+            study_variant v;
+            qkv_error e2;
+            const char *label = sweep_variant(R->g, &r, &v, &e2) == QKV_OK ? v.label : "?";
+            char msg[sizeof e.msg];
+            snprintf(msg, sizeof msg, "%s", e.msg);
+            qkv_error_set(&e, st, "run %ld (%s@%d, d %d, %d layers, %d heads, %s, seed %d): %.200s",
+                          j, task_kind_name(R->g->tasks[r.task]), r.len, r.d, r.layers, r.heads,
+                          label, r.seed, msg);
+        }
         if (st == QKV_OK)
             st = report_sweep_line(R->g, j, &o, &text, &e);
         pthread_mutex_lock(&R->lock);
@@ -435,6 +455,7 @@ int cmd_study_paper(int argc, char **argv)
     bool *done = calloc((size_t)total, sizeof(bool));
     long *todo = malloc((size_t)total * sizeof(long));
     int code = EXIT_OK, fd = -1;
+    bool created = false; /* this run made the output file */
     long n_done = 0, n_todo = 0;
     if (!done || !todo) {
         cli_error("out of memory");
@@ -442,7 +463,29 @@ int cmd_study_paper(int argc, char **argv)
         goto out;
     }
     struct stat sb;
-    const bool exists = st.output && stat(st.output, &sb) == 0;
+    bool exists = st.output && stat(st.output, &sb) == 0;
+    if (exists && !S_ISREG(sb.st_mode)) { /* a FIFO would block the open */
+        cli_error("'%s' is not a regular file", st.output);
+        code = EXIT_USAGE;
+        goto out;
+    }
+    if (!st.dry) { /* one writer per file: a second run on it would cut its lines */
+        fd = open(st.output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+                  0644);
+        if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            cli_error("cannot write '%s': %s", st.output,
+                      fd < 0 ? strerror(errno) : "not a regular file");
+            code = fd < 0 ? EXIT_FAIL : EXIT_USAGE;
+            goto out;
+        }
+        created = !exists;
+        exists = true;
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            cli_error("'%s' is being written by another run (it holds the file's lock)", st.output);
+            code = EXIT_USAGE;
+            goto out;
+        }
+    }
     if (exists && S_ISREG(sb.st_mode) && sb.st_size > 0) {
         if (!st.resume) {
             cli_error("'%s' holds results already: --resume continues it, or choose another "
@@ -451,12 +494,8 @@ int cmd_study_paper(int argc, char **argv)
             code = EXIT_USAGE;
             goto out;
         }
-        if ((code = read_done(st.output, g, done, &n_done)) != EXIT_OK)
+        if ((code = read_done(st.output, g, !st.dry, done, &n_done)) != EXIT_OK)
             goto out;
-    } else if (exists && !S_ISREG(sb.st_mode)) {
-        cli_error("'%s' is not a regular file", st.output);
-        code = EXIT_USAGE;
-        goto out;
     }
     double flops = 0.0;
     for (long j = st.shard_i; j < total; j += st.shard_n)
@@ -497,13 +536,6 @@ int cmd_study_paper(int argc, char **argv)
         code = cli_finish_stdout(EXIT_OK);
         goto out;
     }
-    fd = open(st.output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
-    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        cli_error("cannot write '%s': %s", st.output,
-                  fd < 0 ? strerror(errno) : "not a regular file");
-        code = EXIT_FAIL;
-        goto out;
-    }
     sweep_runner R = {.g = g,
                       .todo = todo,
                       .n_todo = n_todo,
@@ -527,6 +559,9 @@ out:
         cli_error("cannot write '%s': %s", st.output, strerror(errno));
         code = EXIT_FAIL;
     }
+    /* a file this run created and left empty is removed */
+    if (created && code != EXIT_OK && stat(st.output, &sb) == 0 && sb.st_size == 0)
+        unlink(st.output);
     free(done);
     free(todo);
     return code;
@@ -656,7 +691,8 @@ int cmd_study_merge(int argc, char **argv)
                "paper's findings checked. An unfinished sweep is merged, marked INCOMPLETE.\n");
         cli_print_options(stdout, cli_study_merge_options);
         printf("\nExit codes: 0 written; 1 output could not be written; 2 bad command line;\n"
-               "3 a file is unreadable, malformed, empty or from another sweep.\n");
+               "3 a file is unreadable, malformed or from another sweep, or no file holds a\n"
+               "result line.\n");
         return cli_finish_stdout(EXIT_OK);
     }
     if (pos.n == 0) {
@@ -665,6 +701,7 @@ int cmd_study_merge(int argc, char **argv)
     }
     sweep_merged m;
     memset(&m, 0, sizeof m);
+    qkv_error err;
     bool started = false;
     char gt[SWEEP_TEXT_BYTES] = "", rt[SWEEP_TEXT_BYTES] = "";
     int code = EXIT_OK;
@@ -679,8 +716,9 @@ int cmd_study_merge(int argc, char **argv)
         cli_outputs_add(&outs, "--output", "%s", st.output);
         code = cli_outputs_check(&outs);
     }
+    if (code == EXIT_OK && sweep_merged_finish(&m, &err) != QKV_OK)
+        code = cli_fail(&err, EXIT_FAIL);
     if (code == EXIT_OK) {
-        sweep_merged_finish(&m);
         const merge_ctx ctx = {&m, pos.n};
         code = cli_write_report(st.output, st.format, write_merged, &ctx);
     }

@@ -523,6 +523,35 @@ cmp -s "$TMP/sw-other.jsonl" "$TMP/sw-other2.jsonl" && ok || bad "a refused --re
 : >"$TMP/sw-empty.jsonl"
 usage_error 3 "no result lines in" study merge "$TMP/sw-empty.jsonl"
 expect 2 "--paper needs -o FILE" -- study --paper --tasks copy
+# a dry run reads a file being written without cutting its unfinished line
+head -n 20 "$TMP/sw-all.jsonl" >"$TMP/sw-live.jsonl"
+sed -n 21p "$TMP/sw-all.jsonl" | head -c 100 >>"$TMP/sw-live.jsonl"
+size=$(wc -c <"$TMP/sw-live.jsonl")
+expect 0 '28 runs to train \(20 in the file already\)' -- study $PAPER --resume --dry-run -o "$TMP/sw-live.jsonl"
+[ "$(wc -c <"$TMP/sw-live.jsonl")" -eq "$size" ] && ok || bad "--dry-run --resume changed the file"
+# one writer per file
+if command -v flock >/dev/null 2>&1; then
+    flock "$TMP/sw-live.jsonl" sleep 5 &
+    sleep 0.5
+    expect 2 "sw-live.jsonl' is being written by another run" -- study $PAPER --resume -o "$TMP/sw-live.jsonl"
+    kill %% 2>/dev/null
+    wait 2>/dev/null
+else
+    skip 1 "flock(1) is not installed"
+fi
+# a diverged run's eval loss is null: read back, shown as missing
+sed -n 1p "$TMP/sw-all.jsonl" | sed 's/"eval_loss":[^,]*/"eval_loss":null/' >"$TMP/sw-null.jsonl"
+expect 0 'Runs: 1 of 48' -- study merge "$TMP/sw-null.jsonl" -f md
+# a line describing an enormous sweep is refused before anything is allocated
+sed -n 1p "$TMP/sw-all.jsonl" | sed 's/seeds=2/seeds=1000000/' >"$TMP/sw-huge.jsonl"
+usage_error 3 "sw-huge.jsonl:1: seeds '1000000': must be a whole number from 1 to 64" study merge "$TMP/sw-huge.jsonl"
+# checks judge only tasks whose every variant has runs
+"$BIN" study merge "$TMP/sw-part.jsonl" >"$TMP/sw-part.txt" 2>&1
+! grep -q 'copy (length 8)' "$TMP/sw-part.txt" && ok || bad "a check passed on a length without runs"
+usage_error 2 "give the rate with at most 6 significant digits" study --paper --lr 0.0012345678
+usage_error 2 "variants 'QKV' and 'qkv' are the same" study --paper --variants QKV,qkv
+usage_error 2 "batches of 4096 x 4096 tokens exceed" study --paper --batch 4096 --seq-len 16,4096
+
 usage_error 2 "--shard '4/3'" study --paper --shard 4/3
 usage_error 2 "with 2 heads: variant 'Q=K=V\+MQA'" study --paper --variants Q=K=V+MQA
 usage_error 2 "--d-model: d '0': must be a whole number from 1 to 4096" study --paper --d-model 0

@@ -75,6 +75,16 @@ START_TEST(naming_texts_round_trip)
     ck_assert_int_eq(sweep_grid_set(&g, "variants", "QKV+GQA-2", &err), QKV_OK);
     ck_assert_int_eq(sweep_grid_set(&g, "heads", "2,3", &err), QKV_OK);
     ck_assert_int_ne(sweep_grid_check(&g, &err), QKV_OK);
+    /* bounds: the texts read back cannot describe an enormous sweep */
+    g = sweep_grid_paper();
+    sweep_grid_text(&g, gt, sizeof gt);
+    char *at = strstr(gt, "seeds=3");
+    ck_assert_ptr_nonnull(at);
+    snprintf(at, sizeof gt - (size_t)(at - gt), "seeds=65");
+    ck_assert_int_ne(sweep_grid_from_text(gt, rt, &back, &err), QKV_OK);
+    g.batch = 4096;
+    ck_assert_int_eq(sweep_grid_set(&g, "len", "16,4096", &err), QKV_OK);
+    ck_assert_int_ne(sweep_grid_check(&g, &err), QKV_OK); /* 4096 x 4096 tokens a batch */
 }
 END_TEST
 
@@ -159,7 +169,7 @@ START_TEST(merged_means_by_hand)
     ck_assert(!sweep_merged_add(&m, 0, 99.0, 0.5, 1.0)); /* repeated: the first stays */
     ck_assert_int_eq(m.duplicates, 1);
     ck_assert_int_eq(m.present, 22);
-    sweep_merged_finish(&m);
+    ck_assert_int_eq(sweep_merged_finish(&m, &err), QKV_OK);
     const study_cell *c = &m.all.cells[0]; /* sub, QKV */
     ck_assert_double_eq_tol(c->metric_mean, 22.0, 1e-12);
     ck_assert_double_eq_tol(c->metric_sd, sqrt(50.0), 1e-12);

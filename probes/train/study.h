@@ -124,7 +124,7 @@ typedef struct {
     bool pass;
 } study_check;
 
-#define STUDY_CHECKS_MAX 32
+#define STUDY_CHECKS_MAX 128 /* 2 per task and length at most: a sweep of 8 x 8 */
 
 typedef struct {
     study_settings settings;

@@ -142,6 +142,43 @@ qkv_status sweep_grid_check(const sweep_grid *g, qkv_error *err)
     if (!(g->lr > 0.0 && g->lr <= 1.0) || !(g->clip >= 0.0))
         return qkv_error_set(err, QKV_ERR_RANGE, "learning rate %g or clip %g out of range", g->lr,
                              g->clip);
+    if (g->seeds > SWEEP_SEEDS_MAX || g->train_seqs > SWEEP_TRAIN_MAX ||
+        g->test_seqs > SWEEP_TEST_MAX || g->epochs > SWEEP_EPOCHS_MAX || g->batch > SWEEP_BATCH_MAX)
+        return qkv_error_set(err, QKV_ERR_RANGE, "seeds, sequences, epochs or batch out of range");
+    if (sweep_count(g) > SWEEP_RUNS_MAX)
+        return qkv_error_set(err, QKV_ERR_RANGE, "%ld runs: a sweep has at most %d", sweep_count(g),
+                             SWEEP_RUNS_MAX);
+    if ((long)g->epochs * (g->train_seqs / g->batch) > SWEEP_STEPS_MAX)
+        return qkv_error_set(err, QKV_ERR_RANGE, "%ld steps per run: at most %d",
+                             (long)g->epochs * (g->train_seqs / g->batch), SWEEP_STEPS_MAX);
+    for (int i = 0; i < g->n_lens; i++) {
+        const long len = g->lens[i];
+        if ((long)g->batch * len > RT_SEQ_MAX)
+            return qkv_error_set(err, QKV_ERR_RANGE, "batches of %d x %ld tokens exceed %d",
+                                 g->batch, len, RT_SEQ_MAX);
+        if (((long)g->train_seqs + g->test_seqs) * len > SWEEP_DATA_TOKENS_MAX)
+            return qkv_error_set(err, QKV_ERR_RANGE,
+                                 "%d + %d sequences of %ld tokens exceed %ld tokens of data",
+                                 g->train_seqs, g->test_seqs, len, (long)SWEEP_DATA_TOKENS_MAX);
+    }
+    /* the naming texts must hold the grid whole */
+    char big[4 * SWEEP_TEXT_BYTES];
+    sweep_grid_text(g, big, sizeof big);
+    if (strlen(big) >= SWEEP_TEXT_BYTES)
+        return qkv_error_set(err, QKV_ERR_RANGE,
+                             "the grid's description is longer than %d bytes: fewer variants",
+                             SWEEP_TEXT_BYTES - 1);
+    /* one column per variant: two spellings of one are refused */
+    for (int a = 0; a < g->n_vars; a++)
+        for (int b = 0; b < a; b++) {
+            study_variant va, vb;
+            qkv_error e2;
+            if (study_variant_parse(g->vars[a], g->heads[0], &va, &e2) == QKV_OK &&
+                study_variant_parse(g->vars[b], g->heads[0], &vb, &e2) == QKV_OK &&
+                strcmp(va.label, vb.label) == 0)
+                return qkv_error_set(err, QKV_ERR_INVALID, "variants '%s' and '%s' are the same",
+                                     g->vars[b], g->vars[a]);
+        }
     /* every combination once, seeds aside */
     const long n = sweep_count(g) / g->seeds;
     for (long j = 0; j < n; j++) {
@@ -209,14 +246,15 @@ static qkv_status set_pair(sweep_grid *g, const char *key, const char *val, qkv_
     static const struct {
         const char *key;
         size_t off;
-    } ints[] = {{"seeds", offsetof(sweep_grid, seeds)},
-                {"train", offsetof(sweep_grid, train_seqs)},
-                {"test", offsetof(sweep_grid, test_seqs)},
-                {"epochs", offsetof(sweep_grid, epochs)},
-                {"batch", offsetof(sweep_grid, batch)}};
+        int hi; /* the command line's bounds */
+    } ints[] = {{"seeds", offsetof(sweep_grid, seeds), SWEEP_SEEDS_MAX},
+                {"train", offsetof(sweep_grid, train_seqs), SWEEP_TRAIN_MAX},
+                {"test", offsetof(sweep_grid, test_seqs), SWEEP_TEST_MAX},
+                {"epochs", offsetof(sweep_grid, epochs), SWEEP_EPOCHS_MAX},
+                {"batch", offsetof(sweep_grid, batch), SWEEP_BATCH_MAX}};
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
         if (strcmp(key, ints[i].key) == 0)
-            return parse_int(key, val, 1, 100000000, (int *)((char *)g + ints[i].off), err);
+            return parse_int(key, val, 1, ints[i].hi, (int *)((char *)g + ints[i].off), err);
     if (strcmp(key, "lr") == 0 || strcmp(key, "clip") == 0) {
         char *end;
         const double v = strtod(val, &end);

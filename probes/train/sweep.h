@@ -41,6 +41,16 @@
 #define SWEEP_LR 0.001
 #define SWEEP_CLIP 5
 
+/* Bounds of a sweep, on the command line and in the texts read back. */
+#define SWEEP_SEEDS_MAX 64
+#define SWEEP_TRAIN_MAX 10000000
+#define SWEEP_TEST_MAX 1000000
+#define SWEEP_EPOCHS_MAX 1000
+#define SWEEP_BATCH_MAX 4096
+#define SWEEP_RUNS_MAX 1000000
+#define SWEEP_STEPS_MAX 100000000
+#define SWEEP_DATA_TOKENS_MAX (1L << 27) /* (train + test) x length: 1 GiB of token ids */
+
 #define SWEEP_AXIS_MAX 8
 #define SWEEP_VARS_MAX 16
 #define SWEEP_LAYERS_MAX 16
@@ -146,8 +156,8 @@ qkv_status sweep_merged_init(sweep_merged *m, const sweep_grid *g, qkv_error *er
 bool sweep_merged_add(sweep_merged *m, long j, double accuracy, double eval_loss, double seconds);
 
 /* Means and spreads over the runs present, differences from QKV, and the
- * paper's Table 1 beside them. */
-void sweep_merged_finish(sweep_merged *m);
+ * paper's Table 1 beside them. QKV_ERR_NOMEM when memory runs out. */
+qkv_status sweep_merged_finish(sweep_merged *m, qkv_error *err);
 void sweep_merged_free(sweep_merged *m);
 
 #endif

@@ -110,14 +110,14 @@ static void close_cells(study_result *r, int seeds, const seed_sum *sums, int *r
     study_compare(r);
 }
 
-void sweep_merged_finish(sweep_merged *m)
+qkv_status sweep_merged_finish(sweep_merged *m, qkv_error *err)
 {
     const sweep_grid *g = &m->grid;
     const int nt = g->n_tasks, nl = g->n_lens, nv = g->n_vars, ns = g->seeds;
     const size_t na = (size_t)nt * nv, nb = (size_t)nt * nl * nv;
     seed_sum *sa = calloc((na + nb) * (size_t)ns, sizeof *sa);
     if (!sa)
-        return; /* cells stay empty: the writers show no runs */
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory merging %ld runs", m->total);
     seed_sum *sb = sa + na * (size_t)ns;
     for (long j = 0; j < m->total; j++) {
         if (isnan(m->acc[j]))
@@ -135,6 +135,7 @@ void sweep_merged_finish(sweep_merged *m)
     close_cells(&m->all, ns, sa, m->runs_all);
     close_cells(&m->by_len, ns, sb, m->runs_len);
     free(sa);
+    return QKV_OK;
 }
 
 void sweep_merged_free(sweep_merged *m)

@@ -66,8 +66,8 @@ static qkv_status read_fields(const lm_result *r, const cJSON *o, lm_run *got, i
                              "field 'teacher_val_nll': %.17g, this corpus %.17g: another corpus "
                              "or teacher",
                              teacher, r->corpus->teacher_val_nll);
-    if (!(got->val_nll > 0.0) || params < 1 || params > 1e15 || d_ff < 1 || d_ff > 1e9 ||
-        got->seconds < 0)
+    if (!(got->val_nll > 0.0 && got->val_nll < 700.0) /* exp() finite */ || params < 1 ||
+        params > 1e15 || d_ff < 1 || d_ff > 1e9 || got->seconds < 0)
         return qkv_error_set(err, QKV_ERR_INVALID, "val_nll, params, d_ff or seconds out of range");
     got->params = (uint64_t)params;
     got->d_ff = (int)d_ff;

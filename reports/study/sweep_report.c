@@ -75,11 +75,17 @@ static qkv_status get_string(const cJSON *o, const char *key, char *buf, size_t 
     return QKV_OK;
 }
 
-/* A number field in lo..hi; whole when `whole`. */
+/* A number field in lo..hi; whole when `whole`. The writer gives a
+ * non-finite value (a run whose training diverged) as null: `nullable`
+ * fields read it back as NaN. */
 static qkv_status get_number(const cJSON *o, const char *key, double lo, double hi, bool whole,
-                             double *out, qkv_error *err)
+                             bool nullable, double *out, qkv_error *err)
 {
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (nullable && cJSON_IsNull(x)) {
+        *out = NAN;
+        return QKV_OK;
+    }
     if (!cJSON_IsNumber(x))
         return qkv_error_set(err, QKV_ERR_INVALID, "field '%s': missing or not a number", key);
     const double v = x->valuedouble;
@@ -125,18 +131,19 @@ qkv_status report_sweep_line_parse(const char *text, size_t n, sweep_line *out, 
     const struct {
         const char *key;
         double *v, lo, hi;
-        bool whole;
-    } nums[] = {{"run", &run, 0, 1e9, true},
-                {"len", &len, 2, 4096, true},
-                {"d_model", &d, 1, 4096, true},
-                {"layers", &layers, 1, SWEEP_LAYERS_MAX, true},
-                {"heads", &heads, 1, 256, true},
-                {"seed", &seed, 0, 1e6, true},
-                {"accuracy", &out->accuracy, 0, 100, false},
-                {"eval_loss", &out->eval_loss, 0, 1e6, false},
-                {"seconds", &out->seconds, 0, 1e9, false}};
+        bool whole, nullable;
+    } nums[] = {{"run", &run, 0, 1e9, true, false},
+                {"len", &len, 2, 4096, true, false},
+                {"d_model", &d, 1, 4096, true, false},
+                {"layers", &layers, 1, SWEEP_LAYERS_MAX, true, false},
+                {"heads", &heads, 1, 256, true, false},
+                {"seed", &seed, 0, 1e6, true, false},
+                {"accuracy", &out->accuracy, 0, 100, false, false},
+                {"eval_loss", &out->eval_loss, 0, 1e300, false, true},
+                {"seconds", &out->seconds, 0, 1e9, false, false}};
     for (size_t i = 0; st == QKV_OK && i < sizeof nums / sizeof *nums; i++)
-        st = get_number(o, nums[i].key, nums[i].lo, nums[i].hi, nums[i].whole, nums[i].v, err);
+        st = get_number(o, nums[i].key, nums[i].lo, nums[i].hi, nums[i].whole, nums[i].nullable,
+                        nums[i].v, err);
     cJSON_Delete(o);
     out->run = (long)run;
     out->len = (int)len, out->d = (int)d, out->layers = (int)layers, out->heads = (int)heads;
@@ -232,9 +239,12 @@ static void write_cells(FILE *f, const sweep_merged *m, bool md)
                 snprintf(pv, sizeof pv, "%.1f", c->paper_value);
             if (c->has_paper_delta)
                 snprintf(pd, sizeof pd, "%+.1f", c->paper_delta);
+            char el[24] = "-";
+            if (isfinite(c->eval_loss))
+                snprintf(el, sizeof el, "%.3f", c->eval_loss);
             if (md)
-                fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s | %.3f |\n", r->tasks[t].name,
-                        r->vars[v].label, runs, ms, dv, pv, pd, sign_word(c), c->eval_loss);
+                fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r->tasks[t].name,
+                        r->vars[v].label, runs, ms, dv, pv, pd, sign_word(c), el);
             else
                 fprintf(f, "%-8s %-10s %9s %12s %6s %6s %6s %s\n", r->tasks[t].name,
                         r->vars[v].label, runs, ms, dv, pv, pd, sign_word(c));
