@@ -458,6 +458,7 @@ grep -q '4 repeated lines ignored' "$TMP/err" && ok || bad "lm --merge: repeated
 usage_error 3 "run 1 \(QKV at context 8, seed 1\) is in none of the --merge files" study $LM --variants QKV,Q-K=V --merge "$TMP/sh1"
 usage_error 3 "sh1:1: run 0 is Q-K=V at context 8, seed 0 in this study: the line was written with other options" study $LM --variants Q-K=V,QKV --merge "$TMP/sh1"
 usage_error 3 "sh1:1: field 'steps': 8, the study trains 9" study $LM --variants QKV,Q-K=V --steps 9 --merge "$TMP/sh1"
+usage_error 3 "sh1:1: field 'settings': .*lr=0.003;.*, this study .*lr=0.004;.*written with other options" study $LM --variants QKV,Q-K=V --lr 0.004 --merge "$TMP/sh1"
 usage_error 2 "--shard trains a share of the runs; --merge reads them" study $LM --shard 1/2 --merge "$TMP/sh1"
 usage_error 2 "--shard '3/2'" study --tasks lm --shard 3/2
 usage_error 2 "--tasks 'sort': the language-model study takes only 'lm'" study --tasks lm --tasks sort

@@ -61,6 +61,16 @@ static qkv_status read_fields(const lm_result *r, const cJSON *o, lm_run *got, i
                              "field 'steps': %g, the study trains %d: the line was written with "
                              "other options",
                              steps, r->settings.steps);
+    const cJSON *settings = cJSON_GetObjectItemCaseSensitive(o, "settings");
+    char mine[LM_SETTINGS_TEXT_BYTES];
+    report_lm_settings_text(r, mine, sizeof mine);
+    if (!cJSON_IsString(settings))
+        return qkv_error_set(err, QKV_ERR_INVALID, "field 'settings': missing or not a string");
+    if (strcmp(settings->valuestring, mine) != 0)
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "field 'settings': '%.300s', this study '%.300s': the line was "
+                             "written with other options",
+                             settings->valuestring, mine);
     if (fabs(teacher - r->corpus->teacher_val_nll) > 1e-9 * fabs(r->corpus->teacher_val_nll))
         return qkv_error_set(err, QKV_ERR_INVALID,
                              "field 'teacher_val_nll': %.17g, this corpus %.17g: another corpus "

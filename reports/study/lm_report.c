@@ -350,8 +350,28 @@ qkv_status report_lm_write(FILE *f, report_format fmt, const lm_result *r, qkv_e
     return report_flushed(f, s, err);
 }
 
+void report_lm_settings_text(const lm_result *r, char *buf, size_t n)
+{
+    const lm_settings *s = &r->settings;
+    size_t at =
+        (size_t)snprintf(buf, n,
+                         "d=%d;layers=%d;heads=%d;d_ff=%d;ctx=%d;batch=%d;steps=%d;seeds=%d;lr=%g;"
+                         "warmup=%d;clip=%g;wd=%g;param_match=%d;contexts=",
+                         s->d_model, s->layers, s->heads, s->d_ff, s->ctx, s->batch, s->steps,
+                         s->seeds, (double)s->optim.lr, s->optim.warmup, (double)s->optim.clip,
+                         (double)s->optim.weight_decay, s->param_match ? 1 : 0);
+    for (int i = 0; i < s->n_ablation; i++)
+        at += (size_t)snprintf(buf + at, at < n ? n - at : 0, "%s%d", i ? "," : "", s->ablation[i]);
+    at += (size_t)snprintf(buf + at, at < n ? n - at : 0, ";variants=");
+    for (int v = 0; v < r->n_vars; v++)
+        at +=
+            (size_t)snprintf(buf + at, at < n ? n - at : 0, "%s%s", v ? "," : "", r->vars[v].label);
+}
+
 qkv_status report_lm_runs_jsonl(FILE *f, const lm_result *r, qkv_error *err)
 {
+    char settings[LM_SETTINGS_TEXT_BYTES];
+    report_lm_settings_text(r, settings, sizeof settings);
     for (int j = 0; j < r->n_runs; j++) {
         const lm_run *run = &r->runs[j];
         if (!run->done)
@@ -372,6 +392,7 @@ qkv_status report_lm_runs_jsonl(FILE *f, const lm_result *r, qkv_error *err)
         JSON_CHECK(cJSON_AddNumberToObject(o, "params", (double)run->params));
         JSON_CHECK(cJSON_AddNumberToObject(o, "d_ff", run->d_ff));
         JSON_CHECK(cJSON_AddNumberToObject(o, "steps", r->settings.steps));
+        JSON_CHECK(cJSON_AddStringToObject(o, "settings", settings));
         JSON_CHECK(report_json_double(o, "seconds", run->seconds));
         JSON_CHECK(arr = cJSON_AddArrayToObject(o, "loss_curve"));
         for (int k = 0; k < r->n_curve; k++) {

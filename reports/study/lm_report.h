@@ -18,10 +18,17 @@ qkv_status report_lm_write(FILE *f, report_format fmt, const lm_result *r, qkv_e
  * parameters, FFN width, steps, seconds, loss curve. */
 qkv_status report_lm_runs_jsonl(FILE *f, const lm_result *r, qkv_error *err);
 
+/* The settings a result line carries, as text: model shape, contexts,
+ * batch, steps, seeds, optimiser, parameter matching and variants. A merge
+ * accepts only lines whose text equals its own. */
+#define LM_SETTINGS_TEXT_BYTES 1024
+void report_lm_settings_text(const lm_result *r, char *buf, size_t n);
+
 /* Read one line report_lm_runs_jsonl wrote into r (set up by
  * lm_study_prepare with the shards' settings): the run it names must be
- * that run of r (variant, context, seed), trained for r's steps on the same
- * corpus (the teacher's validation nll agrees). *duplicate is set, and r
+ * that run of r (variant, context, seed), trained with r's settings
+ * (report_lm_settings_text) on the same corpus (the teacher's validation
+ * nll agrees). *duplicate is set, and r
  * left as it was, when the run was read already. QKV_ERR_INVALID names the
  * field and why. */
 qkv_status report_lm_run_line_read(lm_result *r, const char *text, size_t n, bool *duplicate,
