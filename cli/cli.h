@@ -57,6 +57,17 @@ int cli_plot_status(qkv_status s, const qkv_error *err, const char *prefix, bool
  * could not be read, EXIT_USAGE for a request that cannot be met, ...). */
 int cli_fail(const qkv_error *err, int blame);
 
+/* Call fn(ctx, line, n, err) for every line of path that is not empty, n
+ * without the line end ("\n" or "\r\n"). A last line without its newline
+ * (a writer stopped mid-line) is not passed: stderr says "FILE:LINE: an
+ * unfinished last line, " and `unfinished`. Returns EXIT_OK; EXIT_INPUT
+ * when path cannot be read; or, when fn fails, prints "FILE:LINE: message"
+ * and returns EXIT_INPUT (EXIT_FAIL when memory ran out). *complete, if
+ * not NULL, gets the bytes of the file's complete lines. */
+typedef qkv_status (*cli_line_fn)(void *ctx, const char *line, size_t n, qkv_error *err);
+int cli_each_line(const char *path, const char *unfinished, cli_line_fn fn, void *ctx,
+                  long *complete);
+
 /* Flush and check stdout; returns EXIT_FAIL with a message on a write error. */
 int cli_finish_stdout(int code);
 

@@ -1,13 +1,16 @@
 /* Messages and the final stdout check, shared by every command. */
+#define _DEFAULT_SOURCE /* getline */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "reports/bundle.h"
 #include "reports/outfile.h"
 #include "cli/cli.h"
+#include "analyzer/core/infile.h"
 #include "analyzer/core/safetext.h"
 
 void cli_error(const char *fmt, ...)
@@ -116,4 +119,45 @@ int cli_fail(const qkv_error *err, int blame)
 {
     cli_error("%s", err->msg);
     return err->code == QKV_ERR_NOMEM ? EXIT_FAIL : blame;
+}
+
+int cli_each_line(const char *path, const char *unfinished, cli_line_fn fn, void *ctx,
+                  long *complete)
+{
+    FILE *f;
+    qkv_error err;
+    if (infile_fopen(path, &f, &err) != QKV_OK)
+        return cli_fail(&err, EXIT_INPUT);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0, done = 0;
+    int code = EXIT_OK;
+    while (code == EXIT_OK && (n = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        if (line[n - 1] != '\n') {
+            fprintf(stderr, "qkvplan: %s:%ld: an unfinished last line, %s\n", path, lineno,
+                    unfinished);
+            break;
+        }
+        done += n;
+        size_t len = (size_t)n - 1;
+        if (len > 0 && line[len - 1] == '\r')
+            len--;
+        if (len == 0)
+            continue;
+        if (fn(ctx, line, len, &err) != QKV_OK) {
+            cli_error("%s:%ld: %s", path, lineno, err.msg);
+            code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
+        }
+    }
+    if (code == EXIT_OK && ferror(f)) {
+        cli_error("cannot read '%s': %s", path, strerror(errno));
+        code = EXIT_INPUT;
+    }
+    free(line);
+    fclose(f);
+    if (complete)
+        *complete = done;
+    return code;
 }

@@ -320,38 +320,19 @@ static void apply_budget(lm_state *st)
         st->cval = LM_LONG_CORPUS_VAL;
 }
 
-/* Add every line of path to r. Returns EXIT_OK or prints "FILE:LINE: why". */
-static int merge_file(lm_result *r, const char *path, long *repeated)
+/* One result line of a shard into the study. */
+typedef struct {
+    lm_result *r;
+    long repeated;
+} lm_merge;
+
+static qkv_status merge_line(void *ctx, const char *line, size_t n, qkv_error *err)
 {
-    FILE *f;
-    qkv_error err;
-    if (infile_fopen(path, &f, &err) != QKV_OK)
-        return cli_fail(&err, EXIT_INPUT);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0;
-    int code = EXIT_OK;
-    while (code == EXIT_OK && (n = getline(&line, &cap, f)) > 0) {
-        lineno++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            n--;
-        if (n == 0)
-            continue;
-        bool dup;
-        if (report_lm_run_line_read(r, line, (size_t)n, &dup, &err) != QKV_OK) {
-            cli_error("%s:%ld: %s", path, lineno, err.msg);
-            code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
-        }
-        *repeated += dup;
-    }
-    if (code == EXIT_OK && ferror(f)) {
-        cli_error("cannot read '%s': %s", path, strerror(errno));
-        code = EXIT_INPUT;
-    }
-    free(line);
-    fclose(f);
-    return code;
+    lm_merge *mg = ctx;
+    bool dup;
+    qkv_status st = report_lm_run_line_read(mg->r, line, n, &dup, err);
+    mg->repeated += st == QKV_OK && dup;
+    return st;
 }
 
 /* The study's result from the lines of its shards: every run must be in
@@ -362,12 +343,13 @@ static int merge_runs(const lm_corpus *corpus, study_variant *vars, int nv, cons
     qkv_error err;
     if (lm_study_prepare(corpus, vars, nv, s, r, &err) != QKV_OK)
         return cli_fail(&err, EXIT_USAGE);
-    long repeated = 0;
+    lm_merge mg = {r, 0};
     for (int i = 0; i < n_files; i++) {
-        const int code = merge_file(r, files[i], &repeated);
+        const int code = cli_each_line(files[i], "skipped", merge_line, &mg, NULL);
         if (code != EXIT_OK)
             return code;
     }
+    const long repeated = mg.repeated;
     double seconds = 0.0;
     for (int j = 0; j < r->n_runs; j++) {
         const lm_run *run = &r->runs[j];

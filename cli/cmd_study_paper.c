@@ -193,62 +193,49 @@ static int on_paper_option(void *vs, int id, const char *name, const char *value
     return 0;
 }
 
+/* The runs a result file holds, read line by line. */
+typedef struct {
+    const sweep_grid *g;
+    char gt[SWEEP_TEXT_BYTES], rt[SWEEP_TEXT_BYTES];
+    bool *done;
+    long n_done;
+} done_reader;
+
+static qkv_status done_line(void *ctx, const char *line, size_t n, qkv_error *err)
+{
+    done_reader *d = ctx;
+    sweep_line l;
+    qkv_status st = report_sweep_line_parse(line, n, &l, err);
+    if (st != QKV_OK)
+        return st;
+    if (strcmp(l.grid, d->gt) != 0 || strcmp(l.regime, d->rt) != 0)
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "a line of another sweep (%.200s; %.200s): resume with the options "
+                             "that started it, or choose another --output",
+                             strcmp(l.grid, d->gt) != 0 ? l.grid : "", l.regime);
+    if ((st = report_sweep_line_check(d->g, &l, err)) != QKV_OK)
+        return st;
+    d->n_done += !d->done[l.run];
+    d->done[l.run] = true;
+    return QKV_OK;
+}
+
 /* Read the runs FILE holds into done[] (every line must belong to grid g).
  * An unfinished last line (a run stopped while writing) is cut off the
  * file when `cut`. Returns EXIT_OK, or prints "FILE:LINE: why" and returns
  * the code. */
 static int read_done(const char *path, const sweep_grid *g, bool cut, bool *done, long *n_done)
 {
-    FILE *f;
-    qkv_error err;
-    if (infile_fopen(path, &f, &err) != QKV_OK)
-        return cli_fail(&err, EXIT_INPUT);
-    char gt[SWEEP_TEXT_BYTES], rt[SWEEP_TEXT_BYTES];
-    sweep_grid_text(g, gt, sizeof gt);
-    sweep_regime_text(g, rt, sizeof rt);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0, good_end = 0, pos = 0;
-    int code = EXIT_OK;
-    *n_done = 0;
-    while ((n = getline(&line, &cap, f)) > 0) {
-        lineno++;
-        pos += n;
-        if (line[n - 1] != '\n') { /* unfinished: the process stopped mid-write */
-            fprintf(stderr, "qkvplan: %s:%ld: an unfinished last line, dropped\n", path, lineno);
-            break;
-        }
-        sweep_line l;
-        if (report_sweep_line_parse(line, (size_t)n - 1, &l, &err) != QKV_OK) {
-            code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
-            cli_error("%s:%ld: %s", path, lineno, err.msg);
-            break;
-        }
-        if (strcmp(l.grid, gt) != 0 || strcmp(l.regime, rt) != 0) {
-            cli_error("%s:%ld: a line of another sweep (%s; %s): resume with the options that "
-                      "started it, or choose another --output",
-                      path, lineno, strcmp(l.grid, gt) != 0 ? l.grid : "", l.regime);
-            code = EXIT_INPUT;
-            break;
-        }
-        if (report_sweep_line_check(g, &l, &err) != QKV_OK) {
-            cli_error("%s:%ld: %s", path, lineno, err.msg);
-            code = EXIT_INPUT;
-            break;
-        }
-        if (!done[l.run])
-            (*n_done)++;
-        done[l.run] = true;
-        good_end = pos;
-    }
-    free(line);
-    if (code == EXIT_OK && ferror(f)) {
-        cli_error("cannot read '%s': %s", path, strerror(errno));
-        code = EXIT_INPUT;
-    }
-    fclose(f);
-    if (code == EXIT_OK && cut && good_end < pos && truncate(path, good_end) != 0) {
+    done_reader d = {.g = g, .done = done};
+    sweep_grid_text(g, d.gt, sizeof d.gt);
+    sweep_regime_text(g, d.rt, sizeof d.rt);
+    long complete = 0;
+    int code =
+        cli_each_line(path, cut ? "dropped" : "left to its writer", done_line, &d, &complete);
+    *n_done = d.n_done;
+    struct stat sb;
+    if (code == EXIT_OK && cut && stat(path, &sb) == 0 && complete < sb.st_size &&
+        truncate(path, complete) != 0) {
         cli_error("cannot cut the unfinished line off '%s': %s", path, strerror(errno));
         code = EXIT_FAIL;
     }
@@ -605,65 +592,37 @@ static int on_merge_option(void *vs, int id, const char *name, const char *value
     return 0;
 }
 
-/* Add every line of path to m (set up from the first line read when
- * *started is false). Returns EXIT_OK or prints "FILE:LINE: why". */
-static int merge_file(const char *path, sweep_merged *m, bool *started, char *gt, char *rt)
+/* Result lines into a merged sweep, set up from the first line read. */
+typedef struct {
+    sweep_merged *m;
+    bool started;
+    char gt[SWEEP_TEXT_BYTES], rt[SWEEP_TEXT_BYTES];
+} merger;
+
+static qkv_status merge_line(void *ctx, const char *line, size_t n, qkv_error *err)
 {
-    FILE *f;
-    qkv_error err;
-    if (infile_fopen(path, &f, &err) != QKV_OK)
-        return cli_fail(&err, EXIT_INPUT);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0;
-    int code = EXIT_OK;
-    while (code == EXIT_OK && (n = getline(&line, &cap, f)) > 0) {
-        lineno++;
-        if (line[n - 1] != '\n') {
-            fprintf(stderr,
-                    "qkvplan: %s:%ld: an unfinished last line (a run still writing?), "
-                    "skipped\n",
-                    path, lineno);
-            break;
-        }
-        sweep_line l;
-        if (report_sweep_line_parse(line, (size_t)n - 1, &l, &err) != QKV_OK) {
-            cli_error("%s:%ld: %s", path, lineno, err.msg);
-            code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
-            break;
-        }
-        if (!*started) {
-            sweep_grid g;
-            if (sweep_grid_from_text(l.grid, l.regime, &g, &err) != QKV_OK ||
-                sweep_merged_init(m, &g, &err) != QKV_OK) {
-                cli_error("%s:%ld: %s", path, lineno, err.msg);
-                code = err.code == QKV_ERR_NOMEM ? EXIT_FAIL : EXIT_INPUT;
-                break;
-            }
-            snprintf(gt, SWEEP_TEXT_BYTES, "%s", l.grid);
-            snprintf(rt, SWEEP_TEXT_BYTES, "%s", l.regime);
-            *started = true;
-        } else if (strcmp(l.grid, gt) != 0 || strcmp(l.regime, rt) != 0) {
-            cli_error("%s:%ld: a line of another sweep than the first file's (grid %s; regime %s)",
-                      path, lineno, l.grid, l.regime);
-            code = EXIT_INPUT;
-            break;
-        }
-        if (report_sweep_line_check(&m->grid, &l, &err) != QKV_OK) {
-            cli_error("%s:%ld: %s", path, lineno, err.msg);
-            code = EXIT_INPUT;
-            break;
-        }
-        sweep_merged_add(m, l.run, l.accuracy, l.eval_loss, l.seconds);
-    }
-    if (code == EXIT_OK && ferror(f)) {
-        cli_error("cannot read '%s': %s", path, strerror(errno));
-        code = EXIT_INPUT;
-    }
-    free(line);
-    fclose(f);
-    return code;
+    merger *mg = ctx;
+    sweep_line l;
+    qkv_status st = report_sweep_line_parse(line, n, &l, err);
+    if (st != QKV_OK)
+        return st;
+    if (!mg->started) {
+        sweep_grid g;
+        if ((st = sweep_grid_from_text(l.grid, l.regime, &g, err)) != QKV_OK ||
+            (st = sweep_merged_init(mg->m, &g, err)) != QKV_OK)
+            return st;
+        snprintf(mg->gt, sizeof mg->gt, "%s", l.grid);
+        snprintf(mg->rt, sizeof mg->rt, "%s", l.regime);
+        mg->started = true;
+    } else if (strcmp(l.grid, mg->gt) != 0 || strcmp(l.regime, mg->rt) != 0)
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "a line of another sweep than the first file's (grid %.200s; "
+                             "regime %.200s)",
+                             l.grid, l.regime);
+    if ((st = report_sweep_line_check(&mg->m->grid, &l, err)) != QKV_OK)
+        return st;
+    sweep_merged_add(mg->m, l.run, l.accuracy, l.eval_loss, l.seconds);
+    return QKV_OK;
 }
 
 typedef struct {
@@ -702,11 +661,11 @@ int cmd_study_merge(int argc, char **argv)
     sweep_merged m;
     memset(&m, 0, sizeof m);
     qkv_error err;
-    bool started = false;
-    char gt[SWEEP_TEXT_BYTES] = "", rt[SWEEP_TEXT_BYTES] = "";
+    merger mg = {.m = &m};
     int code = EXIT_OK;
     for (int i = 0; i < pos.n && code == EXIT_OK; i++)
-        code = merge_file(pos.arg[i], &m, &started, gt, rt);
+        code = cli_each_line(pos.arg[i], "skipped (a run still writing?)", merge_line, &mg, NULL);
+    const bool started = mg.started;
     if (code == EXIT_OK && !started) {
         cli_error("no result lines in %s%s", pos.arg[0], pos.n > 1 ? " and the other files" : "");
         code = EXIT_INPUT;

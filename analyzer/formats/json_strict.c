@@ -102,3 +102,21 @@ json_problem json_strict_parse(const char *text, size_t len, cJSON **out, json_s
     *out = root;
     return JSON_OK;
 }
+
+qkv_status json_strict_parse_status(const char *text, size_t len, cJSON **out, qkv_error *err)
+{
+    json_strict_error why;
+    switch (json_strict_parse(text, len, out, &why)) {
+    case JSON_OK:
+        return QKV_OK;
+    case JSON_NOMEM:
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+    case JSON_DUPLICATE:
+        return qkv_error_set(err, QKV_ERR_INVALID, "key '%s' twice", why.key);
+    case JSON_TRAILING:
+        return qkv_error_set(err, QKV_ERR_INVALID, "something after the JSON value (at byte %zu)",
+                             why.offset);
+    default:
+        return qkv_error_set(err, QKV_ERR_INVALID, "not JSON (at byte %zu)", why.offset);
+    }
+}

@@ -28,4 +28,9 @@ typedef struct {
  * cJSON_Delete); on failure *out is NULL and why says what went wrong. */
 json_problem json_strict_parse(const char *text, size_t len, cJSON **out, json_strict_error *why);
 
+/* json_strict_parse as a status: QKV_ERR_NOMEM, or QKV_ERR_INVALID saying
+ * "not JSON (at byte N)", "... after the JSON value" or "key 'K' twice". */
+#include "analyzer/core/qkv_error.h"
+qkv_status json_strict_parse_status(const char *text, size_t len, cJSON **out, qkv_error *err);
+
 #endif

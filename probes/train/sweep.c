@@ -419,19 +419,30 @@ static qkv_status train(const sweep_grid *g, const sweep_run *r, rt_model *m, rt
     return st;
 }
 
-qkv_status sweep_train(const sweep_grid *g, const sweep_run *r, sweep_outcome *o, qkv_error *err)
+/* Run r's task (the caller frees it with task_free) and model configuration. */
+static qkv_status run_setup(const sweep_grid *g, const sweep_run *r, task *t, rt_config *c,
+                            qkv_error *err)
 {
-    memset(o, 0, sizeof *o);
-    const double t0 = qkv_now_s();
     study_variant v;
     qkv_status st = sweep_variant(g, r, &v, err);
     if (st != QKV_OK)
         return st;
-    task t;
-    if ((st = task_parse(task_kind_name(g->tasks[r->task]), r->len, &t, err)) != QKV_OK)
+    if ((st = task_parse(task_kind_name(g->tasks[r->task]), r->len, t, err)) != QKV_OK)
         return st;
     const study_settings s = settings_of(g, r);
-    rt_config c = study_config(&s, &t, &v);
+    *c = study_config(&s, t, &v);
+    return QKV_OK;
+}
+
+qkv_status sweep_train(const sweep_grid *g, const sweep_run *r, sweep_outcome *o, qkv_error *err)
+{
+    memset(o, 0, sizeof *o);
+    const double t0 = qkv_now_s();
+    task t;
+    rt_config c;
+    qkv_status st = run_setup(g, r, &t, &c, err);
+    if (st != QKV_OK)
+        return st;
     rt_model m;
     if ((st = rt_model_init(&m, &c, err)) != QKV_OK) {
         task_free(&t);
@@ -487,15 +498,11 @@ out:
 qkv_status sweep_step_seconds(const sweep_grid *g, const sweep_run *r, double *seconds,
                               qkv_error *err)
 {
-    study_variant v;
-    qkv_status st = sweep_variant(g, r, &v, err);
+    task t;
+    rt_config c;
+    qkv_status st = run_setup(g, r, &t, &c, err);
     if (st != QKV_OK)
         return st;
-    task t;
-    if ((st = task_parse(task_kind_name(g->tasks[r->task]), r->len, &t, err)) != QKV_OK)
-        return st;
-    const study_settings s = settings_of(g, r);
-    rt_config c = study_config(&s, &t, &v);
     rt_model m;
     rt_trainer tr;
     memset(&tr, 0, sizeof tr);

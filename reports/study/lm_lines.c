@@ -92,17 +92,9 @@ qkv_status report_lm_run_line_read(lm_result *r, const char *text, size_t n, boo
 {
     *duplicate = false;
     cJSON *o = NULL;
-    json_strict_error why;
-    switch (json_strict_parse(text, n, &o, &why)) {
-    case JSON_OK:
-        break;
-    case JSON_NOMEM:
-        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
-    case JSON_DUPLICATE:
-        return qkv_error_set(err, QKV_ERR_INVALID, "key '%s' twice", why.key);
-    default:
-        return qkv_error_set(err, QKV_ERR_INVALID, "not JSON (at byte %zu)", why.offset);
-    }
+    qkv_status ps = json_strict_parse_status(text, n, &o, err);
+    if (ps != QKV_OK)
+        return ps;
     lm_run got;
     memset(&got, 0, sizeof got);
     int j = -1;

@@ -100,17 +100,9 @@ qkv_status report_sweep_line_parse(const char *text, size_t n, sweep_line *out, 
 {
     memset(out, 0, sizeof *out);
     cJSON *o = NULL;
-    json_strict_error why;
-    switch (json_strict_parse(text, n, &o, &why)) {
-    case JSON_OK:
-        break;
-    case JSON_NOMEM:
-        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
-    case JSON_DUPLICATE:
-        return qkv_error_set(err, QKV_ERR_INVALID, "key '%s' twice", why.key);
-    default:
-        return qkv_error_set(err, QKV_ERR_INVALID, "not JSON (at byte %zu)", why.offset);
-    }
+    qkv_status ps = json_strict_parse_status(text, n, &o, err);
+    if (ps != QKV_OK)
+        return ps;
     qkv_status st = QKV_OK;
     char study[16];
     double run = 0, len = 0, d = 0, layers = 0, heads = 0, seed = 0;
