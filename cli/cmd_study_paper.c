@@ -377,8 +377,7 @@ static double estimate_seconds(const sweep_grid *g, const long *todo, long n_tod
         return 0.0;
     if (hi == lo || fhi <= flo)
         th = tl, fhi = flo + 1.0;
-    const double steps =
-        (double)g->epochs * (g->train_seqs / g->batch) + g->test_seqs / (3.0 * g->batch);
+    const double steps = sweep_run_step_equivalents(g);
     double total = 0.0;
     for (long k = 0; k < n_todo; k++) {
         sweep_run r;
@@ -621,7 +620,7 @@ static qkv_status merge_line(void *ctx, const char *line, size_t n, qkv_error *e
                              l.grid, l.regime);
     if ((st = report_sweep_line_check(&mg->m->grid, &l, err)) != QKV_OK)
         return st;
-    sweep_merged_add(mg->m, l.run, l.accuracy, l.eval_loss, l.seconds);
+    sweep_merged_add(mg->m, l.run, l.accuracy, l.eval_loss);
     return QKV_OK;
 }
 

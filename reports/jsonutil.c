@@ -1,5 +1,7 @@
 #include "reports/jsonutil.h"
 
+#include <math.h>
+
 #include "analyzer/core/version.h"
 
 #include <inttypes.h>
@@ -56,4 +58,22 @@ cJSON *report_json_document(void)
         root = NULL;
     }
     return root;
+}
+
+qkv_status report_json_read_number(const cJSON *o, const char *key, double lo, double hi,
+                                   bool whole, bool nullable, double *out, qkv_error *err)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (nullable && cJSON_IsNull(x)) {
+        *out = NAN;
+        return QKV_OK;
+    }
+    if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble))
+        return qkv_error_set(err, QKV_ERR_INVALID, "field '%s': missing or not a number", key);
+    const double v = x->valuedouble;
+    if (v < lo || v > hi || (whole && v != floor(v)))
+        return qkv_error_set(err, QKV_ERR_INVALID, "field '%s': %g is not %s from %g to %g", key, v,
+                             whole ? "a whole number" : "a number", lo, hi);
+    *out = v;
+    return QKV_OK;
 }

@@ -31,4 +31,12 @@ cJSON *report_json_double(cJSON *o, const char *key, double v);
 /* A double as an array element (null when non-finite); NULL on no memory. */
 cJSON *report_json_double_item(double v);
 
+/* Read number field `key` of o into *out: finite, in lo..hi, whole when
+ * `whole`. A writer gives a non-finite double as null (report_json_double):
+ * with `nullable` a null reads back as NaN. QKV_ERR_INVALID names the field
+ * and why. */
+#include <stdbool.h>
+qkv_status report_json_read_number(const cJSON *o, const char *key, double lo, double hi,
+                                   bool whole, bool nullable, double *out, qkv_error *err);
+
 #endif

@@ -164,9 +164,9 @@ START_TEST(merged_means_by_hand)
         sweep_run_at(&g, j, &r);
         if (r.task == 1 && r.var == 1 && r.len == 8)
             continue; /* reverse Q=K=V at length 8 missing */
-        ck_assert(sweep_merged_add(&m, j, 10.0 * (r.seed + 1) + r.len, 0.5, 1.0));
+        ck_assert(sweep_merged_add(&m, j, 10.0 * (r.seed + 1) + r.len, 0.5));
     }
-    ck_assert(!sweep_merged_add(&m, 0, 99.0, 0.5, 1.0)); /* repeated: the first stays */
+    ck_assert(!sweep_merged_add(&m, 0, 99.0, 0.5)); /* repeated: the first stays */
     ck_assert_int_eq(m.duplicates, 1);
     ck_assert_int_eq(m.present, 22);
     ck_assert_int_eq(sweep_merged_finish(&m, &err), QKV_OK);

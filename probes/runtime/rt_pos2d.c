@@ -82,49 +82,51 @@ void rt_pos2d_grad(rt_pos2d_form form, int T, const float *dsum, double sdot, fl
     *db += (float)bsum;
 }
 
+/* The forms: the word rt_pos2d_form_parse reads and the description reports print. */
+static const struct {
+    rt_pos2d_form form;
+    const char *word, *name;
+} forms[] = {
+    {RT_POS2D_CONV, "paper",
+     "paper: fixed P of 5 sin/cos features of i and 5 of j, learned 1x1 conv "
+     "(S' = (sum w) S + sum w P + b, w and b per layer)"},
+    {RT_POS2D_REL, "relative",
+     "relative: 10 sin/cos features of j - i, learned 1x1 conv per layer (the later "
+     "draft's form)"},
+    {RT_POS2D_RAMP, "ramp", "ramp: fixed scale x (j - i) / n, nothing learned (not the paper's)"},
+};
+#define N_FORMS (sizeof forms / sizeof forms[0])
+
 const char *rt_pos2d_form_name(rt_pos2d_form form)
 {
-    switch (form) {
-    case RT_POS2D_CONV:
-        return "paper: fixed P of 5 sin/cos features of i and 5 of j, learned 1x1 conv "
-               "(S' = (sum w) S + sum w P + b, w and b per layer)";
-    case RT_POS2D_REL:
-        return "relative: 10 sin/cos features of j - i, learned 1x1 conv per layer (the later "
-               "draft's form)";
-    case RT_POS2D_RAMP:
-        return "ramp: fixed scale x (j - i) / n, nothing learned (not the paper's)";
-    default:
-        return "none";
-    }
+    for (size_t k = 0; k < N_FORMS; k++)
+        if (forms[k].form == form)
+            return forms[k].name;
+    return "none";
 }
 
 const char *rt_pos2d_form_word(rt_pos2d_form form)
 {
-    switch (form) {
-    case RT_POS2D_CONV:
-        return "paper";
-    case RT_POS2D_REL:
-        return "relative";
-    case RT_POS2D_RAMP:
-        return "ramp";
-    default:
-        return "none";
-    }
+    for (size_t k = 0; k < N_FORMS; k++)
+        if (forms[k].form == form)
+            return forms[k].word;
+    return "none";
 }
 
 qkv_status rt_pos2d_form_parse(const char *s, rt_pos2d_form *form)
 {
     static const struct {
-        const char *name;
+        const char *alias;
         rt_pos2d_form form;
-    } names[] = {{"paper", RT_POS2D_CONV},
-                 {"conv", RT_POS2D_CONV},
-                 {"relative", RT_POS2D_REL},
-                 {"rel", RT_POS2D_REL},
-                 {"ramp", RT_POS2D_RAMP}};
-    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
-        if (strcasecmp(s, names[k].name) == 0) {
-            *form = names[k].form;
+    } aliases[] = {{"conv", RT_POS2D_CONV}, {"rel", RT_POS2D_REL}};
+    for (size_t k = 0; k < N_FORMS; k++)
+        if (strcasecmp(s, forms[k].word) == 0) {
+            *form = forms[k].form;
+            return QKV_OK;
+        }
+    for (size_t k = 0; k < sizeof aliases / sizeof aliases[0]; k++)
+        if (strcasecmp(s, aliases[k].alias) == 0) {
+            *form = aliases[k].form;
             return QKV_OK;
         }
     return QKV_ERR_INVALID;

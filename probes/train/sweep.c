@@ -329,11 +329,14 @@ double sweep_step_flops(const sweep_grid *g, const sweep_run *r)
     return g->batch * (per_token * n + attn);
 }
 
+double sweep_run_step_equivalents(const sweep_grid *g)
+{
+    return (double)g->epochs * (g->train_seqs / g->batch) + g->test_seqs / (3.0 * g->batch);
+}
+
 double sweep_run_flops(const sweep_grid *g, const sweep_run *r)
 {
-    const double steps = (double)g->epochs * (g->train_seqs / g->batch);
-    /* evaluation: a forward pass, a third of a training step */
-    return (steps + g->test_seqs / (3.0 * g->batch)) * sweep_step_flops(g, r);
+    return sweep_run_step_equivalents(g) * sweep_step_flops(g, r);
 }
 
 /* The test set of run r, in batches of g->batch; the last batch is padded

@@ -113,6 +113,10 @@ double sweep_run_flops(const sweep_grid *g, const sweep_run *r);
 /* The same for one training step of run r. */
 double sweep_step_flops(const sweep_grid *g, const sweep_run *r);
 
+/* A run's training steps plus its evaluation counted in training steps (a
+ * forward pass is a third of one): run FLOP = this x step FLOP. */
+double sweep_run_step_equivalents(const sweep_grid *g);
+
 /* Seconds one training step of run r takes here: the mean of 3 timed steps
  * after an untimed one (model set-up excluded). */
 qkv_status sweep_step_seconds(const sweep_grid *g, const sweep_run *r, double *seconds,
@@ -141,8 +145,8 @@ qkv_status sweep_train(const sweep_grid *g, const sweep_run *r, sweep_outcome *o
 typedef struct {
     sweep_grid grid;
     long total, present, duplicates;
-    double *acc, *eval_loss, *seconds; /* (total) by run index; acc NaN while missing */
-    task tasks_all[SWEEP_AXIS_MAX];    /* len 0: every length */
+    double *acc, *eval_loss;        /* (total) by run index; acc NaN while missing */
+    task tasks_all[SWEEP_AXIS_MAX]; /* len 0: every length */
     task tasks_len[SWEEP_AXIS_MAX * SWEEP_AXIS_MAX];
     study_variant vars[SWEEP_VARS_MAX]; /* parsed for the grid's first head count */
     int *runs_all, *runs_len;           /* runs present per cell of all and by_len */
@@ -153,7 +157,7 @@ qkv_status sweep_merged_init(sweep_merged *m, const sweep_grid *g, qkv_error *er
 
 /* Record run j's outcome; false when run j was recorded already (the first
  * one stays). */
-bool sweep_merged_add(sweep_merged *m, long j, double accuracy, double eval_loss, double seconds);
+bool sweep_merged_add(sweep_merged *m, long j, double accuracy, double eval_loss);
 
 /* Means and spreads over the runs present, differences from QKV, and the
  * paper's Table 1 beside them. QKV_ERR_NOMEM when memory runs out. */

@@ -24,12 +24,11 @@ qkv_status sweep_merged_init(sweep_merged *m, const sweep_grid *g, qkv_error *er
     }
     m->acc = malloc((size_t)m->total * sizeof(double));
     m->eval_loss = calloc((size_t)m->total, sizeof(double));
-    m->seconds = calloc((size_t)m->total, sizeof(double));
     m->runs_all = calloc((size_t)nt * nv, sizeof(int));
     m->runs_len = calloc((size_t)nt * nl * nv, sizeof(int));
     m->all.cells = calloc((size_t)nt * nv, sizeof(study_cell));
     m->by_len.cells = calloc((size_t)nt * nl * nv, sizeof(study_cell));
-    if (!m->acc || !m->eval_loss || !m->seconds || !m->runs_all || !m->runs_len || !m->all.cells ||
+    if (!m->acc || !m->eval_loss || !m->runs_all || !m->runs_len || !m->all.cells ||
         !m->by_len.cells) {
         sweep_merged_free(m);
         return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
@@ -51,7 +50,7 @@ qkv_status sweep_merged_init(sweep_merged *m, const sweep_grid *g, qkv_error *er
     return QKV_OK;
 }
 
-bool sweep_merged_add(sweep_merged *m, long j, double accuracy, double eval_loss, double seconds)
+bool sweep_merged_add(sweep_merged *m, long j, double accuracy, double eval_loss)
 {
     if (j < 0 || j >= m->total || !isnan(m->acc[j])) {
         m->duplicates++;
@@ -59,7 +58,6 @@ bool sweep_merged_add(sweep_merged *m, long j, double accuracy, double eval_loss
     }
     m->acc[j] = accuracy;
     m->eval_loss[j] = eval_loss;
-    m->seconds[j] = seconds;
     m->present++;
     return true;
 }
@@ -142,7 +140,6 @@ void sweep_merged_free(sweep_merged *m)
 {
     free(m->acc);
     free(m->eval_loss);
-    free(m->seconds);
     free(m->runs_all);
     free(m->runs_len);
     free(m->all.cells);

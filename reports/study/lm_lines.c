@@ -1,24 +1,18 @@
 /* lm_lines.c — reading back the result lines of a sharded LM study. */
 #include <cjson/cJSON.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
 #include "analyzer/formats/json_strict.h"
+#include "reports/jsonutil.h"
 #include "reports/study/lm_report.h"
 
-/* A number field (null reads as NaN when nullable). */
+/* A finite number field (null reads as NaN when nullable). */
 static qkv_status number(const cJSON *o, const char *key, bool nullable, double *out,
                          qkv_error *err)
 {
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (nullable && cJSON_IsNull(x)) {
-        *out = NAN;
-        return QKV_OK;
-    }
-    if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble))
-        return qkv_error_set(err, QKV_ERR_INVALID, "field '%s': missing or not a number", key);
-    *out = x->valuedouble;
-    return QKV_OK;
+    return report_json_read_number(o, key, -DBL_MAX, DBL_MAX, false, nullable, out, err);
 }
 
 /* The fields of a line, checked against r. */

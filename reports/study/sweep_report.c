@@ -75,27 +75,6 @@ static qkv_status get_string(const cJSON *o, const char *key, char *buf, size_t 
     return QKV_OK;
 }
 
-/* A number field in lo..hi; whole when `whole`. The writer gives a
- * non-finite value (a run whose training diverged) as null: `nullable`
- * fields read it back as NaN. */
-static qkv_status get_number(const cJSON *o, const char *key, double lo, double hi, bool whole,
-                             bool nullable, double *out, qkv_error *err)
-{
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (nullable && cJSON_IsNull(x)) {
-        *out = NAN;
-        return QKV_OK;
-    }
-    if (!cJSON_IsNumber(x))
-        return qkv_error_set(err, QKV_ERR_INVALID, "field '%s': missing or not a number", key);
-    const double v = x->valuedouble;
-    if (!isfinite(v) || v < lo || v > hi || (whole && v != floor(v)))
-        return qkv_error_set(err, QKV_ERR_INVALID, "field '%s': %g is not %s from %g to %g", key, v,
-                             whole ? "a whole number" : "a number", lo, hi);
-    *out = v;
-    return QKV_OK;
-}
-
 qkv_status report_sweep_line_parse(const char *text, size_t n, sweep_line *out, qkv_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -134,8 +113,8 @@ qkv_status report_sweep_line_parse(const char *text, size_t n, sweep_line *out, 
                 {"eval_loss", &out->eval_loss, 0, 1e300, false, true},
                 {"seconds", &out->seconds, 0, 1e9, false, false}};
     for (size_t i = 0; st == QKV_OK && i < sizeof nums / sizeof *nums; i++)
-        st = get_number(o, nums[i].key, nums[i].lo, nums[i].hi, nums[i].whole, nums[i].nullable,
-                        nums[i].v, err);
+        st = report_json_read_number(o, nums[i].key, nums[i].lo, nums[i].hi, nums[i].whole,
+                                     nums[i].nullable, nums[i].v, err);
     cJSON_Delete(o);
     out->run = (long)run;
     out->len = (int)len, out->d = (int)d, out->layers = (int)layers, out->heads = (int)heads;
