@@ -229,6 +229,110 @@ START_TEST(lazy_model_matches_loaded_model)
 }
 END_TEST
 
+/* The decode layout (float32 matrices copied transposed) gives the logits
+ * of the same file read where it lies, prefill and decode, on 1 and 2
+ * threads (2 threads split the transposed matrices by columns), for a tied
+ * f32 GGUF and an f32 safetensors whose Q/K rows are re-ordered on the way.
+ * Tolerance 2e-6 of the logits' scale: a decoded output is summed in another
+ * order (OpenBLAS's column sgemv kernel against its row kernel), float32
+ * rounding over at most d_ff = 344 terms; measured here: prefill identical,
+ * decode up to 3.1e-7 (the margin is for other CPUs' kernels). */
+START_TEST(decode_layout_matches_file_layout)
+{
+    rt_config c = rt_config_default(RT_LLAMA);
+    c.d_model = 128;
+    c.n_heads = 8;
+    c.n_kv_heads = 2;
+    c.d_ff = 344;
+    c.vocab = 300;
+    char dir[512];
+    test_mkdtemp(dir, sizeof dir, "declayout");
+    enum { T = 12, STEPS = 4 };
+    int tokens[T];
+    for (int i = 0; i < T; i++)
+        tokens[i] = (i * 41 + 3) % c.vocab;
+    float *want = malloc((size_t)T * c.vocab * sizeof(float)),
+          *got = malloc((size_t)T * c.vocab * sizeof(float));
+    for (int kind = 0; kind < 2; kind++) {
+        c.tied = kind == 0;
+        rt_model src;
+        ck_assert_int_eq(rt_model_init(&src, &c, NULL), QKV_OK);
+        rt_model_randomize(&src, 21 + (uint64_t)kind);
+        char path[600], cfg[700];
+        if (kind == 0) {
+            snprintf(path, sizeof path, "%s/m.gguf", dir);
+            FILE *f = fopen(path, "wb");
+            ck_assert_int_eq(ckpt_write_gguf(f, &src, false, NULL), QKV_OK);
+            ck_assert_int_eq(fclose(f), 0);
+        } else {
+            snprintf(path, sizeof path, "%s/st", dir);
+            ck_assert_int_eq(mkdir(path, 0700), 0);
+            char w[700];
+            snprintf(w, sizeof w, "%s/model.safetensors", path);
+            snprintf(cfg, sizeof cfg, "%s/config.json", path);
+            FILE *fw = fopen(w, "wb"), *fc = fopen(cfg, "w");
+            ck_assert_int_eq(ckpt_write_safetensors(fw, fc, &src, false, NULL), QKV_OK);
+            ck_assert_int_eq(fclose(fw), 0);
+            ck_assert_int_eq(fclose(fc), 0);
+        }
+        rt_model_free(&src);
+        ckpt ck;
+        qkv_error err;
+        rt_model file_m, dec_m;
+        rt_lazy *zf, *zd;
+        ck_assert_msg(ckpt_open(path, &ck, &err) == QKV_OK, "%s", err.msg);
+        ck_assert_msg(rt_lazy_open(&ck, &file_m, &zf, &err) == QKV_OK, "%s", err.msg);
+        ck_assert_msg(rt_lazy_open(&ck, &dec_m, &zd, &err) == QKV_OK, "%s", err.msg);
+        ck_assert_uint_eq(rt_lazy_decode_bytes(zd), 0);
+        ck_assert_msg(rt_lazy_decode_layout(zd, &dec_m, &err) == QKV_OK, "%s", err.msg);
+        size_t params = 0;
+        ck_assert_int_eq(rt_param_count(&c, &params, NULL), QKV_OK);
+        /* every matrix and the classifier: all but the embedding (when not
+         * tied) and the norms */
+        const size_t norms = (size_t)c.n_layers * 2 * c.d_model + c.d_model;
+        const size_t emb = (size_t)c.vocab * c.d_model;
+        ck_assert_uint_eq(rt_lazy_decode_bytes(zd),
+                          (params - norms - (c.tied ? 0 : emb)) * sizeof(float));
+        for (int threads = 1; threads <= 2; threads++) {
+            rt_pool *pool;
+            ck_assert_int_eq(rt_pool_init(&pool, threads, NULL), QKV_OK);
+            file_m.pool = dec_m.pool = pool;
+            ck_assert_int_eq(rt_forward(&file_m, tokens, 1, T, want, NULL, NULL), QKV_OK);
+            ck_assert_int_eq(rt_forward(&dec_m, tokens, 1, T, got, NULL, NULL), QKV_OK);
+            float scale = 0.0f;
+            for (int i = 0; i < T * c.vocab; i++)
+                scale = fmaxf(scale, fabsf(want[i]));
+            ck_assert(scale > 0.0f);
+            for (int i = 0; i < T * c.vocab; i++)
+                ck_assert_msg(fabsf(want[i] - got[i]) <= 2e-6f * scale,
+                              "kind %d, %d threads, logit %d: %g vs %g", kind, threads, i, want[i],
+                              got[i]);
+            rt_cache a, b;
+            ck_assert_int_eq(rt_cache_init(&a, &c, STEPS, NULL), QKV_OK);
+            ck_assert_int_eq(rt_cache_init(&b, &c, STEPS, NULL), QKV_OK);
+            for (int t = 0; t < STEPS; t++) {
+                ck_assert_int_eq(rt_decode(&file_m, &a, tokens[t], want, NULL, NULL), QKV_OK);
+                ck_assert_int_eq(rt_decode(&dec_m, &b, tokens[t], got, NULL, NULL), QKV_OK);
+                for (int i = 0; i < c.vocab; i++)
+                    ck_assert_msg(fabsf(want[i] - got[i]) <= 2e-6f * scale,
+                                  "kind %d, %d threads, step %d, logit %d: %g vs %g", kind, threads,
+                                  t, i, want[i], got[i]);
+            }
+            rt_cache_free(&a);
+            rt_cache_free(&b);
+            file_m.pool = dec_m.pool = NULL;
+            rt_pool_free(pool);
+        }
+        rt_lazy_free(zd, &dec_m);
+        rt_lazy_free(zf, &file_m);
+        ckpt_close(&ck);
+    }
+    free(want);
+    free(got);
+    test_rm_tree(dir);
+}
+END_TEST
+
 static void put(FILE *f, const void *p, size_t n)
 {
     ck_assert_uint_eq(fwrite(p, 1, n, f), n);
@@ -306,6 +410,7 @@ Suite *generate_suite(void)
     tcase_add_test(tc, prefill_fills_the_cache);
     tcase_add_test(tc, gguf_token_texts);
     tcase_add_test(tc, lazy_model_matches_loaded_model);
+    tcase_add_test(tc, decode_layout_matches_file_layout);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,9 +1,11 @@
+#define _DEFAULT_SOURCE /* madvise MADV_DONTNEED */
 #include "analyzer/formats/tensorfile.h"
 #include "analyzer/core/infile.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -291,6 +293,17 @@ void tf_map_close(tf_map *m)
         m->data = NULL;
         m->size = 0;
     }
+}
+
+void tf_map_release(const void *p, size_t n)
+{
+    const long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0 || n == 0)
+        return;
+    const uintptr_t a = ((uintptr_t)p + (uintptr_t)page - 1) / (uintptr_t)page * (uintptr_t)page;
+    const uintptr_t z = ((uintptr_t)p + n) / (uintptr_t)page * (uintptr_t)page;
+    if (z > a)
+        (void)madvise((void *)a, z - a, MADV_DONTNEED); /* advice only: failure changes nothing */
 }
 
 static int cmp_place(const void *a, const void *b)

@@ -71,4 +71,9 @@ typedef struct {
 qkv_status tf_map_open(const char *path, tf_map *m, qkv_error *err);
 void tf_map_close(tf_map *m);
 
+/* Give back the whole pages inside the mapped bytes [p, p + n) (madvise
+ * MADV_DONTNEED): they leave the process's resident memory and are read
+ * from the file again if touched. For maps made by tf_map_open only. */
+void tf_map_release(const void *p, size_t n);
+
 #endif

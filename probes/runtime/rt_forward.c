@@ -1,5 +1,6 @@
 #include "probes/runtime/rt_forward.h"
 
+#include "analyzer/core/checked.h"
 #include "probes/runtime/rt_kernels.h"
 #include "probes/runtime/rt_ops.h"
 #include "probes/runtime/rt_pos2d.h"
@@ -65,7 +66,7 @@ static qkv_status classify(const rt_model *m, const float *h, int N, float *logi
         qkv_status s = m->fetch->rows(m->fetch->ctx, RT_ROWS_CLS, r0, n, &w, err);
         if (s != QKV_OK)
             return s;
-        const rt_mm job = {logits + r0, h, w, NULL, N, C, (int)n, V};
+        const rt_mm job = {logits + r0, h, w, NULL, N, C, (int)n, V, m->fetch->cls_wt};
         rt_matmul_many(m->pool, &job, 1);
     }
     return QKV_OK;
@@ -77,7 +78,8 @@ static void ffn_add(rt_pool *pool, const rt_config *c, const rt_layer *y, float 
                     float *f1, float *f3, float *tmp, int N)
 {
     const int C = c->d_model, FF = c->d_ff;
-    const rt_mm up[2] = {{f1, h, y->w1, y->b1, N, C, FF, FF}, {f3, h, y->w3, NULL, N, C, FF, FF}};
+    const rt_mm up[2] = {{f1, h, y->w1, y->b1, N, C, FF, FF, y->wt},
+                         {f3, h, y->w3, NULL, N, C, FF, FF, y->wt}};
     rt_matmul_many(pool, up, c->family == RT_GPT2 ? 1 : 2);
     const size_t n = (size_t)N * FF;
     if (c->family == RT_GPT2) {
@@ -89,7 +91,8 @@ static void ffn_add(rt_pool *pool, const rt_config *c, const rt_layer *y, float 
             f1[i] = g / (1.0f + expf(-g)) * f3[i];
         }
     }
-    rt_matmul_pool(pool, tmp, f1, y->w2, y->b2, N, FF, C);
+    const rt_mm down = {tmp, f1, y->w2, y->b2, N, FF, C, C, y->wt};
+    rt_matmul_many(pool, &down, 1);
     for (size_t i = 0; i < (size_t)N * C; i++)
         x[i] += tmp[i];
 }
@@ -261,7 +264,8 @@ static qkv_status forward(const rt_model *m, const int *tokens, int B, int T, fl
                 hooks->on_attention(hooks->user, &ev);
             }
         }
-        rt_matmul_pool(m->pool, w.tmp, w.o, y->wo, y->bo, N, QW, C);
+        const rt_mm out = {w.tmp, w.o, y->wo, y->bo, N, QW, C, C, y->wt};
+        rt_matmul_many(m->pool, &out, 1);
         for (size_t i = 0; i < (size_t)N * C; i++)
             w.x[i] += w.tmp[i];
         rt_norm_rows(w.h, NULL, NULL, w.x, y->ln2_w, y->ln2_b, N, C, c->norm_eps);
@@ -316,16 +320,25 @@ qkv_status rt_cache_init(rt_cache *cache, const rt_config *cfg, int capacity, qk
         return qkv_error_set(err, QKV_ERR_RANGE, "cache capacity %d is outside 1..%d", capacity,
                              RT_SEQ_MAX);
     const bool one = cfg->share == SHARE_KV || cfg->share == SHARE_ALL;
-    const size_t per =
-        (size_t)cfg->n_layers * (size_t)capacity * (size_t)cfg->n_kv_heads * (size_t)cfg->head_dim;
+    uint64_t per64 = 0, bytes64;
+    if (!ck_muladd3(&per64, (uint64_t)cfg->n_layers * (uint64_t)capacity, (uint64_t)cfg->n_kv_heads,
+                    (uint64_t)cfg->head_dim) ||
+        !ck_mul(per64, sizeof(float), &bytes64) || bytes64 > SIZE_MAX / 2)
+        return qkv_error_set(err, QKV_ERR_NOMEM, "a %d-token cache is too large to allocate",
+                             capacity);
+    const size_t per = (size_t)per64;
     cache->capacity = capacity;
     cache->n_tensors = one ? 1 : 2;
     cache->pre_rope = one && cfg->family == RT_LLAMA;
     const work_shape ws = decode_shape(cfg, capacity, cache->pre_rope);
     work w;
     const size_t work_elems = work_layout(cfg, &ws, NULL, &w);
-    cache->k = calloc(per, sizeof(float));
-    cache->v = one ? NULL : calloc(per, sizeof(float));
+    cache->k = rt_alloc_streamed(per * sizeof(float));
+    cache->v = one ? NULL : rt_alloc_streamed(per * sizeof(float));
+    if (cache->k)
+        memset(cache->k, 0, per * sizeof(float));
+    if (cache->v)
+        memset(cache->v, 0, per * sizeof(float));
     cache->work = malloc(work_elems * sizeof(float));
     if (!cache->k || (!one && !cache->v) || !cache->work) {
         rt_cache_free(cache);
@@ -453,7 +466,8 @@ qkv_status rt_decode(const rt_model *m, rt_cache *cache, int token, float *logit
             };
             hooks->on_attention(hooks->user, &ev);
         }
-        rt_matmul_pool(m->pool, w.tmp, w.o, y->wo, y->bo, 1, QW, C);
+        const rt_mm out = {w.tmp, w.o, y->wo, y->bo, 1, QW, C, C, y->wt};
+        rt_matmul_many(m->pool, &out, 1);
         for (int i = 0; i < C; i++)
             w.x[i] += w.tmp[i];
         rt_norm_rows(w.h, NULL, NULL, w.x, y->ln2_w, y->ln2_b, 1, C, c->norm_eps);

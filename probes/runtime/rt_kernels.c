@@ -1,10 +1,13 @@
+#define _DEFAULT_SOURCE /* madvise MADV_HUGEPAGE */
 #include "probes/runtime/rt_kernels.h"
 
 #include <cblas.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 struct rt_pool {
     int n;         /* threads, the caller included */
@@ -144,14 +147,24 @@ static void mm_rows(const rt_mm *m, int r0, int r1)
     const int rows = r1 - r0;
     if (rows <= 0)
         return;
-    const float *w = m->w + (size_t)r0 * m->IN;
     float *out = m->out + r0;
-    if (m->N == 1)
+    if (m->wt) { /* W (IN, OUT): columns [r0, r1) */
+        const float *w = m->w + r0;
+        if (m->N == 1)
+            cblas_sgemv(CblasRowMajor, CblasTrans, m->IN, rows, 1.0f, w, m->OUT, m->in, 1, 0.0f,
+                        out, 1);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m->N, rows, m->IN, 1.0f, m->in,
+                        m->IN, w, m->OUT, 0.0f, out, m->ld_out);
+    } else if (m->N == 1) {
+        const float *w = m->w + (size_t)r0 * m->IN;
         cblas_sgemv(CblasRowMajor, CblasNoTrans, rows, m->IN, 1.0f, w, m->IN, m->in, 1, 0.0f, out,
                     1);
-    else
+    } else {
+        const float *w = m->w + (size_t)r0 * m->IN;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m->N, rows, m->IN, 1.0f, m->in, m->IN,
                     w, m->IN, 0.0f, out, m->ld_out);
+    }
     if (m->b)
         for (int n = 0; n < m->N; n++)
             for (int o = r0; o < r1; o++)
@@ -200,7 +213,7 @@ void rt_matmul_many(rt_pool *p, const rt_mm *jobs, int n)
 void rt_matmul_pool(rt_pool *p, float *out, const float *in, const float *w, const float *b, int N,
                     int IN, int OUT)
 {
-    const rt_mm job = {out, in, w, b, N, IN, OUT, OUT};
+    const rt_mm job = {out, in, w, b, N, IN, OUT, OUT, false};
     rt_matmul_many(p, &job, 1);
 }
 
@@ -219,4 +232,16 @@ void rt_run_workers(void *(*work)(void *), void *arg, int threads)
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
     openblas_set_num_threads(blas_threads);
+}
+
+void *rt_alloc_streamed(size_t n)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (n == 0 || n > SIZE_MAX - huge)
+        return NULL;
+    const size_t bytes = (n + huge - 1) / huge * huge; /* aligned_alloc: a multiple */
+    void *p = aligned_alloc(huge, bytes);
+    if (p)
+        (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice only */
+    return p;
 }

@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "probes/runtime/llama_names.h"
+#include "probes/runtime/rt_kernels.h"
+
+#include <cblas.h>
 
 /* The runtime's tensors of one layer, in rt_layer order, and their names. */
 enum { W_LN1, W_Q, W_K, W_V, W_O, W_LN2, W_1, W_3, W_2, W_COUNT };
@@ -36,6 +39,13 @@ struct rt_lazy {
     float *lnf_w;    /* (C) */
     int resident;    /* layer now in scratch, or -1 */
     rt_fetch fetch;
+    /* the decode layout (rt_lazy_decode_layout): float32 matrices copied
+     * transposed into dec; dec_w (L, W_COUNT) points into it, NULL for the
+     * norms and for layers left in the file; dec_cls likewise */
+    float *dec;
+    size_t dec_elems;
+    const float **dec_w;
+    const float *dec_cls;
 };
 
 /* Find name in the file and check it holds rows x cols of a readable type. */
@@ -129,8 +139,14 @@ static qkv_status fetch_layer(void *ctx, int l, rt_layer *y, qkv_error *err)
                             &y->ln2_w, &y->w1, &y->w3, &y->w2};
     const bool fresh = z->resident != l;
     float *p = z->scratch;
+    const float *const *dec = z->dec_w ? z->dec_w + (size_t)l * W_COUNT : NULL;
+    y->wt = dec && dec[W_Q];
     for (int i = 0; i < W_COUNT; i++) {
         const stored *s = &z->layers[(size_t)l * W_COUNT + i];
+        if (y->wt && dec[i]) {
+            *dst[i] = (float *)(uintptr_t)dec[i]; /* read only, as below */
+            continue;
+        }
         if (s->in_place) {
             *dst[i] =
                 (float *)(uintptr_t)s->data; /* read only: the forward pass never writes weights */
@@ -158,6 +174,14 @@ static qkv_status fetch_rows(void *ctx, int which, size_t row0, size_t n, const 
     if (row0 + n > s->rows || n > z->fetch.rows_max)
         return qkv_error_set(err, QKV_ERR_RANGE, "rows %zu..%zu are outside the tensor", row0,
                              row0 + n);
+    if (which == RT_ROWS_CLS && z->dec_cls) {
+        if (row0 != 0 || n != s->rows)
+            return qkv_error_set(err, QKV_ERR_RANGE,
+                                 "the transposed classifier is read whole, not rows %zu..%zu", row0,
+                                 row0 + n);
+        *rows = z->dec_cls;
+        return QKV_OK;
+    }
     float *dst = z->scratch;
     if (which == RT_ROWS_EMB && n == 1) {
         dst = z->emb_row;
@@ -173,6 +197,8 @@ static void release(rt_lazy *z)
     if (!z)
         return;
     free(z->layers);
+    free(z->dec);
+    free(z->dec_w);
     free(z->scratch);
     free(z->perm_tmp);
     free(z->emb_row);
@@ -306,7 +332,7 @@ qkv_status rt_lazy_open(ckpt *c, rt_model *m, rt_lazy **out, qkv_error *err)
         release(z);
         return s;
     }
-    z->fetch = (rt_fetch){z, rows_max, fetch_layer, fetch_rows};
+    z->fetch = (rt_fetch){z, rows_max, fetch_layer, fetch_rows, false};
     m->cfg = *g;
     m->lnf_w = z->lnf_w;
     m->fetch = &z->fetch;
@@ -324,4 +350,96 @@ void rt_lazy_free(rt_lazy *z, rt_model *m)
 size_t rt_lazy_scratch_bytes(const rt_lazy *z)
 {
     return z && !z->borrowed ? z->scratch_elems * sizeof(float) : 0;
+}
+
+/* Copy s (float32, rows x cols) transposed into dst (cols x rows), through
+ * the scratch when its rows need re-ordering, and give its mapped pages
+ * back. */
+static void transpose_into(rt_lazy *z, const stored *s, float *dst)
+{
+    const rt_config *g = &z->c->cfg;
+    const float *src = widen(s, 0, s->rows, z->scratch);
+    if (s->permute) {
+        ckpt_rope_rows_to_interleaved(z->scratch, (int)(s->rows / (uint64_t)g->head_dim),
+                                      g->head_dim, g->d_model, z->perm_tmp);
+        src = z->scratch;
+    }
+    cblas_somatcopy(CblasRowMajor, CblasTrans, (blasint)s->rows, (blasint)s->cols, 1.0f, src,
+                    (blasint)s->cols, dst, (blasint)s->rows);
+    tf_map_release(s->data, s->rows * s->row_bytes);
+}
+
+static bool is_matrix(int i)
+{
+    return i != W_LN1 && i != W_LN2;
+}
+
+qkv_status rt_lazy_decode_layout(rt_lazy *z, rt_model *m, qkv_error *err)
+{
+    if (z->borrowed || z->dec)
+        return QKV_OK;
+    const rt_config *g = &z->c->cfg;
+    const size_t L = (size_t)g->n_layers;
+    size_t elems = 0;
+    bool *take = calloc(L, sizeof *take);
+    if (!take)
+        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
+    for (size_t l = 0; l < L; l++) {
+        size_t n = 0;
+        take[l] = true;
+        for (int i = 0; i < W_COUNT; i++) {
+            const stored *s = &z->layers[l * W_COUNT + i];
+            if (is_matrix(i)) {
+                take[l] = take[l] && s->type == TF_F32;
+                n += (size_t)(s->rows * s->cols);
+            }
+        }
+        elems += take[l] ? n : 0;
+    }
+    /* a float32 classifier not usable in place is widened whole through the
+     * scratch, which must then hold it */
+    const bool cls =
+        z->cls.type == TF_F32 && (z->cls.in_place || z->cls.rows * z->cls.cols <= z->scratch_elems);
+    elems += cls ? (size_t)(z->cls.rows * z->cls.cols) : 0;
+    if (elems == 0) {
+        free(take);
+        return QKV_OK;
+    }
+    z->dec = rt_alloc_streamed(elems * sizeof(float));
+    z->dec_w = calloc(L * W_COUNT, sizeof *z->dec_w);
+    if (!z->dec || !z->dec_w) {
+        free(take);
+        free(z->dec);
+        free(z->dec_w);
+        z->dec = NULL;
+        z->dec_w = NULL;
+        return qkv_error_set(err, QKV_ERR_NOMEM,
+                             "out of memory for the transposed float32 weights (%zu MB)",
+                             elems * sizeof(float) >> 20);
+    }
+    z->dec_elems = elems;
+    z->resident = -1; /* the scratch is used to re-order rows */
+    float *p = z->dec;
+    for (size_t l = 0; l < L; l++)
+        for (int i = 0; take[l] && i < W_COUNT; i++)
+            if (is_matrix(i)) {
+                const stored *s = &z->layers[l * W_COUNT + i];
+                transpose_into(z, s, p);
+                z->dec_w[l * W_COUNT + i] = p;
+                p += s->rows * s->cols;
+            }
+    free(take);
+    if (cls) {
+        transpose_into(z, &z->cls, p);
+        z->dec_cls = p;
+        z->fetch.rows_max = (size_t)g->vocab;
+        z->fetch.cls_wt = true;
+    }
+    m->fetch = &z->fetch;
+    return QKV_OK;
+}
+
+size_t rt_lazy_decode_bytes(const rt_lazy *z)
+{
+    return z ? z->dec_elems * sizeof(float) : 0;
 }

@@ -94,6 +94,7 @@ struct rt_layer_s {
     float *w3;                /* (FF, C) Llama up; NULL for GPT-2 */
     float *pos2d_w;           /* (RT_POS2D_CH) learned 1x1 conv of the + term; NULL without */
     float *pos2d_b;           /* (1) its bias */
+    bool wt; /* the seven matrices are held transposed, (in, out): rt_lazy's decode layout */
 };
 
 /* Weights left in their checkpoint file (rt_lazy.h) reach the forward passes
@@ -111,6 +112,8 @@ typedef struct {
     qkv_status (*layer)(void *ctx, int l, rt_layer *y, qkv_error *err);
     qkv_status (*rows)(void *ctx, int which, size_t row0, size_t n, const float **rows,
                        qkv_error *err);
+    bool cls_wt; /* rows(RT_ROWS_CLS, 0, vocab) gives the whole classifier transposed,
+                    (C, vocab); rows_max is then the vocabulary */
 } rt_fetch;
 
 /* One distinct tensor of a model (tied projections appear once, as wk). */

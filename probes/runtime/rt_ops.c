@@ -98,12 +98,12 @@ void rt_qkv_rows(rt_pool *pool, const rt_config *c, const rt_layer *y, const flo
     const int C = c->d_model, QW = c->n_heads * c->head_dim, KW = c->n_kv_heads * c->head_dim;
     const bool own_q = c->share == SHARE_QKV || c->share == SHARE_KV;
     const bool own_v = c->share == SHARE_QKV || c->share == SHARE_QK;
-    rt_mm jobs[3] = {{k, h, y->wk, y->bk, N, C, KW, KW}};
+    rt_mm jobs[3] = {{k, h, y->wk, y->bk, N, C, KW, KW, y->wt}};
     int n_jobs = 1;
     if (own_q)
-        jobs[n_jobs++] = (rt_mm){q, h, y->wq, y->bq, N, C, QW, QW};
+        jobs[n_jobs++] = (rt_mm){q, h, y->wq, y->bq, N, C, QW, QW, y->wt};
     if (own_v)
-        jobs[n_jobs++] = (rt_mm){v, h, y->wv, y->bv, N, C, KW, KW};
+        jobs[n_jobs++] = (rt_mm){v, h, y->wv, y->bv, N, C, KW, KW, y->wt};
     rt_matmul_many(pool, jobs, n_jobs); /* one pool job for all three */
     if (!own_q)
         memcpy(q, k, (size_t)N * QW * sizeof(float)); /* Q=K: KW == QW */
