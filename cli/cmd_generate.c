@@ -50,7 +50,8 @@ const cli_option cli_generate_options[] = {
      "0 takes the most likely token (greedy, as llama2.c); T > 0 samples from softmax(logits / T)"},
     {G_SEED, "seed", 0, "S", "1", "seed of the sampler"},
     {G_THREADS, "threads", 0, "N", "1",
-     "threads for the matrix products and attention heads (they sleep between jobs, never spin)"},
+     "threads for the matrix products and attention heads (idle threads sleep; after a job they "
+     "watch for the next one for at most 0.1 ms)"},
     {0, NULL, 0, NULL, NULL, "Output:"},
     {G_FORMAT, "format", 'f', "FMT", "table", "table or json"},
     {G_OUTPUT, "output", 'o', "FILE", NULL,

@@ -3,11 +3,13 @@
 
 #include <cblas.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 struct rt_pool {
     int n;         /* threads, the caller included */
@@ -16,9 +18,9 @@ struct rt_pool {
     int index[RT_THREADS_MAX];
     pthread_mutex_t mu;
     pthread_cond_t go, done;
-    unsigned long generation; /* bumped for every job */
-    int pending;              /* workers still running the current job */
-    bool stop;
+    _Atomic unsigned long generation; /* bumped for every job */
+    _Atomic int pending;              /* workers still running the current job */
+    _Atomic bool stop;
     void (*fn)(void *ctx, int i, int n);
     void *ctx;
     int blas_threads; /* OpenBLAS's thread count before the pool */
@@ -29,6 +31,53 @@ typedef struct {
     int i;
 } worker_arg;
 
+/* How long a thread that has finished a job keeps watching for the next
+ * before it sleeps. Decoding hands out about 60 jobs per token, microseconds
+ * apart; waking a sleeping thread costs tens of microseconds on a VM, so a
+ * short watch saves that on every job, and the bound keeps an idle pool
+ * (or one on a busy machine) asleep rather than spinning. */
+#define WATCH_NS 100000L
+
+static long now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+static void relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Wait up to WATCH_NS for *v to differ from old; true if it did. */
+static bool watch_ulong(_Atomic unsigned long *v, unsigned long old, _Atomic bool *stop)
+{
+    const long t0 = now_ns();
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(v, memory_order_acquire) != old ||
+            atomic_load_explicit(stop, memory_order_relaxed))
+            return true;
+        relax();
+        if (i % 64 == 0 && now_ns() - t0 > WATCH_NS)
+            return false;
+    }
+}
+
+static bool watch_zero(_Atomic int *v)
+{
+    const long t0 = now_ns();
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(v, memory_order_acquire) == 0)
+            return true;
+        relax();
+        if (i % 64 == 0 && now_ns() - t0 > WATCH_NS)
+            return false;
+    }
+}
+
 static void *worker(void *arg)
 {
     rt_pool *p = ((worker_arg *)arg)->p;
@@ -36,9 +85,10 @@ static void *worker(void *arg)
     free(arg);
     unsigned long seen = 0;
     for (;;) {
+        watch_ulong(&p->generation, seen, &p->stop);
         pthread_mutex_lock(&p->mu);
         while (p->generation == seen && !p->stop)
-            pthread_cond_wait(&p->go, &p->mu); /* sleeps: no spinning between jobs */
+            pthread_cond_wait(&p->go, &p->mu); /* sleeps once the watch is over */
         if (p->stop) {
             pthread_mutex_unlock(&p->mu);
             return NULL;
@@ -135,6 +185,8 @@ void rt_pool_run(rt_pool *p, void (*fn)(void *ctx, int i, int n), void *ctx)
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
     fn(ctx, 0, p->n);
+    if (watch_zero(&p->pending))
+        return;
     pthread_mutex_lock(&p->mu);
     while (p->pending > 0)
         pthread_cond_wait(&p->done, &p->mu);

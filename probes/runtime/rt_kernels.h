@@ -5,7 +5,10 @@
  * 3–8x slower in OpenBLAS 0.3.21 than cblas_sgemv at the runtime's shapes;
  * rt_matmul_rows sends N = 1 to sgemv. Threads: OpenBLAS's own threads wait
  * by spinning; these sleep on a condition variable between jobs, so a busy
- * machine is not burnt by idle workers. A job's matrix products are split
+ * machine is not burnt by idle workers (after a job a thread watches for
+ * the next one for at most 0.1 ms before it sleeps: decoding hands out
+ * about 60 jobs per token, and the watch measured 11% faster decoding at
+ * two threads than sleeping at once). A job's matrix products are split
  * by rows of W (output features): each thread runs OpenBLAS single-threaded
  * on its share, so the sum for one output element is formed by one call in
  * one order whatever the thread count — results do not depend on T.
@@ -26,7 +29,7 @@
 typedef struct rt_pool rt_pool;
 
 /* A pool of n_threads threads: the caller plus n_threads − 1 workers that
- * sleep between jobs. While a pool exists OpenBLAS runs single-threaded
+ * sleep between jobs (after a 0.1 ms watch). While a pool exists OpenBLAS runs single-threaded
  * (openblas_set_num_threads(1); rt_pool_free restores the previous count),
  * so that its threads do not compete with the pool's. One pool serves one
  * caller thread at a time. Caller frees with rt_pool_free. */
