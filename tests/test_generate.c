@@ -70,11 +70,8 @@ START_TEST(sampling_is_seeded)
 }
 END_TEST
 
-/* The logit vectors of a threaded prefill and decode agree with the
- * single-threaded ones to 1e-6 of their scale: threads split rows of W, so
- * each output is still one BLAS call's sum (OpenBLAS may pick another
- * kernel for a shorter block, hence a tolerance rather than equality). */
-START_TEST(threads_do_not_change_results)
+/* A small Llama-style shape with grouped KV heads. */
+static rt_config small_llama(void)
 {
     rt_config c = rt_config_default(RT_LLAMA);
     c.d_model = 128;
@@ -82,6 +79,36 @@ START_TEST(threads_do_not_change_results)
     c.n_kv_heads = 2;
     c.d_ff = 344;
     c.vocab = 300;
+    return c;
+}
+
+/* Write src to path: a GGUF file, or a safetensors folder (model.safetensors
+ * and config.json) made at path; f16 weights when half. */
+static void write_model(const char *path, const rt_model *src, bool gguf, int half)
+{
+    if (gguf) {
+        FILE *f = fopen(path, "wb");
+        ck_assert_int_eq(ckpt_write_gguf(f, src, half, NULL), QKV_OK);
+        ck_assert_int_eq(fclose(f), 0);
+        return;
+    }
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    char w[700], cfg[700];
+    snprintf(w, sizeof w, "%s/model.safetensors", path);
+    snprintf(cfg, sizeof cfg, "%s/config.json", path);
+    FILE *fw = fopen(w, "wb"), *fc = fopen(cfg, "w");
+    ck_assert_int_eq(ckpt_write_safetensors(fw, fc, src, half, NULL), QKV_OK);
+    ck_assert_int_eq(fclose(fw), 0);
+    ck_assert_int_eq(fclose(fc), 0);
+}
+
+/* The logit vectors of a threaded prefill and decode agree with the
+ * single-threaded ones to 1e-6 of their scale: threads split rows of W, so
+ * each output is still one BLAS call's sum (OpenBLAS may pick another
+ * kernel for a shorter block, hence a tolerance rather than equality). */
+START_TEST(threads_do_not_change_results)
+{
+    rt_config c = small_llama();
     rt_model m;
     ck_assert_int_eq(rt_model_init(&m, &c, NULL), QKV_OK);
     rt_model_randomize(&m, 11);
@@ -172,22 +199,9 @@ START_TEST(lazy_model_matches_loaded_model)
           *got = malloc((size_t)T * c.vocab * sizeof(float));
     for (int kind = 0; kind < 4; kind++) {
         const bool gguf = kind < 2, half = kind % 2;
-        char path[600], cfg[700];
+        char path[600];
         snprintf(path, sizeof path, "%s/m%d%s", dir, kind, gguf ? ".gguf" : "");
-        if (gguf) {
-            FILE *f = fopen(path, "wb");
-            ck_assert_int_eq(ckpt_write_gguf(f, &src, half, NULL), QKV_OK);
-            ck_assert_int_eq(fclose(f), 0);
-        } else {
-            ck_assert_int_eq(mkdir(path, 0700), 0);
-            char w[700];
-            snprintf(w, sizeof w, "%s/model.safetensors", path);
-            snprintf(cfg, sizeof cfg, "%s/config.json", path);
-            FILE *fw = fopen(w, "wb"), *fc = fopen(cfg, "w");
-            ck_assert_int_eq(ckpt_write_safetensors(fw, fc, &src, half, NULL), QKV_OK);
-            ck_assert_int_eq(fclose(fw), 0);
-            ck_assert_int_eq(fclose(fc), 0);
-        }
+        write_model(path, &src, gguf, half);
         ckpt ck;
         qkv_error err;
         rt_model whole, lazy_m;
@@ -239,12 +253,7 @@ END_TEST
  * decode up to 3.1e-7 (the margin is for other CPUs' kernels). */
 START_TEST(decode_layout_matches_file_layout)
 {
-    rt_config c = rt_config_default(RT_LLAMA);
-    c.d_model = 128;
-    c.n_heads = 8;
-    c.n_kv_heads = 2;
-    c.d_ff = 344;
-    c.vocab = 300;
+    rt_config c = small_llama();
     char dir[512];
     test_mkdtemp(dir, sizeof dir, "declayout");
     enum { T = 12, STEPS = 4 };
@@ -258,23 +267,9 @@ START_TEST(decode_layout_matches_file_layout)
         rt_model src;
         ck_assert_int_eq(rt_model_init(&src, &c, NULL), QKV_OK);
         rt_model_randomize(&src, 21 + (uint64_t)kind);
-        char path[600], cfg[700];
-        if (kind == 0) {
-            snprintf(path, sizeof path, "%s/m.gguf", dir);
-            FILE *f = fopen(path, "wb");
-            ck_assert_int_eq(ckpt_write_gguf(f, &src, false, NULL), QKV_OK);
-            ck_assert_int_eq(fclose(f), 0);
-        } else {
-            snprintf(path, sizeof path, "%s/st", dir);
-            ck_assert_int_eq(mkdir(path, 0700), 0);
-            char w[700];
-            snprintf(w, sizeof w, "%s/model.safetensors", path);
-            snprintf(cfg, sizeof cfg, "%s/config.json", path);
-            FILE *fw = fopen(w, "wb"), *fc = fopen(cfg, "w");
-            ck_assert_int_eq(ckpt_write_safetensors(fw, fc, &src, false, NULL), QKV_OK);
-            ck_assert_int_eq(fclose(fw), 0);
-            ck_assert_int_eq(fclose(fc), 0);
-        }
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, kind == 0 ? "m.gguf" : "st");
+        write_model(path, &src, kind == 0, 0);
         rt_model_free(&src);
         ckpt ck;
         qkv_error err;
