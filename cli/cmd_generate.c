@@ -268,11 +268,8 @@ int cmd_generate(int argc, char **argv)
         code = cli_fail(&err, EXIT_INPUT);
         goto done;
     }
-    if (rt_lazy_decode_layout(lazy, &m, &err) != QKV_OK) { /* float32 matrices transposed */
-        cli_error("%s", err.msg);
-        code = EXIT_FAIL;
-        goto done;
-    }
+    if (rt_lazy_decode_layout(lazy, &m, &err) != QKV_OK) /* float32 matrices transposed */
+        cli_error("note: %s; decoding from the file's layout instead", err.msg);
     if (rt_pool_init(&pool, (int)st.threads, &err) != QKV_OK) {
         cli_error("%s", err.msg);
         code = EXIT_FAIL;

@@ -117,6 +117,9 @@ static qkv_status weight_metrics(const rt_model *m, const rt_layer *y, probe_hea
 {
     const rt_config *c = &m->cfg;
     const int C = c->d_model, HD = c->head_dim;
+    if (y->wt) /* rows of W are read below: the (out, in) layout only */
+        return qkv_error_set(err, QKV_ERR_INVALID,
+                             "weight probes need the file layout, not the decode layout");
     const float *wq = y->wq + (size_t)h->head * HD * C;
     const float *wk = y->wk + (size_t)h->kv_head * HD * C;
     const float *wv = y->wv + (size_t)h->kv_head * HD * C;

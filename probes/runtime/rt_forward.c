@@ -310,6 +310,18 @@ static work_shape decode_shape(const rt_config *cfg, int capacity, bool pre_rope
     return ws;
 }
 
+/* n zeroed floats of cache: in 2 MiB pages when large enough for that to
+ * matter to attention's streaming (16 MiB and up), else from calloc. */
+static float *cache_alloc(size_t n)
+{
+    if (n * sizeof(float) < ((size_t)16 << 20))
+        return calloc(n, sizeof(float));
+    float *p = rt_alloc_streamed(n * sizeof(float));
+    if (p)
+        memset(p, 0, n * sizeof(float));
+    return p;
+}
+
 qkv_status rt_cache_init(rt_cache *cache, const rt_config *cfg, int capacity, qkv_error *err)
 {
     memset(cache, 0, sizeof *cache);
@@ -333,12 +345,8 @@ qkv_status rt_cache_init(rt_cache *cache, const rt_config *cfg, int capacity, qk
     const work_shape ws = decode_shape(cfg, capacity, cache->pre_rope);
     work w;
     const size_t work_elems = work_layout(cfg, &ws, NULL, &w);
-    cache->k = rt_alloc_streamed(per * sizeof(float));
-    cache->v = one ? NULL : rt_alloc_streamed(per * sizeof(float));
-    if (cache->k)
-        memset(cache->k, 0, per * sizeof(float));
-    if (cache->v)
-        memset(cache->v, 0, per * sizeof(float));
+    cache->k = cache_alloc(per);
+    cache->v = one ? NULL : cache_alloc(per);
     cache->work = malloc(work_elems * sizeof(float));
     if (!cache->k || (!one && !cache->v) || !cache->work) {
         rt_cache_free(cache);

@@ -57,7 +57,8 @@ typedef struct {
     bool pre_rope; /* the cached keys are unrotated */
     float *k;      /* (L, capacity, KVH*HD) */
     float *v;      /* (L, capacity, KVH*HD), NULL for one-tensor variants */
-    size_t bytes;  /* allocated cache bytes: equals the planner's exact f32 figure */
+    size_t bytes;  /* cache bytes: equals the planner's exact f32 figure (a large cache's
+                      allocation is rounded up to whole 2 MiB pages) */
     float *work;   /* decode activations of one token (rt_forward.c's work table, scores
                        for NH x capacity keys): allocated here so that decoding allocates
                        nothing per token */

@@ -36,13 +36,13 @@ typedef struct {
  * apart; waking a sleeping thread costs tens of microseconds on a VM, so a
  * short watch saves that on every job, and the bound keeps an idle pool
  * (or one on a busy machine) asleep rather than spinning. */
-#define WATCH_NS 100000L
+#define WATCH_NS 100000LL
 
-static long now_ns(void)
+static long long now_ns(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000000000L + t.tv_nsec;
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
 static void relax(void)
@@ -55,7 +55,7 @@ static void relax(void)
 /* Wait up to WATCH_NS for *v to differ from old; true if it did. */
 static bool watch_ulong(_Atomic unsigned long *v, unsigned long old, _Atomic bool *stop)
 {
-    const long t0 = now_ns();
+    const long long t0 = now_ns();
     for (unsigned i = 1;; i++) {
         if (atomic_load_explicit(v, memory_order_acquire) != old ||
             atomic_load_explicit(stop, memory_order_relaxed))
@@ -68,7 +68,7 @@ static bool watch_ulong(_Atomic unsigned long *v, unsigned long old, _Atomic boo
 
 static bool watch_zero(_Atomic int *v)
 {
-    const long t0 = now_ns();
+    const long long t0 = now_ns();
     for (unsigned i = 1;; i++) {
         if (atomic_load_explicit(v, memory_order_acquire) == 0)
             return true;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "probes/runtime/llama_names.h"
 #include "probes/runtime/rt_kernels.h"
@@ -171,7 +172,10 @@ static qkv_status fetch_rows(void *ctx, int which, size_t row0, size_t n, const 
 {
     rt_lazy *z = ctx;
     const stored *s = which == RT_ROWS_EMB ? &z->emb : &z->cls;
-    if (row0 + n > s->rows || n > z->fetch.rows_max)
+    /* rows widened into the scratch must fit it (rows_max may be the whole
+     * transposed classifier, which is not widened) */
+    const bool widened = !s->in_place && !(which == RT_ROWS_EMB && n == 1);
+    if (row0 + n > s->rows || n > z->fetch.rows_max || (widened && n * s->cols > z->scratch_elems))
         return qkv_error_set(err, QKV_ERR_RANGE, "rows %zu..%zu are outside the tensor", row0,
                              row0 + n);
     if (which == RT_ROWS_CLS && z->dec_cls) {
@@ -404,6 +408,17 @@ qkv_status rt_lazy_decode_layout(rt_lazy *z, rt_model *m, qkv_error *err)
     if (elems == 0) {
         free(take);
         return QKV_OK;
+    }
+    /* an f32 model near the machine's memory runs from the page cache, which
+     * the kernel can evict; its copy could not be: refuse rather than be
+     * killed half-way (the caller decodes from the file instead) */
+    const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0 && elems > (size_t)pages / sizeof(float) * (size_t)page) {
+        free(take);
+        return qkv_error_set(err, QKV_ERR_NOMEM,
+                             "the transposed float32 weights (%zu MB) exceed the free memory "
+                             "(%zu MB)",
+                             elems * sizeof(float) >> 20, (size_t)pages * (size_t)page >> 20);
     }
     z->dec = rt_alloc_streamed(elems * sizeof(float));
     z->dec_w = calloc(L * W_COUNT, sizeof *z->dec_w);

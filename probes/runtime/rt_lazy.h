@@ -37,7 +37,8 @@ void rt_lazy_free(rt_lazy *z, rt_model *m);
 size_t rt_lazy_scratch_bytes(const rt_lazy *z);
 
 /* The decode layout, for generation: every layer whose seven matrices are
- * float32 in the file, and a float32 classifier, are copied once into the
+ * float32 in the file, and a float32 classifier (when used in place or when
+ * the scratch holds it whole), are copied once into the
  * process's memory transposed, (in, out) (cblas_somatcopy), in huge pages
  * (rt_alloc_streamed), and their mapped pages given back as each is copied,
  * so resident memory stays about the file size. A single row then runs
@@ -45,8 +46,10 @@ size_t rt_lazy_scratch_bytes(const rt_lazy *z);
  * f32 model measured 21% faster than from the file map (`make bench`,
  * README.md). Layers of other types stay in the file and are widened as
  * before. Results equal the file layout's up to float32 rounding (another
- * summation order). No-op for a borrowed model; m must be the model
- * rt_lazy_open made. */
+ * summation order). For rt_forward, rt_prefill and rt_decode only: weight
+ * probes refuse it. No-op for a borrowed model; m must be the model
+ * rt_lazy_open made. QKV_ERR_NOMEM (nothing changed, the model still reads
+ * its file) when the copy exceeds the free memory or cannot be allocated. */
 qkv_status rt_lazy_decode_layout(rt_lazy *z, rt_model *m, qkv_error *err);
 
 /* Bytes the decode layout holds (0 without it). */

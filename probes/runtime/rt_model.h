@@ -94,16 +94,18 @@ struct rt_layer_s {
     float *w3;                /* (FF, C) Llama up; NULL for GPT-2 */
     float *pos2d_w;           /* (RT_POS2D_CH) learned 1x1 conv of the + term; NULL without */
     float *pos2d_b;           /* (1) its bias */
-    bool wt; /* the seven matrices are held transposed, (in, out): rt_lazy's decode layout */
+    bool wt; /* the seven matrices are held transposed, (in, out), not as the shapes above
+                say: rt_lazy's decode layout, for the forward and decode passes only */
 };
 
 /* Weights left in their checkpoint file (rt_lazy.h) reach the forward passes
  * through this table. layer() points *y at layer l's weights as float32
- * (straight into the mapped file when it holds them in that form, else
- * widened into a scratch buffer of one layer), valid until the next call.
- * rows() points *rows at rows [row0, row0 + n) of the token embedding
- * (RT_ROWS_EMB) or the classifier (RT_ROWS_CLS), n <= rows_max, valid until
- * the next call. Not for concurrent use: one forward pass at a time. */
+ * (straight into the mapped file when it holds them in that form, into the
+ * decode layout's transposed copies when y->wt, else widened into a scratch
+ * buffer of one layer), valid until the next call. rows() points *rows at
+ * rows [row0, row0 + n) of the token embedding (RT_ROWS_EMB) or the
+ * classifier (RT_ROWS_CLS), n <= rows_max, valid until the next call. Not
+ * for concurrent use: one forward pass at a time. */
 enum { RT_ROWS_EMB, RT_ROWS_CLS };
 typedef struct rt_layer_s rt_layer;
 typedef struct {
