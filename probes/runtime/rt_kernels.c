@@ -52,13 +52,12 @@ static void relax(void)
 #endif
 }
 
-/* Wait up to WATCH_NS for *v to differ from old; true if it did. */
-static bool watch_ulong(_Atomic unsigned long *v, unsigned long old, _Atomic bool *stop)
+/* Watch for up to WATCH_NS until ready(p, seen); true if it came. */
+static bool watch(bool (*ready)(rt_pool *p, unsigned long seen), rt_pool *p, unsigned long seen)
 {
     const long long t0 = now_ns();
     for (unsigned i = 1;; i++) {
-        if (atomic_load_explicit(v, memory_order_acquire) != old ||
-            atomic_load_explicit(stop, memory_order_relaxed))
+        if (ready(p, seen))
             return true;
         relax();
         if (i % 64 == 0 && now_ns() - t0 > WATCH_NS)
@@ -66,16 +65,18 @@ static bool watch_ulong(_Atomic unsigned long *v, unsigned long old, _Atomic boo
     }
 }
 
-static bool watch_zero(_Atomic int *v)
+/* A job after generation seen, or the pool stopping. */
+static bool job_posted(rt_pool *p, unsigned long seen)
 {
-    const long long t0 = now_ns();
-    for (unsigned i = 1;; i++) {
-        if (atomic_load_explicit(v, memory_order_acquire) == 0)
-            return true;
-        relax();
-        if (i % 64 == 0 && now_ns() - t0 > WATCH_NS)
-            return false;
-    }
+    return atomic_load_explicit(&p->generation, memory_order_acquire) != seen ||
+           atomic_load_explicit(&p->stop, memory_order_relaxed);
+}
+
+/* Every worker done with the current job. */
+static bool job_done(rt_pool *p, unsigned long seen)
+{
+    (void)seen;
+    return atomic_load_explicit(&p->pending, memory_order_acquire) == 0;
 }
 
 static void *worker(void *arg)
@@ -85,7 +86,7 @@ static void *worker(void *arg)
     free(arg);
     unsigned long seen = 0;
     for (;;) {
-        watch_ulong(&p->generation, seen, &p->stop);
+        watch(job_posted, p, seen);
         pthread_mutex_lock(&p->mu);
         while (p->generation == seen && !p->stop)
             pthread_cond_wait(&p->go, &p->mu); /* sleeps once the watch is over */
@@ -185,7 +186,7 @@ void rt_pool_run(rt_pool *p, void (*fn)(void *ctx, int i, int n), void *ctx)
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
     fn(ctx, 0, p->n);
-    if (watch_zero(&p->pending))
+    if (watch(job_done, p, 0))
         return;
     pthread_mutex_lock(&p->mu);
     while (p->pending > 0)
@@ -200,8 +201,9 @@ static void mm_rows(const rt_mm *m, int r0, int r1)
     if (rows <= 0)
         return;
     float *out = m->out + r0;
-    if (m->wt) { /* W (IN, OUT): columns [r0, r1) */
-        const float *w = m->w + r0;
+    /* rows [r0, r1) of W (OUT, IN), or its columns when held as (IN, OUT) */
+    const float *w = m->wt ? m->w + r0 : m->w + (size_t)r0 * m->IN;
+    if (m->wt) {
         if (m->N == 1)
             cblas_sgemv(CblasRowMajor, CblasTrans, m->IN, rows, 1.0f, w, m->OUT, m->in, 1, 0.0f,
                         out, 1);
@@ -209,11 +211,9 @@ static void mm_rows(const rt_mm *m, int r0, int r1)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m->N, rows, m->IN, 1.0f, m->in,
                         m->IN, w, m->OUT, 0.0f, out, m->ld_out);
     } else if (m->N == 1) {
-        const float *w = m->w + (size_t)r0 * m->IN;
         cblas_sgemv(CblasRowMajor, CblasNoTrans, rows, m->IN, 1.0f, w, m->IN, m->in, 1, 0.0f, out,
                     1);
     } else {
-        const float *w = m->w + (size_t)r0 * m->IN;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m->N, rows, m->IN, 1.0f, m->in, m->IN,
                     w, m->IN, 0.0f, out, m->ld_out);
     }

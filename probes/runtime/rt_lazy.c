@@ -378,6 +378,15 @@ static bool is_matrix(int i)
     return i != W_LN1 && i != W_LN2;
 }
 
+/* Layer l's seven matrices are all float32 in the file. */
+static bool layer_is_f32(const rt_lazy *z, size_t l)
+{
+    for (int i = 0; i < W_COUNT; i++)
+        if (is_matrix(i) && z->layers[l * W_COUNT + i].type != TF_F32)
+            return false;
+    return true;
+}
+
 qkv_status rt_lazy_decode_layout(rt_lazy *z, rt_model *m, qkv_error *err)
 {
     if (z->borrowed || z->dec)
@@ -385,45 +394,30 @@ qkv_status rt_lazy_decode_layout(rt_lazy *z, rt_model *m, qkv_error *err)
     const rt_config *g = &z->c->cfg;
     const size_t L = (size_t)g->n_layers;
     size_t elems = 0;
-    bool *take = calloc(L, sizeof *take);
-    if (!take)
-        return qkv_error_set(err, QKV_ERR_NOMEM, "out of memory");
-    for (size_t l = 0; l < L; l++) {
-        size_t n = 0;
-        take[l] = true;
-        for (int i = 0; i < W_COUNT; i++) {
-            const stored *s = &z->layers[l * W_COUNT + i];
-            if (is_matrix(i)) {
-                take[l] = take[l] && s->type == TF_F32;
-                n += (size_t)(s->rows * s->cols);
-            }
-        }
-        elems += take[l] ? n : 0;
-    }
+    for (size_t l = 0; l < L; l++)
+        for (int i = 0; layer_is_f32(z, l) && i < W_COUNT; i++)
+            if (is_matrix(i))
+                elems +=
+                    (size_t)(z->layers[l * W_COUNT + i].rows * z->layers[l * W_COUNT + i].cols);
     /* a float32 classifier not usable in place is widened whole through the
      * scratch, which must then hold it */
     const bool cls =
         z->cls.type == TF_F32 && (z->cls.in_place || z->cls.rows * z->cls.cols <= z->scratch_elems);
     elems += cls ? (size_t)(z->cls.rows * z->cls.cols) : 0;
-    if (elems == 0) {
-        free(take);
+    if (elems == 0)
         return QKV_OK;
-    }
     /* an f32 model near the machine's memory runs from the page cache, which
      * the kernel can evict; its copy could not be: refuse rather than be
      * killed half-way (the caller decodes from the file instead) */
     const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (pages > 0 && page > 0 && elems > (size_t)pages / sizeof(float) * (size_t)page) {
-        free(take);
+    if (pages > 0 && page > 0 && elems > (size_t)pages / sizeof(float) * (size_t)page)
         return qkv_error_set(err, QKV_ERR_NOMEM,
                              "the transposed float32 weights (%zu MB) exceed the free memory "
                              "(%zu MB)",
                              elems * sizeof(float) >> 20, (size_t)pages * (size_t)page >> 20);
-    }
     z->dec = rt_alloc_streamed(elems * sizeof(float));
     z->dec_w = calloc(L * W_COUNT, sizeof *z->dec_w);
     if (!z->dec || !z->dec_w) {
-        free(take);
         free(z->dec);
         free(z->dec_w);
         z->dec = NULL;
@@ -436,14 +430,13 @@ qkv_status rt_lazy_decode_layout(rt_lazy *z, rt_model *m, qkv_error *err)
     z->resident = -1; /* the scratch is used to re-order rows */
     float *p = z->dec;
     for (size_t l = 0; l < L; l++)
-        for (int i = 0; take[l] && i < W_COUNT; i++)
+        for (int i = 0; layer_is_f32(z, l) && i < W_COUNT; i++)
             if (is_matrix(i)) {
                 const stored *s = &z->layers[l * W_COUNT + i];
                 transpose_into(z, s, p);
                 z->dec_w[l * W_COUNT + i] = p;
                 p += s->rows * s->cols;
             }
-    free(take);
     if (cls) {
         transpose_into(z, &z->cls, p);
         z->dec_cls = p;
